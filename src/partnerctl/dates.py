@@ -1,0 +1,54 @@
+"""Partial dates: ``1991``, ``1991-04`` or ``1991-04-15``, kept as strings."""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_MONTHS = ("January February March April May June July August September "
+           "October November December").split()
+
+
+def parse(text: str) -> tuple[int, int | None, int | None]:
+    """Split a partial date into (year, month, day); raise ValueError if it is not one."""
+    m = _DATE_RE.match(text)
+    if not m:
+        raise ValueError(f"invalid date {text!r}: write YYYY, YYYY-MM or YYYY-MM-DD")
+    year = int(m.group(1))
+    month = int(m.group(2)) if m.group(2) else None
+    day = int(m.group(3)) if m.group(3) else None
+    if year < 1:
+        raise ValueError(f"invalid date {text!r}: no year 0")
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError(f"invalid date {text!r}: month must be 01-12")
+    if day is not None and not 1 <= day <= calendar.monthrange(year, month or 1)[1]:
+        raise ValueError(f"invalid date {text!r}: {_MONTHS[(month or 1) - 1]} {year} has no day {day}")
+    return year, month, day
+
+
+def validate(text: str) -> str:
+    """Return *text* unchanged if it is a valid partial date, else raise ValueError."""
+    parse(text)
+    return text
+
+
+def sort_key(text: str) -> tuple[int, int, int]:
+    """Chronological key: a year sorts before its months, a month before its days."""
+    year, month, day = parse(text)
+    return year, month or 0, day or 0
+
+
+def humanize(text: str) -> str:
+    """The date as people write it: ``1991``, ``April 1991``, ``16 May 2012``."""
+    year, month, day = parse(text)
+    if month is None:
+        return str(year)
+    if day is None:
+        return f"{_MONTHS[month - 1]} {year}"
+    return f"{day} {_MONTHS[month - 1]} {year}"
+
+
+def humanize_span(start: str, end: str | None) -> str:
+    """A date or a period: ``April 1991``, ``2001 – 2008``."""
+    return humanize(start) if not end else f"{humanize(start)} – {humanize(end)}"

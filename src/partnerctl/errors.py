@@ -1,0 +1,69 @@
+"""Typed errors of the core, each carrying the exit code the CLI reports.
+
+Exit codes (documented in the README):
+0 ok; 1 not found or ambiguous; 2 usage error or invalid input;
+3 the registry file is unreadable or invalid; 4 the registry could not be written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+EXIT_REGISTRY = 3
+EXIT_WRITE = 4
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a registry: where it is and what is wrong."""
+
+    where: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        place = f"{self.where}:{self.line}" if self.line else self.where
+        return f"{place}: {self.message}"
+
+
+class PartnerctlError(Exception):
+    """Base of every error the CLI turns into a one-line message and an exit code."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotFound(PartnerctlError):
+    """A partner, event or contact that does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class Ambiguous(PartnerctlError):
+    """Input that matches more than one partnership."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class InvalidInput(PartnerctlError):
+    """A value given on the command line that the model refuses."""
+
+    exit_code = EXIT_USAGE
+
+
+class RegistryInvalid(PartnerctlError):
+    """The registry file cannot be read, parsed or validated."""
+
+    exit_code = EXIT_REGISTRY
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class WriteFailed(PartnerctlError):
+    """The registry could not be written (read-only, bundled, locked, disk error)."""
+
+    exit_code = EXIT_WRITE

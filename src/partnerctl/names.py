@@ -1,0 +1,33 @@
+"""Folding of names for matching, and slugs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters that Unicode decomposition does not reduce to ASCII.
+_EXTRA = str.maketrans(
+    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
+     "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "ð": "d",
+     "’": "'", "‘": "'"}
+)
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of *text*: ``"Łódź"`` -> ``"lodz"``."""
+    text = unicodedata.normalize("NFKD", text.translate(_EXTRA))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def slugify(text: str, max_words: int | None = None) -> str:
+    """A slug of *text*: folded, ASCII letters and digits joined by hyphens."""
+    words = re.findall(r"[a-z0-9]+", fold(text).replace("'", ""))
+    if max_words is not None:
+        words = words[:max_words]
+    return "-".join(words)
+
+
+def is_slug(text: str) -> bool:
+    """Whether *text* is a valid slug (``urban-mobility``, ``turin``)."""
+    return bool(_SLUG_RE.match(text))

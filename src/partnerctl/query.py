@@ -1,0 +1,159 @@
+"""Questions asked of a registry: which partnership, which themes, which rows."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from partnerctl import dates
+from partnerctl.errors import Ambiguous, InvalidInput, NotFound
+from partnerctl.model import Event, Partnership, Registry
+from partnerctl.names import fold
+
+SORT_KEYS = ("id", "city", "country", "since")
+
+
+def _names(pid: str, p: Partnership) -> list[str]:
+    return [fold(pid), fold(p.city), *(fold(a) for a in p.aliases)]
+
+
+def _describe(reg: Registry, pids: Iterable[str]) -> str:
+    return ", ".join(f"{pid} ({reg.partnerships[pid].city})" for pid in sorted(pids))
+
+
+def resolve(reg: Registry, text: str) -> str:
+    """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix."""
+    key = fold(text.strip())
+    exact = {pid for pid, p in reg.partnerships.items() if key in _names(pid, p)}
+    if len(exact) == 1:
+        return exact.pop()
+    if exact:
+        raise Ambiguous(f"{text!r} names several partnerships: {_describe(reg, exact)}")
+    prefixed = {pid for pid, p in reg.partnerships.items()
+                if key and any(n.startswith(key) for n in _names(pid, p))}
+    if len(prefixed) == 1:
+        return prefixed.pop()
+    if prefixed:
+        raise Ambiguous(f"{text!r} is ambiguous: {_describe(reg, prefixed)}")
+    by_name = {n: pid for pid, p in reg.partnerships.items() for n in _names(pid, p)}
+    close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=0.6)}
+    hint = f"; did you mean {_describe(reg, close)}?" if close else "; 'partnerctl list' shows them all"
+    raise NotFound(f"no partnership {text!r}{hint}")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def match_vocab(vocab: dict[str, str], term: str, kind: str) -> set[str]:
+    """Slugs of *vocab* that *term* names: the slug, the whole label or any word of it."""
+    key = fold(term.strip())
+    found = {slug for slug, label in vocab.items()
+             if key in (slug, fold(label)) or key in _words(label) or key in slug.split("-")}
+    if not found:
+        declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(vocab.items())) or "none"
+        raise InvalidInput(f"unknown {kind} {term!r}; declared {kind}s: {declared}")
+    return found
+
+
+def resolve_themes(reg: Registry, terms: Sequence[str]) -> list[str]:
+    """Theme slugs for terms given to a write command: each term must name exactly one theme."""
+    slugs = []
+    for term in terms:
+        found = match_vocab(reg.themes, term, "theme")
+        if len(found) > 1:
+            raise InvalidInput(f"theme {term!r} is ambiguous: {', '.join(sorted(found))}")
+        slugs.append(found.pop())
+    return slugs
+
+
+@dataclass
+class Filters:
+    """What ``list`` keeps: every given filter must hold."""
+
+    themes: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    country: str | None = None
+    region: str | None = None
+    status: str | None = None
+    owner: str | None = None
+    since: int | None = None
+    until: int | None = None
+
+
+def select(reg: Registry, filters: Filters, sort: str = "id") -> list[str]:
+    """Ids of the partnerships that pass every filter, in the requested order."""
+    theme_sets = [match_vocab(reg.themes, t, "theme") for t in filters.themes]
+    network_sets = [match_vocab(reg.networks, n, "network") for n in filters.networks]
+    project_keys = [fold(p) for p in filters.projects]
+
+    def keep(p: Partnership) -> bool:
+        return (
+            all(wanted & set(p.themes) for wanted in theme_sets)
+            and all(wanted & set(p.networks) for wanted in network_sets)
+            and all(k in {fold(x) for x in p.projects} for k in project_keys)
+            and _same(filters.country, p.country)
+            and _same(filters.region, p.region)
+            and _same(filters.owner, p.owner or reg.registry.owner)
+            and (filters.status is None or p.status == filters.status)
+            and (filters.since is None or (p.since is not None and p.since >= filters.since))
+            and (filters.until is None or (p.since is not None and p.since <= filters.until))
+        )
+
+    pids = [pid for pid, p in reg.partnerships.items() if keep(p)]
+    return sorted(pids, key=lambda pid: _sort_key(pid, reg.partnerships[pid], sort))
+
+
+def _same(wanted: str | None, value: str | None) -> bool:
+    return wanted is None or (value is not None and fold(wanted) == fold(value))
+
+
+def _sort_key(pid: str, p: Partnership, sort: str) -> tuple[object, ...]:
+    if sort == "city":
+        return (fold(p.city), pid)
+    if sort == "country":
+        return (fold(p.country), fold(p.city), pid)
+    if sort == "since":
+        # Unknown first years go last.
+        return (p.since is None, p.since or 0, pid)
+    return (pid,)
+
+
+def timeline(
+    reg: Registry,
+    pids: Sequence[str] | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    themes: Sequence[str] = (),
+) -> list[tuple[str, Event]]:
+    """Events of the named (or all) partnerships in date order.
+
+    An event is on a theme if it names it, or, when it names none, if its
+    partnership does. ``since``/``until`` keep events whose period overlaps those years.
+    """
+    theme_sets = [match_vocab(reg.themes, t, "theme") for t in themes]
+    out = []
+    for pid in pids if pids is not None else sorted(reg.partnerships):
+        p = reg.partnerships[pid]
+        for event in p.events:
+            start = dates.parse(event.date)[0]
+            end = dates.parse(event.end)[0] if event.end else start
+            on = set(event.themes or p.themes)
+            if ((since is None or end >= since) and (until is None or start <= until)
+                    and all(wanted & on for wanted in theme_sets)):
+                out.append((pid, event))
+    return sorted(out, key=lambda item: (dates.sort_key(item[1].date), item[0]))
+
+
+def usage(reg: Registry, kind: str) -> list[tuple[str, str, int]]:
+    """(slug, label, number of partnerships using it) for the theme or network vocabulary."""
+    vocab = reg.themes if kind == "theme" else reg.networks
+    counts = {slug: 0 for slug in vocab}
+    for p in reg.partnerships.values():
+        for slug in set(p.themes if kind == "theme" else p.networks):
+            if slug in counts:
+                counts[slug] += 1
+    return [(slug, vocab[slug], counts[slug]) for slug in sorted(vocab)]
