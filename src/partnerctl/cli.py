@@ -171,8 +171,11 @@ def list_(
     if chosen is Format.table:
         from partnerctl import render
 
-        columns = ("id", "city", "country", "region", "since", "themes", "networks")
-        _print_table(lambda con: render.records_table(con, records, columns, {"since": "FIRST YEAR"}))
+        # Themes are many: the table counts them (``show`` names them) and names networks.
+        rows = [{**r, "themes": len(r["themes"]), "networks": [reg.networks[n] for n in r["networks"]]}
+                for r in records]
+        columns = ("id", "city", "country", "region", "since", "kind", "themes", "networks")
+        _print_table(lambda con: render.records_table(con, rows, columns, {"since": "FIRST YEAR"}))
     else:
         write_records(chosen, records, LIST_COLUMNS, sys.stdout)
 
@@ -230,23 +233,36 @@ def add_event(
     """
     from partnerctl import edit, store
 
-    (pid, event), _ = store.update(
-        _state(ctx).location(),
-        lambda reg: edit.add_event(reg, partner, date=date, title=title, end=end, description=description,
+    (pid, event), _ = store.update_one(
+        _state(ctx).location(), partner,
+        lambda reg, pid: edit.add_event(reg, pid, date=date, title=title, end=end, description=description,
                                    themes=theme or [], links=link or []),
         dry_run=dry_run,
     )
-    items = [{"partner": pid, "city": None, **event.model_dump(mode="json")}]
-    items[0].pop("city")
+    items = [{"partner": pid, **event.model_dump(mode="json")}]
     verb = "would add" if dry_run else "added"
     sys.stderr.write(f"partnerctl: {verb} event {event.id} to {pid}\n")
-    chosen = choose(fmt, as_json)
-    if chosen is Format.table:
-        from partnerctl import render
+    print_changed(fmt, as_json, items[0], EVENT_COLUMNS, lambda con: _timeline_renderable(con, items))
 
-        _print_table(lambda con: render.timeline(con, items))
+
+def _timeline_renderable(con: Any, items: list[dict[str, Any]]) -> Any:
+    from partnerctl import render
+
+    return render.timeline(con, items)
+
+
+def print_changed(fmt: Format | None, as_json: bool, obj: dict[str, Any], columns: tuple[str, ...],
+                  renderable_of: Any) -> None:
+    """Print the object a write command changed: JSON object, a row, or a table on a terminal."""
+    chosen = choose(fmt, as_json)
+    if chosen is Format.json:
+        from partnerctl.output import write_json
+
+        write_json(obj, sys.stdout)
+    elif chosen is Format.table:
+        _print_table(renderable_of)
     else:
-        write_records(chosen, items, EVENT_COLUMNS, sys.stdout)
+        write_records(chosen, [obj], columns, sys.stdout)
 
 
 def _vocab_command(ctx: typer.Context, kind: str, fmt: Format | None, as_json: bool) -> None:
@@ -307,6 +323,39 @@ def validate(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False
             sys.stderr.write(f"partnerctl: {path}: valid\n")
     if problems:
         raise typer.Exit(3)
+
+
+# Each export format lives in its own module of the core; the module's
+# ``export(reg, target)`` writes to *target* (a path, or stdout when None) and
+# returns a one-line summary for stderr.
+EXPORTERS = {
+    "json": "partnerctl.exchange", "jsonl": "partnerctl.exchange", "csv": "partnerctl.exchange",
+    "sqlite": "partnerctl.sqlite_export",
+    "markdown": "partnerctl.site", "html": "partnerctl.site",
+    "ics": "partnerctl.ics",
+}
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORTERS)}.")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (or folder for markdown/html); default stdout.")] = None,
+) -> None:
+    """Export the whole registry.
+
+    Example: partnerctl export --format json -o lyon.json
+    """
+    import importlib
+
+    from partnerctl.errors import InvalidInput
+
+    if fmt not in EXPORTERS:
+        raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
+    module = importlib.import_module(EXPORTERS[fmt])
+    summary = module.export(_state(ctx).load(), fmt, output)
+    if summary:
+        sys.stderr.write(f"partnerctl: {summary}\n")
 
 
 def main() -> None:

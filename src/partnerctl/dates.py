@@ -50,5 +50,12 @@ def humanize(text: str) -> str:
 
 
 def humanize_span(start: str, end: str | None) -> str:
-    """A date or a period: ``April 1991``, ``2001 – 2008``."""
-    return humanize(start) if not end else f"{humanize(start)} – {humanize(end)}"
+    """A date or a period: ``April 1991``, ``2001 – 2008``, ``3–4 October 2013``."""
+    if not end:
+        return humanize(start)
+    (y1, m1, d1), (y2, m2, d2) = parse(start), parse(end)
+    if d1 and d2 and (y1, m1) == (y2, m2):
+        return f"{d1}–{d2} {_MONTHS[m2 - 1]} {y2}"
+    if d1 and d2 and y1 == y2:
+        return f"{d1} {_MONTHS[m1 - 1]} – {d2} {_MONTHS[m2 - 1]} {y2}"
+    return f"{humanize(start)} – {humanize(end)}"

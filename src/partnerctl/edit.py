@@ -33,7 +33,7 @@ def new_event_id(taken: set[str], date: str, title: str) -> str:
 
 def add_event(
     reg: Registry,
-    partner: str,
+    pid: str,
     *,
     date: str,
     title: str,
@@ -42,8 +42,7 @@ def add_event(
     themes: list[str] | None = None,
     links: list[str] | None = None,
 ) -> tuple[str, Event]:
-    """Append an event to a partnership; returns the partnership id and the new event."""
-    pid = query.resolve(reg, partner)
+    """Append an event to partnership *pid*; returns the id and the new event."""
     p = reg.partnerships[pid]
     fields = {"date": date, "end": end, "title": title, "description": description,
               "themes": query.resolve_themes(reg, themes or []), "links": links or []}

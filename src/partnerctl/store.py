@@ -216,3 +216,23 @@ def update(
 @contextmanager
 def _no_lock() -> Iterator[None]:
     yield
+
+
+def update_one(
+    loc: Location,
+    partner: str,
+    change: Callable[[Registry, str], T],
+    *,
+    dry_run: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> tuple[T, Change]:
+    """Apply *change* to one partnership (named by id, city, alias or prefix).
+
+    *change* gets the registry and the resolved id and may touch only that
+    partnership: this is the contract that lets a large registry rewrite one
+    block instead of the whole file.
+    """
+    from partnerctl import query
+
+    return update(loc, lambda reg: change(reg, query.resolve(reg, partner)),
+                  dry_run=dry_run, lock_timeout=lock_timeout)
