@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
 
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only, and fullmatch: no trailing newline slips through.
+_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _MONTHS = ("January February March April May June July August September "
            "October November December").split()
 
 
 def parse(text: str) -> tuple[int, int | None, int | None]:
     """Split a partial date into (year, month, day); raise ValueError if it is not one."""
-    m = _DATE_RE.match(text)
+    m = _DATE_RE.fullmatch(text)
     if not m:
         raise ValueError(f"invalid date {text!r}: write YYYY, YYYY-MM or YYYY-MM-DD")
     year = int(m.group(1))
@@ -59,3 +61,14 @@ def humanize_span(start: str, end: str | None) -> str:
     if d1 and d2 and y1 == y2:
         return f"{d1} {_MONTHS[m1 - 1]} – {d2} {_MONTHS[m2 - 1]} {y2}"
     return f"{humanize(start)} – {humanize(end)}"
+
+
+def bounds(text: str) -> tuple[datetime.date, datetime.date]:
+    """First and last day a partial date can mean: ``2012-05`` -> 1 May 2012 .. 31 May 2012."""
+    year, month, day = parse(text)
+    if day is not None:
+        exact = datetime.date(year, month or 1, day)
+        return exact, exact
+    if month is not None:
+        return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)

@@ -58,10 +58,18 @@ def cell(value: Any) -> str:
     return clean(str(value))
 
 
+_C1 = re.compile(r"[\x7f-\x9f]")
+
+
+def dumps_json(value: Any, indent: int | None = None) -> str:
+    """JSON keeping letters readable, with DEL and C1 controls escaped too (json escapes only C0)."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def write_json(items: Any, out: TextIO) -> None:
     """Indented, key-order-stable JSON with a final newline."""
-    json.dump(items, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(dumps_json(items, indent=2) + "\n")
 
 
 def write_records(fmt: Format, records: Sequence[dict[str, Any]], columns: Sequence[str],
@@ -71,7 +79,7 @@ def write_records(fmt: Format, records: Sequence[dict[str, Any]], columns: Seque
         write_json(list(records), out)
     elif fmt is Format.jsonl:
         for r in records:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+            out.write(dumps_json(r) + "\n")
     elif fmt is Format.ids:
         for r in records:
             out.write(clean(str(r[id_key])) + "\n")

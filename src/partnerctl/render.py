@@ -86,6 +86,7 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
 def partnership(con: Console, rec: dict[str, Any], themes: dict[str, str],
                 networks: dict[str, str], owner: str) -> RenderableType:
     """One partnership laid out like the owner's public page."""
+    owner = clean(owner)
     facts = Table(box=None, show_header=False, pad_edge=False)
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column(overflow="fold")
@@ -105,7 +106,7 @@ def partnership(con: Console, rec: dict[str, Any], themes: dict[str, str],
     if rec.get("owner"):
         rows.insert(0, ("Owner", f"{rec['owner']} ({rec.get('owner_country') or '?'})"))
     for label, value in rows:
-        facts.add_row(label, _t(value, multiline=False))
+        facts.add_row(Text(label), _t(value, multiline=False))
     parts: list[RenderableType] = [facts]
     if rec["summary"]:
         parts += [Text(""), Text(clean(rec["summary"].strip(), multiline=True))]

@@ -1,0 +1,169 @@
+"""Shared fixtures for the partnerctl tests.
+
+- ``registry_path``: a private copy of the shipped Lyon registry (data/registry.toml).
+- ``small_registry``: a tiny registry written from ``SMALL_REGISTRY_TOML`` below, with
+  exactly known contents, for exact expectations.
+- ``invoke``: ``invoke(path, *args, **kwargs)`` runs the CLI against the registry at
+  *path* in-process and returns the click ``Result`` (``.stdout``/``.stderr`` apart).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import partnerctl.cli
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_REGISTRY = REPO / "data" / "registry.toml"
+
+# Four partnerships; ids, cities, countries and years chosen so every sort order differs:
+#   by id:      alder, birch, cedar, dune
+#   by city:    dune (Bakel), cedar (Élan), birch (Kingsford), alder (Marlow)
+#   by country: birch (Canada), cedar (Italy, Élan), alder (Italy, Marlow), dune (Senegal)
+#   by since:   birch (1975), alder (1991), cedar (2003), dune (no year: last)
+# Theme use: culture 1, good-food 2, urban-mobility 2, urban-planning 2.
+# Network use: delice 2, eurocities 2, luci 1.
+# alder's events are deliberately out of date order in the file (1991-04 before 1991).
+SMALL_REGISTRY_TOML = """\
+[registry]
+owner = "Lyon"
+country = "France"
+
+[themes]
+culture = "Culture"
+good-food = "Good food"
+urban-mobility = "Urban mobility"
+urban-planning = "Urban planning"
+
+[networks]
+delice = "Délice"
+eurocities = "Eurocities"
+luci = "LUCI"
+
+[partnerships.alder]
+city = "Marlow"
+aliases = ["Mårlø"]
+country = "Italy"
+region = "Europe"
+status = "active"
+kind = "twinning"
+since = 1991
+themes = ["urban-mobility", "good-food"]
+networks = ["delice", "eurocities"]
+projects = ["CITYLOG"]
+summary = "Marlow and Lyon twinned in April 1991."
+
+[[partnerships.alder.events]]
+id = "1991-04-charter"
+date = "1991-04"
+title = "Twinning charter signed"
+
+[[partnerships.alder.events]]
+id = "1991-first-contacts"
+date = "1991"
+title = "First contacts"
+
+[[partnerships.alder.events]]
+id = "2005-tram-exchange"
+date = "2005"
+end = "2008"
+title = "Tram exchange programme"
+themes = ["urban-mobility"]
+
+[[partnerships.alder.events]]
+id = "2012-05-16-food-fair"
+date = "2012-05-16"
+title = "Food fair"
+themes = ["good-food"]
+
+[[partnerships.alder.contacts]]
+name = "Ann Exàmple"
+role = "desk officer"
+email = "ann@example.org"
+
+[partnerships.birch]
+city = "Kingsford"
+country = "Canada"
+region = "The Americas"
+status = "ended"
+kind = "cooperation"
+since = 1975
+themes = ["urban-planning"]
+networks = ["eurocities", "luci"]
+projects = ["OPTICITIES", "CITYLOG"]
+
+[[partnerships.birch.events]]
+id = "1975-twinning"
+date = "1975"
+title = "Twinning"
+
+[[partnerships.birch.events]]
+id = "2010-03-planning-study"
+date = "2010-03"
+title = "Joint planning study"
+
+[partnerships.cedar]
+city = "Élan"
+country = "Italy"
+region = "Europe"
+status = "suspended"
+since = 2003
+themes = ["urban-mobility", "urban-planning"]
+networks = ["delice"]
+
+[[partnerships.cedar.events]]
+id = "2003-01-15-agreement"
+date = "2003-01-15"
+title = "Agreement signed"
+themes = ["urban-planning"]
+
+[[partnerships.cedar.events]]
+id = "2011-bike-plan"
+date = "2011"
+title = "Bike plan"
+themes = ["urban-mobility"]
+
+[partnerships.dune]
+city = "Bakel"
+country = "Senegal"
+region = "Africa"
+themes = ["good-food", "culture"]
+"""
+
+# Environment that would make Rich draw for a terminal, or point at another registry.
+_ENV_TO_CLEAR = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "PARTNERCTL_REGISTRY", "COLUMNS")
+
+
+@pytest.fixture
+def registry_path(tmp_path: Path) -> Path:
+    """A copy of the shipped Lyon registry in a temporary folder."""
+    target = tmp_path / "registry.toml"
+    shutil.copyfile(SHIPPED_REGISTRY, target)
+    return target
+
+
+@pytest.fixture
+def small_registry(tmp_path: Path) -> Path:
+    """The tiny registry of ``SMALL_REGISTRY_TOML`` as a file."""
+    target = tmp_path / "small.toml"
+    target.write_text(SMALL_REGISTRY_TOML, encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """``invoke(path, *args, **kwargs)``: run ``partnerctl --registry PATH *args``."""
+    for name in _ENV_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def run(path: Path | str, *args: str, **kwargs: Any) -> Any:
+        return runner.invoke(partnerctl.cli.app, ["--registry", str(path), *args], **kwargs)
+
+    return run
