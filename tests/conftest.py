@@ -140,6 +140,18 @@ themes = ["good-food", "culture"]
 _ENV_TO_CLEAR = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "PARTNERCTL_REGISTRY", "COLUMNS")
 
 
+@pytest.fixture(autouse=True)
+def index_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own index cache folder (XDG_CACHE_HOME), never the user's.
+
+    Outside tmp_path, so tests that list their folder see no cache. Run the suite with
+    PARTNERCTL_NO_INDEX=1 as well to check every read without the index.
+    """
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache
+
+
 @pytest.fixture
 def registry_path(tmp_path: Path) -> Path:
     """A copy of the shipped Lyon registry in a temporary folder."""
@@ -167,3 +179,24 @@ def invoke(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
         return runner.invoke(partnerctl.cli.app, ["--registry", str(path), *args], **kwargs)
 
     return run
+
+
+@pytest.fixture
+def make_registry(tmp_path: Path) -> Callable[[str], Path]:
+    """``make_registry(toml_text)``: a registry file holding *toml_text*, built by the test itself."""
+
+    def make(text: str, name: str = "registry.toml") -> Path:
+        target = tmp_path / name
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    return make
+
+
+@pytest.fixture
+def small_canonical(small_registry: Path) -> Path:
+    """The small registry rewritten in canonical form (no backup left): a write's diff then shows only its change."""
+    from partnerctl import store
+
+    store.update(store.Location(small_registry), lambda reg: None, backup=False)
+    return small_registry

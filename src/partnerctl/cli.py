@@ -46,7 +46,7 @@ class _Group(TyperGroup):
             raise typer.Exit(0) from None
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True,
                   rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="Query and edit a registry of a city's international partnerships.")
 
@@ -54,8 +54,10 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
 class State:
     """Options given before the command."""
 
-    def __init__(self, registry: Path | None) -> None:
+    def __init__(self, registry: Path | None, lock_timeout: float | None = None, backup: bool = True) -> None:
         self.registry = registry
+        self.lock_timeout = lock_timeout
+        self.backup = backup
 
     def location(self) -> Any:
         from partnerctl import store
@@ -66,6 +68,12 @@ class State:
         from partnerctl import store
 
         return store.load(self.location().path)
+
+    def view(self) -> Any:
+        """The registry for the read commands: from the index when it is current (partnerctl.view)."""
+        from partnerctl import view
+
+        return view.open_view(self.location().path)
 
 
 def _version(value: bool) -> None:
@@ -82,17 +90,92 @@ def _main(
         help="Registry file. Default: $PARTNERCTL_REGISTRY, ./data/registry.toml, else the bundled Lyon registry.")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    lock_timeout: Annotated[float | None, typer.Option(
+        "--lock-timeout", envvar="PARTNERCTL_LOCK_TIMEOUT", min=0,
+        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 5.")] = None,
+    no_backup: Annotated[bool, typer.Option(
+        "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
+        help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,
 ) -> None:
-    ctx.obj = State(registry)
+    ctx.obj = State(registry, lock_timeout, backup=not no_backup)
 
+
+def _completion_registry(ctx: Any) -> Any:
+    """The registry in use while completing: --registry, $PARTNERCTL_REGISTRY or the default."""
+    import os
+
+    from partnerctl import store
+
+    explicit = ctx.find_root().params.get("registry") or os.environ.get("PARTNERCTL_REGISTRY")
+    return store.load(store.locate(Path(explicit) if explicit else None).path)
+
+
+def _completer(candidates: Any) -> Any:
+    """A completion callback over ``candidates(registry, ctx, incomplete)`` that never raises."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        try:
+            return candidates(_completion_registry(ctx), ctx, incomplete)
+        except Exception:  # noqa: BLE001 - a broken registry must not break the user's shell
+            return []
+
+    return complete
+
+
+def _partner_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    from partnerctl import completion
+
+    return completion.partners(reg, incomplete)
+
+
+def _theme_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    from partnerctl import completion
+
+    return completion.vocabulary(reg, "theme", incomplete)
+
+
+def _network_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    from partnerctl import completion
+
+    return completion.vocabulary(reg, "network", incomplete)
+
+
+def _event_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    from partnerctl import completion
+
+    # The command's PARTNER argument, when already typed, narrows the events to its own.
+    return completion.events(reg, ctx.params.get("partner"), incomplete)
+
+
+# Shell completion callbacks (typer ``autocompletion=``) for PARTNER arguments,
+# --theme/--network options and event ids; each reads the registry in use.
+complete_partner = _completer(_partner_candidates)
+complete_theme = _completer(_theme_candidates)
+complete_network = _completer(_network_candidates)
+complete_event = _completer(_event_candidates)
 
 FormatOpt = Annotated[Format | None, typer.Option(
     "--format", "-f", help="Output format. Default: table on a terminal, tsv when piped.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
 ThemeOpt = Annotated[list[str] | None, typer.Option(
-    "--theme", "-t", help="Theme slug, label or a word of it; repeat: all must hold.")]
+    "--theme", "-t", help="Theme slug, label or a word of it; repeat: all must hold.",
+    autocompletion=complete_theme)]
 SinceOpt = Annotated[int | None, typer.Option("--since", help="From this year on.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the diff of what it would write; write nothing.")]
 UntilOpt = Annotated[int | None, typer.Option("--until", help="Up to this year.")]
+FieldsOpt = Annotated[str | None, typer.Option(
+    "--fields", help="Comma-separated fields that json, jsonl, csv and tsv output carry, in that order.")]
+# The partnership filters of ``list`` (and ``stats``).
+NetworkOpt = Annotated[list[str] | None, typer.Option(
+    "--network", "-n", help="Network slug, label or a word of it; repeatable.", autocompletion=complete_network)]
+ProjectOpt = Annotated[list[str] | None, typer.Option("--project", "-p", help="European project; repeatable.")]
+CountryOpt = Annotated[str | None, typer.Option("--country", help="Partner's country.")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="World region.")]
+StatusOpt = Annotated[str | None, typer.Option("--status", help="active, suspended or ended.")]
+OwnerOpt = Annotated[str | None, typer.Option(
+    "--owner", help="Owner city: the partnership's own owner, else the registry's (any case, accents optional).")]
+FirstSinceOpt = Annotated[int | None, typer.Option("--since", help="First year on or after YEAR.")]
+FirstUntilOpt = Annotated[int | None, typer.Option("--until", help="First year on or before YEAR.")]
 
 
 def _state(ctx: typer.Context) -> State:
@@ -109,47 +192,60 @@ def _print_table(renderable_of: Any) -> None:
 @app.command()
 def show(
     ctx: typer.Context,
-    partner: Annotated[str, typer.Argument(help="Id, city name or alias (any case, accents optional), or a unique prefix.")],
+    partner: Annotated[str, typer.Argument(help="Id, city name or alias (any case, accents optional), or a unique prefix.",
+                                           autocompletion=complete_partner)],
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
+    fields: FieldsOpt = None,
 ) -> None:
     """Show one partnership in full.
 
     Example: partnerctl show turin
     """
-    from partnerctl import query
-    from partnerctl.model import record
+    from partnerctl.output import pick
 
-    reg = _state(ctx).load()
-    pid = query.resolve(reg, partner)
-    rec = record(pid, reg.partnerships[pid])
+    picked = _parse_partnership_fields(fields)
+    reg = _state(ctx).view()
+    rec = reg.record(reg.resolve(partner))
     chosen = choose(fmt, as_json, piped=Format.table)
     if chosen is Format.json:
         from partnerctl.output import write_json
 
-        write_json(rec, sys.stdout)
+        write_json(pick(rec, picked) if picked else rec, sys.stdout)
     elif chosen is Format.table:
         from partnerctl import render
 
-        _print_table(lambda con: render.partnership(con, rec, reg.themes, reg.networks, reg.registry.owner))
+        _print_table(lambda con: render.partnership(con, rec, reg.themes, reg.networks, reg.owner))
     else:
-        write_records(chosen, [rec], LIST_COLUMNS, sys.stdout)
+        write_picked(chosen, [rec], LIST_COLUMNS, picked)
+
+
+def _parse_partnership_fields(fields: str | None) -> list[str] | None:
+    # The model (and its import time) only when --fields is given.
+    if fields is None:
+        return None
+    from partnerctl.model import PARTNERSHIP_FIELDS
+    from partnerctl.output import parse_fields
+
+    return parse_fields(fields, ("id", *PARTNERSHIP_FIELDS))
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
     theme: ThemeOpt = None,
-    network: Annotated[list[str] | None, typer.Option("--network", "-n", help="Network slug, label or a word of it; repeatable.")] = None,
-    project: Annotated[list[str] | None, typer.Option("--project", "-p", help="European project; repeatable.")] = None,
-    country: Annotated[str | None, typer.Option(help="Partner's country.")] = None,
-    region: Annotated[str | None, typer.Option(help="World region.")] = None,
-    status: Annotated[str | None, typer.Option(help="active, suspended or ended.")] = None,
-    since: Annotated[int | None, typer.Option("--since", help="First year on or after YEAR.")] = None,
-    until: Annotated[int | None, typer.Option("--until", help="First year on or before YEAR.")] = None,
+    network: NetworkOpt = None,
+    project: ProjectOpt = None,
+    country: CountryOpt = None,
+    region: RegionOpt = None,
+    status: StatusOpt = None,
+    owner: OwnerOpt = None,
+    since: FirstSinceOpt = None,
+    until: FirstUntilOpt = None,
     sort: Annotated[str, typer.Option(help="Sort by id, city, country or since (first year).")] = "id",
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
+    fields: FieldsOpt = None,
 ) -> None:
     """List partnerships, one row each; filters combine.
 
@@ -157,16 +253,13 @@ def list_(
     """
     from partnerctl import query
     from partnerctl.errors import InvalidInput
-    from partnerctl.model import STATUSES, record
 
     if sort not in query.SORT_KEYS:
         raise InvalidInput(f"--sort must be one of {', '.join(query.SORT_KEYS)}, not {sort!r}")
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
-    reg = _state(ctx).load()
-    filters = query.Filters(themes=theme or [], networks=network or [], projects=project or [],
-                            country=country, region=region, status=status, since=since, until=until)
-    records = [record(pid, reg.partnerships[pid]) for pid in query.select(reg, filters, sort)]
+    filters = _filters(theme, network, project, country, region, status, owner, since, until)
+    picked = _parse_partnership_fields(fields)
+    reg = _state(ctx).view()
+    records = reg.select(filters, sort)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
         from partnerctl import render
@@ -177,53 +270,101 @@ def list_(
         columns = ("id", "city", "country", "region", "since", "kind", "themes", "networks")
         _print_table(lambda con: render.records_table(con, rows, columns, {"since": "FIRST YEAR"}))
     else:
-        write_records(chosen, records, LIST_COLUMNS, sys.stdout)
+        write_picked(chosen, records, LIST_COLUMNS, picked)
 
 
-def _event_records(items: list[tuple[str, Any]], reg: Any) -> list[dict[str, Any]]:
-    return [{"partner": pid, "city": reg.partnerships[pid].city, **e.model_dump(mode="json")}
-            for pid, e in items]
+def _filters(theme: list[str] | None, network: list[str] | None, project: list[str] | None,
+             country: str | None, region: str | None, status: str | None, owner: str | None,
+             since: int | None, until: int | None) -> Any:
+    """The ``list`` filters as a query.Filters (an unknown status is a usage error)."""
+    from partnerctl import query
+    from partnerctl.errors import InvalidInput
+
+    if status is not None:
+        from partnerctl.model import STATUSES  # only then: the model costs import time
+
+        if status not in STATUSES:
+            raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
+    return query.Filters(themes=theme or [], networks=network or [], projects=project or [],
+                         country=country, region=region, status=status, owner=owner,
+                         since=since, until=until)
+
+
+def write_picked(chosen: Format, records: list[dict[str, Any]], columns: tuple[str, ...],
+                 picked: list[str] | None, **kwargs: Any) -> None:
+    """Records in a machine format, narrowed to the ``--fields`` picked (``ids`` keeps its key)."""
+    from partnerctl.output import pick
+
+    if picked and chosen is not Format.ids:
+        records, columns = [pick(r, picked) for r in records], tuple(picked)
+    write_records(chosen, records, columns, sys.stdout, **kwargs)
+
+
+def _event_records(items: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
+    # (partnership record, event record) pairs from view.View.timeline.
+    return [{"partner": p.id, "city": p.city, **e} for p, e in items]
 
 
 @app.command()
 def timeline(
     ctx: typer.Context,
-    partners: Annotated[list[str] | None, typer.Argument(help="Partnerships (default: all).")] = None,
+    partners: Annotated[list[str] | None, typer.Argument(help="Partnerships (default: all).",
+                                                         autocompletion=complete_partner)] = None,
     since: Annotated[int | None, typer.Option("--since", help="Events from this year on.")] = None,
     until: Annotated[int | None, typer.Option("--until", help="Events up to this year.")] = None,
     theme: ThemeOpt = None,
+    upcoming: Annotated[bool, typer.Option("--upcoming", help="Only events from today on.")] = False,
+    days: Annotated[int | None, typer.Option("--days", min=0, help="With --upcoming: starting within N days.")] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
+    fields: FieldsOpt = None,
 ) -> None:
     """Key events in date order, of all or the named partnerships.
 
     Example: partnerctl timeline turin milan --since 2010
     """
-    from partnerctl import query
+    import datetime
 
-    reg = _state(ctx).load()
-    pids = [query.resolve(reg, p) for p in partners] if partners else None
-    items = _event_records(query.timeline(reg, pids, since, until, theme or []), reg)
+    from partnerctl import query
+    from partnerctl.output import parse_fields
+
+    picked = None
+    if fields is not None:
+        from partnerctl.model import EVENT_FIELDS  # only then: the model costs import time
+
+        # The keys of the records _event_records makes.
+        picked = parse_fields(fields, ("partner", "city", *EVENT_FIELDS))
+    reg = _state(ctx).view()
+    # dict.fromkeys: naming a partnership twice (turin torino) shows its events once.
+    pids = list(dict.fromkeys(reg.resolve(p) for p in partners)) if partners else None
+    events = reg.timeline(pids, since, until, theme or [])
+    if upcoming or days is not None:
+        # --days alone means --upcoming too: there is no other horizon it could count from.
+        events = query.upcoming(events, datetime.date.today(), days)
+    items = _event_records(events)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
         from partnerctl import render
 
         _print_table(lambda con: render.timeline(con, items))
     else:
-        write_records(chosen, items, EVENT_COLUMNS, sys.stdout)
+        write_picked(chosen, items, EVENT_COLUMNS, picked)
 
 
 @app.command("add-event")
 def add_event(
     ctx: typer.Context,
-    partner: Annotated[str, typer.Argument(help="Id, city name or alias.")],
-    date: Annotated[str, typer.Option(help="YYYY, YYYY-MM or YYYY-MM-DD.")],
-    title: Annotated[str, typer.Option(help="One line.")],
+    partner: Annotated[str | None, typer.Argument(help="Id, city name or alias.", autocompletion=complete_partner)] = None,
+    date: Annotated[str | None, typer.Option(help="YYYY, YYYY-MM or YYYY-MM-DD (required).")] = None,
+    title: Annotated[str | None, typer.Option(help="One line (required).")] = None,
     end: Annotated[str | None, typer.Option(help="End of a period (partial date).")] = None,
     description: Annotated[str | None, typer.Option(help="Free text.")] = None,
     theme: ThemeOpt = None,
     link: Annotated[list[str] | None, typer.Option("--link", help="Source URL; repeatable.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print, write nothing.")] = False,
+    from_jsonl: Annotated[str | None, typer.Option(
+        "--from-jsonl", metavar="FILE",
+        help='Add one event per JSON line {"partner", "date", "title", ...} (- for stdin); all or nothing.')] = None,
+    dry_run: DryRunOpt = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -231,18 +372,25 @@ def add_event(
 
     Example: partnerctl add-event turin --date 2011-03 --title "Parks twinning charter"
     """
-    from partnerctl import edit, store
+    from partnerctl import edit
+    from partnerctl.errors import InvalidInput
 
-    (pid, event), _ = store.update_one(
-        _state(ctx).location(), partner,
-        lambda reg, pid: edit.add_event(reg, pid, date=date, title=title, end=end, description=description,
-                                   themes=theme or [], links=link or []),
-        dry_run=dry_run,
-    )
+    if from_jsonl is not None:
+        if partner or date or title or end or description or theme or link:
+            raise InvalidInput("--from-jsonl takes the events from the file: give no PARTNER or event options")
+        _add_events_from(ctx, from_jsonl, dry_run, fmt, as_json)
+        return
+    for value, missing in ((partner, "missing argument PARTNER (or give --from-jsonl FILE)"),
+                           (date, "missing option --date"), (title, "missing option --title")):
+        if value is None:
+            raise InvalidInput(missing)
+    (pid, event), change = _write(
+        ctx, lambda reg, pid: edit.add_event(reg, pid, date=date, title=title, end=end, description=description,
+                                             themes=theme or [], links=link or []),
+        partner=partner, dry_run=dry_run, fmt=fmt, as_json=as_json)
     items = [{"partner": pid, **event.model_dump(mode="json")}]
-    verb = "would add" if dry_run else "added"
-    sys.stderr.write(f"partnerctl: {verb} event {event.id} to {pid}\n")
-    print_changed(fmt, as_json, items[0], EVENT_COLUMNS, lambda con: _timeline_renderable(con, items))
+    _report(ctx, change, dry_run, (f"added event {event.id} to {pid}", f"add event {event.id} to {pid}"),
+            fmt, as_json, items[0], EVENT_COLUMNS, lambda con: _timeline_renderable(con, items), always=True)
 
 
 def _timeline_renderable(con: Any, items: list[dict[str, Any]]) -> Any:
@@ -251,9 +399,9 @@ def _timeline_renderable(con: Any, items: list[dict[str, Any]]) -> Any:
     return render.timeline(con, items)
 
 
-def print_changed(fmt: Format | None, as_json: bool, obj: dict[str, Any], columns: tuple[str, ...],
-                  renderable_of: Any) -> None:
-    """Print the object a write command changed: JSON object, a row, or a table on a terminal."""
+def print_changed(fmt: Format | None, as_json: bool, obj: dict[str, Any] | list[dict[str, Any]],
+                  columns: tuple[str, ...], renderable_of: Any, *, id_key: str = "id") -> None:
+    """Print the object (or objects) a write command changed: JSON, rows, or a table on a terminal."""
     chosen = choose(fmt, as_json)
     if chosen is Format.json:
         from partnerctl.output import write_json
@@ -262,14 +410,11 @@ def print_changed(fmt: Format | None, as_json: bool, obj: dict[str, Any], column
     elif chosen is Format.table:
         _print_table(renderable_of)
     else:
-        write_records(chosen, [obj], columns, sys.stdout)
+        write_records(chosen, obj if isinstance(obj, list) else [obj], columns, sys.stdout, id_key=id_key)
 
 
 def _vocab_command(ctx: typer.Context, kind: str, fmt: Format | None, as_json: bool) -> None:
-    from partnerctl import query
-
-    reg = _state(ctx).load()
-    rows = query.usage(reg, kind)
+    rows = _state(ctx).view().usage(kind)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
         from partnerctl import render
@@ -325,6 +470,752 @@ def validate(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False
         raise typer.Exit(3)
 
 
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="File to import; - reads stdin (give --format).")],
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="json, jsonl or csv. Default: from the file name.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Import only the relations of this owner city.")] = None,
+    on_conflict: Annotated[str, typer.Option(
+        "--on-conflict", help="A partnership already in the registry: skip it, update it, or fail (nothing written).")] = "skip",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would happen, write nothing.")] = False,
+) -> None:
+    """Import partnerships (json, jsonl, csv, or the twin-towns CSV dataset); report every row not imported.
+
+    Example: partnerctl import twin_cities_raw.csv --owner Lyon --dry-run
+    """
+    from contextlib import nullcontext
+
+    from partnerctl import exchange
+    from partnerctl.errors import InvalidInput
+    from partnerctl.output import clean
+
+    if on_conflict not in exchange.ON_CONFLICT:
+        raise InvalidInput(f"--on-conflict must be one of {', '.join(exchange.ON_CONFLICT)}, not {on_conflict!r}")
+    with _stderr_progress() or nullcontext(exchange.no_progress) as tick:
+        batch = exchange.load(file, fmt, tick)
+
+        def change(reg: Any) -> Any:
+            report = exchange.merge(reg, batch, on_conflict, owner, tick)
+            tick("validating and writing the registry", 0, None)
+            return report
+
+        report, _ = _write(ctx, change, dry_run=dry_run)
+    for line in [*report.lines, *report.notes, report.summary(dry_run)]:
+        sys.stderr.write(f"partnerctl: {clean(line)}\n")
+
+
+def _stderr_progress() -> Any:
+    """A Rich progress bar when stderr is a terminal, else None (nothing is drawn)."""
+    if not sys.stderr.isatty():
+        return None
+    from partnerctl import render
+
+    return render.progress()
+
+
+STATS_COLUMNS = ("by", "key", "label", "count")
+SEARCH_COLUMNS = ("partner", "field", "text")
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    by: Annotated[list[str] | None, typer.Option(
+        "--by", "-b", help="theme, network, region, country, decade or status; repeatable. Default: all.")] = None,
+    theme: ThemeOpt = None,
+    network: NetworkOpt = None,
+    project: ProjectOpt = None,
+    country: CountryOpt = None,
+    region: RegionOpt = None,
+    status: StatusOpt = None,
+    owner: OwnerOpt = None,
+    since: FirstSinceOpt = None,
+    until: FirstUntilOpt = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Count partnerships by theme, network, region, country, decade or status (filters as in list).
+
+    Example: partnerctl stats --by theme --region Europe
+    """
+    from dataclasses import asdict
+
+    from partnerctl import query
+    from partnerctl import stats as counting
+
+    dimensions = counting.check_dimensions(by or [])
+    filters = _filters(theme, network, project, country, region, status, owner, since, until)
+    reg = _state(ctx).load()
+    pids = query.select(reg, filters)
+    groups = counting.counts(reg, pids, dimensions)
+    chosen = choose(fmt, as_json)
+    if chosen is Format.table:
+        from partnerctl import render
+
+        charts = [(f"By {dim} ({len(pids)} partnerships)", [(c.label, c.count) for c in items])
+                  for dim, items in groups.items()]
+        _print_table(lambda con: render.bar_charts(con, charts))
+    else:
+        records = [asdict(c) for items in groups.values() for c in items]
+        write_records(chosen, records, STATS_COLUMNS, sys.stdout, id_key="label")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")],
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find text in names, aliases, projects, summaries, events and contacts.
+
+    Example: partnerctl search delice
+    """
+    from dataclasses import asdict
+
+    from partnerctl.search import search as find
+
+    reg = _state(ctx).load()
+    hits = [{**asdict(hit), "city": reg.partnerships[hit.partner].city} for hit in find(reg, text)]
+    chosen = choose(fmt, as_json)
+    if chosen is Format.table:
+        from partnerctl import render
+
+        _print_table(lambda con: render.search_hits(con, hits))
+    else:
+        records = [{"partner": h["partner"], "city": h["city"], "field": h["field"], "text": h["text"],
+                    "spans": [list(span) for span in h["spans"]]} for h in hits]
+        write_records(chosen, records, SEARCH_COLUMNS, sys.stdout, id_key="partner")
+    partners = len({h["partner"] for h in hits})
+    sys.stderr.write(f"partnerctl: {len(hits)} hit{'s' * (len(hits) != 1)} in "
+                     f"{partners} partnership{'s' * (partners != 1)}\n")
+
+
+# Write commands. Each hands its change to the core through _write (store.update for the
+# whole registry, store.update_one for one partnership) and reports through _report: what it
+# did on stderr; the changed object on stdout with --format/--json; on --dry-run the diff.
+
+CONTACT_COLUMNS = ("partner", "name", "role", "organisation", "email", "phone")
+INIT_COLUMNS = ("path", "owner", "country", "themes", "networks", "partnerships")
+FMT_COLUMNS = ("path", "changed")
+
+
+def _write(ctx: typer.Context, change: Any, *, partner: str | None = None, dry_run: bool = False,
+           fmt: Format | None = None, as_json: bool = False) -> Any:
+    """Run *change* under the lock: on one partnership when *partner* is given, else on the whole registry.
+
+    The output options (*fmt*, *as_json*) are checked first: a contradiction must fail before the write.
+    """
+    from partnerctl import store
+
+    choose(fmt, as_json)
+    state = _state(ctx)
+    options: dict[str, Any] = {"dry_run": dry_run, "backup": state.backup}
+    if state.lock_timeout is not None:
+        options["lock_timeout"] = state.lock_timeout
+    if partner is None:
+        return store.update(state.location(), change, **options)
+    return store.update_one(state.location(), partner, change, **options)
+
+
+def _report(ctx: typer.Context, change: Any, dry_run: bool, did: tuple[str, str], fmt: Format | None,
+            as_json: bool, obj: Any, columns: tuple[str, ...], renderable_of: Any, *,
+            always: bool = False, id_key: str = "id", name: str | None = None) -> None:
+    """Say what a write did (*did*: past and plain form) and print the changed object or the diff.
+
+    The object is printed with --format/--json (or *always*); a dry run without
+    them prints the unified diff of the registry file (named *name*) instead.
+    """
+    from partnerctl.output import clean
+
+    past, plain = did
+    asked = fmt is not None or as_json
+    if dry_run:
+        sys.stderr.write(f"partnerctl: would {clean(plain)}\n")
+        if not asked:
+            name = name or _state(ctx).location().path.name
+            sys.stdout.write(clean(change.diff(name), multiline=True))
+            return
+    else:
+        sys.stderr.write(f"partnerctl: {clean(past) if change.written else 'no changes'}\n")
+    if asked or always:
+        print_changed(fmt, as_json, obj, columns, renderable_of, id_key=id_key)
+
+
+def _rows_renderable(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Any:
+    def draw(con: Any) -> Any:
+        from partnerctl import render
+
+        return render.records_table(con, rows, columns)
+
+    return draw
+
+
+def _edit_partner(ctx: typer.Context, partner: str, fn: Any, did: Any, dry_run: bool,
+                  fmt: Format | None, as_json: bool) -> None:
+    """Apply *fn(reg, pid)* to one partnership and report its record; *did(pid)* says what it did."""
+    from partnerctl.model import record
+
+    def change(reg: Any, pid: str) -> dict[str, Any]:
+        fn(reg, pid)
+        return record(pid, reg.partnerships[pid])
+
+    rec, result = _write(ctx, change, partner=partner, dry_run=dry_run, fmt=fmt, as_json=as_json)
+    _report(ctx, result, dry_run, did(rec["id"]), fmt, as_json, rec, LIST_COLUMNS,
+            _rows_renderable([rec], LIST_COLUMNS))
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(
+        dir_okay=False, help="The new file. Default: --registry, else data/registry.toml.")] = None,
+    owner: Annotated[str | None, typer.Option(help="The city whose partnerships it holds.")] = None,
+    country: Annotated[str | None, typer.Option(help="The owner's country.")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="A writable copy of the bundled Lyon registry.")] = False,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a registry: empty (with the Lyon theme vocabulary), or a copy of the Lyon sample.
+
+    Example: partnerctl init grenoble.toml --owner Grenoble --country France
+    """
+    from partnerctl import edit, store, tomlfile
+    from partnerctl.errors import InvalidInput
+
+    target = path or _state(ctx).registry or Path("data/registry.toml")
+    if sample and (owner or country):
+        raise InvalidInput("--sample copies the Lyon registry: give no --owner or --country with it")
+    if sample:
+        text, what = store.read_text(store.bundled_path()), "a copy of the Lyon sample"
+    elif owner is None or country is None:
+        raise InvalidInput("give --owner CITY and --country COUNTRY for an empty registry, or --sample")
+    else:
+        themes = store.load(store.bundled_path()).themes
+        text, what = tomlfile.dump(edit.new_registry(owner, country, themes)), f"empty, owner {owner}"
+    choose(fmt, as_json)  # a contradiction fails before the file is created
+    reg, change = store.create(target, text, dry_run=dry_run)
+    obj = {"path": str(target), "owner": reg.registry.owner, "country": reg.registry.country,
+           "themes": len(reg.themes), "networks": len(reg.networks), "partnerships": len(reg.partnerships)}
+    _report(ctx, change, dry_run, (f"created {target} ({what})", f"create {target} ({what})"), fmt, as_json,
+            obj, INIT_COLUMNS, _rows_renderable([obj], INIT_COLUMNS), id_key="path", name=target.name)
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    city: Annotated[str, typer.Argument(help="The partner city's name.")],
+    country: Annotated[str | None, typer.Option(help="Its country (required).")] = None,
+    id_: Annotated[str | None, typer.Option("--id", help="Id (a slug). Default: the city's name as a slug.")] = None,
+    region: Annotated[str | None, typer.Option(help="World region.")] = None,
+    since: Annotated[str | None, typer.Option(help="First year.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Kind of relation (twinning, cooperation, ...).")] = None,
+    status: Annotated[str | None, typer.Option(help="active, suspended or ended.")] = None,
+    theme: Annotated[list[str] | None, typer.Option("--theme", "-t", help="Theme (slug, label or a word of it); repeatable.")] = None,
+    network: Annotated[list[str] | None, typer.Option("--network", "-n", help="Network; repeatable.")] = None,
+    project: Annotated[list[str] | None, typer.Option("--project", "-p", help="European project; repeatable.")] = None,
+    alias: Annotated[list[str] | None, typer.Option("--alias", help="Another name of the city; repeatable.")] = None,
+    link: Annotated[list[str] | None, typer.Option("--link", help="Source URL; repeatable.")] = None,
+    summary: Annotated[str | None, typer.Option(help="The narrative.")] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a partnership.
+
+    Example: partnerctl add Łódź --country Poland --since 1991 --theme culture   (id: lodz)
+    """
+    from partnerctl import edit
+    from partnerctl.errors import InvalidInput
+    from partnerctl.model import record
+
+    if country is None:
+        raise InvalidInput("missing option --country")
+
+    def change(reg: Any) -> dict[str, Any]:
+        pid = edit.add_partnership(reg, city, country, id_, region=region, since=since, kind=kind, status=status,
+                                   themes=theme, networks=network, projects=project, aliases=alias,
+                                   links=link, summary=summary)
+        return record(pid, reg.partnerships[pid])
+
+    rec, result = _write(ctx, change, dry_run=dry_run, fmt=fmt, as_json=as_json)
+    _report(ctx, result, dry_run, (f"added partnership {rec['id']} ({city})", f"add partnership {rec['id']} ({city})"),
+            fmt, as_json, rec, LIST_COLUMNS, _rows_renderable([rec], LIST_COLUMNS))
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete_partner)],
+    field: Annotated[str, typer.Argument(help="city, country, region, owner, owner_country, status, kind, since, since_note or summary.")],
+    value: Annotated[str, typer.Argument(help="The new value.")],
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a field of a partnership.
+
+    Example: partnerctl set turin status active
+    """
+    from partnerctl import edit
+
+    _edit_partner(ctx, partner, lambda reg, pid: edit.set_field(reg, pid, field, value),
+                  lambda pid: (f"set {field} of {pid}", f"set {field} of {pid}"), dry_run, fmt, as_json)
+
+
+@app.command()
+def unset(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete_partner)],
+    field: Annotated[str, typer.Argument(help="An optional field (see set).")],
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove an optional field of a partnership.
+
+    Example: partnerctl unset turin kind
+    """
+    from partnerctl import edit
+
+    _edit_partner(ctx, partner, lambda reg, pid: edit.unset_field(reg, pid, field),
+                  lambda pid: (f"unset {field} of {pid}", f"unset {field} of {pid}"), dry_run, fmt, as_json)
+
+
+def _list_edit(ctx: typer.Context, partner: str, field: str, values: list[str], add: bool, dry_run: bool,
+               fmt: Format | None, as_json: bool) -> None:
+    """``add-to`` / ``remove-from`` (and ``tag`` / ``untag``, on themes)."""
+    from partnerctl import edit
+
+    change = edit.add_to if add else edit.remove_from
+    past, plain, prep = ("added", "add", "to") if add else ("removed", "remove", "from")
+    shown = ", ".join(values)
+    _edit_partner(ctx, partner, lambda reg, pid: change(reg, pid, field, values),
+                  lambda pid: (f"{past} {prep} {field} of {pid}: {shown}", f"{plain} {prep} {field} of {pid}: {shown}"),
+                  dry_run, fmt, as_json)
+
+
+ValuesArg = Annotated[list[str], typer.Argument(help="One or more values.")]
+FieldArg = Annotated[str, typer.Argument(help="themes, networks, projects, aliases or links.")]
+PartnerArg = Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete_partner)]
+
+
+@app.command()
+def tag(ctx: typer.Context, partner: PartnerArg, themes: ValuesArg, dry_run: DryRunOpt = False,
+        fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+    """Add themes to a partnership (short for add-to PARTNER themes).
+
+    Example: partnerctl tag turin light sport
+    """
+    _list_edit(ctx, partner, "themes", themes, True, dry_run, fmt, as_json)
+
+
+@app.command()
+def untag(ctx: typer.Context, partner: PartnerArg, themes: ValuesArg, dry_run: DryRunOpt = False,
+          fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+    """Remove themes from a partnership (short for remove-from PARTNER themes).
+
+    Example: partnerctl untag turin sport
+    """
+    _list_edit(ctx, partner, "themes", themes, False, dry_run, fmt, as_json)
+
+
+@app.command("add-to")
+def add_to(ctx: typer.Context, partner: PartnerArg, field: FieldArg, values: ValuesArg, dry_run: DryRunOpt = False,
+           fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+    """Add values to a list field of a partnership.
+
+    Example: partnerctl add-to turin networks luci
+    """
+    _list_edit(ctx, partner, field, values, True, dry_run, fmt, as_json)
+
+
+@app.command("remove-from")
+def remove_from(ctx: typer.Context, partner: PartnerArg, field: FieldArg, values: ValuesArg,
+                dry_run: DryRunOpt = False, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+    """Remove values from a list field of a partnership.
+
+    Example: partnerctl remove-from turin projects CITYLOG
+    """
+    _list_edit(ctx, partner, field, values, False, dry_run, fmt, as_json)
+
+
+def _event_change(ctx: typer.Context, partner: str, fn: Any, did: Any, dry_run: bool, fmt: Format | None,
+                  as_json: bool) -> None:
+    """Apply *fn(reg, pid) -> event* to one partnership and report the event; *did(pid, event)* says what."""
+    (pid, event), change = _write(ctx, lambda reg, pid: (pid, fn(reg, pid)), partner=partner, dry_run=dry_run,
+                                    fmt=fmt, as_json=as_json)
+    items = [{"partner": pid, **event.model_dump(mode="json")}]
+    _report(ctx, change, dry_run, did(pid, event), fmt, as_json, items[0], EVENT_COLUMNS,
+            lambda con: _timeline_renderable(con, items))
+
+
+@app.command("edit-event")
+def edit_event(
+    ctx: typer.Context,
+    partner: PartnerArg,
+    event_id: Annotated[str, typer.Argument(help="The event's id (or a unique prefix of it).",
+                                             autocompletion=complete_event)],
+    date: Annotated[str | None, typer.Option(help="YYYY, YYYY-MM or YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="End of a period (partial date).")] = None,
+    title: Annotated[str | None, typer.Option(help="One line.")] = None,
+    description: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    theme: Annotated[list[str] | None, typer.Option("--theme", "-t", help="Replaces the event's themes; repeatable.")] = None,
+    link: Annotated[list[str] | None, typer.Option("--link", help="Replaces the event's links; repeatable.")] = None,
+    new_id: Annotated[str | None, typer.Option("--id", help="A new id for the event.")] = None,
+    unset: Annotated[list[str] | None, typer.Option("--unset", help="Remove end, description, themes or links; repeatable.")] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change an event of a partnership (its id stays unless --id).
+
+    Example: partnerctl edit-event turin 2011-03-parks-twinning-charter --date 2011-04
+    """
+    from partnerctl import edit
+
+    changes = {"date": date, "end": end, "title": title, "description": description, "themes": theme,
+               "links": link, "id": new_id}
+    _event_change(ctx, partner, lambda reg, pid: edit.edit_event(reg, pid, event_id, changes, unset or []),
+                  lambda pid, e: (f"changed event {e.id} of {pid}", f"change event {e.id} of {pid}"),
+                  dry_run, fmt, as_json)
+
+
+@app.command("remove-event")
+def remove_event(
+    ctx: typer.Context,
+    partner: PartnerArg,
+    event_id: Annotated[str, typer.Argument(help="The event's id (or a unique prefix of it).",
+                                             autocompletion=complete_event)],
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove an event of a partnership.
+
+    Example: partnerctl remove-event turin 2012-one-off-events-sncf
+    """
+    from partnerctl import edit
+
+    _event_change(ctx, partner, lambda reg, pid: edit.remove_event(reg, pid, event_id),
+                  lambda pid, e: (f"removed event {e.id} from {pid}", f"remove event {e.id} from {pid}"),
+                  dry_run, fmt, as_json)
+
+
+def _add_events_from(ctx: typer.Context, source: str, dry_run: bool, fmt: Format | None, as_json: bool) -> None:
+    """``add-event --from-jsonl``: every line's event, in one write, or none."""
+    from partnerctl import edit
+    from partnerctl.errors import InvalidInput
+
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+    added, change = _write(ctx, lambda reg: edit.add_events_jsonl(reg, text.splitlines()), dry_run=dry_run,
+                           fmt=fmt, as_json=as_json)
+    items = [{"partner": pid, **e.model_dump(mode="json")} for pid, e in added]
+    n = f"{len(items)} event{'s' * (len(items) != 1)}"
+    _report(ctx, change, dry_run, (f"added {n} from {source}", f"add {n} from {source}"), fmt, as_json,
+            items, EVENT_COLUMNS, lambda con: _timeline_renderable(con, items), always=True)
+
+
+ContactNameArg = Annotated[str, typer.Argument(help="The contact's name (any case, accents optional).")]
+
+
+def _contact_change(ctx: typer.Context, partner: str, fn: Any, did: Any, dry_run: bool, fmt: Format | None,
+                    as_json: bool) -> None:
+    """Apply *fn(reg, pid) -> contact* to one partnership and report the contact."""
+    (pid, contact), change = _write(ctx, lambda reg, pid: (pid, fn(reg, pid)), partner=partner, dry_run=dry_run,
+                                    fmt=fmt, as_json=as_json)
+    obj = {"partner": pid, **contact.model_dump(mode="json")}
+    _report(ctx, change, dry_run, did(pid, contact.name), fmt, as_json, obj, CONTACT_COLUMNS,
+            _rows_renderable([obj], CONTACT_COLUMNS), id_key="name")
+
+
+@app.command("add-contact")
+def add_contact(
+    ctx: typer.Context,
+    partner: PartnerArg,
+    name: Annotated[str | None, typer.Option(help="Full name (required).")] = None,
+    role: Annotated[str | None, typer.Option(help="Role or title.")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Organisation.")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number.")] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a contact to a partnership.
+
+    Example: partnerctl add-contact turin --name "Ada Rossi" --email ada@example.org
+    """
+    from partnerctl import edit
+    from partnerctl.errors import InvalidInput
+
+    if name is None:
+        raise InvalidInput("missing option --name")
+    fields = {"name": name, "role": role, "organisation": organisation, "email": email, "phone": phone}
+    _contact_change(ctx, partner, lambda reg, pid: edit.add_contact(reg, pid, **fields),
+                    lambda pid, n: (f"added contact {n} to {pid}", f"add contact {n} to {pid}"),
+                    dry_run, fmt, as_json)
+
+
+@app.command("edit-contact")
+def edit_contact(
+    ctx: typer.Context,
+    partner: PartnerArg,
+    contact: ContactNameArg,
+    name: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    role: Annotated[str | None, typer.Option(help="Role or title.")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Organisation.")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number.")] = None,
+    unset: Annotated[list[str] | None, typer.Option("--unset", help="Remove role, organisation, email or phone; repeatable.")] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a contact of a partnership.
+
+    Example: partnerctl edit-contact turin "Juliette Cantau" --phone "+33 4 00 00 00 00"
+    """
+    from partnerctl import edit
+
+    changes = {"name": name, "role": role, "organisation": organisation, "email": email, "phone": phone}
+    _contact_change(ctx, partner, lambda reg, pid: edit.edit_contact(reg, pid, contact, changes, unset or []),
+                    lambda pid, n: (f"changed contact {n} of {pid}", f"change contact {n} of {pid}"),
+                    dry_run, fmt, as_json)
+
+
+@app.command("remove-contact")
+def remove_contact(ctx: typer.Context, partner: PartnerArg, name: ContactNameArg, dry_run: DryRunOpt = False,
+                   fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+    """Remove a contact from a partnership.
+
+    Example: partnerctl remove-contact turin "Juliette Cantau"
+    """
+    from partnerctl import edit
+
+    _contact_change(ctx, partner, lambda reg, pid: edit.remove_contact(reg, pid, name),
+                    lambda pid, n: (f"removed contact {n} from {pid}", f"remove contact {n} from {pid}"),
+                    dry_run, fmt, as_json)
+
+
+@app.command()
+def rename(
+    ctx: typer.Context,
+    partner: PartnerArg,
+    new_id: Annotated[str, typer.Argument(help="The new id (a slug).")],
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give a partnership a new id.
+
+    Example: partnerctl rename saint-louis st-louis
+    """
+    from partnerctl import edit, query
+    from partnerctl.model import record
+
+    def change(reg: Any) -> tuple[str, dict[str, Any]]:
+        old = query.resolve(reg, partner)
+        new = edit.rename_partnership(reg, old, new_id)
+        return old, record(new, reg.partnerships[new])
+
+    (old, rec), result = _write(ctx, change, dry_run=dry_run, fmt=fmt, as_json=as_json)
+    _report(ctx, result, dry_run, (f"renamed {old} to {rec['id']}", f"rename {old} to {rec['id']}"), fmt, as_json,
+            rec, LIST_COLUMNS, _rows_renderable([rec], LIST_COLUMNS))
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    partner: PartnerArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (for scripts).")] = False,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a partnership with its events and contacts (asks first on a terminal).
+
+    Example: partnerctl remove saint-louis --yes
+    """
+    from partnerctl import edit, query
+    from partnerctl.errors import InvalidInput
+    from partnerctl.model import record
+
+    if not yes and not dry_run:
+        if not _interactive():
+            raise InvalidInput("refusing to remove without --yes when not on a terminal")
+        reg = _state(ctx).load()
+        pid = query.resolve(reg, partner)
+        p = reg.partnerships[pid]
+        question = (f"Remove {pid} ({p.city}, {p.country}) with its {len(p.events)} events "
+                    f"and {len(p.contacts)} contacts?")
+        if not typer.confirm(question, err=True):
+            raise InvalidInput(f"not removed: {pid}")
+        partner = pid
+
+    def change(reg: Any) -> dict[str, Any]:
+        pid = query.resolve(reg, partner)
+        return record(pid, edit.remove_partnership(reg, pid))
+
+    rec, result = _write(ctx, change, dry_run=dry_run, fmt=fmt, as_json=as_json)
+    _report(ctx, result, dry_run, (f"removed partnership {rec['id']} ({rec['city']})",
+                                   f"remove partnership {rec['id']} ({rec['city']})"),
+            fmt, as_json, rec, LIST_COLUMNS, _rows_renderable([rec], LIST_COLUMNS))
+
+
+def _vocab_writes(sub: typer.Typer, kind: str) -> None:
+    """``themes add|rename|remove`` and the same for networks."""
+    plural = f"{kind}s"
+
+    def report(ctx: typer.Context, result: Any, entry: dict[str, Any], dry_run: bool, did: tuple[str, str],
+               fmt: Format | None, as_json: bool) -> None:
+        _report(ctx, result, dry_run, did, fmt, as_json, entry, VOCAB_COLUMNS,
+                _rows_renderable([entry], VOCAB_COLUMNS), id_key="slug")
+
+    @sub.command("add", help=f"Declare a new {kind}.\n\nExample: partnerctl {plural} add "
+                             + ("night-life 'Night life'" if kind == "theme" else "cities4europe 'Cities for Europe'"))
+    def add_entry(ctx: typer.Context, slug: Annotated[str, typer.Argument(help="Lower-case words joined by hyphens.")],
+                  label: Annotated[str, typer.Argument(help="The name people read.")], dry_run: DryRunOpt = False,
+                  fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+        from partnerctl import edit
+
+        entry, result = _write(ctx, lambda reg: edit.vocab_entry(reg, kind, edit.add_vocab(reg, kind, slug, label)),
+                               dry_run=dry_run, fmt=fmt, as_json=as_json)
+        report(ctx, result, entry, dry_run, (f"added {kind} {slug}", f"add {kind} {slug}"), fmt, as_json)
+
+    @sub.command("rename", help=f"Rename a {kind} (and relabel it) in the vocabulary and wherever it is used."
+                                f"\n\nExample: partnerctl {plural} rename OLD NEW --label 'New label'")
+    def rename_entry(ctx: typer.Context, old: Annotated[str, typer.Argument(help="The slug now.")],
+                     new: Annotated[str, typer.Argument(help="The new slug (may be the same, with --label).")],
+                     label: Annotated[str | None, typer.Option(help="A new label.")] = None,
+                     dry_run: DryRunOpt = False, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+        from partnerctl import edit
+
+        entry, result = _write(ctx, lambda reg: edit.vocab_entry(reg, kind, edit.rename_vocab(reg, kind, old, new, label)),
+                               dry_run=dry_run, fmt=fmt, as_json=as_json)
+        did = ((f"relabelled {kind} {old}", f"relabel {kind} {old}") if new == old
+               else (f"renamed {kind} {old} to {new}", f"rename {kind} {old} to {new}"))
+        report(ctx, result, entry, dry_run, did, fmt, as_json)
+
+    @sub.command("remove", help=f"Remove a {kind}; refused while in use unless --force, which also removes it "
+                                f"from the partnerships{' and events' if kind == 'theme' else ''} using it."
+                                f"\n\nExample: partnerctl {plural} remove SLUG --force")
+    def remove_entry(ctx: typer.Context, slug: Annotated[str, typer.Argument(help="The slug.")],
+                     force: Annotated[bool, typer.Option("--force", help="Remove it from its users too.")] = False,
+                     dry_run: DryRunOpt = False, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+        from partnerctl import edit
+
+        entry, result = _write(ctx, lambda reg: edit.remove_vocab(reg, kind, slug, force), dry_run=dry_run,
+                               fmt=fmt, as_json=as_json)
+        report(ctx, result, entry, dry_run, (f"removed {kind} {slug}", f"remove {kind} {slug}"), fmt, as_json)
+
+
+_vocab_writes(themes_app, "theme")
+_vocab_writes(networks_app, "network")
+
+
+def _ask_edit_again() -> bool:
+    """After a bad edit: True to re-open the editor, False to abort (also at end of input)."""
+    question = "(e)dit again or (a)bort?"
+    while True:
+        if _interactive():
+            try:
+                answer = typer.prompt(question, err=True, default="e")
+            except (typer.Abort, EOFError):
+                return False
+        else:
+            # Not a terminal: read the answer anyway, so scripts and tests can pipe it.
+            sys.stderr.write(f"{question} ")
+            answer = sys.stdin.readline()
+            sys.stderr.write("\n")  # the piped answer is not echoed
+            if not answer:
+                return False
+        answer = answer.strip().lower()
+        if answer in ("e", "edit"):
+            return True
+        if answer in ("a", "abort"):
+            return False
+
+
+@app.command("edit")
+def edit_(
+    ctx: typer.Context,
+    partner: PartnerArg,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Edit a partnership as TOML in $VISUAL or $EDITOR; it is checked when you save.
+
+    Example: EDITOR=nano partnerctl edit turin
+    """
+    from partnerctl import edit, query
+    from partnerctl.errors import InvalidInput
+    from partnerctl.model import record
+    from partnerctl.output import clean
+
+    choose(fmt, as_json)  # a contradiction fails before the editor opens
+    reg = _state(ctx).load()
+    pid = query.resolve(reg, partner)
+    before = text = edit.block_text(reg, pid)
+    while True:
+        text = edit.run_editor(text, f"partnerctl-{pid}-")
+        try:
+            new = edit.parse_block(reg, pid, text)
+            break
+        except InvalidInput as exc:
+            sys.stderr.write(f"partnerctl: {clean(str(exc))}\n")
+            if not _ask_edit_again():
+                raise InvalidInput(f"aborted; {pid} is unchanged") from None
+    if new == reg.partnerships[pid]:
+        sys.stderr.write("partnerctl: no changes\n")
+        return
+
+    def change(reg: Any, rpid: str) -> dict[str, Any]:
+        return record(rpid, edit.put_block(reg, rpid, before, new))
+
+    rec, result = _write(ctx, change, partner=pid, dry_run=dry_run, fmt=fmt, as_json=as_json)
+    _report(ctx, result, dry_run, (f"edited {pid}", f"change {pid}"), fmt, as_json, rec, LIST_COLUMNS,
+            _rows_renderable([rec], LIST_COLUMNS))
+
+
+@app.command("fmt")
+def fmt_(
+    ctx: typer.Context,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the file is not canonical.")] = False,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rewrite the registry in canonical form.
+
+    Example: partnerctl fmt --check
+    """
+    _, change = _write(ctx, lambda reg: None, dry_run=dry_run or check, fmt=fmt, as_json=as_json)
+    path = _state(ctx).location().path
+    changed = change.old_text != change.new_text
+    obj = {"path": str(path), "changed": changed}
+    if check and not dry_run:
+        sys.stderr.write(f"partnerctl: {path} {'is not in canonical form' if changed else 'is canonical'}\n")
+        if fmt is not None or as_json:
+            print_changed(fmt, as_json, obj, FMT_COLUMNS, _rows_renderable([obj], FMT_COLUMNS), id_key="path")
+    else:
+        _report(ctx, change, dry_run, (f"reformatted {path}", f"reformat {path}"), fmt, as_json, obj, FMT_COLUMNS,
+                _rows_renderable([obj], FMT_COLUMNS), id_key="path")
+    if check and changed:
+        raise typer.Exit(1)
+
+
 # Each export format lives in its own module of the core; the module's
 # ``export(reg, target)`` writes to *target* (a path, or stdout when None) and
 # returns a one-line summary for stderr.
@@ -360,4 +1251,37 @@ def export(
 
 def main() -> None:
     """Console-script entry point."""
+    _build_only_invoked(app, sys.argv[1:])
     app(prog_name="partnerctl")
+
+
+def _build_only_invoked(typer_app: typer.Typer, args: list[str]) -> None:
+    """Keep only the invoked command in *typer_app*: Typer builds every command's options at start-up.
+
+    With some forty commands that is tens of milliseconds on each call (see
+    docs/performance.md). The command's name is found by the group's own option
+    parser; help, completion, a mistyped command and anything unclear keep the
+    whole tree, so what is printed never changes.
+    """
+    import copy
+    import os
+
+    from typer.main import get_command, get_command_name
+
+    if any(name.endswith("_COMPLETE") for name in os.environ):
+        return
+    head = copy.copy(typer_app)
+    head.registered_commands, head.registered_groups = [], []
+    try:
+        group = get_command(head)
+        ctx = group.context_class(group, info_name="partnerctl", resilient_parsing=True)
+        _, rest, _ = group.make_parser(ctx).parse_args(args=list(args))
+    except Exception:  # noqa: BLE001 - any doubt: build everything, as Typer would
+        return
+    if not rest:
+        return
+    commands = [c for c in typer_app.registered_commands
+                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == rest[0]]
+    groups = [g for g in typer_app.registered_groups if g.name == rest[0]]
+    if commands or groups:
+        typer_app.registered_commands, typer_app.registered_groups = commands, groups

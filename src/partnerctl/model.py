@@ -19,6 +19,12 @@ from partnerctl.names import is_slug
 
 STATUSES = ("active", "suspended", "ended")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WEB_LINK_RE = re.compile(r"^https?://[^\s\"'<>\\`]+$")
+
+
+def is_web_link(text: str) -> bool:
+    """Whether *text* is a plain http(s) address, safe to publish as a link (no ``javascript:``)."""
+    return bool(_WEB_LINK_RE.match(text))
 
 
 def _slug(value: str) -> str:
@@ -60,9 +66,25 @@ Email = Annotated[str, AfterValidator(_email)]
 Year = Annotated[int, AfterValidator(_year)]
 
 
+def _newlines(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, list):
+        return [_newlines(v) for v in value]
+    return value
+
+
 class _Model(BaseModel):
     # Strict: TOML values are typed, so "1991" (a string) for a year is a mistake to report.
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_newlines(cls, data: Any) -> Any:
+        # TOML multi-line strings read \r\n back as \n: store \n only, so a save is stable.
+        if isinstance(data, dict):
+            return {k: _newlines(v) for k, v in data.items()}
+        return data
 
 
 class Event(_Model):

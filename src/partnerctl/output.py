@@ -101,3 +101,25 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: TextI
         return
     for row in rows:
         out.write("\t".join(cell(v) for v in row) + "\n")
+
+
+def parse_fields(spec: str | None, valid: Sequence[str]) -> list[str] | None:
+    """The fields ``--fields a,b,c`` names, in that order; None when not given.
+
+    An unknown or empty list is InvalidInput (a usage error) naming the valid fields.
+    """
+    if spec is None:
+        return None
+    from partnerctl.errors import InvalidInput
+
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    unknown = [name for name in names if name not in valid]
+    if unknown or not names:
+        what = f"unknown field {', '.join(repr(n) for n in unknown)}" if unknown else "no field named"
+        raise InvalidInput(f"--fields: {what}; valid fields: {', '.join(valid)}")
+    return list(dict.fromkeys(names))
+
+
+def pick(record: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """*record* with only *fields*, in that order."""
+    return {name: record.get(name) for name in fields}

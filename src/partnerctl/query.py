@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from partnerctl import dates
 from partnerctl.errors import Ambiguous, InvalidInput, NotFound
-from partnerctl.model import Event, Partnership, Registry
 from partnerctl.names import fold
+
+if TYPE_CHECKING:
+    # Only for hints: the read commands run these functions on plain records from
+    # the index (partnerctl.view), without paying for the pydantic model's import.
+    from partnerctl.model import Event, Partnership, Registry
 
 SORT_KEYS = ("id", "city", "country", "since")
 
 
-def _names(pid: str, p: Partnership) -> list[str]:
+def names_of(pid: str, p: Partnership) -> list[str]:
+    """The folded names a partnership answers to: its id, city and aliases."""
     return [fold(pid), fold(p.city), *(fold(a) for a in p.aliases)]
+
+
+def name_key(text: str) -> str:
+    """What ``resolve`` compares with those names: *text* trimmed and folded."""
+    return fold(text.strip())
 
 
 def _describe(reg: Registry, pids: Iterable[str]) -> str:
@@ -25,19 +37,19 @@ def _describe(reg: Registry, pids: Iterable[str]) -> str:
 
 def resolve(reg: Registry, text: str) -> str:
     """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix."""
-    key = fold(text.strip())
-    exact = {pid for pid, p in reg.partnerships.items() if key in _names(pid, p)}
+    key = name_key(text)
+    exact = {pid for pid, p in reg.partnerships.items() if key in names_of(pid, p)}
     if len(exact) == 1:
         return exact.pop()
     if exact:
         raise Ambiguous(f"{text!r} names several partnerships: {_describe(reg, exact)}")
     prefixed = {pid for pid, p in reg.partnerships.items()
-                if key and any(n.startswith(key) for n in _names(pid, p))}
+                if key and any(n.startswith(key) for n in names_of(pid, p))}
     if len(prefixed) == 1:
         return prefixed.pop()
     if prefixed:
         raise Ambiguous(f"{text!r} is ambiguous: {_describe(reg, prefixed)}")
-    by_name = {n: pid for pid, p in reg.partnerships.items() for n in _names(pid, p)}
+    by_name = {n: pid for pid, p in reg.partnerships.items() for n in names_of(pid, p)}
     close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=0.6)}
     hint = f"; did you mean {_describe(reg, close)}?" if close else "; 'partnerctl list' shows them all"
     raise NotFound(f"no partnership {text!r}{hint}")
@@ -60,11 +72,16 @@ def match_vocab(vocab: dict[str, str], term: str, kind: str) -> set[str]:
 
 def resolve_themes(reg: Registry, terms: Sequence[str]) -> list[str]:
     """Theme slugs for terms given to a write command: each term must name exactly one theme."""
+    return resolve_terms(reg.themes, terms, "theme")
+
+
+def resolve_terms(vocab: dict[str, str], terms: Sequence[str], kind: str) -> list[str]:
+    """Slugs of *vocab* for terms given to a write command: each must name exactly one entry."""
     slugs = []
     for term in terms:
-        found = match_vocab(reg.themes, term, "theme")
+        found = match_vocab(vocab, term, kind)
         if len(found) > 1:
-            raise InvalidInput(f"theme {term!r} is ambiguous: {', '.join(sorted(found))}")
+            raise InvalidInput(f"{kind} {term!r} is ambiguous: {', '.join(sorted(found))}")
         slugs.append(found.pop())
     return slugs
 
@@ -157,3 +174,17 @@ def usage(reg: Registry, kind: str) -> list[tuple[str, str, int]]:
             if slug in counts:
                 counts[slug] += 1
     return [(slug, vocab[slug], counts[slug]) for slug in sorted(vocab)]
+
+
+def upcoming(items: Sequence[tuple[str, Event]], today: datetime.date,
+             days: int | None = None) -> list[tuple[str, Event]]:
+    """The events of *items* not over before *today*, starting within *days* days when given.
+
+    A partial date lasts until its last day (``2026-12`` until 31 December 2026)
+    and a period until its end, so this month's and this year's events, and
+    periods still running, are on the agenda.
+    """
+    horizon = None if days is None else today + datetime.timedelta(days=days)
+    return [(pid, event) for pid, event in items
+            if dates.bounds(event.end or event.date)[1] >= today
+            and (horizon is None or dates.bounds(event.date)[0] <= horizon)]

@@ -6,7 +6,8 @@ Only imported to draw a ``table`` format. Every registry string goes into a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rich import box
@@ -138,3 +139,92 @@ def vocab_table(con: Console, rows: Sequence[tuple[str, str, int]], kind: str) -
     for slug, label, count in rows:
         table.add_row(_t(slug), _t(label), str(count))
     return table
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(count: int, top: int, width: int) -> str:
+    """A horizontal bar of *count* against the largest *top*, *width* cells long at most (eighth cells)."""
+    eighths = round(count / top * width * 8) if top else 0
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[rest] if rest else "")
+
+
+def bar_chart(con: Console, title: str, rows: Sequence[tuple[str, int]], width: int = 40) -> Table:
+    """Counts as horizontal bars scaled to the largest, one labelled row each."""
+    table = Table(title=Text(clean(title), style="bold"), title_justify="left", box=None,
+                  show_header=False, pad_edge=False, padding=(0, 1))
+    table.add_column(no_wrap=True, max_width=36, overflow="ellipsis")
+    table.add_column(no_wrap=True, style="cyan")
+    table.add_column(justify="right", style="bold")
+    top = max((n for _, n in rows), default=0)
+    for label, n in rows:
+        table.add_row(Text(clean(label)), bar(n, top, width), str(n))
+    return table
+
+
+def bar_charts(con: Console, charts: Sequence[tuple[str, Sequence[tuple[str, int]]]]) -> Group:
+    """Several bar charts, one under the other."""
+    parts: list[RenderableType] = []
+    for title, rows in charts:
+        parts += [bar_chart(con, title, rows), Text("")]
+    return Group(*parts[:-1])
+
+
+def highlighted(text: str, spans: Sequence[tuple[int, int]], style: str = "bold black on yellow") -> Text:
+    """Untrusted *text* with *spans* (indices into *text*) highlighted.
+
+    The text is cleaned piece by piece, so the spans still fall on the matched
+    words when cleaning makes a control character longer.
+    """
+    out = Text()
+    marks: list[tuple[int, int]] = []
+    pos = 0
+    for start, end in spans:
+        out.append(clean(text[pos:start]))
+        first = len(out.plain)
+        out.append(clean(text[start:end]))
+        marks.append((first, len(out.plain)))
+        pos = end
+    out.append(clean(text[pos:]))
+    for first, last in marks:
+        out.stylize(style, first, last)
+    return out
+
+
+def excerpt(text: str, spans: Sequence[tuple[int, int]], before: int = 60,
+            length: int = 200) -> tuple[str, list[tuple[int, int]]]:
+    """A window of a long *text* around its first span, with the spans moved into it."""
+    if len(text) <= length or not spans:
+        return text, list(spans)
+    lo = max(0, spans[0][0] - before)
+    hi = min(len(text), lo + length)
+    head = "…" if lo > 0 else ""
+    tail = "…" if hi < len(text) else ""
+    moved = [(max(s, lo) - lo + len(head), min(e, hi) - lo + len(head)) for s, e in spans if s < hi and e > lo]
+    return head + text[lo:hi] + tail, moved
+
+
+def search_hits(con: Console, hits: Sequence[dict[str, Any]]) -> Table:
+    """Search hits: the partnership, the field, and the text with the matches highlighted."""
+    table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
+    table.add_column("PARTNER", style="bold cyan", no_wrap=True)
+    table.add_column("FIELD", style="dim", max_width=32, overflow="fold")
+    table.add_column("TEXT", overflow="fold")
+    for hit in hits:
+        text, spans = excerpt(hit["text"], [tuple(s) for s in hit["spans"]])
+        table.add_row(Text(clean(hit["partner"])), Text(clean(hit["field"])), highlighted(text, spans))
+    return table
+
+
+@contextmanager
+def progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress bar on stderr, gone when done; the callback takes (stage, done, total or None)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console(stderr=True), transient=True,
+                  redirect_stdout=False, redirect_stderr=False) as bar:
+        task = bar.add_task("", total=None)
+        yield lambda stage, done, total: bar.update(task, description=clean(stage), completed=done, total=total)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
 from partnerctl.errors import Problem
-from partnerctl.model import Partnership, Registry, partnership_data, registry_data
+
+if TYPE_CHECKING:
+    # Imported where a dump needs it: reading a registry through the index parses no TOML
+    # and must not pay for the pydantic model's import.
+    from partnerctl.model import Partnership, Registry
 
 _AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -37,14 +41,39 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 def dump_block(pid: str, p: Partnership) -> str:
     """The canonical TOML block of one partnership."""
-    return tomli_w.dumps({"partnerships": {pid: partnership_data(p)}}, multiline_strings=True)
+    from partnerctl.model import partnership_data
+
+    data = partnership_data(p)
+    tables = {key: data.pop(key) for key in ("events", "contacts") if key in data}
+    text = tomli_w.dumps({"partnerships": {pid: data}}, multiline_strings=True)
+    # Always [[...]] tables: tomli-w would inline short ones, so the layout of
+    # every event would flip when one long event joins them.
+    for key, rows in tables.items():
+        for row in rows:
+            text += f"\n[[partnerships.{pid}.{key}]]\n" + tomli_w.dumps(row, multiline_strings=True)
+    return text
+
+
+def dump_head(reg: Registry) -> str:
+    """The canonical TOML head of a registry: owner and vocabularies."""
+    from partnerctl.model import registry_data
+
+    return tomli_w.dumps(registry_data(reg), multiline_strings=True)
+
+
+def dump_parts(reg: Registry) -> list[tuple[str | None, str]]:
+    """The canonical text in parts, joined by one newline (a blank line) in this order.
+
+    ``(None, head)`` first, then ``(id, block)`` for each partnership by id:
+    the index keeps where each block lies to rewrite one block alone.
+    """
+    return [(None, dump_head(reg))] + [(pid, dump_block(pid, reg.partnerships[pid]))
+                                       for pid in sorted(reg.partnerships)]
 
 
 def dump(reg: Registry) -> str:
     """The canonical TOML text of a whole registry."""
-    parts = [tomli_w.dumps(registry_data(reg), multiline_strings=True)]
-    parts += [dump_block(pid, reg.partnerships[pid]) for pid in sorted(reg.partnerships)]
-    return "\n".join(parts)
+    return "\n".join(text for _, text in dump_parts(reg))
 
 
 def line_of(text: str, where: str) -> int | None:

@@ -1,0 +1,537 @@
+"""Export to and import from JSON, JSON lines and CSV, and the twin-towns CSV.
+
+Import is two steps. ``load`` reads a file into a ``Batch``: one ``Row`` per
+data row or record, each already built into a ``Partnership`` (validated once,
+here) or carrying the reason it cannot be. ``merge`` then adds the rows to a
+registry inside ``store.update`` (one locked, validated write for the whole
+file) and returns a ``Report`` in which every row of the file is counted once:
+imported, updated, skipped, rejected or, with ``--owner``, not selected.
+
+Formats:
+
+- ``json``: what ``export --format json`` writes (owner, vocabularies,
+  partnerships as records), or a bare array of records (``list --format json``).
+- ``jsonl``: one record per line (partnerships only).
+- ``csv``: one row per partnership, the columns of ``CSV_COLUMNS``; list cells
+  hold their items joined by ``;`` (a ``;`` or ``\\`` inside an item is written
+  ``\\;`` / ``\\\\``). A CSV whose header is ``city1,country1,city2,country2`` is
+  the public twin-towns dataset: city1 is the owner, city2 the partner.
+
+Ids of twin-towns relations are ``<owner-slug>-<partner-slug>``; when another
+pair already holds that id, ``-<partner-country-slug>`` is appended, then
+``-2``, ``-3``...  A name whose slug is empty (a name in a non-Latin script that
+folding cannot reduce to ASCII) is replaced by ``x`` and the first 8 hex digits
+of the SHA-1 of its NFC form. Ids are given in file order and never change: a
+later import finds an existing relation by its folded names, not by its id.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from partnerctl.errors import InvalidInput, WriteFailed
+from partnerctl.model import (
+    PARTNERSHIP_FIELDS,
+    Owner,
+    Partnership,
+    Registry,
+    check_references,
+    problems_of,
+    record,
+    registry_data,
+)
+from partnerctl.names import fold, is_slug, slugify
+
+FORMATS = ("json", "jsonl", "csv")
+ON_CONFLICT = ("skip", "update", "fail")
+TWIN_HEADER = ("city1", "country1", "city2", "country2")
+# Everything but events and contacts, which have no place in one flat row.
+CSV_COLUMNS = ("id", *(f for f in PARTNERSHIP_FIELDS if f not in ("events", "contacts")))
+CSV_LISTS = frozenset(f for f in CSV_COLUMNS if f != "id" and Partnership.model_fields[f].default_factory is list)
+_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+_TWIN_CARRIES = frozenset({"city", "country", "owner", "owner_country"})
+
+# Reasons a row is rejected or skipped, as counted in the summary.
+UNPARSABLE = "unparsable"
+EMPTY = "empty city or country"
+DUPLICATE = "duplicate"
+INVALID = "invalid"
+UNDECLARED = "undeclared theme or network"
+EXISTING = "already in the registry"
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def no_progress(stage: str, done: int, total: int | None) -> None:
+    """The progress callback that shows nothing."""
+    pass
+
+
+# --------------------------------------------------------------------- export
+
+
+def export(reg: Registry, fmt: str, target: Path | None) -> str | None:
+    """Write the registry as json, jsonl or csv to *target* (stdout when None).
+
+    Returns a one-line summary for stderr when writing to a file.
+    """
+    if target is None:
+        _write(reg, fmt, sys.stdout)
+        return None
+    try:
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            _write(reg, fmt, out)
+    except OSError as exc:
+        raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
+    return f"wrote {len(reg.partnerships)} partnerships to {target} ({fmt})"
+
+
+def _write(reg: Registry, fmt: str, out: TextIO) -> None:
+    from partnerctl.output import Format, write_json, write_records
+
+    records = [record(pid, reg.partnerships[pid]) for pid in sorted(reg.partnerships)]
+    if fmt == "json":
+        write_json({**registry_data(reg), "partnerships": records}, out)
+    elif fmt == "jsonl":
+        write_records(Format.jsonl, records, (), out)
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows([_csv_cell(r[c]) for c in CSV_COLUMNS] for r in records)
+    else:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def _csv_cell(value: Any) -> str:
+    from partnerctl.output import clean
+
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(clean(str(v)).replace("\\", "\\\\").replace(";", "\\;") for v in value)
+    # Tabs and newlines are data (a summary spans lines); other control characters are not.
+    return clean(str(value), multiline=True)
+
+
+def _split_list(text: str) -> list[str]:
+    """The items of a CSV list cell: split on unescaped ``;``, trimmed, empty ones dropped."""
+    items, current, chars = [], [], iter(text)
+    for c in chars:
+        if c == "\\":
+            current.append(next(chars, "\\"))
+        elif c == ";":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+# --------------------------------------------------------------------- reading
+
+
+@dataclass
+class Row:
+    """One data row or record of an imported file."""
+
+    where: str
+    raw: Any
+    partnership: Partnership | None = None
+    pid: str | None = None
+    owner: str | None = None
+    carries: frozenset[str] = frozenset(PARTNERSHIP_FIELDS)
+    pair: tuple[str, str, str, str] | None = None
+    reason: str | None = None
+    detail: str = ""
+
+    def text(self) -> str:
+        """The row as the file has it (a record shortened), for the report."""
+        if isinstance(self.raw, list):
+            return _as_csv(self.raw)
+        text = self.raw if isinstance(self.raw, str) else json.dumps(self.raw, ensure_ascii=False)
+        return text if len(text) <= 120 else text[:119] + "…"
+
+
+@dataclass
+class Batch:
+    """A file read for import: its rows and what it says about owner and vocabularies."""
+
+    source: str
+    twin: bool = False
+    owner: Owner | None = None
+    themes: dict[str, str] = field(default_factory=dict)
+    networks: dict[str, str] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+
+
+def detect_format(source: str, fmt: str | None) -> str:
+    """The import format: as given, else from the file name's suffix."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        return fmt
+    found = _SUFFIXES.get(Path(source).suffix.lower())
+    if found is None:
+        raise InvalidInput(f"cannot tell the format of {source!r} from its name; give --format json, jsonl or csv")
+    return found
+
+
+def load(source: str, fmt: str | None = None, progress: Progress = no_progress) -> Batch:
+    """Read *source* (a path, or ``-`` for stdin) into a Batch; every row is built once here."""
+    fmt = detect_format(source, fmt)
+    if source == "-":
+        text = sys.stdin.read().removeprefix("\ufeff")
+    else:
+        try:
+            # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
+            text = Path(source).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise InvalidInput(f"no such file: {source}") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{source}: not UTF-8 text (byte {exc.start})") from None
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {source}: {exc.strerror}") from None
+    batch = Batch(source)
+    if fmt == "csv":
+        _read_csv(text, batch, progress)
+    elif fmt == "jsonl":
+        _read_jsonl(text, batch, progress)
+    else:
+        _read_json(text, batch, progress)
+    return batch
+
+
+def _build(data: dict[str, Any]) -> tuple[Partnership | None, str]:
+    try:
+        return Partnership.model_validate(data), ""
+    except ValidationError as exc:
+        problem = problems_of(exc)[0]
+        return None, f"{problem.where}: {problem.message}"
+
+
+def _record_row(where: str, rec: Any, raw: Any) -> Row:
+    if not isinstance(rec, dict):
+        return Row(where, raw, reason=UNPARSABLE, detail="not a JSON object")
+    data = dict(rec)
+    owner = data.get("owner") if isinstance(data.get("owner"), str) else None
+    pid = data.pop("id", None)
+    if not isinstance(pid, str) or not is_slug(pid):
+        return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {pid!r} is not a slug")
+    p, detail = _build(data)
+    return Row(where, raw, p, pid, owner=owner, reason=None if p else INVALID, detail=detail)
+
+
+def _ticker(stage: str, total: int, progress: Progress) -> Callable[[int], None]:
+    def tick(done: int) -> None:
+        if done % 1000 == 0 or done == total:
+            progress(stage, done, total)
+
+    return tick
+
+
+def _read_json(text: str, batch: Batch, progress: Progress) -> None:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{batch.source}: not valid JSON: {exc}") from None
+    if isinstance(data, dict):
+        unknown = set(data) - {"registry", "themes", "networks", "partnerships"}
+        if unknown:
+            raise InvalidInput(f"{batch.source}: unknown key {sorted(unknown)[0]!r} "
+                               "(expected registry, themes, networks, partnerships)")
+        _read_head(batch, data)
+        records = data.get("partnerships", [])
+    else:
+        records = data
+    if not isinstance(records, list):
+        raise InvalidInput(f"{batch.source}: partnerships must be an array of records")
+    tick = _ticker(f"reading {batch.source}", len(records), progress)
+    for i, rec in enumerate(records, 1):
+        batch.rows.append(_record_row(f"record {i}", rec, rec))
+        tick(i)
+
+
+def _read_head(batch: Batch, data: dict[str, Any]) -> None:
+    """The owner and vocabularies of a JSON export; a bad one is an error of the whole file."""
+    try:
+        head = Registry.model_validate({"registry": data.get("registry", {"owner": "-"}),
+                                        "themes": data.get("themes", {}), "networks": data.get("networks", {})})
+    except ValidationError as exc:
+        raise InvalidInput(f"{batch.source}: {problems_of(exc)[0]}") from None
+    batch.owner = head.registry if "registry" in data else None
+    batch.themes, batch.networks = head.themes, head.networks
+
+
+def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
+    # Not splitlines(): JSON text may hold U+2028 and other characters it would split on.
+    lines = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
+    tick = _ticker(f"reading {batch.source}", len(lines), progress)
+    for n, line in enumerate(lines, 1):
+        tick(n)
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            batch.rows.append(Row(f"line {n}", line, reason=UNPARSABLE, detail=f"not valid JSON: {exc}"))
+            continue
+        batch.rows.append(_record_row(f"line {n}", rec, line))
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, fields) for each non-blank row, the header included."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    for fields in reader:
+        if fields:
+            yield start, fields
+        start = reader.line_num + 1
+
+
+def _as_csv(fields: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
+def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
+    try:
+        rows = list(_csv_rows(text))
+    except csv.Error as exc:
+        raise InvalidInput(f"{batch.source}: not valid CSV: {exc}") from None
+    if not rows:
+        raise InvalidInput(f"{batch.source}: empty file (no header row)")
+    header = [h.strip().casefold() for h in rows[0][1]]
+    tick = _ticker(f"reading {batch.source}", len(rows) - 1, progress)
+    if tuple(header) == TWIN_HEADER:
+        batch.twin = True
+        seen: dict[tuple[str, str, str, str], int] = {}
+        for i, (line, fields) in enumerate(rows[1:], 1):
+            batch.rows.append(_twin_row(line, fields, seen))
+            tick(i)
+        return
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    missing = [h for h in ("id", "city", "country") if h not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        what = (f"unknown column {unknown[0]!r}" if unknown else f"missing column {missing[0]!r}" if missing
+                else "a column is named twice")
+        raise InvalidInput(f"{batch.source}: {what}; columns are {', '.join(CSV_COLUMNS)} "
+                           f"(or {','.join(TWIN_HEADER)} for the twin-towns dataset)")
+    carries = frozenset(header) - {"id"}
+    for i, (line, fields) in enumerate(rows[1:], 1):
+        batch.rows.append(_partnership_row(line, fields, header, carries))
+        tick(i)
+
+
+def _partnership_row(line: int, fields: list[str], header: list[str], carries: frozenset[str]) -> Row:
+    where = f"line {line}"
+    if len(fields) != len(header):
+        return Row(where, fields, reason=UNPARSABLE, detail=f"{len(fields)} fields, expected {len(header)}")
+    data: dict[str, Any] = {}
+    for name, value in zip(header, fields, strict=True):
+        if name in CSV_LISTS:
+            data[name] = _split_list(value)
+        elif name == "since" and value.strip():
+            try:
+                data[name] = int(value)
+            except ValueError:
+                return Row(where, fields, reason=INVALID, detail=f"since: {value!r} is not a year")
+        elif value != "":
+            data[name] = value
+    pid = data.pop("id", "")
+    if not is_slug(pid):
+        return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {pid!r} is not a slug")
+    p, detail = _build(data)
+    return Row(where, fields, p, pid, owner=data.get("owner"), carries=carries,
+               reason=None if p else INVALID, detail=detail)
+
+
+def _twin_row(line: int, fields: list[str], seen: dict[tuple[str, str, str, str], int]) -> Row:
+    where = f"line {line}"
+    if len(fields) != len(TWIN_HEADER):
+        return Row(where, fields, reason=UNPARSABLE, detail=f"{len(fields)} fields, expected {len(TWIN_HEADER)}")
+    values = [f.strip() for f in fields]
+    owner, owner_country, city, country = values
+    empty = [name for name, value in zip(TWIN_HEADER, values, strict=True) if not value]
+    if empty:
+        return Row(where, fields, owner=owner, reason=EMPTY, detail=f"empty {' and '.join(empty)}")
+    # A name is one line (the model says so of city and country; owners are names too).
+    broken = [name for name, value in zip(TWIN_HEADER, values, strict=True) if "\n" in value or "\r" in value]
+    if broken:
+        return Row(where, fields, owner=owner, reason=INVALID, detail=f"line break in {' and '.join(broken)}")
+    pair = (fold(owner), fold(owner_country), fold(city), fold(country))
+    if pair in seen:
+        return Row(where, fields, owner=owner, reason=DUPLICATE, detail=f"same pair as line {seen[pair]}")
+    seen[pair] = line
+    p, detail = _build({"city": city, "country": country, "owner": owner, "owner_country": owner_country})
+    return Row(where, fields, p, owner=owner, carries=_TWIN_CARRIES, pair=pair,
+               reason=None if p else INVALID, detail=detail)
+
+
+# --------------------------------------------------------------------- twin ids
+
+
+def name_slug(name: str) -> str:
+    """The slug of a city or country name, or ``x`` + 8 hex digits of its SHA-1 when folding leaves nothing."""
+    slug = slugify(name)
+    if slug:
+        return slug
+    return "x" + hashlib.sha1(unicodedata.normalize("NFC", name.strip()).encode("utf-8")).hexdigest()[:8]
+
+
+def twin_id(owner: str, partner: str, partner_country: str, taken: set[str] | dict[str, Any]) -> str:
+    """``<owner>-<partner>``, else ``-<partner country>`` appended, else ``-2``, ``-3``... (not in *taken*)."""
+    base = f"{name_slug(owner)}-{name_slug(partner)}"
+    if base not in taken:
+        return base
+    base = f"{base}-{name_slug(partner_country)}"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+# --------------------------------------------------------------------- merging
+
+
+@dataclass
+class Report:
+    """What an import did with every row: counts by outcome and reason, and a line per row not imported."""
+
+    source: str
+    read: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
+    lines: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: Row, outcome: str, reason: str | None = None, detail: str = "") -> None:
+        """Count *row* under *outcome*; rows not imported also get a line of their own."""
+        self.counts[outcome] += 1
+        if reason is not None:
+            self.reasons[(outcome, reason)] += 1
+        if outcome in ("rejected", "skipped"):
+            self.lines.append(f"{self.source} {row.where}: {outcome} ({detail or reason}): {row.text()}")
+
+    def summary(self, dry_run: bool = False) -> str:
+        """One line; the counts add up to the rows read."""
+        parts = [f"{self.counts[o]} {o}" + self._why(o) for o in ("imported", "updated", "skipped", "rejected")]
+        if self.counts["not selected"]:
+            parts.append(f"{self.counts['not selected']} not selected by --owner")
+        tail = " (dry run: nothing written)" if dry_run else ""
+        return f"read {self.read} rows from {self.source}: {', '.join(parts)}{tail}"
+
+    def _why(self, outcome: str) -> str:
+        why = [f"{n} {reason}" for (o, reason), n in sorted(self.reasons.items()) if o == outcome]
+        return f" ({', '.join(why)})" if why else ""
+
+
+def _pair_of(reg: Registry, p: Partnership) -> tuple[str, str, str, str]:
+    # A partnership without an owner of its own is the registry owner's.
+    if p.owner:
+        return fold(p.owner), fold(p.owner_country or ""), fold(p.city), fold(p.country)
+    return fold(reg.registry.owner), fold(reg.registry.country or ""), fold(p.city), fold(p.country)
+
+
+def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) -> None:
+    for kind, ours, theirs in (("theme", reg.themes, batch.themes), ("network", reg.networks, batch.networks)):
+        for slug, label in theirs.items():
+            if ours.get(slug, label) == label:
+                ours[slug] = label
+                continue
+            if on_conflict == "fail":
+                raise InvalidInput(f"{batch.source}: {kind} {slug!r} is labelled {label!r} in the file but "
+                                   f"{ours[slug]!r} in the registry (--on-conflict fail); nothing written")
+            kept = on_conflict == "skip"
+            report.notes.append(f"{kind} {slug}: {'kept' if kept else 'replaced'} label {ours[slug]!r}"
+                                f"{'; the file has' if kept else ' with'} {label!r}")
+            if not kept:
+                ours[slug] = label
+
+
+def _undeclared(reg: Registry, pid: str, p: Partnership) -> str:
+    if not (p.themes or p.networks or p.events):
+        return ""
+    alone = Registry.model_construct(registry=reg.registry, themes=reg.themes, networks=reg.networks,
+                                     partnerships={pid: p})
+    problems = check_references(alone)
+    return f"{problems[0].where.removeprefix(f'partnerships.{pid}.')}: {problems[0].message}" if problems else ""
+
+
+def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | None = None,
+          progress: Progress = no_progress) -> Report:
+    """Add the rows of *batch* to *reg* (in place) and account for each one in the report.
+
+    A row whose partnership is already in the registry (same id; for the
+    twin-towns dataset, same owner, partner and countries) is skipped, replaces
+    what the file carries (update: the whole partnership from JSON, the columns
+    present from CSV, keeping events and contacts), or stops the import (fail:
+    InvalidInput, nothing written). ``owner`` keeps only rows whose owner (the
+    partnership's, else the file's, else the registry's) folds equal to it.
+    """
+    if on_conflict not in ON_CONFLICT:
+        raise InvalidInput(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}")
+    report = Report(batch.source, read=len(batch.rows))
+    _merge_vocab(reg, batch, on_conflict, report)
+    file_owner = batch.owner
+    # Relations the file names without an owner are its own owner's: say so when that is not ours.
+    foreign = file_owner is not None and fold(file_owner.owner) != fold(reg.registry.owner)
+    home = (fold(reg.registry.owner), fold(reg.registry.country or ""))
+    existing = {_pair_of(reg, p): pid for pid, p in reg.partnerships.items()} if batch.twin else {}
+    known = set(reg.partnerships)  # ids before this import: only these can conflict
+    first_line: dict[str, str] = {}
+    tick = _ticker("merging", len(batch.rows), progress)
+    for i, row in enumerate(batch.rows, 1):
+        tick(i)
+        row_owner = row.owner if row.owner is not None else (file_owner or reg.registry).owner
+        # A row that cannot be read has no known owner: it is reported whatever --owner says.
+        if owner is not None and row.reason != UNPARSABLE and fold(row_owner) != fold(owner):
+            report.add(row, "not selected")
+            continue
+        p = row.partnership
+        if p is None:
+            report.add(row, "rejected", row.reason or INVALID, row.detail)
+            continue
+        if batch.twin:
+            assert row.pair is not None
+            if row.pair[:2] == home:
+                p = p.model_copy(update={"owner": None, "owner_country": None})
+            pid = existing.get(row.pair) or twin_id(p.owner or reg.registry.owner, p.city, p.country,
+                                                    reg.partnerships)
+        else:
+            pid = row.pid or ""
+            if pid in first_line:
+                report.add(row, "rejected", DUPLICATE, f"same id {pid} as {first_line[pid]}")
+                continue
+            first_line[pid] = row.where
+            if foreign and not p.owner and file_owner is not None:
+                p = p.model_copy(update={"owner": file_owner.owner, "owner_country": file_owner.country})
+        problem = _undeclared(reg, pid, p)
+        if problem:
+            report.add(row, "rejected", UNDECLARED, problem)
+        elif pid not in known:
+            reg.partnerships[pid] = p
+            report.add(row, "imported")
+        elif on_conflict == "skip":
+            report.add(row, "skipped", EXISTING, f"already in the registry as {pid}")
+        elif on_conflict == "fail":
+            raise InvalidInput(f"{batch.source} {row.where}: {pid} is already in the registry "
+                               "(--on-conflict fail); nothing written")
+        else:
+            old = reg.partnerships[pid]
+            reg.partnerships[pid] = old.model_copy(update={f: getattr(p, f) for f in row.carries})
+            report.add(row, "updated")
+    return report

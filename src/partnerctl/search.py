@@ -1,0 +1,88 @@
+"""Case- and accent-insensitive text search across the partnerships of a registry.
+
+A hit carries the text searched and the spans of each match *in that text*
+(Python string indices), so a renderer can highlight the original words
+(``Délice``) that a folded query (``delice``) matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from partnerctl.errors import InvalidInput
+from partnerctl.model import Partnership, Registry, sorted_events
+from partnerctl.names import fold
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One field of one partnership where the query was found."""
+
+    partner: str
+    field: str
+    text: str
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _fields(p: Partnership) -> Iterator[tuple[str, str]]:
+    """(field path, text) of every searchable string of a partnership, in page order."""
+    yield "city", p.city
+    for i, alias in enumerate(p.aliases):
+        yield f"aliases[{i}]", alias
+    for i, project in enumerate(p.projects):
+        yield f"projects[{i}]", project
+    if p.summary:
+        yield "summary", p.summary
+    for event in sorted_events(p.events):
+        # Events are named by id, which stays put when other events are added.
+        yield f"events.{event.id}.title", event.title
+        if event.description:
+            yield f"events.{event.id}.description", event.description
+    for i, contact in enumerate(p.contacts):
+        for key in ("name", "role", "organisation", "email", "phone"):
+            value = getattr(contact, key)
+            if value:
+                yield f"contacts[{i}].{key}", value
+
+
+def _folded_with_origins(text: str) -> tuple[str, list[int]]:
+    """*text* folded character by character, and for each folded character the index it came from."""
+    out: list[str] = []
+    origins: list[int] = []
+    for i, char in enumerate(text):
+        folded = fold(char)
+        out.append(folded)
+        origins.extend([i] * len(folded))
+    return "".join(out), origins
+
+
+def find_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Non-overlapping spans of *text* that match *query*, ignoring case and accents."""
+    needle = fold(query)
+    if not needle:
+        return []
+    folded, origins = _folded_with_origins(text)
+    spans: list[tuple[int, int]] = []
+    start = folded.find(needle)
+    while start != -1:
+        first, last = origins[start], origins[start + len(needle) - 1] + 1
+        # Take in combining marks that follow the match (decomposed "e\u0301").
+        while last < len(text) and not fold(text[last]):
+            last += 1
+        spans.append((first, last))
+        start = folded.find(needle, start + len(needle))
+    return spans
+
+
+def search(reg: Registry, query: str) -> list[Hit]:
+    """Every field of every partnership that contains *query*, by partnership id then page order."""
+    if not query.strip():
+        raise InvalidInput("the search text must not be empty")
+    hits = []
+    for pid in sorted(reg.partnerships):
+        for path, text in _fields(reg.partnerships[pid]):
+            spans = find_spans(text, query.strip())
+            if spans:
+                hits.append(Hit(pid, path, text, spans))
+    return hits

@@ -1,0 +1,208 @@
+"""What the read commands ask of a registry, answered by query.py on plain records.
+
+``show``, ``list``, ``timeline``, ``themes`` and ``networks`` read through a
+View. Its records are the JSON records of ``model.record`` (a dict per
+partnership, with attribute access so query.py's functions read them as they
+read the model). They come from the index when it is current, else from a full
+validated load, which also rebuilds the index for the next read.
+
+Whatever the source, query.py decides: the index only chooses which records to
+hand over (those whose names start with what was typed, those passing the
+filters' indexed columns, those with events), always a superset of what the
+question can concern, so a filter or resolution rule is written once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from partnerctl import query
+
+if TYPE_CHECKING:
+    from partnerctl.index import Index
+    from partnerctl.model import Registry
+
+
+class Rec(dict):  # type: ignore[type-arg]
+    """A JSON record whose keys also read as attributes (``rec.city``), like the model's fields."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _loads(text: str) -> Rec:
+    return json.loads(text, object_hook=Rec)  # type: ignore[no-any-return]
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Rec((k, _wrap(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    return value
+
+
+@dataclass
+class Light:
+    """The parts of ``model.Registry`` that query.py reads, over records."""
+
+    registry: Rec
+    themes: dict[str, str]
+    networks: dict[str, str]
+    partnerships: dict[str, Rec]
+
+
+class Source(Protocol):
+    """Where a View's records come from; each method may return more than asked, never less."""
+
+    def named(self, key: str) -> dict[str, Rec]: ...  # every partnership with a name starting with key
+    def everyone(self) -> dict[str, Rec]: ...  # every partnership (city and aliases at least)
+    def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                 network_sets: Sequence[set[str]]) -> dict[str, Rec]: ...
+    def with_events(self) -> dict[str, Rec]: ...
+    def with_links(self, kind: str) -> dict[str, Rec]: ...
+    def records_of(self, pids: Sequence[str]) -> dict[str, Rec]: ...
+
+
+class _Loaded:
+    """Every record of a fully loaded registry: each question gets all of them."""
+
+    def __init__(self, records: dict[str, Rec]) -> None:
+        self.all = records
+
+    def named(self, key: str) -> dict[str, Rec]:
+        return self.all
+
+    def everyone(self) -> dict[str, Rec]:
+        return self.all
+
+    def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                 network_sets: Sequence[set[str]]) -> dict[str, Rec]:
+        return self.all
+
+    def with_events(self) -> dict[str, Rec]:
+        return self.all
+
+    def with_links(self, kind: str) -> dict[str, Rec]:
+        return self.all
+
+    def records_of(self, pids: Sequence[str]) -> dict[str, Rec]:
+        return self.all
+
+
+class _Indexed:
+    """Records from the index, narrowed by its SQL to what a question can concern."""
+
+    def __init__(self, idx: Index) -> None:
+        self.idx = idx
+
+    @staticmethod
+    def _records(rows: list[tuple[str, str]]) -> dict[str, Rec]:
+        return {pid: _loads(text) for pid, text in rows}
+
+    @staticmethod
+    def _names(rows: list[tuple[str, str, str]]) -> dict[str, Rec]:
+        # Resolution reads only the city and aliases.
+        return {pid: Rec(city=city, aliases=json.loads(aliases)) for pid, city, aliases in rows}
+
+    def named(self, key: str) -> dict[str, Rec]:
+        return self._names(self.idx.named(key))
+
+    def everyone(self) -> dict[str, Rec]:
+        return self._names(self.idx.all_names())
+
+    def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                 network_sets: Sequence[set[str]]) -> dict[str, Rec]:
+        return self._records(self.idx.filtered(filters, theme_sets, network_sets))
+
+    def with_events(self) -> dict[str, Rec]:
+        return self._records(self.idx.with_events())
+
+    def with_links(self, kind: str) -> dict[str, Rec]:
+        return self._records(self.idx.with_links(kind))
+
+    def records_of(self, pids: Sequence[str]) -> dict[str, Rec]:
+        return self._records(self.idx.records_of(pids))
+
+
+class View:
+    """A registry as the read commands see it; every answer is computed by query.py."""
+
+    def __init__(self, owner: str, country: str | None, themes: dict[str, str], networks: dict[str, str],
+                 source: Source) -> None:
+        self.owner = owner
+        self.themes = themes
+        self.networks = networks
+        self._head = Rec(owner=owner, country=country)
+        self._source = source
+
+    def _light(self, records: dict[str, Rec]) -> Light:
+        return Light(self._head, self.themes, self.networks, records)
+
+    def resolve(self, text: str) -> str:
+        """``query.resolve``: the id *text* names (NotFound / Ambiguous otherwise)."""
+        found = self._source.named(query.name_key(text))
+        # Nothing starts with the text: the did-you-mean hint weighs every name.
+        return query.resolve(self._light(found or self._source.everyone()), text)
+
+    def record(self, pid: str) -> Rec:
+        """The JSON record of partnership *pid* (``model.record``)."""
+        return self._source.records_of([pid])[pid]
+
+    def select(self, filters: query.Filters, sort: str = "id") -> list[Rec]:
+        """``query.select``: the records that pass *filters*, in *sort* order."""
+        # The vocabulary terms are matched here too, to let the index narrow by slug.
+        theme_sets = [query.match_vocab(self.themes, t, "theme") for t in filters.themes]
+        network_sets = [query.match_vocab(self.networks, n, "network") for n in filters.networks]
+        light = self._light(self._source.filtered(filters, theme_sets, network_sets))
+        return [light.partnerships[pid] for pid in query.select(light, filters, sort)]
+
+    def timeline(self, pids: Sequence[str] | None, since: int | None, until: int | None,
+                 themes: Sequence[str]) -> list[tuple[Rec, Rec]]:
+        """``query.timeline``: (partnership record, event record) in date order."""
+        records = self._source.records_of(pids) if pids is not None else self._source.with_events()
+        light = self._light(records)
+        return [(light.partnerships[pid], event)
+                for pid, event in query.timeline(light, pids, since, until, themes)]
+
+    def usage(self, kind: str) -> list[tuple[str, str, int]]:
+        """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
+        return query.usage(self._light(self._source.with_links(kind)), kind)
+
+
+def of_registry(reg: Registry) -> View:
+    """A View of a registry loaded in full."""
+    from partnerctl.model import record
+
+    records = {pid: _wrap(record(pid, p)) for pid, p in reg.partnerships.items()}
+    return View(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), _Loaded(records))
+
+
+def of_index(idx: Index) -> View:
+    """A View answered from a current index."""
+    owner, country = idx.owner()
+    return View(owner, country, idx.vocabulary("theme"), idx.vocabulary("network"), _Indexed(idx))
+
+
+def open_view(path: Path) -> View:
+    """The registry at *path* for reading: from its index when current, else loaded (and indexed)."""
+    from partnerctl import index, store
+
+    data, st = store.read_file(path)
+    if index.enabled():
+        idx = index.open_current(path, data, st)
+        if idx is not None:
+            return of_index(idx)
+    reg = store.parse_valid(store.decode(data, path), str(path))
+    if index.enabled():
+        index.save(path, reg, data, st)
+    return of_registry(reg)

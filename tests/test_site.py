@@ -1,0 +1,212 @@
+"""partnerctl export --format html|markdown: a site that works from disk, parsed with html.parser."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from partnerctl import store
+from partnerctl.names import slugify
+
+INJECTION_TOML = """\
+[registry]
+owner = "Lyon"
+
+[themes]
+culture = "Culture <i>&</i>"
+
+[networks]
+delice = "Délice\\" onmouseover=\\"alert(1)"
+
+[partnerships.evil]
+city = "<script>alert(1)</script>"
+country = "\\"><img src=x onerror=alert(1)>"
+region = "Europe<script>"
+themes = ["culture"]
+networks = ["delice"]
+projects = ["*bold* [link](javascript:alert(1))"]
+links = ["javascript:alert(1)", "https://example.org/a\\"b"]
+summary = "<iframe src=x></iframe>\\n\\nSecond paragraph & more"
+
+[[partnerships.evil.events]]
+id = "2011-03-15-x"
+date = "2011-03-15"
+title = "</li><script>alert(2)</script>"
+description = "<b>not bold</b>"
+links = ["javascript:alert(3)"]
+
+[[partnerships.evil.contacts]]
+name = "<svg onload=alert(4)>"
+email = "a\\"b@example.org"
+"""
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, and the text."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(path.read_text(encoding="utf-8"))
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for t, attrs in self.tags if t == tag]
+
+    def plain(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def _export(invoke, path: Path, target: Path, fmt: str = "html") -> None:
+    result = invoke(path, "export", "--format", fmt, "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+
+
+@pytest.fixture
+def site(invoke, registry_path: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "site"
+    _export(invoke, registry_path, target)
+    return target
+
+
+def test_every_partnership_has_a_page_and_every_index_link_resolves(site: Path, registry_path: Path) -> None:
+    reg = store.load(registry_path)
+    pages = sorted(p.stem for p in (site / "partnerships").glob("*.html"))
+    assert pages == sorted(reg.partnerships)
+    index = Page(site / "index.html")
+    hrefs = [a["href"] for a in index.all("a") if a.get("href") not in (None, "index.html")]
+    assert sorted(hrefs) == sorted(f"partnerships/{pid}.html" for pid in reg.partnerships)
+    assert all((site / href).is_file() for href in hrefs)
+    for pid in reg.partnerships:
+        back = [a["href"] for a in Page(site / "partnerships" / f"{pid}.html").all("a") if a.get("id") == "back"]
+        assert back == ["../index.html"]
+        assert (site / "partnerships" / back[0]).resolve() == (site / "index.html").resolve()
+
+
+def test_filter_attributes_and_options_match_the_registry(site: Path, registry_path: Path) -> None:
+    reg = store.load(registry_path)
+    index = Page(site / "index.html")
+    cards = {li["data-id"]: li for li in index.all("li") if "data-id" in li}
+    assert set(cards) == set(reg.partnerships)
+    for pid, p in reg.partnerships.items():
+        assert cards[pid]["data-region"] == (slugify(p.region) if p.region else "")
+        assert cards[pid]["data-themes"].split() == p.themes
+        assert cards[pid]["data-networks"].split() == p.networks
+    options = {name: [o["value"] for o in _options(site / "index.html", name)] for name in ("region", "theme", "network")}
+    assert sorted(options["region"]) == sorted({"", *(slugify(p.region) for p in reg.partnerships.values() if p.region)})
+    assert sorted(options["theme"]) == sorted({"", *(t for p in reg.partnerships.values() for t in p.themes)})
+    assert sorted(options["network"]) == sorted({"", *(n for p in reg.partnerships.values() for n in p.networks)})
+    # Plain HTML and CSS: no external script, stylesheet, image or font.
+    assert all("src" not in attrs for tag, attrs in index.tags if tag == "script")
+    assert not [attrs for tag, attrs in index.tags if tag == "link" and attrs.get("rel") == "stylesheet"]
+    assert "url(" not in (site / "index.html").read_text(encoding="utf-8")
+
+
+def _options(path: Path, select_name: str) -> list[dict[str, str | None]]:
+    parser = Page(path)
+    out, inside = [], False
+    for tag, attrs in parser.tags:
+        if tag == "select":
+            inside = attrs.get("name") == select_name
+        elif tag == "option" and inside:
+            out.append(attrs)
+    return out
+
+
+def test_partnership_page_follows_the_public_page(site: Path) -> None:
+    text = Page(site / "partnerships" / "turin.html").plain()
+    order = ["International relations, Lyon - Turin (Italy)", "World region Europe",
+             "City name Turin (Italy), also known as Torino", "Partnership treated Culture",
+             "First year of the partnership 1991",
+             "International networks in common with Lyon Délice, Eurocities, IAEC, LUCI, UCLG",
+             "European projects in common with Lyon CITYLOG, OPTICITIES",
+             "Official relations between Lyon and Turin (Italy) were initially forged in April 1991",
+             "Lyon - Turin (Italy) cooperation, key dates", "April 1991",
+             "Official relations between Lyon and Turin forged", "March 2011", "Contact", "Juliette Cantau",
+             "chargée de mission partenariats internationaux"]
+    at = 0
+    for part in order:
+        found = text.find(part, at)
+        assert found != -1, f"{part!r} missing or out of order"
+        at = found + len(part)
+
+
+def test_registry_text_is_escaped(invoke, make_registry, tmp_path: Path) -> None:
+    path = make_registry(INJECTION_TOML)
+    site = tmp_path / "site"
+    _export(invoke, path, site)
+    index_html = (site / "index.html").read_text(encoding="utf-8")
+    page_html = (site / "partnerships" / "evil.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index_html and "<script>alert" not in index_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_html and "<script>alert" not in page_html
+    index, page = Page(site / "index.html"), Page(site / "partnerships" / "evil.html")
+    # The only script is the filters' own; the page has none; no injected element or handler.
+    assert len(index.all("script")) == 1 and page.all("script") == []
+    for parsed in (index, page):
+        tags = {tag for tag, _ in parsed.tags}
+        assert not tags & {"img", "iframe", "svg", "i", "b"}
+        assert not [a for _, attrs in parsed.tags for a in attrs if a.startswith("on")]
+        assert not [attrs for _, attrs in parsed.tags if (attrs.get("href") or "").startswith("javascript:")]
+    # Shown as text, exactly as written in the registry.
+    assert "<script>alert(1)</script>" in page.plain()
+    assert "<iframe src=x></iframe>" in page.plain()
+    assert "Culture <i>&</i>" in page.plain()
+    assert index.all("li")[0]["data-region"] == "europe-script"
+
+
+def test_markdown_site(invoke, registry_path: Path, tmp_path: Path) -> None:
+    site = tmp_path / "md"
+    _export(invoke, registry_path, site, "markdown")
+    reg = store.load(registry_path)
+    assert sorted(p.stem for p in (site / "partnerships").glob("*.md")) == sorted(reg.partnerships)
+    index = (site / "index.md").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in index if line.startswith("| [")]
+    assert len(rows) == len(reg.partnerships)
+    for row in rows:
+        link = row.split("](", 1)[1].split(")", 1)[0]
+        assert (site / link).is_file()
+    turin = (site / "partnerships" / "turin.md").read_text(encoding="utf-8")
+    assert turin.startswith("# International relations, Lyon - Turin (Italy)\n\n[← All partnerships](../index.md)\n")
+    assert "- **World region:** Europe\n" in turin
+    assert "- **April 1991**: Official relations between Lyon and Turin forged" in turin
+
+
+def test_markdown_escapes_registry_text(invoke, make_registry, tmp_path: Path) -> None:
+    path = make_registry(INJECTION_TOML)
+    _export(invoke, path, tmp_path / "md", "markdown")
+    page = (tmp_path / "md" / "partnerships" / "evil.md").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "\\*bold\\* \\[link\\](javascript:alert(1))" in page
+    assert "(<javascript:" not in page
+
+
+def test_output_folder_is_required_and_must_be_a_folder(invoke, registry_path: Path, tmp_path: Path) -> None:
+    result = invoke(registry_path, "export", "--format", "html")
+    assert result.exit_code == 2 and "-o FOLDER" in result.stderr
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    result = invoke(registry_path, "export", "--format", "markdown", "-o", str(a_file))
+    assert result.exit_code == 2 and "is a file" in result.stderr
+    assert a_file.read_text() == "x"
+
+
+def test_export_is_repeatable_and_drops_stale_pages(invoke, small_registry: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "partnerships").mkdir(parents=True)
+    (site / "partnerships" / "gone.html").write_text("old")
+    _export(invoke, small_registry, site)
+    first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*.html")}
+    _export(invoke, small_registry, site)
+    assert {p.relative_to(site): p.read_bytes() for p in site.rglob("*.html")} == first
+    assert sorted(str(p) for p in first) == ["index.html", "partnerships/alder.html", "partnerships/birch.html",
+                                             "partnerships/cedar.html", "partnerships/dune.html"]
