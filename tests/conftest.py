@@ -176,7 +176,11 @@ def invoke(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     runner = CliRunner()
 
     def run(path: Path | str, *args: str, **kwargs: Any) -> Any:
-        return runner.invoke(partnerctl.cli.app, ["--registry", str(path), *args], **kwargs)
+        result = runner.invoke(partnerctl.cli.app, ["--registry", str(path), *args], **kwargs)
+        # Whatever the input, a user never sees a Python traceback.
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "Traceback" not in result.stdout + result.stderr
+        return result
 
     return run
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 # Where a partnership's search rows sit (rowids) is bookkeeping: it differs after a
 # one-block write, while what the rows say must not.
-_BOOKKEEPING = {"index_records": "id, pos, owner_key, country_key, region_key, record",
+_BOOKKEEPING = {"index_records": "id, pos, owner_key, country_key, region_key, haystack, record",
                 "index_meta": "* FROM index_meta WHERE key != 'search_next'"}
 
 

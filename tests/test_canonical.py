@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import copy
 import os
-import shutil
 import stat
 import tomllib
 from pathlib import Path
@@ -14,33 +13,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-import partnerctl.cli
+from conftest import SHIPPED_REGISTRY
 from partnerctl import dates, store, tomlfile
 from partnerctl.model import Registry, validate_registry
 
-SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
-ENV_TO_CLEAR = ("PARTNERCTL_REGISTRY", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "NO_COLOR")
 
 
-@pytest.fixture
-def reg(tmp_path: Path) -> Path:
-    target = tmp_path / "registry.toml"
-    shutil.copyfile(SHIPPED, target)
-    return target
 
 
-@pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch):
-    for name in ENV_TO_CLEAR:
-        monkeypatch.delenv(name, raising=False)
-    runner = CliRunner()
-
-    def _run(path: Path, *args: str) -> Any:
-        return runner.invoke(partnerctl.cli.app, ["--registry", str(path), *args])
-
-    return _run
 
 
 def roundtrip(text: str) -> str:
@@ -55,11 +36,11 @@ def roundtrip(text: str) -> str:
 # --- the shipped registry ----------------------------------------------------------------------
 
 def test_shipped_registry_is_canonical() -> None:
-    assert tomlfile.dump(store.load(SHIPPED)).encode("utf-8") == SHIPPED.read_bytes()
+    assert tomlfile.dump(store.load(SHIPPED_REGISTRY)).encode("utf-8") == SHIPPED_REGISTRY.read_bytes()
 
 
 def test_dump_is_idempotent_on_the_shipped_registry() -> None:
-    once = tomlfile.dump(store.load(SHIPPED))
+    once = tomlfile.dump(store.load(SHIPPED_REGISTRY))
     assert roundtrip(once) == once
     assert roundtrip(roundtrip(once)) == once
 
@@ -277,58 +258,58 @@ def test_random_registries_round_trip(data: dict[str, Any]) -> None:
 
 # --- writes ------------------------------------------------------------------------------------
 
-def test_no_op_save_after_add_event_leaves_identical_bytes(run, reg: Path) -> None:
-    result = run(reg, "add-event", "turin", "--date", "2011-03", "--title", "Joint light festival",
+def test_no_op_save_after_add_event_leaves_identical_bytes(invoke, registry_path: Path) -> None:
+    result = invoke(registry_path, "add-event", "turin", "--date", "2011-03", "--title", "Joint light festival",
                  "--description", "Line one\nline two \"quoted\" \\ backslash", "--theme", "light")
     assert result.exit_code == 0, result.stderr
-    after_add = reg.read_bytes()
-    assert after_add != SHIPPED.read_bytes()
-    st_before = reg.stat()
+    after_add = registry_path.read_bytes()
+    assert after_add != SHIPPED_REGISTRY.read_bytes()
+    st_before = registry_path.stat()
 
-    value, change = store.update(store.Location(reg), lambda r: None)
+    value, change = store.update(store.Location(registry_path), lambda r: None)
     assert value is None
     assert change.written is False
     assert change.new_text == change.old_text == after_add.decode("utf-8")
-    assert reg.read_bytes() == after_add
-    st_after = reg.stat()
+    assert registry_path.read_bytes() == after_add
+    st_after = registry_path.stat()
     assert (st_after.st_ino, st_after.st_mtime_ns) == (st_before.st_ino, st_before.st_mtime_ns)
 
 
-def test_a_change_undone_in_the_same_save_leaves_identical_bytes(reg: Path) -> None:
-    before = reg.read_bytes()
+def test_a_change_undone_in_the_same_save_leaves_identical_bytes(registry_path: Path) -> None:
+    before = registry_path.read_bytes()
 
     def add_and_remove(r: Registry) -> None:
         events = r.partnerships["turin"].events
         events.append(events[0].model_copy(update={"id": "temporary"}))
         events.pop()
 
-    _, change = store.update(store.Location(reg), add_and_remove)
+    _, change = store.update(store.Location(registry_path), add_and_remove)
     assert change.written is False
-    assert reg.read_bytes() == before
+    assert registry_path.read_bytes() == before
 
 
 @pytest.mark.parametrize("mode", [0o640, 0o600, 0o664])
-def test_write_keeps_file_permissions(run, reg: Path, mode: int) -> None:
-    reg.chmod(mode)
-    ino = reg.stat().st_ino
-    result = run(reg, "add-event", "turin", "--date", "2019", "--title", "Permission check")
+def test_write_keeps_file_permissions(invoke, registry_path: Path, mode: int) -> None:
+    registry_path.chmod(mode)
+    ino = registry_path.stat().st_ino
+    result = invoke(registry_path, "add-event", "turin", "--date", "2019", "--title", "Permission check")
     assert result.exit_code == 0, result.stderr
-    assert b'id = "2019-permission-check"' in reg.read_bytes()
-    assert stat.S_IMODE(reg.stat().st_mode) == mode
-    assert reg.stat().st_ino != ino  # replaced by rename, not rewritten in place
+    assert b'id = "2019-permission-check"' in registry_path.read_bytes()
+    assert stat.S_IMODE(registry_path.stat().st_mode) == mode
+    assert registry_path.stat().st_ino != ino  # replaced by rename, not rewritten in place
     # No temporary file left behind.
-    assert [p.name for p in reg.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert [p.name for p in registry_path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_write_ignores_umask_for_the_kept_mode(run, reg: Path) -> None:
-    reg.chmod(0o666)
+def test_write_ignores_umask_for_the_kept_mode(invoke, registry_path: Path) -> None:
+    registry_path.chmod(0o666)
     old = os.umask(0o077)
     try:
-        result = run(reg, "add-event", "turin", "--date", "2019", "--title", "Umask check")
+        result = invoke(registry_path, "add-event", "turin", "--date", "2019", "--title", "Umask check")
     finally:
         os.umask(old)
     assert result.exit_code == 0, result.stderr
-    assert stat.S_IMODE(reg.stat().st_mode) == 0o666
+    assert stat.S_IMODE(registry_path.stat().st_mode) == 0o666
 
 
 # --- bugs found ----------------------------------------------------------------------------------
@@ -362,29 +343,29 @@ def _removed_lines(old: str, new: str) -> list[str]:
     return [line for line in diff[2:] if line.startswith("-")]
 
 
-def test_short_event_is_written_as_a_documented_events_table(run, tiny: Path) -> None:
-    result = run(tiny, "add-event", "alder", "--date", "2011", "--title", "Charter")
+def test_short_event_is_written_as_a_documented_events_table(invoke, tiny: Path) -> None:
+    result = invoke(tiny, "add-event", "alder", "--date", "2011", "--title", "Charter")
     assert result.exit_code == 0, result.stderr
     text = tiny.read_text(encoding="utf-8")
     assert text == TINY + '\n[[partnerships.alder.events]]\nid = "2011-charter"\ndate = "2011"\ntitle = "Charter"\n'
 
 
-def test_adding_a_long_event_after_short_ones_only_adds_lines(run, tiny: Path) -> None:
+def test_adding_a_long_event_after_short_ones_only_adds_lines(invoke, tiny: Path) -> None:
     for title in ("Charter", "Visit"):
-        assert run(tiny, "add-event", "alder", "--date", "2011", "--title", title).exit_code == 0
+        assert invoke(tiny, "add-event", "alder", "--date", "2011", "--title", title).exit_code == 0
     old = tiny.read_text(encoding="utf-8")
     long_title = "A long event title of the kind the shipped registry holds, well past a hundred characters in all"
-    result = run(tiny, "add-event", "alder", "--date", "2012", "--title", long_title)
+    result = invoke(tiny, "add-event", "alder", "--date", "2012", "--title", long_title)
     assert result.exit_code == 0, result.stderr
     assert _removed_lines(old, tiny.read_text(encoding="utf-8")) == []
 
 
-def test_carriage_return_before_crlf_is_stable_across_saves(run, reg: Path) -> None:
-    result = run(reg, "add-event", "turin", "--date", "2019", "--title", "Pasted text",
+def test_carriage_return_before_crlf_is_stable_across_saves(invoke, registry_path: Path) -> None:
+    result = invoke(registry_path, "add-event", "turin", "--date", "2019", "--title", "Pasted text",
                  "--description", "x\r\r\ny")
     assert result.exit_code == 0, result.stderr
-    once = reg.read_text(encoding="utf-8")
+    once = registry_path.read_text(encoding="utf-8")
     assert roundtrip(once) == once  # dump(parse(dump(x))) == dump(x)
-    result = run(reg, "add-event", "milan", "--date", "2019", "--title", "Unrelated")
+    result = invoke(registry_path, "add-event", "milan", "--date", "2019", "--title", "Unrelated")
     assert result.exit_code == 0, result.stderr
-    assert _removed_lines(once, reg.read_text(encoding="utf-8")) == []
+    assert _removed_lines(once, registry_path.read_text(encoding="utf-8")) == []

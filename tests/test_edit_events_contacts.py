@@ -9,7 +9,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 
 def partnership(path: Path, pid: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 
 def data(path: Path) -> dict[str, Any]:

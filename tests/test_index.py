@@ -50,6 +50,14 @@ READS = [
     ("networks", "--format", "tsv"),
     ("list",),
     ("timeline",),
+    ("search", "lyon", "--format", "json"),
+    ("search", "TRAM"),
+    ("search", "é", "--format", "jsonl"),
+    ("search", "nowhere-at-all-xyz"),
+    ("stats", "--format", "json"),
+    ("stats", "--by", "theme", "--region", "europe", "--format", "csv"),
+    ("stats", "--theme", "mobility", "--owner", "lyon", "--since", "1990"),
+    ("stats", "--status", "active", "--by", "status", "--by", "decade", "--format", "json"),
 ]
 
 
@@ -85,6 +93,9 @@ SMALL_READS = [
     ("list", "--status", "suspended"), ("list", "--until", "1991"),
     ("timeline", "alder", "--format", "json"), ("timeline", "--since", "2006", "--format", "json"),
     ("timeline", "--theme", "mobility"), ("themes",), ("networks", "--format", "json"),
+    ("search", "marlo", "--format", "json"), ("search", "CITYLOG"), ("search", "ann@", "--format", "json"),
+    ("search", "  "), ("stats", "--format", "json"), ("stats",), ("stats", "--project", "citylog", "--format", "json"),
+    ("stats", "--network", "eurocities", "--by", "region", "--by", "country"), ("stats", "--theme", "nonesuch"),
 ]
 
 

@@ -82,7 +82,7 @@ def test_list_theme_json_piped_into_a_json_parser(reg: Path) -> None:
 
 
 def test_ids_through_xargs_show_one_json_object_each(reg: Path) -> None:
-    result = bash(f'partnerctl list --format ids | xargs -n1 partnerctl show --format json',
+    result = bash('partnerctl list --format ids | xargs -n1 partnerctl show --format json',
                   env=clean_env(PARTNERCTL_REGISTRY=str(reg)))
     assert result.returncode == 0, result.stderr
     decoder = json.JSONDecoder()

@@ -104,10 +104,11 @@ def _completion_registry(ctx: Any) -> Any:
     """The registry in use while completing: --registry, $PARTNERCTL_REGISTRY or the default."""
     import os
 
-    from partnerctl import store
+    from partnerctl import store, view
 
     explicit = ctx.find_root().params.get("registry") or os.environ.get("PARTNERCTL_REGISTRY")
-    return store.load(store.locate(Path(explicit) if explicit else None).path)
+    # Through the index, as the read commands: a full load of a large registry is too slow for a Tab.
+    return view.open_view(store.locate(Path(explicit) if explicit else None).path)
 
 
 def _completer(candidates: Any) -> Any:
@@ -123,9 +124,7 @@ def _completer(candidates: Any) -> Any:
 
 
 def _partner_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
-    from partnerctl import completion
-
-    return completion.partners(reg, incomplete)
+    return reg.complete_partners(incomplete)
 
 
 def _theme_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
@@ -141,10 +140,8 @@ def _network_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, 
 
 
 def _event_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
-    from partnerctl import completion
-
     # The command's PARTNER argument, when already typed, narrows the events to its own.
-    return completion.events(reg, ctx.params.get("partner"), incomplete)
+    return reg.complete_events(ctx.params.get("partner"), incomplete)
 
 
 # Shell completion callbacks (typer ``autocompletion=``) for PARTNER arguments,
@@ -280,11 +277,8 @@ def _filters(theme: list[str] | None, network: list[str] | None, project: list[s
     from partnerctl import query
     from partnerctl.errors import InvalidInput
 
-    if status is not None:
-        from partnerctl.model import STATUSES  # only then: the model costs import time
-
-        if status not in STATUSES:
-            raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
+    if status is not None and status not in query.STATUSES:
+        raise InvalidInput(f"--status must be one of {', '.join(query.STATUSES)}, not {status!r}")
     return query.Filters(themes=theme or [], networks=network or [], projects=project or [],
                          country=country, region=region, status=status, owner=owner,
                          since=since, until=until)
@@ -541,19 +535,16 @@ def stats(
     """
     from dataclasses import asdict
 
-    from partnerctl import query
     from partnerctl import stats as counting
 
     dimensions = counting.check_dimensions(by or [])
     filters = _filters(theme, network, project, country, region, status, owner, since, until)
-    reg = _state(ctx).load()
-    pids = query.select(reg, filters)
-    groups = counting.counts(reg, pids, dimensions)
+    counted, groups = _state(ctx).view().counts(filters, dimensions)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
         from partnerctl import render
 
-        charts = [(f"By {dim} ({len(pids)} partnerships)", [(c.label, c.count) for c in items])
+        charts = [(f"By {dim} ({counted} partnerships)", [(c.label, c.count) for c in items])
                   for dim, items in groups.items()]
         _print_table(lambda con: render.bar_charts(con, charts))
     else:
@@ -574,10 +565,7 @@ def search(
     """
     from dataclasses import asdict
 
-    from partnerctl.search import search as find
-
-    reg = _state(ctx).load()
-    hits = [{**asdict(hit), "city": reg.partnerships[hit.partner].city} for hit in find(reg, text)]
+    hits = [{**asdict(hit), "city": p.city} for p, hit in _state(ctx).view().search(text)]
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
         from partnerctl import render

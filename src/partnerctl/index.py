@@ -10,7 +10,8 @@ rebuilt from a full, validated load. ``PARTNERCTL_NO_INDEX=1`` turns it off.
 
 It holds the shared tables of ``sqlite_export`` plus its own: per partnership
 its JSON record (``model.record``), folded keys for filtering, the folded
-names that resolution matches, and the byte span of its block in the file.
+names that resolution matches, the folded text that search looks in
+(``search.haystack``), and the byte span of its block in the file.
 
 Concurrency: every change of the database file (renaming a fresh build over
 it, or updating it in place after a one-block write) happens under an
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from partnerctl.model import Partnership, Registry
     from partnerctl.query import Filters
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
 
@@ -55,6 +56,7 @@ CREATE TABLE index_records (
     region_key TEXT,
     search_first INTEGER NOT NULL,
     search_count INTEGER NOT NULL,
+    haystack TEXT NOT NULL,
     record TEXT NOT NULL
 );
 CREATE INDEX index_records_pos ON index_records(pos);
@@ -162,23 +164,28 @@ class Index:
         table = "themes" if kind == "theme" else "networks"
         return dict(self.con.execute(f"SELECT slug, label FROM {table} ORDER BY rowid"))  # noqa: S608
 
-    def named(self, key: str) -> list[tuple[str, str, str]]:
-        """(id, city, aliases JSON) of partnerships with a folded name starting with *key*, in file order."""
+    def named(self, key: str) -> list[tuple[str, str, str, str]]:
+        """(id, city, aliases JSON, country) of partnerships with a folded name starting with *key*, in file order."""
+        if not _bindable(key):
+            return self.all_names()
         upper = _prefix_upper(key)
         cond, params = ("n.key >= ? AND n.key < ?", [key, upper]) if upper is not None else ("n.key >= ?", [key])
         return self.con.execute(
-            "SELECT p.id, p.city, p.aliases FROM partnerships p JOIN index_records r ON r.id = p.id "
+            "SELECT p.id, p.city, p.aliases, p.country FROM partnerships p JOIN index_records r ON r.id = p.id "
             f"WHERE p.id IN (SELECT n.id FROM index_names n WHERE {cond}) ORDER BY r.pos", params).fetchall()
 
-    def all_names(self) -> list[tuple[str, str, str]]:
-        """(id, city, aliases JSON) of every partnership, in file order."""
+    def all_names(self) -> list[tuple[str, str, str, str]]:
+        """(id, city, aliases JSON, country) of every partnership, in file order."""
         return self.con.execute(
-            "SELECT p.id, p.city, p.aliases FROM partnerships p JOIN index_records r ON r.id = p.id "
+            "SELECT p.id, p.city, p.aliases, p.country FROM partnerships p JOIN index_records r ON r.id = p.id "
             "ORDER BY r.pos").fetchall()
 
     def records(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple[str, str]]:
         """(id, record JSON) of the partnerships passing the SQL condition *where*, in file order."""
-        sql = "SELECT r.id, r.record FROM index_records r JOIN partnerships p ON p.id = r.id"
+        return self._rows("r.id, r.record", where, params)
+
+    def _rows(self, columns: str, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        sql = f"SELECT {columns} FROM index_records r JOIN partnerships p ON p.id = r.id"
         return self.con.execute(f"{sql} {'WHERE ' + where if where else ''} ORDER BY r.pos", params).fetchall()
 
     def records_of(self, pids: Sequence[str]) -> list[tuple[str, str]]:
@@ -193,30 +200,32 @@ class Index:
         on these records, so the meaning of a filter is written once, in
         query.py. Each condition here is implied by query.select's predicate.
         """
-        from partnerctl.names import fold
+        return self.records(*_filter_where(filters, theme_sets, network_sets))
 
-        where: list[str] = []
-        params: list[Any] = []
-        for table, column, sets in (("partnership_themes", "theme", theme_sets),
-                                    ("partnership_networks", "network", network_sets)):
-            for slugs in sets:
-                where.append(f"r.id IN (SELECT partnership_id FROM {table} WHERE {column} IN ({_marks(slugs)}))")
-                params += sorted(slugs)
-        for column, value in (("owner_key", filters.owner), ("country_key", filters.country),
-                              ("region_key", filters.region)):
-            if value is not None:
-                where.append(f"r.{column} = ?")
-                params.append(fold(value))
-        if filters.status is not None:
-            where.append("p.status = ?")
-            params.append(filters.status)
-        if filters.since is not None:
-            where.append("p.since >= ?")
-            params.append(filters.since)
-        if filters.until is not None:
-            where.append("p.since <= ?")
-            params.append(filters.until)
-        return self.records(" AND ".join(where), params)
+    def counted(self, filters: Filters, theme_sets: Sequence[set[str]],
+                network_sets: Sequence[set[str]]) -> list[tuple[Any, ...]]:
+        """The fields ``query.select`` and ``stats`` read, of the partnerships ``filtered`` hands over.
+
+        (id, country, region, owner, status, since, projects JSON, themes, networks)
+        in file order, from the shared tables: parsing 26,000 JSON records would
+        cost more than the rest of a ``stats`` call.
+        """
+        rows = self._rows("r.id, p.country, p.region, p.owner, p.status, p.since, p.projects",
+                          *_filter_where(filters, theme_sets, network_sets))
+        links = {}
+        for table, column in (("partnership_themes", "theme"), ("partnership_networks", "network")):
+            slugs: dict[str, list[str]] = {}
+            for pid, slug in self.con.execute(
+                    f"SELECT partnership_id, {column} FROM {table} ORDER BY partnership_id, position"):
+                slugs.setdefault(pid, []).append(slug)
+            links[column] = slugs
+        return [(*row, links["theme"].get(row[0], []), links["network"].get(row[0], [])) for row in rows]
+
+    def containing(self, needle: str) -> list[tuple[str, str]]:
+        """(id, record JSON) of the partnerships whose ``search.haystack`` holds *needle*."""
+        if not _bindable(needle):
+            return self.records()
+        return self.records("instr(r.haystack, ?) > 0", [needle])
 
     def with_events(self) -> list[tuple[str, str]]:
         """(id, record JSON) of the partnerships that have events."""
@@ -235,8 +244,49 @@ class Index:
         return row[0], row[1]
 
 
+def _bindable(text: str) -> bool:
+    """Whether SQLite can take *text*: not when it holds a lone surrogate (undecodable command-line bytes).
+
+    Then the callers hand over every partnership, and query.py or search.py decides.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _marks(items: Sequence[Any] | set[Any]) -> str:
     return ", ".join("?" * len(items))
+
+
+def _filter_where(filters: Filters, theme_sets: Sequence[set[str]],
+                  network_sets: Sequence[set[str]]) -> tuple[str, list[Any]]:
+    """The SQL condition (on ``index_records r`` joined with ``partnerships p``) that ``filtered`` narrows by."""
+    from partnerctl.names import fold
+
+    where: list[str] = []
+    params: list[Any] = []
+    for table, column, sets in (("partnership_themes", "theme", theme_sets),
+                                ("partnership_networks", "network", network_sets)):
+        for slugs in sets:
+            where.append(f"r.id IN (SELECT partnership_id FROM {table} WHERE {column} IN ({_marks(slugs)}))")
+            params += sorted(slugs)
+    for column, value in (("owner_key", filters.owner), ("country_key", filters.country),
+                          ("region_key", filters.region)):
+        if value is not None:
+            where.append(f"r.{column} = ?")
+            params.append(fold(value))
+    if filters.status is not None:
+        where.append("p.status = ?")
+        params.append(filters.status)
+    if filters.since is not None:
+        where.append("p.since >= ?")
+        params.append(filters.since)
+    if filters.until is not None:
+        where.append("p.since <= ?")
+        params.append(filters.until)
+    return " AND ".join(where), params
 
 
 def _prefix_upper(key: str) -> str | None:
@@ -279,15 +329,15 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
 
 def _insert(con: sqlite3.Connection, reg: Registry, pid: str, p: Partnership, pos: int, search_rowid: int) -> int:
     """Insert a partnership's rows, its search rows from rowid *search_rowid* on; returns how many those are."""
-    from partnerctl import sqlite_export
+    from partnerctl import search, sqlite_export
     from partnerctl.model import record
     from partnerctl.names import fold
 
     found = sqlite_export.insert_partnership(con, pid, p, search_rowid)
-    con.execute("INSERT INTO index_records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("INSERT INTO index_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (pid, pos, fold(p.owner or reg.registry.owner), fold(p.country),
                  fold(p.region) if p.region is not None else None, search_rowid, found,
-                 json.dumps(record(pid, p), ensure_ascii=False)))
+                 search.haystack(p), json.dumps(record(pid, p), ensure_ascii=False)))
     con.executemany("INSERT INTO index_names VALUES (?, ?, ?, ?)",
                     [(name, pid, pos, k) for k, name in enumerate(name_keys(pid, p))])
     return found

@@ -16,8 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from partnerctl import dates
 from partnerctl.errors import Problem
 from partnerctl.names import is_slug
+from partnerctl.query import STATUSES  # noqa: F401 - defined there, for readers that skip the model
 
-STATUSES = ("active", "suspended", "ended")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WEB_LINK_RE = re.compile(r"^https?://[^\s\"'<>\\`]+$")
 

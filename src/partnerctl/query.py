@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from partnerctl.model import Event, Partnership, Registry
 
 SORT_KEYS = ("id", "city", "country", "since")
+# A partnership's status, in the order they read best (model.Partnership checks it).
+STATUSES = ("active", "suspended", "ended")
 
 
 def names_of(pid: str, p: Partnership) -> list[str]:

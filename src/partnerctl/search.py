@@ -3,16 +3,23 @@
 A hit carries the text searched and the spans of each match *in that text*
 (Python string indices), so a renderer can highlight the original words
 (``Délice``) that a folded query (``delice``) matched.
+
+It runs on the JSON records of ``model.record`` (events in date order), with
+attribute access as ``partnerctl.view`` hands them over; the index narrows the
+records to those whose ``haystack`` holds the folded query, never more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from partnerctl.errors import InvalidInput
-from partnerctl.model import Partnership, Registry, sorted_events
-from partnerctl.names import fold
+from partnerctl.names import fold, fold_cached
+
+if TYPE_CHECKING:
+    from partnerctl.view import Light
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,8 @@ class Hit:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _fields(p: Partnership) -> Iterator[tuple[str, str]]:
-    """(field path, text) of every searchable string of a partnership, in page order."""
+def _fields(p: Any) -> Iterator[tuple[str, str]]:
+    """(field path, text) of every searchable string of a partnership record, in page order."""
     yield "city", p.city
     for i, alias in enumerate(p.aliases):
         yield f"aliases[{i}]", alias
@@ -34,7 +41,7 @@ def _fields(p: Partnership) -> Iterator[tuple[str, str]]:
         yield f"projects[{i}]", project
     if p.summary:
         yield "summary", p.summary
-    for event in sorted_events(p.events):
+    for event in p.events:  # a record lists them in date order
         # Events are named by id, which stays put when other events are added.
         yield f"events.{event.id}.title", event.title
         if event.description:
@@ -51,10 +58,27 @@ def _folded_with_origins(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origins: list[int] = []
     for i, char in enumerate(text):
-        folded = fold(char)
+        folded = fold_cached(char)
         out.append(folded)
         origins.extend([i] * len(folded))
     return "".join(out), origins
+
+
+def haystack(p: Any) -> str:
+    """The folded text of every searchable field of *p*, one per line (a record or a model Partnership).
+
+    ``find_spans`` finds a match in a field only where its folded text holds the
+    folded query, so a partnership whose haystack does not hold it has no hit:
+    the index keeps this to narrow a search, and search() still decides.
+    """
+    return "\n".join(_folded_with_origins(text)[0] for _, text in _fields(p))
+
+
+def needle(query: str) -> str:
+    """What ``search`` looks for in folded text: the trimmed query, folded (may fold to nothing)."""
+    if not query.strip():
+        raise InvalidInput("the search text must not be empty")
+    return fold(query.strip())
 
 
 def find_spans(text: str, query: str) -> list[tuple[int, int]]:
@@ -68,17 +92,16 @@ def find_spans(text: str, query: str) -> list[tuple[int, int]]:
     while start != -1:
         first, last = origins[start], origins[start + len(needle) - 1] + 1
         # Take in combining marks that follow the match (decomposed "e\u0301").
-        while last < len(text) and not fold(text[last]):
+        while last < len(text) and not fold_cached(text[last]):
             last += 1
         spans.append((first, last))
         start = folded.find(needle, start + len(needle))
     return spans
 
 
-def search(reg: Registry, query: str) -> list[Hit]:
-    """Every field of every partnership that contains *query*, by partnership id then page order."""
-    if not query.strip():
-        raise InvalidInput("the search text must not be empty")
+def search(reg: Light, query: str) -> list[Hit]:
+    """Every field of every partnership record that contains *query*, by partnership id then page order."""
+    needle(query)  # an empty query is a usage error
     hits = []
     for pid in sorted(reg.partnerships):
         for path, text in _fields(reg.partnerships[pid]):

@@ -1,14 +1,22 @@
-"""Counts of partnerships by theme, network, region, country, decade or status."""
+"""Counts of partnerships by theme, network, region, country, decade or status.
+
+It runs on partnership records (``model.record``, with attribute access) as
+``partnerctl.view`` hands them over, and reads only the fields ``_keys`` names.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from partnerctl.errors import InvalidInput
-from partnerctl.model import STATUSES, Partnership, Registry
-from partnerctl.names import fold
+from partnerctl.names import fold, fold_cached
+from partnerctl.query import STATUSES
+
+if TYPE_CHECKING:
+    from partnerctl.view import Light
 
 DIMENSIONS = ("theme", "network", "region", "country", "decade", "status")
 UNKNOWN = "unknown"
@@ -36,7 +44,7 @@ def check_dimensions(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names)) or list(DIMENSIONS)
 
 
-def _keys(p: Partnership, by: str) -> Iterable[str | None]:
+def _keys(p: Any, by: str) -> Iterable[str | None]:
     if by == "theme":
         return set(p.themes)
     if by == "network":
@@ -50,7 +58,7 @@ def _keys(p: Partnership, by: str) -> Iterable[str | None]:
     return [p.status]
 
 
-def _label(reg: Registry, by: str, key: str | None) -> str:
+def _label(reg: Light, by: str, key: str | None) -> str:
     if key is None:
         return UNKNOWN
     if by == "theme":
@@ -71,7 +79,7 @@ def _order(by: str, item: Count) -> tuple[object, ...]:
     return (item.key is None, -item.count, fold(item.label))
 
 
-def count(reg: Registry, pids: Sequence[str], by: str) -> list[Count]:
+def count(reg: Light, pids: Sequence[str], by: str) -> list[Count]:
     """Counts of the partnerships *pids* by one dimension; a partnership counts once per key.
 
     Only keys that occur are listed. Regions and countries are grouped case- and
@@ -81,13 +89,13 @@ def count(reg: Registry, pids: Sequence[str], by: str) -> list[Count]:
     spelling: dict[str | None, str | None] = {}
     for pid in pids:
         for key in _keys(reg.partnerships[pid], by):
-            group = None if key is None else (fold(key) if by in ("region", "country") else key)
+            group = None if key is None else (fold_cached(key) if by in ("region", "country") else key)
             spelling.setdefault(group, key)
             counter[group] += 1
     items = [Count(by, spelling[g], _label(reg, by, spelling[g]), n) for g, n in counter.items()]
     return sorted(items, key=lambda item: _order(by, item))
 
 
-def counts(reg: Registry, pids: Sequence[str], dimensions: Sequence[str]) -> dict[str, list[Count]]:
+def counts(reg: Light, pids: Sequence[str], dimensions: Sequence[str]) -> dict[str, list[Count]]:
     """``count`` for each of *dimensions*, in that order."""
     return {by: count(reg, pids, by) for by in check_dimensions(dimensions)}

@@ -1,15 +1,18 @@
 """What the read commands ask of a registry, answered by query.py on plain records.
 
-``show``, ``list``, ``timeline``, ``themes`` and ``networks`` read through a
-View. Its records are the JSON records of ``model.record`` (a dict per
-partnership, with attribute access so query.py's functions read them as they
-read the model). They come from the index when it is current, else from a full
-validated load, which also rebuilds the index for the next read.
+``show``, ``list``, ``timeline``, ``themes``, ``networks``, ``stats``,
+``search`` and shell completion read through a View. Its records are the JSON
+records of ``model.record`` (a dict per partnership, with attribute access so
+query.py's functions read them as they read the model). They come from the
+index when it is current, else from a full validated load, which also rebuilds
+the index for the next read.
 
-Whatever the source, query.py decides: the index only chooses which records to
-hand over (those whose names start with what was typed, those passing the
-filters' indexed columns, those with events), always a superset of what the
-question can concern, so a filter or resolution rule is written once.
+Whatever the source, query.py (and search.py, stats.py, completion.py) decides:
+the index only chooses which records to hand over (those whose names start
+with what was typed, those passing the filters' indexed columns, those with
+events, those whose folded text holds the search text), always a superset of
+what the question can concern, so a filter, search or resolution rule is
+written once.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from partnerctl import query
 if TYPE_CHECKING:
     from partnerctl.index import Index
     from partnerctl.model import Registry
+    from partnerctl.search import Hit
+    from partnerctl.stats import Count
 
 
 class Rec(dict):  # type: ignore[type-arg]
@@ -64,10 +69,15 @@ class Light:
 class Source(Protocol):
     """Where a View's records come from; each method may return more than asked, never less."""
 
+    # named and everyone: city, aliases and country at least.
     def named(self, key: str) -> dict[str, Rec]: ...  # every partnership with a name starting with key
-    def everyone(self) -> dict[str, Rec]: ...  # every partnership (city and aliases at least)
+    def everyone(self) -> dict[str, Rec]: ...  # every partnership
     def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                  network_sets: Sequence[set[str]]) -> dict[str, Rec]: ...
+    # As filtered, but the records may hold only the fields query.select and stats read.
+    def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                network_sets: Sequence[set[str]]) -> dict[str, Rec]: ...
+    def containing(self, needle: str) -> dict[str, Rec]: ...  # every partnership search could find needle in
     def with_events(self) -> dict[str, Rec]: ...
     def with_links(self, kind: str) -> dict[str, Rec]: ...
     def records_of(self, pids: Sequence[str]) -> dict[str, Rec]: ...
@@ -87,6 +97,13 @@ class _Loaded:
 
     def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                  network_sets: Sequence[set[str]]) -> dict[str, Rec]:
+        return self.all
+
+    def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                network_sets: Sequence[set[str]]) -> dict[str, Rec]:
+        return self.all
+
+    def containing(self, needle: str) -> dict[str, Rec]:
         return self.all
 
     def with_events(self) -> dict[str, Rec]:
@@ -110,9 +127,10 @@ class _Indexed:
         return {pid: _loads(text) for pid, text in rows}
 
     @staticmethod
-    def _names(rows: list[tuple[str, str, str]]) -> dict[str, Rec]:
-        # Resolution reads only the city and aliases.
-        return {pid: Rec(city=city, aliases=json.loads(aliases)) for pid, city, aliases in rows}
+    def _names(rows: list[tuple[str, str, str, str]]) -> dict[str, Rec]:
+        # Resolution reads only the city and aliases; completion the country too.
+        return {pid: Rec(city=city, aliases=json.loads(aliases), country=country)
+                for pid, city, aliases, country in rows}
 
     def named(self, key: str) -> dict[str, Rec]:
         return self._names(self.idx.named(key))
@@ -123,6 +141,16 @@ class _Indexed:
     def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                  network_sets: Sequence[set[str]]) -> dict[str, Rec]:
         return self._records(self.idx.filtered(filters, theme_sets, network_sets))
+
+    def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                network_sets: Sequence[set[str]]) -> dict[str, Rec]:
+        return {pid: Rec(country=country, region=region, owner=owner, status=status, since=since,
+                         projects=json.loads(projects), themes=themes, networks=networks)
+                for pid, country, region, owner, status, since, projects, themes, networks
+                in self.idx.counted(filters, theme_sets, network_sets)}
+
+    def containing(self, needle: str) -> dict[str, Rec]:
+        return self._records(self.idx.containing(needle))
 
     def with_events(self) -> dict[str, Rec]:
         return self._records(self.idx.with_events())
@@ -158,13 +186,47 @@ class View:
         """The JSON record of partnership *pid* (``model.record``)."""
         return self._source.records_of([pid])[pid]
 
-    def select(self, filters: query.Filters, sort: str = "id") -> list[Rec]:
-        """``query.select``: the records that pass *filters*, in *sort* order."""
+    def _filtered(self, filters: query.Filters, fetch: Any) -> Light:
         # The vocabulary terms are matched here too, to let the index narrow by slug.
         theme_sets = [query.match_vocab(self.themes, t, "theme") for t in filters.themes]
         network_sets = [query.match_vocab(self.networks, n, "network") for n in filters.networks]
-        light = self._light(self._source.filtered(filters, theme_sets, network_sets))
+        return self._light(fetch(filters, theme_sets, network_sets))
+
+    def select(self, filters: query.Filters, sort: str = "id") -> list[Rec]:
+        """``query.select``: the records that pass *filters*, in *sort* order."""
+        light = self._filtered(filters, self._source.filtered)
         return [light.partnerships[pid] for pid in query.select(light, filters, sort)]
+
+    def counts(self, filters: query.Filters, dimensions: Sequence[str]) -> tuple[int, dict[str, list[Count]]]:
+        """``stats.counts`` of the partnerships ``query.select`` keeps, and how many those are."""
+        from partnerctl import stats
+
+        light = self._filtered(filters, self._source.counted)
+        pids = query.select(light, filters)
+        return len(pids), stats.counts(light, pids, dimensions)
+
+    def search(self, text: str) -> list[tuple[Rec, Hit]]:
+        """``search.search``: (partnership record, hit) for every field that holds *text*."""
+        from partnerctl import search
+
+        light = self._light(self._source.containing(search.needle(text)))
+        return [(light.partnerships[hit.partner], hit) for hit in search.search(light, text)]
+
+    def complete_partners(self, prefix: str) -> list[tuple[str, str]]:
+        """``completion.partners``: ids starting with *prefix*, with their city."""
+        from partnerctl import completion
+        from partnerctl.names import fold
+
+        # An id is a slug, its own folded name: one that starts with prefix has a name starting with it folded.
+        return completion.partners(self._light(self._source.named(fold(prefix))), prefix)
+
+    def complete_events(self, partner: str | None, prefix: str) -> list[tuple[str, str]]:
+        """``completion.events``: event ids starting with *prefix*, of *partner* when it names one."""
+        from partnerctl import completion
+
+        pid = self.resolve(partner) if partner else None
+        records = self._source.records_of([pid]) if pid else self._source.with_events()
+        return completion.events(self._light(records), pid, prefix)
 
     def timeline(self, pids: Sequence[str] | None, since: int | None, until: int | None,
                  themes: Sequence[str]) -> list[tuple[Rec, Rec]]:

@@ -1,0 +1,164 @@
+"""``stats``, ``search`` and shell completion read through the view: same answers as a full load, cheaply."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_completion import _ctx
+from test_index import assert_same_with_and_without_index, no_full_load
+
+from partnerctl import cli, index, query, view
+
+
+@pytest.fixture(autouse=True)
+def index_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests compare the index with a full load: on, even in a run with PARTNERCTL_NO_INDEX=1."""
+    monkeypatch.delenv(index.ENV_OFF, raising=False)
+
+
+# Text that folds in every way search.py folds: decomposed accents, letters without a
+# decomposition, ß, ligatures, full-width letters, a NUL, a multi-line description, and
+# events out of date order in the file.
+SEARCH_TOML = r'''[registry]
+owner = "Lyon"
+
+[themes]
+culture = "Culture"
+
+[partnerships.alpha]
+city = "Straße"
+aliases = ["Łódź", "De\u0301lice"]
+country = "Germany"
+projects = ["ÆON"]
+summary = "Line one\nnul \u0000 here; Œuvre"
+
+[[partnerships.alpha.events]]
+id = "2010-late"
+date = "2010"
+title = "Later event, first in the file"
+description = "Délice again"
+
+[[partnerships.alpha.events]]
+id = "1990-early"
+date = "1990"
+title = "Early délice"
+
+[[partnerships.alpha.contacts]]
+name = "Ann Délicé"
+role = "desk officer"
+organisation = "Ville de Lyon"
+email = "ann@example.org"
+phone = "+33 4 72"
+
+[partnerships.beta]
+city = "Ｌｙｏｎ"
+country = "France"
+summary = "straße"
+
+[partnerships.gamma]
+city = "Plain"
+country = "France"
+'''
+
+QUERIES = ["strasse", "STRASSE", "ss", "łodz", "lodz", "delice", "e\u0301", "\u0301", "ae", "aeon", "oeuvre",
+           "\u0000", "nul \u0000", "one\nnul", "lyon", "LYON", "zzz", "ann@", "+33", " e ", "  ",
+           # In the index's text of alpha across two fields, in no field: still no hit.
+           "strasse\nlodz", "\udcff"]
+
+
+@pytest.mark.parametrize("text", QUERIES, ids=ascii)
+@pytest.mark.parametrize("fmt", ["json", "tsv"])
+def test_search_through_the_index_equals_search_of_the_file(
+    invoke: Callable[..., Any], make_registry: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+    text: str, fmt: str
+) -> None:
+    assert_same_with_and_without_index(invoke, make_registry(SEARCH_TOML), monkeypatch,
+                                       ("search", text, "--format", fmt))
+
+
+@pytest.mark.parametrize("args", [("show", "\udcff"), ("show", "tur\udcff"), ("search", "\udcff")], ids=ascii)
+def test_undecodable_command_line_bytes_answer_as_without_the_index(
+    invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    # ``partnerctl show $'\xff'``: Python hands over a lone surrogate, which SQLite cannot take.
+    assert_same_with_and_without_index(invoke, registry_path, monkeypatch, args)
+
+
+def test_search_finds_the_folded_forms(invoke: Callable[..., Any], make_registry: Callable[..., Path]) -> None:
+    path = make_registry(SEARCH_TOML)
+    invoke(path, "list")  # builds the index
+    result = invoke(path, "search", "strasse", "--format", "json")
+    assert [(h["partner"], h["field"], h["spans"]) for h in json.loads(result.stdout)] == [
+        ("alpha", "city", [[0, 6]]), ("beta", "summary", [[0, 6]])]
+    assert result.stderr == "partnerctl: 2 hits in 2 partnerships\n"
+
+
+def test_search_and_stats_from_a_current_index_do_not_parse_the_file(
+    invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = [("search", "tram", "--format", "json"), ("stats", "--format", "json")]
+    expected = [invoke(registry_path, *a).stdout for a in args]
+    no_full_load(monkeypatch)
+    assert [invoke(registry_path, *a).stdout for a in args] == expected
+
+
+def test_the_fields_stats_reads_from_the_index_are_the_records(
+    invoke: Callable[..., Any], registry_path: Path, small_registry: Path
+) -> None:
+    # Source.counted builds partial records from the shared tables: they must say what the JSON records say.
+    for path in (registry_path, small_registry):
+        invoke(path, "list")
+        v = view.open_view(path)
+        full = v._source.filtered(query.Filters(), [], [])
+        partial = v._source.counted(query.Filters(), [], [])
+        assert list(partial) == list(full)
+        assert all(partial[pid] == {k: full[pid][k] for k in partial[pid]} for pid in full)
+
+
+def _candidates(path: Path) -> list[Any]:
+    out = []
+    for prefix in ("", "t", "tu", "T", "é", "zz", "a-"):
+        out.append(cli.complete_partner(_ctx(path), prefix))
+        out.append(cli.complete_theme(_ctx(path), prefix))
+        out.append(cli.complete_network(_ctx(path), prefix))
+        for partner in ("", "turin", "Torino", "m", "nowhere"):
+            out.append(cli.complete_event(_ctx(path, partner=partner), prefix[:1]))
+    return out
+
+
+def test_completion_through_the_index_equals_completion_from_the_file(
+    registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(index.ENV_OFF, "1")
+    without = _candidates(registry_path)
+    monkeypatch.delenv(index.ENV_OFF)
+    assert _candidates(registry_path) == without  # builds the index
+    no_full_load(monkeypatch)
+    assert _candidates(registry_path) == without
+    assert ("turin", "Turin (Italy)") in cli.complete_partner(_ctx(registry_path), "tu")
+    assert cli.complete_event(_ctx(registry_path, partner="Torino"), "")
+
+
+@pytest.mark.parametrize("args", [("search", "lyon", "--format", "json"), ("stats", "--format", "json")])
+def test_piped_search_and_stats_import_neither_the_model_nor_rich(
+    registry_path: Path, index_cache: Path, args: tuple[str, ...]
+) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(index_cache)}
+    env.pop(index.ENV_OFF, None)
+    argv = [sys.executable, "-m", "partnerctl", "-r", str(registry_path), *args]
+    built = subprocess.run(argv, env=env, capture_output=True, check=True)  # the first read builds the index
+    done = subprocess.run([sys.executable, "-X", "importtime", *argv[1:]], env=env, capture_output=True,
+                          text=True, check=True)
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "partnerctl.cli" in imported  # the probe sees partnerctl's own imports
+    assert "partnerctl.model" not in imported
+    assert not {m for m in imported if m.split(".")[0] == "rich"}
+    assert done.stdout.encode() == built.stdout and json.loads(done.stdout)
