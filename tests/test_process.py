@@ -259,3 +259,14 @@ def test_thirty_concurrent_add_events_all_land(reg: Path) -> None:
     shipped_ids = [e.id for e in store.load(SHIPPED).partnerships["turin"].events]
     assert [e.id for e in events if e not in added] == shipped_ids
     assert not [p.name for p in reg.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_empty_result_on_a_terminal_says_so_and_piped_prints_nothing(reg: Path) -> None:
+    for command, message in ((["timeline", "--since", "3000"], b"partnerctl: no events match"),
+                             (["list", "--theme", "light", "--region", "The Americas"],
+                              b"partnerctl: no partnerships match")):
+        args = [PARTNERCTL, "--registry", str(reg), *command]
+        on_terminal = _run_on_a_terminal(args, clean_env(TERM="xterm-256color"))
+        assert on_terminal.strip() == message
+        piped = run(args, env=clean_env())
+        assert (piped.returncode, piped.stdout, piped.stderr) == (0, "", "")

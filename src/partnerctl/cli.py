@@ -179,10 +179,14 @@ def _state(ctx: typer.Context) -> State:
     return ctx.find_object(State) or State(None)
 
 
-def _print_table(renderable_of: Any) -> None:
+def _print_table(renderable_of: Any, nothing: str | None = None) -> None:
+    """Draw a table; *nothing*, when given, is said on stderr instead of an empty one on a terminal."""
     from partnerctl import render
 
     con = render.console()
+    if nothing and con.is_terminal:
+        sys.stderr.write(f"partnerctl: {nothing}\n")
+        return
     render.print_plain_or_rich(con, renderable_of(con), sys.stdout)
 
 
@@ -265,7 +269,8 @@ def list_(
         rows = [{**r, "themes": len(r["themes"]), "networks": [reg.networks[n] for n in r["networks"]]}
                 for r in records]
         columns = ("id", "city", "country", "region", "since", "kind", "themes", "networks")
-        _print_table(lambda con: render.records_table(con, rows, columns, {"since": "FIRST YEAR"}))
+        _print_table(lambda con: render.records_table(con, rows, columns, {"since": "FIRST YEAR"}),
+                     None if rows else "no partnerships match")
     else:
         write_picked(chosen, records, LIST_COLUMNS, picked)
 
@@ -340,7 +345,7 @@ def timeline(
     if chosen is Format.table:
         from partnerctl import render
 
-        _print_table(lambda con: render.timeline(con, items))
+        _print_table(lambda con: render.timeline(con, items), None if items else "no events match")
     else:
         write_picked(chosen, items, EVENT_COLUMNS, picked)
 
