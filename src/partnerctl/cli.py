@@ -383,13 +383,12 @@ def add_event(
                            (date, "missing option --date"), (title, "missing option --title")):
         if value is None:
             raise InvalidInput(missing)
-    (pid, event), change = _write(
-        ctx, lambda reg, pid: edit.add_event(reg, pid, date=date, title=title, end=end, description=description,
-                                             themes=theme or [], links=link or []),
-        partner=partner, dry_run=dry_run, fmt=fmt, as_json=as_json)
-    items = [{"partner": pid, **event.model_dump(mode="json")}]
-    _report(ctx, change, dry_run, (f"added event {event.id} to {pid}", f"add event {event.id} to {pid}"),
-            fmt, as_json, items[0], EVENT_COLUMNS, lambda con: _timeline_renderable(con, items), always=True)
+    _event_change(ctx, partner,
+                  lambda reg, pid: edit.add_event(reg, pid, date=date, title=title, end=end,
+                                                  description=description, themes=theme or [],
+                                                  links=link or []),
+                  lambda pid, e: (f"added event {e.id} to {pid}", f"add event {e.id} to {pid}"),
+                  dry_run, fmt, as_json, always=True)
 
 
 def _timeline_renderable(con: Any, items: list[dict[str, Any]]) -> Any:
@@ -835,14 +834,22 @@ def remove_from(ctx: typer.Context, partner: PartnerArg, field: FieldArg, values
     _list_edit(ctx, partner, field, values, False, dry_run, fmt, as_json)
 
 
+def _event_object(pid: str, event: Any) -> dict[str, Any]:
+    """The JSON object a write command prints for an event it changed."""
+    return {"partner": pid, **event.model_dump(mode="json")}
+
+
 def _event_change(ctx: typer.Context, partner: str, fn: Any, did: Any, dry_run: bool, fmt: Format | None,
-                  as_json: bool) -> None:
-    """Apply *fn(reg, pid) -> event* to one partnership and report the event; *did(pid, event)* says what."""
+                  as_json: bool, *, always: bool = False) -> None:
+    """Apply *fn(reg, pid) -> event* to one partnership and report the event; *did(pid, event)* says what.
+
+    With *always* the event is printed even without --format (add-event shows the id it made).
+    """
     (pid, event), change = _write(ctx, lambda reg, pid: (pid, fn(reg, pid)), partner=partner, dry_run=dry_run,
                                     fmt=fmt, as_json=as_json)
-    items = [{"partner": pid, **event.model_dump(mode="json")}]
+    items = [_event_object(pid, event)]
     _report(ctx, change, dry_run, did(pid, event), fmt, as_json, items[0], EVENT_COLUMNS,
-            lambda con: _timeline_renderable(con, items))
+            lambda con: _timeline_renderable(con, items), always=always)
 
 
 @app.command("edit-event")
@@ -908,7 +915,7 @@ def _add_events_from(ctx: typer.Context, source: str, dry_run: bool, fmt: Format
         raise InvalidInput(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
     added, change = _write(ctx, lambda reg: edit.add_events_jsonl(reg, text.splitlines()), dry_run=dry_run,
                            fmt=fmt, as_json=as_json)
-    items = [{"partner": pid, **e.model_dump(mode="json")} for pid, e in added]
+    items = [_event_object(pid, e) for pid, e in added]
     n = f"{len(items)} event{'s' * (len(items) != 1)}"
     _report(ctx, change, dry_run, (f"added {n} from {source}", f"add {n} from {source}"), fmt, as_json,
             items, EVENT_COLUMNS, lambda con: _timeline_renderable(con, items), always=True)

@@ -18,7 +18,7 @@ from partnerctl import query, tomlfile
 from partnerctl.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
 from partnerctl.model import (Contact, Event, Owner, Partnership, Registry, check_references,
                               problems_of)
-from partnerctl.names import fold, is_slug, slugify
+from partnerctl.names import fold, is_slug, slugify, unique
 
 
 def build(cls: type[Any], data: dict[str, Any], what: str) -> Any:
@@ -33,11 +33,7 @@ def build(cls: type[Any], data: dict[str, Any], what: str) -> Any:
 
 def new_event_id(taken: set[str], date: str, title: str) -> str:
     """A stable id from the date and the first words of the title, unique among *taken*."""
-    base = "-".join(filter(None, [date, slugify(title, max_words=5)]))
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
+    return unique("-".join(filter(None, [date, slugify(title, max_words=5)])), taken)
 
 
 def add_event(
@@ -50,8 +46,8 @@ def add_event(
     description: str | None = None,
     themes: list[str] | None = None,
     links: list[str] | None = None,
-) -> tuple[str, Event]:
-    """Append an event to partnership *pid*; returns the id and the new event."""
+) -> Event:
+    """Append an event to partnership *pid* and return it."""
     p = reg.partnerships[pid]
     fields = {"date": date, "end": end, "title": title, "description": description,
               "themes": query.resolve_themes(reg, themes or []), "links": links or []}
@@ -59,7 +55,7 @@ def add_event(
     build(Event, {"id": "x", **fields}, "invalid event")
     event = build(Event, {"id": new_event_id({e.id for e in p.events}, date, title), **fields}, "invalid event")
     p.events.append(event)
-    return pid, event
+    return event
 
 
 # --- partnerships: fields -------------------------------------------------------------------
@@ -481,9 +477,9 @@ def _add_event_line(reg: Registry, line: str) -> tuple[str, Event]:
     for key in ("themes", "links"):
         if not isinstance(item.get(key, []), list) or not all(isinstance(v, str) for v in item.get(key, [])):
             raise InvalidInput(f"{key!r} must be a list of strings")
-    return add_event(reg, query.resolve(reg, item["partner"]), date=item["date"], title=item["title"],
-                     end=item.get("end"), description=item.get("description"), themes=item.get("themes"),
-                     links=item.get("links"))
+    pid = query.resolve(reg, item["partner"])
+    return pid, add_event(reg, pid, date=item["date"], title=item["title"], end=item.get("end"),
+                          description=item.get("description"), themes=item.get("themes"), links=item.get("links"))
 
 
 # --- one partnership as TOML (``partnerctl edit``) ------------------------------------------

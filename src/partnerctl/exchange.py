@@ -52,7 +52,7 @@ from partnerctl.model import (
     record,
     registry_data,
 )
-from partnerctl.names import fold, is_slug, slugify
+from partnerctl.names import fold, is_slug, slugify, unique
 
 FORMATS = ("json", "jsonl", "csv")
 ON_CONFLICT = ("skip", "update", "fail")
@@ -397,11 +397,7 @@ def twin_id(owner: str, partner: str, partner_country: str, taken: set[str] | di
     base = f"{name_slug(owner)}-{name_slug(partner)}"
     if base not in taken:
         return base
-    base = f"{base}-{name_slug(partner_country)}"
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
+    return unique(f"{base}-{name_slug(partner_country)}", taken)
 
 
 # --------------------------------------------------------------------- merging

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 import unicodedata
 from functools import lru_cache
 
@@ -32,6 +33,14 @@ def slugify(text: str, max_words: int | None = None) -> str:
     if max_words is not None:
         words = words[:max_words]
     return "-".join(words)
+
+
+def unique(base: str, taken: Container[str]) -> str:
+    """*base*, or *base* with ``-2``, ``-3``... appended: the first not in *taken*."""
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
 
 
 def is_slug(text: str) -> bool:
