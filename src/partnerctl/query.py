@@ -38,8 +38,16 @@ def _describe(reg: Registry, pids: Iterable[str]) -> str:
 
 
 def resolve(reg: Registry, text: str) -> str:
-    """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix."""
+    """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix.
+
+    An exact id always wins: *text* folded equal to an id names that partnership,
+    whatever other partnerships' cities or aliases are (an imported registry holds
+    many relations with partner "Turin"; ``turin`` is still Lyon's). Then an exact
+    city or alias, then a prefix of any of these.
+    """
     key = name_key(text)
+    if key in reg.partnerships:
+        return key
     exact = {pid for pid, p in reg.partnerships.items() if key in names_of(pid, p)}
     if len(exact) == 1:
         return exact.pop()
