@@ -242,26 +242,31 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def partnership_references(pid: str, p: Any, themes: Container[str] | None,
-                           networks: Container[str] | None) -> list[Problem]:
-    """Each theme and network partnership *p* or its events name that *themes* / *networks* do not declare.
+def undeclared(p: Any, themes: Container[str] | None,
+               networks: Container[str] | None) -> list[tuple[str, str, str]]:
+    """(key path in the partnership, kind, slug) of each theme and network *p* or its events name undeclared.
 
     *p* is a Partnership or its raw data; values of the wrong type are skipped (the
     schema reports them). A vocabulary given as None is unknown and not checked.
     """
-    base = f"partnerships.{pid}"
-    problems = []
+    found = []
     for kind, vocab in (("theme", themes), ("network", networks)):
         if vocab is not None:
-            problems += [Problem(f"{base}.{kind}s", f"undeclared {kind} {slug!r}")
-                         for slug in _strings(_given(p, f"{kind}s")) if slug not in vocab]
+            found += [(f"{kind}s", kind, slug) for slug in _strings(_given(p, f"{kind}s")) if slug not in vocab]
     events = _given(p, "events")
     if themes is not None and isinstance(events, list):
         for i, event in enumerate(events):
             if isinstance(event, (dict, Event)):
-                problems += [Problem(f"{base}.events[{i}].themes", f"undeclared theme {slug!r}")
-                             for slug in _strings(_given(event, "themes")) if slug not in themes]
-    return problems
+                found += [(f"events[{i}].themes", "theme", slug)
+                          for slug in _strings(_given(event, "themes")) if slug not in themes]
+    return found
+
+
+def partnership_references(pid: str, p: Any, themes: Container[str] | None,
+                           networks: Container[str] | None) -> list[Problem]:
+    """``undeclared`` as problems located in the registry (``partnerships.<pid>.themes``)."""
+    return [Problem(f"partnerships.{pid}.{path}", f"undeclared {kind} {slug!r}")
+            for path, kind, slug in undeclared(p, themes, networks)]
 
 
 def check_references(data: dict[str, Any]) -> list[Problem]:
