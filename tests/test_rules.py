@@ -167,24 +167,22 @@ def test_lyon_ids_after_importing_the_twin_towns_dataset(invoke: Callable[..., A
 # --------------------------------------------------------------- edit checks names like add
 
 
-def test_edit_refuses_an_alias_that_names_another_partnership(invoke: Callable[..., Any], small_canonical: Path,
-                                                              editor: Any) -> None:  # noqa: F811
-    editor({"replace": [['aliases = [\n    "Mårlø",\n]', 'aliases = [\n    "Mårlø",\n    "KINGSFORD",\n]']]})
+@pytest.mark.parametrize(("replace", "problem"), [
+    # An alias that is another partnership's city (in other case)...
+    (['aliases = [\n    "Mårlø",\n]', 'aliases = [\n    "Mårlø",\n    "KINGSFORD",\n]'],
+     "'KINGSFORD' already names partnership birch (Kingsford)"),
+    # ... a city that is another partnership's id.
+    (['city = "Marlow"', 'city = "Cedar"'], "'Cedar' already names partnership cedar (Élan)"),
+])
+def test_edit_refuses_a_name_of_another_partnership(invoke: Callable[..., Any], small_canonical: Path,
+                                                    editor: Any, replace: list[str],  # noqa: F811
+                                                    problem: str) -> None:
+    editor({"replace": [replace]})
     before = small_canonical.read_bytes()
     result = invoke(small_canonical, "edit", "alder", input="a\n")
     assert result.exit_code == 2
-    assert "partnerctl: 'KINGSFORD' already names partnership birch (Kingsford)\n" in result.stderr
+    assert f"partnerctl: {problem}\n" in result.stderr
     assert result.stderr.endswith("partnerctl: error: aborted; alder is unchanged\n")
-    assert small_canonical.read_bytes() == before
-
-
-def test_edit_refuses_a_city_that_is_another_partnerships_id(invoke: Callable[..., Any], small_canonical: Path,
-                                                             editor: Any) -> None:  # noqa: F811
-    editor({"replace": [['city = "Marlow"', 'city = "Cedar"']]})
-    before = small_canonical.read_bytes()
-    result = invoke(small_canonical, "edit", "alder", input="a\n")
-    assert result.exit_code == 2
-    assert "'Cedar' already names partnership cedar (Élan)" in result.stderr
     assert small_canonical.read_bytes() == before
 
 

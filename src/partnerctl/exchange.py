@@ -10,7 +10,8 @@ imported, updated, skipped, rejected or, with ``--owner``, not selected.
 Formats:
 
 - ``json``: what ``export --format json`` writes (owner, vocabularies,
-  partnerships as records), or a bare array of records (``list --format json``).
+  partnerships as records), or a bare array of records (``list --format json``),
+  which carries slugs but no vocabulary (no labels).
 - ``jsonl``: one record per line (partnerships only).
 - ``csv``: one row per partnership, the columns of ``CSV_COLUMNS``; list cells
   hold their items joined by ``;`` (a ``;`` or ``\\`` inside an item is written
