@@ -287,7 +287,9 @@ def test_bad_rows_are_reported_with_their_line(
     assert "rejected (themes: undeclared theme 'opera')" in lines[0]
     assert "rejected (same id elm as line 2)" in lines[4]
     assert lines[-1] == (f"partnerctl: read 7 rows from {file}: 1 imported, 0 updated, 0 skipped, 6 rejected "
-                         "(1 duplicate, 3 invalid, 1 undeclared theme or network, 1 unparsable)")
+                         "(1 duplicate, 3 invalid, 1 undeclared theme or network, 1 unparsable); "
+                         "1 row names undeclared theme (opera): declare them with 'partnerctl themes add SLUG LABEL', "
+                         "or import what 'partnerctl export --format json' writes, which carries the vocabularies")
     assert invoke(small_registry, "list", "--format", "ids").stdout == before_ids + "elm\n"
 
 

@@ -484,21 +484,16 @@ def import_(
     """
     from contextlib import nullcontext
 
-    from partnerctl import exchange
+    from partnerctl import exchange, store
     from partnerctl.errors import InvalidInput
     from partnerctl.output import clean
 
     if on_conflict not in exchange.ON_CONFLICT:
         raise InvalidInput(f"--on-conflict must be one of {', '.join(exchange.ON_CONFLICT)}, not {on_conflict!r}")
-    with _stderr_progress() or nullcontext(exchange.no_progress) as tick:
+    with _stderr_progress() or nullcontext(store.no_progress) as tick:
         batch = exchange.load(file, fmt, tick)
-
-        def change(reg: Any) -> Any:
-            report = exchange.merge(reg, batch, on_conflict, owner, tick)
-            tick("validating and writing the registry", 0, None)
-            return report
-
-        report, _ = _write(ctx, change, dry_run=dry_run)
+        report, _ = _write(ctx, lambda reg: exchange.merge(reg, batch, on_conflict, owner, tick),
+                           dry_run=dry_run, progress=tick)
     for line in [*report.lines, *report.notes, report.summary(dry_run)]:
         sys.stderr.write(f"partnerctl: {clean(line)}\n")
 
@@ -594,10 +589,11 @@ FMT_COLUMNS = ("path", "changed")
 
 
 def _write(ctx: typer.Context, change: Any, *, partner: str | None = None, dry_run: bool = False,
-           fmt: Format | None = None, as_json: bool = False) -> Any:
+           fmt: Format | None = None, as_json: bool = False, progress: Any = None) -> Any:
     """Run *change* under the lock: on one partnership when *partner* is given, else on the whole registry.
 
     The output options (*fmt*, *as_json*) are checked first: a contradiction must fail before the write.
+    *progress* (whole-registry writes) hears of each stage of the write (``store.update``).
     """
     from partnerctl import store
 
@@ -607,6 +603,8 @@ def _write(ctx: typer.Context, change: Any, *, partner: str | None = None, dry_r
     if state.lock_timeout is not None:
         options["lock_timeout"] = state.lock_timeout
     if partner is None:
+        if progress is not None:
+            options["progress"] = progress
         return store.update(state.location(), change, **options)
     return store.update_one(state.location(), partner, change, **options)
 

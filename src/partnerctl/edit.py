@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from partnerctl import query, tomlfile
 from partnerctl.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
-from partnerctl.model import (Contact, Event, Owner, Partnership, Registry, check_references,
+from partnerctl.model import (Contact, Event, Owner, Partnership, Registry, partnership_references,
                               problems_of)
 from partnerctl.names import fold, is_slug, slugify, unique
 
@@ -127,10 +127,17 @@ def unset_field(reg: Registry, pid: str, field: str) -> Partnership:
 
 
 def _check_name_free(reg: Registry, pid: str, name: str) -> None:
-    """A city or alias must not be a name of another partnership (``show`` would become ambiguous)."""
-    key = fold(name.strip())
+    """A city or alias must not be a name of another partnership (``show`` would become ambiguous).
+
+    The one check of ``add``, ``set city``, ``add-to aliases`` and ``edit``. A name
+    partnership *pid* already answers to adds no ambiguity and is not checked
+    (an imported registry holds many relations with the same partner city).
+    """
+    key = query.name_key(name)
+    if pid in reg.partnerships and key in query.names_of(pid, reg.partnerships[pid]):
+        return
     for other, p in reg.partnerships.items():
-        if other != pid and key in (other, fold(p.city), *(fold(a) for a in p.aliases)):
+        if other != pid and key in query.names_of(other, p):
             raise InvalidInput(f"{name!r} already names partnership {other} ({p.city})")
 
 
@@ -515,16 +522,27 @@ def parse_block(reg: Registry, pid: str, text: str) -> Partnership:
         p = Partnership.model_validate(tables[pid])
     except ValidationError as exc:
         raise InvalidInput(str(problems_of(exc, f"partnerships.{pid}")[0])) from None
-    problems = check_references(reg.model_copy(update={"partnerships": {pid: p}}))
+    problems = partnership_references(pid, p, reg.themes, reg.networks)
     if problems:
         raise InvalidInput(str(problems[0]))
+    _check_names_free(reg, pid, p)
     return p
 
 
+def _check_names_free(reg: Registry, pid: str, p: Partnership) -> None:
+    """``_check_name_free`` for the city and every alias of *p*, the new version of *pid*."""
+    for name in (p.city, *p.aliases):
+        _check_name_free(reg, pid, name)
+
+
 def put_block(reg: Registry, pid: str, before: str, p: Partnership) -> Partnership:
-    """Replace partnership *pid* by *p*, if it is still as it was when the edit began (*before*)."""
+    """Replace partnership *pid* by *p*, if it is still as it was when the edit began (*before*).
+
+    The names are checked again: another partnership may have taken one while the editor was open.
+    """
     if block_text(reg, pid) != before:
         raise WriteFailed(f"{pid} was changed by someone else while you edited; run edit again")
+    _check_names_free(reg, pid, p)
     reg.partnerships[pid] = p
     return p
 

@@ -10,7 +10,8 @@ imported, updated, skipped, rejected or, with ``--owner``, not selected.
 Formats:
 
 - ``json``: what ``export --format json`` writes (owner, vocabularies,
-  partnerships as records), or a bare array of records (``list --format json``).
+  partnerships as records), or a bare array of records (``list --format json``),
+  which carries slugs but no vocabulary (no labels).
 - ``jsonl``: one record per line (partnerships only).
 - ``csv``: one row per partnership, the columns of ``CSV_COLUMNS``; list cells
   hold their items joined by ``;`` (a ``;`` or ``\\`` inside an item is written
@@ -47,12 +48,13 @@ from partnerctl.model import (
     Owner,
     Partnership,
     Registry,
-    check_references,
     problems_of,
     record,
     registry_data,
+    undeclared,
 )
 from partnerctl.names import fold, is_slug, slugify, unique
+from partnerctl.store import Progress, no_progress
 
 FORMATS = ("json", "jsonl", "csv")
 ON_CONFLICT = ("skip", "update", "fail")
@@ -70,14 +72,6 @@ DUPLICATE = "duplicate"
 INVALID = "invalid"
 UNDECLARED = "undeclared theme or network"
 EXISTING = "already in the registry"
-
-Progress = Callable[[str, int, int | None], None]
-
-
-def no_progress(stage: str, done: int, total: int | None) -> None:
-    """The progress callback that shows nothing."""
-    pass
-
 
 # --------------------------------------------------------------------- export
 
@@ -413,6 +407,8 @@ class Report:
     reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
     lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Undeclared slugs named by rejected rows, by kind.
+    missing: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, row: Row, outcome: str, reason: str | None = None, detail: str = "") -> None:
         """Count *row* under *outcome*; rows not imported also get a line of their own."""
@@ -422,17 +418,50 @@ class Report:
         if outcome in ("rejected", "skipped"):
             self.lines.append(f"{self.source} {row.where}: {outcome} ({detail or reason}): {row.text()}")
 
+    def add_undeclared(self, row: Row, missing: list[tuple[str, str, str]]) -> None:
+        """Reject *row* for the themes and networks it names that the registry does not declare."""
+        by_place: dict[tuple[str, str], list[str]] = {}
+        for path, kind, slug in missing:
+            self.missing.setdefault(kind, set()).add(slug)
+            by_place.setdefault((path, kind), []).append(repr(slug))
+        self.add(row, "rejected", UNDECLARED, "; ".join(
+            f"{path}: undeclared {kind}{'s' if len(slugs) > 1 else ''} {', '.join(slugs)}"
+            for (path, kind), slugs in by_place.items()))
+
     def summary(self, dry_run: bool = False) -> str:
-        """One line; the counts add up to the rows read."""
+        """One line; the counts add up to the rows read, and undeclared vocabulary says how to fix it."""
         parts = [f"{self.counts[o]} {o}" + self._why(o) for o in ("imported", "updated", "skipped", "rejected")]
         if self.counts["not selected"]:
             parts.append(f"{self.counts['not selected']} not selected by --owner")
         tail = " (dry run: nothing written)" if dry_run else ""
-        return f"read {self.read} rows from {self.source}: {', '.join(parts)}{tail}"
+        return f"read {self.read} rows from {self.source}: {', '.join(parts)}{self._fix_vocab()}{tail}"
+
+    def _fix_vocab(self) -> str:
+        """What to do about rows rejected for undeclared themes or networks ("" when there are none).
+
+        The file cannot tell their labels (a bare array, jsonl and csv carry slugs only): they
+        are not invented, the user declares them or imports a file that carries them.
+        """
+        rows = self.reasons[("rejected", UNDECLARED)]
+        if not rows:
+            return ""
+        named = " or ".join(f"{kind}{'s' if len(slugs) > 1 else ''} ({_some(sorted(slugs))})"
+                            for kind in ("theme", "network") if (slugs := self.missing.get(kind)))
+        commands = " / ".join(f"'partnerctl {kind}s add SLUG LABEL'" for kind in ("theme", "network")
+                              if kind in self.missing)
+        return (f"; {rows} {'row names' if rows == 1 else 'rows name'} undeclared {named}: declare them with "
+                f"{commands}, or import what 'partnerctl export --format json' writes, which carries the "
+                "vocabularies")
 
     def _why(self, outcome: str) -> str:
         why = [f"{n} {reason}" for (o, reason), n in sorted(self.reasons.items()) if o == outcome]
         return f" ({', '.join(why)})" if why else ""
+
+
+def _some(items: list[str], shown: int = 10) -> str:
+    """The first *shown* of *items*, comma-separated, and how many more there are."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _pair_of(reg: Registry, p: Partnership) -> tuple[str, str, str, str]:
@@ -456,15 +485,6 @@ def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) 
                                 f"{'; the file has' if kept else ' with'} {label!r}")
             if not kept:
                 ours[slug] = label
-
-
-def _undeclared(reg: Registry, pid: str, p: Partnership) -> str:
-    if not (p.themes or p.networks or p.events):
-        return ""
-    alone = Registry.model_construct(registry=reg.registry, themes=reg.themes, networks=reg.networks,
-                                     partnerships={pid: p})
-    problems = check_references(alone)
-    return f"{problems[0].where.removeprefix(f'partnerships.{pid}.')}: {problems[0].message}" if problems else ""
 
 
 def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | None = None,
@@ -515,9 +535,9 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             first_line[pid] = row.where
             if foreign and not p.owner and file_owner is not None:
                 p = p.model_copy(update={"owner": file_owner.owner, "owner_country": file_owner.country})
-        problem = _undeclared(reg, pid, p)
-        if problem:
-            report.add(row, "rejected", UNDECLARED, problem)
+        missing = undeclared(p, reg.themes, reg.networks) if p.themes or p.networks or p.events else []
+        if missing:
+            report.add_undeclared(row, missing)
         elif pid not in known:
             reg.partnerships[pid] = p
             report.add(row, "imported")

@@ -3,15 +3,17 @@
 Validation happens in two stages, as in beancount: ``parse_registry`` checks the
 shape of each value (schema), then ``check_references`` checks what the schema
 cannot see alone (every theme and network named is declared). Both return
-problems with their location instead of stopping at the first one.
+problems with their location instead of stopping at the first one, and the
+second reads the raw document, so a type error does not hide a reference problem.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Container
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from partnerctl import dates
 from partnerctl.errors import Problem
@@ -192,34 +194,104 @@ def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
     return problems
 
 
-def parse_registry(data: dict[str, Any]) -> tuple[Registry | None, list[Problem]]:
-    """Validate the schema of a parsed TOML document."""
+# Partnerships are validated this many at a time, so a progress bar can move between chunks
+# (pydantic holds the GIL for a whole call: one call for 26,000 partnerships froze it).
+CHUNK = 1000
+_PARTNERSHIPS: TypeAdapter[dict[str, Partnership]] = TypeAdapter(dict[Slug, Partnership],
+                                                                 config=ConfigDict(strict=True))
+
+
+def parse_registry(data: dict[str, Any],
+                   tick: Callable[[int, int], None] | None = None) -> tuple[Registry | None, list[Problem]]:
+    """Validate the schema of a parsed TOML document.
+
+    The partnerships are validated ``CHUNK`` at a time; *tick* gets (validated so far, total) after each chunk.
+    """
+    parts = data.get("partnerships")
+    chunked = isinstance(parts, dict)
+    problems: list[Problem] = []
+    reg = None
     try:
-        return Registry.model_validate(data), []
+        reg = Registry.model_validate({k: v for k, v in data.items() if k != "partnerships"} if chunked else data)
     except ValidationError as exc:
-        return None, problems_of(exc)
-
-
-def check_references(reg: Registry) -> list[Problem]:
-    """Every theme and network a partnership or event names must be declared."""
-    problems = []
-    for pid, p in reg.partnerships.items():
-        base = f"partnerships.{pid}"
-        for kind, vocab, used in (("theme", reg.themes, p.themes), ("network", reg.networks, p.networks)):
-            problems += [Problem(f"{base}.{kind}s", f"undeclared {kind} {slug!r}")
-                         for slug in used if slug not in vocab]
-        for i, event in enumerate(p.events):
-            problems += [Problem(f"{base}.events[{i}].themes", f"undeclared theme {slug!r}")
-                         for slug in event.themes if slug not in reg.themes]
-    return problems
-
-
-def validate_registry(data: dict[str, Any]) -> tuple[Registry | None, list[Problem]]:
-    """Schema then references: the registry, or None and every problem found."""
-    reg, problems = parse_registry(data)
-    if reg is None:
+        problems += problems_of(exc)
+    validated: dict[str, Partnership] = {}
+    if chunked:
+        items = list(parts.items())
+        for start in range(0, len(items), CHUNK):
+            try:
+                validated.update(_PARTNERSHIPS.validate_python(dict(items[start:start + CHUNK])))
+            except ValidationError as exc:
+                problems += problems_of(exc, "partnerships")
+            if tick is not None:
+                tick(min(start + CHUNK, len(items)), len(items))
+    if reg is None or problems:
         return None, problems
-    problems = check_references(reg)
+    if chunked:
+        reg.partnerships = validated
+    return reg, []
+
+
+def _given(obj: Any, name: str) -> Any:
+    """Field *name* of a model, or key *name* of raw data (None when absent)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings of a list; anything else is the schema's to report, not a reference."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def undeclared(p: Any, themes: Container[str] | None,
+               networks: Container[str] | None) -> list[tuple[str, str, str]]:
+    """(key path in the partnership, kind, slug) of each theme and network *p* or its events name undeclared.
+
+    *p* is a Partnership or its raw data; values of the wrong type are skipped (the
+    schema reports them). A vocabulary given as None is unknown and not checked.
+    """
+    found = []
+    for kind, vocab in (("theme", themes), ("network", networks)):
+        if vocab is not None:
+            found += [(f"{kind}s", kind, slug) for slug in _strings(_given(p, f"{kind}s")) if slug not in vocab]
+    events = _given(p, "events")
+    if themes is not None and isinstance(events, list):
+        for i, event in enumerate(events):
+            if isinstance(event, (dict, Event)):
+                found += [(f"events[{i}].themes", "theme", slug)
+                          for slug in _strings(_given(event, "themes")) if slug not in themes]
+    return found
+
+
+def partnership_references(pid: str, p: Any, themes: Container[str] | None,
+                           networks: Container[str] | None) -> list[Problem]:
+    """``undeclared`` as problems located in the registry (``partnerships.<pid>.themes``)."""
+    return [Problem(f"partnerships.{pid}.{path}", f"undeclared {kind} {slug!r}")
+            for path, kind, slug in undeclared(p, themes, networks)]
+
+
+def check_references(data: dict[str, Any]) -> list[Problem]:
+    """Every theme and network a partnership or event names must be declared.
+
+    Reads the parsed document as it is, whatever its schema problems: a value of the
+    wrong type is skipped, not a reason to stop, so ``validate`` reports every problem.
+    """
+    def vocab(key: str) -> dict[str, Any] | None:
+        value = data.get(key, {})
+        return value if isinstance(value, dict) else None
+
+    parts = data.get("partnerships")
+    if not isinstance(parts, dict):
+        return []
+    themes, networks = vocab("themes"), vocab("networks")
+    return [problem for pid, p in parts.items() if isinstance(p, dict)
+            for problem in partnership_references(pid, p, themes, networks)]
+
+
+def validate_registry(data: dict[str, Any],
+                      tick: Callable[[int, int], None] | None = None) -> tuple[Registry | None, list[Problem]]:
+    """Schema and references: the registry, or None and every problem found (both kinds at once)."""
+    reg, problems = parse_registry(data, tick)
+    problems += check_references(data)
     return (reg if not problems else None), problems
 
 

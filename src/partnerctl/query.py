@@ -7,6 +7,7 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from partnerctl import dates
@@ -38,8 +39,16 @@ def _describe(reg: Registry, pids: Iterable[str]) -> str:
 
 
 def resolve(reg: Registry, text: str) -> str:
-    """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix."""
+    """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix.
+
+    An exact id always wins: *text* folded equal to an id names that partnership,
+    whatever other partnerships' cities or aliases are (an imported registry holds
+    many relations with partner "Turin"; ``turin`` is still Lyon's). Then an exact
+    city or alias, then a prefix of any of these.
+    """
     key = name_key(text)
+    if key in reg.partnerships:
+        return key
     exact = {pid for pid, p in reg.partnerships.items() if key in names_of(pid, p)}
     if len(exact) == 1:
         return exact.pop()
@@ -57,19 +66,55 @@ def resolve(reg: Registry, text: str) -> str:
     raise NotFound(f"no partnership {text!r}{hint}")
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", fold(text)))
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class Matcher:
+    """A vocabulary folded once, so each term costs a look-up, not a pass over every label.
+
+    A term names the entries whose slug, whole label, any word of the label or any
+    word of the slug it equals, ignoring case and accents.
+    """
+
+    def __init__(self, vocab: dict[str, str], kind: str) -> None:
+        self.vocab = vocab
+        self.kind = kind
+        self._slugs: dict[str, set[str]] = {}
+        for slug, label in vocab.items():
+            folded = fold(label)
+            for key in {slug, folded, *_WORD.findall(folded), *slug.split("-")}:
+                self._slugs.setdefault(key, set()).add(slug)
+
+    def match(self, term: str) -> set[str]:
+        """Slugs *term* names; none is InvalidInput listing the declared entries."""
+        found = self._slugs.get(fold(term.strip()))
+        if not found:
+            declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(self.vocab.items())) or "none"
+            raise InvalidInput(f"unknown {self.kind} {term!r}; declared {self.kind}s: {declared}")
+        return set(found)
+
+    def one(self, term: str) -> str:
+        """The one slug *term* names (for a write command); several is InvalidInput."""
+        found = self.match(term)
+        if len(found) > 1:
+            raise InvalidInput(f"{self.kind} {term!r} is ambiguous: {', '.join(sorted(found))}")
+        return found.pop()
+
+
+def matcher(vocab: dict[str, str], kind: str) -> Matcher:
+    """The Matcher of *vocab*, folded once and reused while the vocabulary stays the same."""
+    return _matcher(tuple(vocab.items()), kind)
+
+
+@lru_cache(maxsize=8)
+def _matcher(items: tuple[tuple[str, str], ...], kind: str) -> Matcher:
+    # Keyed by the entries themselves: a vocabulary changed in place (themes add) gets a new one.
+    return Matcher(dict(items), kind)
 
 
 def match_vocab(vocab: dict[str, str], term: str, kind: str) -> set[str]:
-    """Slugs of *vocab* that *term* names: the slug, the whole label or any word of it."""
-    key = fold(term.strip())
-    found = {slug for slug, label in vocab.items()
-             if key in (slug, fold(label)) or key in _words(label) or key in slug.split("-")}
-    if not found:
-        declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(vocab.items())) or "none"
-        raise InvalidInput(f"unknown {kind} {term!r}; declared {kind}s: {declared}")
-    return found
+    """Slugs of *vocab* that *term* names: the slug, the whole label or any word of it (``Matcher``)."""
+    return matcher(vocab, kind).match(term)
 
 
 def resolve_themes(reg: Registry, terms: Sequence[str]) -> list[str]:
@@ -79,13 +124,8 @@ def resolve_themes(reg: Registry, terms: Sequence[str]) -> list[str]:
 
 def resolve_terms(vocab: dict[str, str], terms: Sequence[str], kind: str) -> list[str]:
     """Slugs of *vocab* for terms given to a write command: each must name exactly one entry."""
-    slugs = []
-    for term in terms:
-        found = match_vocab(vocab, term, kind)
-        if len(found) > 1:
-            raise InvalidInput(f"{kind} {term!r} is ambiguous: {', '.join(sorted(found))}")
-        slugs.append(found.pop())
-    return slugs
+    m = matcher(vocab, kind)
+    return [m.one(term) for term in terms]
 
 
 @dataclass

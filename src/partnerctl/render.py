@@ -226,5 +226,15 @@ def progress() -> Iterator[Callable[[str, int, int | None], None]]:
     with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console(stderr=True), transient=True,
                   redirect_stdout=False, redirect_stderr=False) as bar:
-        task = bar.add_task("", total=None)
-        yield lambda stage, done, total: bar.update(task, description=clean(stage), completed=done, total=total)
+        current: dict[str, Any] = {"stage": None, "task": bar.add_task("", total=None)}
+
+        def tick(stage: str, done: int, total: int | None) -> None:
+            # A task per stage: Rich cannot set a task's total back to unknown (None), and the
+            # elapsed time then says how long this stage has taken.
+            if stage != current["stage"]:
+                bar.remove_task(current["task"])
+                current.update(stage=stage, task=bar.add_task(clean(stage), total=total, completed=done))
+            else:
+                bar.update(current["task"], completed=done, total=total)
+
+        yield tick

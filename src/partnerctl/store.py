@@ -36,6 +36,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 DEFAULT_LOCK_TIMEOUT = 5.0
 
+# A progress callback: (stage, done, total or None when unknown). Long writes (import) call
+# it from each stage, so a progress bar on a terminal moves and says what is going on.
+Progress = Callable[[str, int, int | None], None]
+
+
+def no_progress(stage: str, done: int, total: int | None) -> None:
+    """The progress callback that shows nothing."""
+
 
 def bundled_path() -> Path:
     """The Lyon registry shipped with the package (read-only)."""
@@ -87,14 +95,18 @@ def decode(data: bytes, path: Path) -> str:
         raise RegistryInvalid(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
-def check_text(text: str, name: str) -> tuple[Registry | None, list[Problem]]:
-    """Parse and validate registry text: the registry, or None and every problem."""
+def check_text(text: str, name: str,
+               tick: Callable[[int, int], None] | None = None) -> tuple[Registry | None, list[Problem]]:
+    """Parse and validate registry text: the registry, or None and every problem.
+
+    *tick* gets (partnerships validated, total) as validation goes (``model.parse_registry``).
+    """
     from partnerctl.model import validate_registry
 
     data, problems = tomlfile.parse(text, name)
     if data is None:
         return None, problems
-    reg, problems = validate_registry(data)
+    reg, problems = validate_registry(data, tick)
     located = [Problem(f"{name}: {p.where}", p.message, tomlfile.line_of(text, p.where)) for p in problems]
     return reg, located
 
@@ -109,9 +121,9 @@ def _invalid(problems: list[Problem]) -> RegistryInvalid:
     return RegistryInvalid(f"invalid registry: {problems[0]}{more}", problems)
 
 
-def parse_valid(text: str, name: str) -> Registry:
-    """The registry in *text*, or RegistryInvalid naming the first problem."""
-    reg, problems = check_text(text, name)
+def parse_valid(text: str, name: str, tick: Callable[[int, int], None] | None = None) -> Registry:
+    """The registry in *text*, or RegistryInvalid naming the first problem (*tick*: see ``check_text``)."""
+    reg, problems = check_text(text, name, tick)
     if reg is None:
         raise _invalid(problems)
     return reg
@@ -278,35 +290,45 @@ def update(
     dry_run: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     backup: bool = True,
+    progress: Progress = no_progress,
 ) -> tuple[T, Change]:
     """Apply *change* to the registry under the lock and write the result.
 
     *change* mutates the registry it is given and returns what the command
     reports. The new registry is validated whole before anything is written;
     an invalid result raises InvalidInput and leaves the file untouched. With
-    *backup* the previous version is kept as ``<registry>.bak``.
+    *backup* the previous version is kept as ``<registry>.bak``. *progress*
+    hears of each stage: reading, checking the new registry (partnerships
+    validated so far), writing, updating the index.
     """
+    def stage(name: str) -> Callable[[int, int], None]:
+        progress(name, 0, None)
+        return lambda done, total: progress(name, done, total)
+
     target = loc.path if dry_run else _writable_target(loc)
     with _locked(target, lock_timeout) if not dry_run else _no_lock():
         old_text = read_text(target)
-        reg = parse_valid(old_text, str(loc.path))
+        reg = parse_valid(old_text, str(loc.path), stage("reading the registry"))
         result = change(reg)
+        checking = stage("checking the new registry")
         new_text = tomlfile.dump(reg)
         # Validate what will be written, exactly as the next read will see it.
-        new_reg, problems = check_text(new_text, "new registry")
+        new_reg, problems = check_text(new_text, "new registry", checking)
         if new_reg is None:
             raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
         if not dry_run and new_text != old_text:
+            stage("writing the registry")
             commit(target, new_text, backup=backup)
-            _reindex(target, new_reg, new_text)
+            _reindex(target, new_reg, new_text, progress)
     return result, Change(old_text, new_text, written=not dry_run and new_text != old_text)
 
 
-def _reindex(target: Path, reg: Registry, text: str) -> None:
+def _reindex(target: Path, reg: Registry, text: str, progress: Progress = no_progress) -> None:
     """Keep the index current after a full write, so the next read needs no rebuild."""
     from partnerctl import index
 
     if index.enabled():
+        progress("updating the index", 0, None)
         with _suppress_missing():
             index.save(target, reg, text.encode("utf-8"), os.stat(target))
 
