@@ -15,10 +15,25 @@ _EXTRA = str.maketrans(
 )
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+# Characters that change how text reads without showing themselves: bidirectional
+# controls (U+202E makes "gpj.exe" read "exe.jpg"), zero-width and other invisible
+# characters ("Tu\u200brin" looks like Turin). The one list: names refuse them,
+# fold drops them, and output shows them as escapes (partnerctl.output).
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
+)
+
+
+def invisible(text: str) -> list[str]:
+    """The invisible or bidirectional control characters in *text*, as ``U+200B`` (each once, in order)."""
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in INVISIBLE.findall(text)))
+
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form of *text*: ``"Łódź"`` -> ``"lodz"``."""
-    text = unicodedata.normalize("NFKD", text.translate(_EXTRA))
+    """Case- and accent-insensitive form of *text*, invisible characters dropped: ``"Łódź"`` -> ``"lodz"``."""
+    text = unicodedata.normalize("NFKD", INVISIBLE.sub("", text).translate(_EXTRA))
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
