@@ -145,6 +145,11 @@ def test_export_csv_neutralises_and_import_round_trips_exactly(
     assert after["since_note"] == "'just a quote"
 
 
+def test_raw_changes_nothing_but_csv_and_tsv_cells(invoke, hostile: Path) -> None:
+    for args in (["export"], ["export", "--format", "jsonl"], ["list", "--format", "json"]):
+        assert _out(invoke, hostile, *args, "--raw") == _out(invoke, hostile, *args)
+
+
 # --- 2. bidirectional and invisible characters ----------------------------------------------
 
 BIDI_TOML = """\
