@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from conftest import SHIPPED_REGISTRY
 from partnerctl import dates, store, tomlfile
 from partnerctl.model import Registry, validate_registry
+from partnerctl.names import INVISIBLE
 
 
 
@@ -144,6 +145,9 @@ ONE_LINE = (st.lists(st.one_of(TRICKY, st.text(CHARS, min_size=1, max_size=4)), 
             .map("".join)
             .map(lambda s: s.replace("\n", " ").replace("\r", " "))
             .filter(lambda s: s.strip() != ""))
+# Names and labels hold no invisible or bidirectional control character (the model refuses them).
+NAME = ONE_LINE.filter(lambda s: not INVISIBLE.search(s))
+VISIBLE_TEXT = FREE_TEXT.filter(lambda s: not INVISIBLE.search(s))
 YEARS = st.one_of(st.integers(1990, 1992), st.integers(1, 9999))
 
 
@@ -169,15 +173,17 @@ def _maybe(draw: Any, out: dict[str, Any], key: str, strategy: Any) -> None:
 @st.composite
 def registry_data(draw: Any) -> dict[str, Any]:
     """A small valid registry as TOML data, without empty values (as the canonical form leaves them out)."""
-    themes = draw(st.dictionaries(SLUGS, ONE_LINE, max_size=4))
-    networks = draw(st.dictionaries(SLUGS, ONE_LINE, max_size=3))
+    themes = draw(st.dictionaries(SLUGS, NAME, max_size=4))
+    networks = draw(st.dictionaries(SLUGS, NAME, max_size=3))
     links = st.lists(SLUGS.map(lambda s: f"https://example.org/{s}"), max_size=2)
     partnerships: dict[str, Any] = {}
     for pid in draw(st.lists(SLUGS, unique=True, max_size=4)):
-        p: dict[str, Any] = {"city": draw(ONE_LINE), "country": draw(ONE_LINE)}
-        _maybe(draw, p, "aliases", st.lists(ONE_LINE, max_size=2))
-        for key in ("region", "owner", "owner_country", "kind", "since_note"):
+        p: dict[str, Any] = {"city": draw(NAME), "country": draw(NAME)}
+        _maybe(draw, p, "aliases", st.lists(NAME, max_size=2))
+        for key in ("region", "kind", "since_note"):
             _maybe(draw, p, key, ONE_LINE)
+        for key in ("owner", "owner_country"):
+            _maybe(draw, p, key, NAME)
         _maybe(draw, p, "status", st.sampled_from(["active", "suspended", "ended"]))
         _maybe(draw, p, "since", st.integers(1, 9999))
         if themes:
@@ -202,7 +208,7 @@ def registry_data(draw: Any) -> dict[str, Any]:
             p["events"] = events
         contacts = []
         for _ in range(draw(st.integers(0, 2))):
-            c: dict[str, Any] = {"name": draw(ONE_LINE)}
+            c: dict[str, Any] = {"name": draw(NAME)}
             for key in ("role", "organisation", "phone"):
                 _maybe(draw, c, key, FREE_TEXT)
             _maybe(draw, c, "email", SLUGS.map(lambda s: f"{s}@example.org"))
@@ -210,8 +216,8 @@ def registry_data(draw: Any) -> dict[str, Any]:
         if contacts:
             p["contacts"] = contacts
         partnerships[pid] = p
-    data: dict[str, Any] = {"registry": {"owner": draw(ONE_LINE)}, "themes": themes, "networks": networks}
-    _maybe(draw, data["registry"], "country", FREE_TEXT)
+    data: dict[str, Any] = {"registry": {"owner": draw(NAME)}, "themes": themes, "networks": networks}
+    _maybe(draw, data["registry"], "country", VISIBLE_TEXT)
     if partnerships:
         data["partnerships"] = partnerships
     return data

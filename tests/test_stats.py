@@ -76,10 +76,20 @@ def _counts(invoke, path: Path, *args: str) -> list[tuple[str, str | None, str, 
 
 
 def test_counts_by_theme_most_used_first(invoke, stats_registry: Path) -> None:
+    # e has no theme: it counts under unknown, last, as the README says.
     assert _counts(invoke, stats_registry, "--by", "theme") == [
         ("theme", "culture", "Culture", 3),
         ("theme", "mobility", "Urban mobility", 2),
         ("theme", "food", "Good food", 1),
+        ("theme", None, "unknown", 1),
+    ]
+
+
+def test_partnerships_without_networks_count_under_unknown(invoke, stats_registry: Path) -> None:
+    assert _counts(invoke, stats_registry, "--by", "network") == [
+        ("network", "delice", "Délice", 2),
+        ("network", "luci", "LUCI", 2),
+        ("network", None, "unknown", 2),  # c and e
     ]
 
 
@@ -113,6 +123,7 @@ def test_filters_apply_before_counting(invoke, stats_registry: Path) -> None:
     assert _counts(invoke, stats_registry, "--by", "network", "--theme", "culture") == [
         ("network", "delice", "Délice", 2),
         ("network", "luci", "LUCI", 1),
+        ("network", None, "unknown", 1),  # c
     ]
     assert _counts(invoke, stats_registry, "--by", "theme", "--region", "EUROPE", "--since", "1995") == [
         ("theme", "culture", "Culture", 1),
@@ -127,7 +138,7 @@ def test_default_is_every_dimension(invoke, stats_registry: Path) -> None:
 def test_piped_output_is_rows(invoke, stats_registry: Path) -> None:
     result = invoke(stats_registry, "stats", "--by", "network")
     assert result.exit_code == 0
-    assert result.stdout == "network\tdelice\tDélice\t2\nnetwork\tluci\tLUCI\t2\n"
+    assert result.stdout == "network\tdelice\tDélice\t2\nnetwork\tluci\tLUCI\t2\nnetwork\t\tunknown\t2\n"
 
 
 def test_unknown_dimension_is_a_usage_error(invoke, stats_registry: Path) -> None:

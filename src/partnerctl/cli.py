@@ -162,6 +162,8 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the diff of wh
 UntilOpt = Annotated[int | None, typer.Option("--until", help="Up to this year.")]
 FieldsOpt = Annotated[str | None, typer.Option(
     "--fields", help="Comma-separated fields that json, jsonl, csv and tsv output carry, in that order.")]
+RawOpt = Annotated[bool, typer.Option(
+    "--raw", help="CSV/TSV cells as they are: no leading ' before =, +, -, @ (spreadsheet formula guard).")]
 # The partnership filters of ``list`` (and ``stats``).
 NetworkOpt = Annotated[list[str] | None, typer.Option(
     "--network", "-n", help="Network slug, label or a word of it; repeatable.", autocompletion=complete_network)]
@@ -198,6 +200,7 @@ def show(
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
     fields: FieldsOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """Show one partnership in full.
 
@@ -218,7 +221,7 @@ def show(
 
         _print_table(lambda con: render.partnership(con, rec, reg.themes, reg.networks, reg.owner))
     else:
-        write_picked(chosen, [rec], LIST_COLUMNS, picked)
+        write_picked(chosen, [rec], LIST_COLUMNS, picked, raw=raw)
 
 
 def _parse_partnership_fields(fields: str | None) -> list[str] | None:
@@ -247,6 +250,7 @@ def list_(
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
     fields: FieldsOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """List partnerships, one row each; filters combine.
 
@@ -272,7 +276,7 @@ def list_(
         _print_table(lambda con: render.records_table(con, rows, columns, {"since": "FIRST YEAR"}),
                      None if rows else "no partnerships match")
     else:
-        write_picked(chosen, records, LIST_COLUMNS, picked)
+        write_picked(chosen, records, LIST_COLUMNS, picked, raw=raw)
 
 
 def _filters(theme: list[str] | None, network: list[str] | None, project: list[str] | None,
@@ -317,6 +321,7 @@ def timeline(
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
     fields: FieldsOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """Key events in date order, of all or the named partnerships.
 
@@ -347,7 +352,7 @@ def timeline(
 
         _print_table(lambda con: render.timeline(con, items), None if items else "no events match")
     else:
-        write_picked(chosen, items, EVENT_COLUMNS, picked)
+        write_picked(chosen, items, EVENT_COLUMNS, picked, raw=raw)
 
 
 @app.command("add-event")
@@ -411,7 +416,7 @@ def print_changed(fmt: Format | None, as_json: bool, obj: dict[str, Any] | list[
         write_records(chosen, obj if isinstance(obj, list) else [obj], columns, sys.stdout, id_key=id_key)
 
 
-def _vocab_command(ctx: typer.Context, kind: str, fmt: Format | None, as_json: bool) -> None:
+def _vocab_command(ctx: typer.Context, kind: str, fmt: Format | None, as_json: bool, raw: bool) -> None:
     rows = _state(ctx).view().usage(kind)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
@@ -420,7 +425,7 @@ def _vocab_command(ctx: typer.Context, kind: str, fmt: Format | None, as_json: b
         _print_table(lambda con: render.vocab_table(con, rows, kind))
     else:
         records = [{"slug": s, "label": label, "partnerships": n} for s, label, n in rows]
-        write_records(chosen, records, VOCAB_COLUMNS, sys.stdout, id_key="slug")
+        write_records(chosen, records, VOCAB_COLUMNS, sys.stdout, id_key="slug", raw=raw)
 
 
 themes_app = typer.Typer(help="The theme vocabulary.")
@@ -430,21 +435,21 @@ app.add_typer(networks_app, name="networks")
 
 
 @themes_app.callback(invoke_without_command=True)
-def themes(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+def themes(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False, raw: RawOpt = False) -> None:
     """List the declared themes and how many partnerships use each."""
     if ctx.invoked_subcommand is None:
-        _vocab_command(ctx, "theme", fmt, as_json)
+        _vocab_command(ctx, "theme", fmt, as_json, raw)
 
 
 @networks_app.callback(invoke_without_command=True)
-def networks(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+def networks(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False, raw: RawOpt = False) -> None:
     """List the declared networks and how many partnerships use each."""
     if ctx.invoked_subcommand is None:
-        _vocab_command(ctx, "network", fmt, as_json)
+        _vocab_command(ctx, "network", fmt, as_json, raw)
 
 
 @app.command()
-def validate(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
+def validate(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False, raw: RawOpt = False) -> None:
     """Check the registry and report every problem with where it is (exit 3 if any).
 
     Example: partnerctl validate
@@ -456,7 +461,7 @@ def validate(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False
     if as_json or (fmt is not None and fmt is not Format.table):
         chosen = choose(fmt, as_json)
         records = [{"where": p.where, "line": p.line, "message": p.message} for p in problems]
-        write_records(chosen, records, ("where", "line", "message"), sys.stdout, id_key="where")
+        write_records(chosen, records, ("where", "line", "message"), sys.stdout, id_key="where", raw=raw)
     else:
         from partnerctl.output import clean
 
@@ -527,6 +532,7 @@ def stats(
     until: FirstUntilOpt = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
+    raw: RawOpt = False,
 ) -> None:
     """Count partnerships by theme, network, region, country, decade or status (filters as in list).
 
@@ -548,7 +554,7 @@ def stats(
         _print_table(lambda con: render.bar_charts(con, charts))
     else:
         records = [asdict(c) for items in groups.values() for c in items]
-        write_records(chosen, records, STATS_COLUMNS, sys.stdout, id_key="label")
+        write_records(chosen, records, STATS_COLUMNS, sys.stdout, id_key="label", raw=raw)
 
 
 @app.command()
@@ -557,8 +563,9 @@ def search(
     text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")],
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
+    raw: RawOpt = False,
 ) -> None:
-    """Find text in names, aliases, projects, summaries, events and contacts.
+    """Find text in names, aliases, themes, networks, projects, summaries, events and contacts.
 
     Example: partnerctl search delice
     """
@@ -573,7 +580,10 @@ def search(
     else:
         records = [{"partner": h["partner"], "city": h["city"], "field": h["field"], "text": h["text"],
                     "spans": [list(span) for span in h["spans"]]} for h in hits]
-        write_records(chosen, records, SEARCH_COLUMNS, sys.stdout, id_key="partner")
+        if chosen is Format.ids:
+            # Ids name partnerships: one line each, however many of its fields hold the text.
+            records = list({r["partner"]: r for r in records}.values())
+        write_records(chosen, records, SEARCH_COLUMNS, sys.stdout, id_key="partner", raw=raw)
     partners = len({h["partner"] for h in hits})
     sys.stderr.write(f"partnerctl: {len(hits)} hit{'s' * (len(hits) != 1)} in "
                      f"{partners} partnership{'s' * (partners != 1)}\n")
@@ -1230,6 +1240,7 @@ def export(
     ctx: typer.Context,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORTERS)}.")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (or folder for markdown/html); default stdout.")] = None,
+    raw: RawOpt = False,
 ) -> None:
     """Export the whole registry.
 
@@ -1242,7 +1253,9 @@ def export(
     if fmt not in EXPORTERS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
     module = importlib.import_module(EXPORTERS[fmt])
-    summary = module.export(_state(ctx).load(), fmt, output)
+    # Only the CSV has cells to neutralise; the other formats write exact text anyway.
+    options = {"raw": True} if raw and fmt == "csv" else {}
+    summary = module.export(_state(ctx).load(), fmt, output, **options)
     if summary:
         sys.stderr.write(f"partnerctl: {summary}\n")
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from partnerctl import query, tomlfile
 from partnerctl.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
-from partnerctl.model import (Contact, Event, Owner, Partnership, Registry, partnership_references,
+from partnerctl.model import (Contact, Event, Owner, Partnership, Registry, check_name, partnership_references,
                               problems_of)
 from partnerctl.names import fold, is_slug, slugify, unique
 
@@ -343,8 +343,10 @@ def _check_vocab_entry(kind: str, slug: str, label: str) -> None:
     if not is_slug(slug):
         raise InvalidInput(f"{kind} slug {slug!r} is not a slug (lower-case letters and digits joined "
                            f"by hyphens, e.g. {slugify(slug) or 'urban-mobility'!r})")
-    if not label.strip() or "\n" in label:
-        raise InvalidInput(f"{kind} label must be one line of text, not {label!r}")
+    try:
+        check_name(label)
+    except ValueError as exc:
+        raise InvalidInput(f"{kind} label must be one line of text, not {label!r} ({exc})") from None
 
 
 def _declared(reg: Registry, kind: str, slug: str) -> str:

@@ -54,6 +54,7 @@ from partnerctl.model import (
     undeclared,
 )
 from partnerctl.names import fold, is_slug, slugify, unique
+from partnerctl.output import unneutralise
 from partnerctl.store import Progress, no_progress
 
 FORMATS = ("json", "jsonl", "csv")
@@ -76,23 +77,24 @@ EXISTING = "already in the registry"
 # --------------------------------------------------------------------- export
 
 
-def export(reg: Registry, fmt: str, target: Path | None) -> str | None:
+def export(reg: Registry, fmt: str, target: Path | None, *, raw: bool = False) -> str | None:
     """Write the registry as json, jsonl or csv to *target* (stdout when None).
 
-    Returns a one-line summary for stderr when writing to a file.
+    CSV cells are neutralised for spreadsheets unless *raw*. Returns a one-line
+    summary for stderr when writing to a file.
     """
     if target is None:
-        _write(reg, fmt, sys.stdout)
+        _write(reg, fmt, sys.stdout, raw)
         return None
     try:
         with open(target, "w", encoding="utf-8", newline="") as out:
-            _write(reg, fmt, out)
+            _write(reg, fmt, out, raw)
     except OSError as exc:
         raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
     return f"wrote {len(reg.partnerships)} partnerships to {target} ({fmt})"
 
 
-def _write(reg: Registry, fmt: str, out: TextIO) -> None:
+def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
     from partnerctl.output import Format, write_json, write_records
 
     records = [record(pid, reg.partnerships[pid]) for pid in sorted(reg.partnerships)]
@@ -103,20 +105,23 @@ def _write(reg: Registry, fmt: str, out: TextIO) -> None:
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows([_csv_cell(r[c]) for c in CSV_COLUMNS] for r in records)
+        writer.writerows([_csv_cell(r[c], raw) for c in CSV_COLUMNS] for r in records)
     else:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
-def _csv_cell(value: Any) -> str:
-    from partnerctl.output import clean
+def _csv_cell(value: Any, raw: bool = False) -> str:
+    from partnerctl.output import clean, neutralise
 
-    if value is None:
-        return ""
+    if value is None or isinstance(value, int):
+        return "" if value is None else str(value)
     if isinstance(value, list):
-        return ";".join(clean(str(v)).replace("\\", "\\\\").replace(";", "\\;") for v in value)
-    # Tabs and newlines are data (a summary spans lines); other control characters are not.
-    return clean(str(value), multiline=True)
+        text = ";".join(clean(str(v)).replace("\\", "\\\\").replace(";", "\\;") for v in value)
+    else:
+        # Tabs and newlines are data (a summary spans lines); other control characters are not.
+        text = clean(str(value), multiline=True)
+    # Import takes the neutralising quote off again (_partnership_row), so the round trip is exact.
+    return text if raw else neutralise(text)
 
 
 def _split_list(text: str) -> list[str]:
@@ -336,6 +341,7 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
         return Row(where, fields, reason=UNPARSABLE, detail=f"{len(fields)} fields, expected {len(header)}")
     data: dict[str, Any] = {}
     for name, value in zip(header, fields, strict=True):
+        value = unneutralise(value)  # the quote export --format csv put before a formula-like cell
         if name in CSV_LISTS:
             data[name] = _split_list(value)
         elif name == "since" and value.strip():

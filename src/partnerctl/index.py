@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from partnerctl.model import Partnership, Registry
     from partnerctl.query import Filters
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
 
@@ -337,7 +337,7 @@ def _insert(con: sqlite3.Connection, reg: Registry, pid: str, p: Partnership, po
     con.execute("INSERT INTO index_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (pid, pos, fold(p.owner or reg.registry.owner), fold(p.country),
                  fold(p.region) if p.region is not None else None, search_rowid, found,
-                 search.haystack(p), json.dumps(record(pid, p), ensure_ascii=False)))
+                 search.haystack(p, reg.themes, reg.networks), json.dumps(record(pid, p), ensure_ascii=False)))
     con.executemany("INSERT INTO index_names VALUES (?, ?, ?, ?)",
                     [(name, pid, pos, k) for k, name in enumerate(name_keys(pid, p))])
     return found

@@ -17,16 +17,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 
 from partnerctl import dates
 from partnerctl.errors import Problem
-from partnerctl.names import is_slug
+from partnerctl.names import invisible, is_slug
 from partnerctl.query import STATUSES  # noqa: F401 - defined there, for readers that skip the model
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An address and nothing else: no query (``?bcc=...&body=...``), fragment, path, percent
+# escape, quote, bracket, space or control character, one @, and a dotted domain.
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f?&#/%<>\"'`\\()\[\],;:]+@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+[^\W\d_]{2,}$")
 _WEB_LINK_RE = re.compile(r"^https?://[^\s\"'<>\\`]+$")
 
 
 def is_web_link(text: str) -> bool:
     """Whether *text* is a plain http(s) address, safe to publish as a link (no ``javascript:``)."""
     return bool(_WEB_LINK_RE.match(text))
+
+
+def is_email(text: str) -> bool:
+    """Whether *text* is a plain e-mail address, safe to publish as a ``mailto:`` link (no query)."""
+    return bool(_EMAIL_RE.match(text)) and not invisible(text)
 
 
 def _slug(value: str) -> str:
@@ -48,9 +55,23 @@ def _one_line(value: str) -> str:
     return value
 
 
+def _visible(value: str) -> str:
+    found = invisible(value)
+    if found:
+        # A name holding them looks like another ("Tu\u200brin" is Turin) or reads backwards.
+        raise ValueError(f"must not hold invisible or bidirectional control characters ({', '.join(found)})")
+    return value
+
+
+def check_name(value: str) -> str:
+    """A name (of a city, country or person) or vocabulary label: one line, nothing invisible
+    (``names.INVISIBLE``); ValueError saying why not."""
+    return _visible(_one_line(value))
+
+
 def _email(value: str) -> str:
-    if not _EMAIL_RE.match(value):
-        raise ValueError(f"{value!r} is not an e-mail address")
+    if not is_email(value):
+        raise ValueError(f"{value!r} is not an e-mail address (a plain address, such as ann@example.org)")
     return value
 
 
@@ -62,8 +83,11 @@ def _year(value: int) -> int:
 
 Slug = Annotated[str, AfterValidator(_slug)]
 PartialDate = Annotated[str, AfterValidator(dates.validate)]
-Text = Annotated[str, AfterValidator(_not_blank)]
 Line = Annotated[str, AfterValidator(_one_line)]
+# Names (of cities, countries, people) and labels: one line, nothing invisible.
+Name = Annotated[str, AfterValidator(check_name)]
+# Owner names that the model never held to one line: nothing invisible only.
+Visible = Annotated[str, AfterValidator(_visible)]
 Email = Annotated[str, AfterValidator(_email)]
 Year = Annotated[int, AfterValidator(_year)]
 
@@ -110,7 +134,7 @@ class Event(_Model):
 class Contact(_Model):
     """Someone to call about a partnership."""
 
-    name: Line
+    name: Name
     role: str | None = None
     organisation: str | None = None
     email: Email | None = None
@@ -120,12 +144,12 @@ class Contact(_Model):
 class Partnership(_Model):
     """One relation between the owner and a partner city."""
 
-    city: Line
-    aliases: list[Line] = Field(default_factory=list)
-    country: Line
+    city: Name
+    aliases: list[Name] = Field(default_factory=list)
+    country: Name
     region: str | None = None
-    owner: str | None = None
-    owner_country: str | None = None
+    owner: Visible | None = None
+    owner_country: Visible | None = None
     status: Literal["active", "suspended", "ended"] | None = None
     kind: str | None = None
     since: Year | None = None
@@ -151,16 +175,16 @@ class Partnership(_Model):
 class Owner(_Model):
     """Whose relations the registry holds."""
 
-    owner: Text
-    country: str | None = None
+    owner: Annotated[str, AfterValidator(_not_blank), AfterValidator(_visible)]
+    country: Visible | None = None
 
 
 class Registry(_Model):
     """A whole registry: owner, vocabularies and partnerships by id."""
 
     registry: Owner
-    themes: dict[Slug, Text] = Field(default_factory=dict)
-    networks: dict[Slug, Text] = Field(default_factory=dict)
+    themes: dict[Slug, Name] = Field(default_factory=dict)
+    networks: dict[Slug, Name] = Field(default_factory=dict)
     partnerships: dict[Slug, Partnership] = Field(default_factory=dict)
 
 

@@ -7,17 +7,36 @@ from collections.abc import Container
 import unicodedata
 from functools import lru_cache
 
-# Letters that Unicode decomposition does not reduce to ASCII.
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# Characters that change how text reads without showing themselves: bidirectional
+# controls (U+202E makes "gpj.exe" read "exe.jpg"), zero-width and other invisible
+# characters ("Tu\u200brin" looks like Turin). The one list, as code point ranges: names
+# refuse them, fold drops them, and output shows them as escapes (partnerctl.output).
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+    (0x3164, 0x3164), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE007F),
+)
+INVISIBLE = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _INVISIBLE_RANGES) + "]")
+
+# Letters that Unicode decomposition does not reduce to ASCII, and the invisible characters, dropped.
 _EXTRA = str.maketrans(
     {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
      "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "ð": "d",
-     "’": "'", "‘": "'"}
+     "’": "'", "‘": "'",
+     **{chr(code): None for lo, hi in _INVISIBLE_RANGES for code in range(lo, hi + 1)}}
 )
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def invisible(text: str) -> list[str]:
+    """The invisible or bidirectional control characters in *text*, as ``U+200B`` (each once, in order)."""
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in INVISIBLE.findall(text)))
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form of *text*: ``"Łódź"`` -> ``"lodz"``."""
+    """Case- and accent-insensitive form of *text*, invisible characters dropped: ``"Łódź"`` -> ``"lodz"``."""
     text = unicodedata.normalize("NFKD", text.translate(_EXTRA))
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 

@@ -1,7 +1,9 @@
 """Machine-readable output: JSON, JSON lines, CSV, TSV and ids (no Rich here).
 
 Every text that reaches a terminal or a TSV/CSV cell passes ``clean`` first:
-registry text is untrusted and may hold terminal escape sequences.
+registry text is untrusted and may hold terminal escape sequences, bidirectional
+controls and invisible characters. CSV/TSV cells are also ``neutralise``d, so a
+spreadsheet never runs one as a formula.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, TextIO
+
+from partnerctl.names import INVISIBLE
 
 
 class Format(str, Enum):
@@ -28,11 +32,21 @@ class Format(str, Enum):
 
 # C0 and C1 control characters and DEL; shown as visible escapes, never passed through.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SHOWN_ESCAPED = re.compile(f"{_CONTROL.pattern}|{INVISIBLE.pattern}")
+
+
+def _escape(char: str) -> str:
+    r"""One character as a visible escape: ``\x1b``, ``\u202e``, ``\U000e0041``."""
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def clean(text: str, *, multiline: bool = False) -> str:
-    """*text* made safe for a terminal: control characters shown as ``\\x1b`` and the like."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    r"""*text* made safe for a terminal or a cell: control, bidirectional and invisible characters
+    (``names.INVISIBLE``) shown as escapes (``\x1b``, ``\u202e``), so what shows is what is there."""
+    text = _SHOWN_ESCAPED.sub(lambda m: _escape(m.group()), text)
     return text if multiline else text.replace("\n", " ").replace("\t", " ")
 
 
@@ -49,22 +63,55 @@ def choose(fmt: Format | None, as_json: bool, stream: TextIO | None = None, pipe
     return Format.table if (stream or sys.stdout).isatty() else piped
 
 
-def cell(value: Any) -> str:
-    """One value as a CSV/TSV cell: lists joined by commas, None empty."""
+# A cell a spreadsheet would take for a formula (OWASP "CSV injection"), possibly behind
+# quotes that neutralising added: it gets one more leading quote, which import removes.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def neutralise(text: str) -> str:
+    """A CSV/TSV cell that a spreadsheet shows as text: ``=1+2`` -> ``'=1+2`` (``unneutralise`` undoes it)."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """The value of a cell ``neutralise`` wrote: ``''=x`` -> ``'=x``; any other cell unchanged."""
+    return text[1:] if _NEUTRALISED.match(text) else text
+
+
+def cell(value: Any, *, raw: bool = False) -> str:
+    """One value as a CSV/TSV cell: None empty, a list of plain values joined by commas, nested
+    values as compact JSON; neutralised for spreadsheets unless *raw*."""
     if value is None:
         return ""
-    if isinstance(value, list):
-        return ",".join(cell(v) for v in value)
-    return clean(str(value))
+    if isinstance(value, (int, float)):  # a number is never a formula (a count, a year)
+        return str(value)
+    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+        text = dumps_json(value, compact=True)
+    elif isinstance(value, list):
+        text = ",".join(clean(str(v)) for v in value)
+    else:
+        text = clean(str(value))
+    return text if raw else neutralise(text)
 
 
-_C1 = re.compile(r"[\x7f-\x9f]")
+# What json.dumps leaves raw but a terminal would act on: DEL, C1 controls, names.INVISIBLE.
+_JSON_ESCAPED = re.compile(f"[\\x7f-\\x9f]|{INVISIBLE.pattern}")
 
 
-def dumps_json(value: Any, indent: int | None = None) -> str:
-    """JSON keeping letters readable, with DEL and C1 controls escaped too (json escapes only C0)."""
-    text = json.dumps(value, ensure_ascii=False, indent=indent)
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)  # JSON writes a character beyond U+FFFF as a surrogate pair
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+
+
+def dumps_json(value: Any, indent: int | None = None, *, compact: bool = False) -> str:
+    """JSON keeping letters readable; DEL, C1 controls and invisible characters escaped as ``\\uXXXX``
+    too (json escapes only C0). *compact*: no spaces after separators."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ":") if compact else None)
+    return _JSON_ESCAPED.sub(lambda m: _json_escape(m.group()), text)
 
 
 def write_json(items: Any, out: TextIO) -> None:
@@ -73,8 +120,8 @@ def write_json(items: Any, out: TextIO) -> None:
 
 
 def write_records(fmt: Format, records: Sequence[dict[str, Any]], columns: Sequence[str],
-                  out: TextIO, *, id_key: str = "id") -> None:
-    """Print *records* in a machine format; *columns* choose CSV/TSV cells."""
+                  out: TextIO, *, id_key: str = "id", raw: bool = False) -> None:
+    """Print *records* in a machine format; *columns* choose CSV/TSV cells (*raw*: not neutralised)."""
     if fmt is Format.json:
         write_json(list(records), out)
     elif fmt is Format.jsonl:
@@ -83,24 +130,26 @@ def write_records(fmt: Format, records: Sequence[dict[str, Any]], columns: Seque
     elif fmt is Format.ids:
         for r in records:
             out.write(clean(str(r[id_key])) + "\n")
-    elif fmt is Format.csv:
-        write_rows(columns, ([r.get(c) for c in columns] for r in records), out, csv_format=True)
-    elif fmt is Format.tsv:
-        write_rows(columns, ([r.get(c) for c in columns] for r in records), out)
+    elif fmt in (Format.csv, Format.tsv):
+        write_rows(columns, ([r.get(c) for c in columns] for r in records), out,
+                   csv_format=fmt is Format.csv, raw=raw)
     else:  # pragma: no cover - tables are drawn by render.py
         raise ValueError(fmt)
 
 
 def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO,
-               *, csv_format: bool = False) -> None:
-    """CSV (with a header row) or TSV (without one, like ``gh``: for cut, awk and sort)."""
+               *, csv_format: bool = False, raw: bool = False) -> None:
+    """CSV (with a header row) or TSV (without one, like ``gh``: for cut, awk and sort).
+
+    Cells are ``neutralise``d for spreadsheets unless *raw*.
+    """
     if csv_format:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([cell(v) for v in row] for row in rows)
+        writer.writerows([cell(v, raw=raw) for v in row] for row in rows)
         return
     for row in rows:
-        out.write("\t".join(cell(v) for v in row) + "\n")
+        out.write("\t".join(cell(v, raw=raw) for v in row) + "\n")
 
 
 def parse_fields(spec: str | None, valid: Sequence[str]) -> list[str] | None:

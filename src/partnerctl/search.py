@@ -11,7 +11,7 @@ records to those whose ``haystack`` holds the folded query, never more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +32,18 @@ class Hit:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _fields(p: Any) -> Iterator[tuple[str, str]]:
-    """(field path, text) of every searchable string of a partnership record, in page order."""
+def _fields(p: Any, themes: Mapping[str, str], networks: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """(field path, text) of every searchable string of a partnership record, in page order.
+
+    Themes and networks are searched by their labels in the vocabularies *themes* and *networks*.
+    """
     yield "city", p.city
     for i, alias in enumerate(p.aliases):
         yield f"aliases[{i}]", alias
+    for i, slug in enumerate(p.themes):
+        yield f"themes[{i}]", themes.get(slug, slug)
+    for i, slug in enumerate(p.networks):
+        yield f"networks[{i}]", networks.get(slug, slug)
     for i, project in enumerate(p.projects):
         yield f"projects[{i}]", project
     if p.summary:
@@ -64,14 +71,15 @@ def _folded_with_origins(text: str) -> tuple[str, list[int]]:
     return "".join(out), origins
 
 
-def haystack(p: Any) -> str:
-    """The folded text of every searchable field of *p*, one per line (a record or a model Partnership).
+def haystack(p: Any, themes: Mapping[str, str], networks: Mapping[str, str]) -> str:
+    """The folded text of every searchable field of *p*, one per line (a record or a model Partnership;
+    *themes* and *networks* are the registry's vocabularies).
 
     ``find_spans`` finds a match in a field only where its folded text holds the
     folded query, so a partnership whose haystack does not hold it has no hit:
     the index keeps this to narrow a search, and search() still decides.
     """
-    return "\n".join(_folded_with_origins(text)[0] for _, text in _fields(p))
+    return "\n".join(_folded_with_origins(text)[0] for _, text in _fields(p, themes, networks))
 
 
 def needle(query: str) -> str:
@@ -104,7 +112,7 @@ def search(reg: Light, query: str) -> list[Hit]:
     needle(query)  # an empty query is a usage error
     hits = []
     for pid in sorted(reg.partnerships):
-        for path, text in _fields(reg.partnerships[pid]):
+        for path, text in _fields(reg.partnerships[pid], reg.themes, reg.networks):
             spans = find_spans(text, query.strip())
             if spans:
                 hits.append(Hit(pid, path, text, spans))

@@ -9,7 +9,7 @@ folder works when opened from disk.
 
 Registry text is untrusted: every string goes through ``html.escape`` (and, in
 Markdown, a backslash escape of Markdown's own punctuation); only plain http(s)
-addresses become links.
+addresses and plain e-mail addresses (``mailto:`` without a query) become links.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from partnerctl import dates
 from partnerctl.errors import InvalidInput, WriteFailed
-from partnerctl.model import Contact, Event, Partnership, Registry, is_web_link, sorted_events
+from partnerctl.model import Contact, Event, Partnership, Registry, is_email, is_web_link, sorted_events
 from partnerctl.names import fold, slugify
 
 FORMATS = {"html": ".html", "markdown": ".md"}
@@ -286,7 +286,8 @@ _NOTHING_YET = "<p class=\"small\">No narrative or key dates recorded yet.</p>\n
 
 
 def _contact_value(value: str, c: Contact) -> str:
-    if value == c.email:
+    # Only a plain address is a link: a mailto: with ?bcc=...&body=... would write the mail for the reader.
+    if value == c.email and is_email(value):
         return f"<a href=\"mailto:{esc(value)}\">{esc(value)}</a>"
     return esc(value)
 

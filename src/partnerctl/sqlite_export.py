@@ -2,7 +2,8 @@
 
 One table per kind of record, with primary and foreign keys, so that
 sqlite-utils and Datasette show the relations, plus ``search``, an FTS5 table
-over partner names, summaries and event texts. The derived index
+over partner names, summaries and event texts (folded with ``names.fold``:
+lower case, no accents, so ``MATCH 'lodz'`` finds Łódź). The derived index
 (``partnerctl.index``) is built on exactly these tables and adds its own
 ``index_*`` tables; one schema serves both, so an analyst's export and the
 index can never drift apart.
@@ -133,6 +134,7 @@ def insert_partnership(con: sqlite3.Connection, pid: str, p: Partnership, search
     from it on (the index keeps the range, to delete them without a scan).
     """
     from partnerctl.model import sorted_events
+    from partnerctl.names import fold
 
     con.execute(
         "INSERT INTO partnerships VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,8 +154,9 @@ def insert_partnership(con: sqlite3.Connection, pid: str, p: Partnership, search
     con.executemany("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(pid, i, c.name, c.role, c.organisation, c.email, c.phone)
                      for i, c in enumerate(p.contacts)])
-    search = ([(pid, None, "\n".join([p.city, *p.aliases]), p.summary or "")]
-              + [(pid, e.id, e.title, e.description or "") for e in events])
+    # Folded as partnerctl folds (Łódź is lodz), which FTS5's remove_diacritics alone does not do.
+    search = ([(pid, None, fold("\n".join([p.city, *p.aliases])), fold(p.summary or ""))]
+              + [(pid, e.id, fold(e.title), fold(e.description or "")) for e in events])
     if search_rowid is None:
         con.executemany("INSERT INTO search VALUES (?, ?, ?, ?)", search)
     else:

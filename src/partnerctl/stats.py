@@ -45,10 +45,11 @@ def check_dimensions(names: Sequence[str]) -> list[str]:
 
 
 def _keys(p: Any, by: str) -> Iterable[str | None]:
+    # A partnership without themes (networks) counts under unknown, as one without a region does.
     if by == "theme":
-        return set(p.themes)
+        return set(p.themes) or [None]
     if by == "network":
-        return set(p.networks)
+        return set(p.networks) or [None]
     if by == "region":
         return [p.region]
     if by == "country":
