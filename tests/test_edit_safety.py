@@ -117,16 +117,21 @@ def test_a_lock_held_by_a_killed_process_blocks_nobody(invoke: Any, registry_pat
 
 
 def test_temp_files_of_a_killed_writer_are_cleared_by_the_next_one(invoke: Any, registry_path: Path) -> None:
-    leftovers = [registry_path.with_name(".registry.toml.abc123.tmp"),
-                 registry_path.with_name(".registry.toml.x_y.tmp")]
+    # A writer's temporary files are named exactly .<name>.<16 hex digits>.tmp.
+    leftovers = [registry_path.with_name(".registry.toml.0123456789abcdef.tmp"),
+                 registry_path.with_name(".registry.toml.fedcba9876543210.tmp")]
     for p in leftovers:
         p.write_text("[partial")
-    unrelated = registry_path.with_name(".other.toml.abc.tmp")
-    unrelated.write_text("not ours")
+    # Not this registry's: another file's, or not one of partnerctl's names at all.
+    unrelated = [registry_path.with_name(name) for name in (
+        ".other.toml.abc.tmp", ".registry.toml.v2.toml.0123456789abcdef.tmp", ".registry.toml.abc123.tmp",
+        ".registry.toml.0123456789ABCDEF.tmp", ".registry.toml.0123456789abcdef.tmp.x")]
+    for p in unrelated:
+        p.write_text("not ours")
     result = invoke(registry_path, "set", "turin", "kind", "twinning")
     assert result.exit_code == 0, result.stderr
     assert not any(p.exists() for p in leftovers)
-    assert unrelated.read_text() == "not ours"
+    assert [p.read_text() for p in unrelated] == ["not ours"] * len(unrelated)
     assert store.check(registry_path) == []
 
 
@@ -161,15 +166,19 @@ def test_read_only_registry_is_refused_even_for_root(invoke: Any, registry_path:
     assert not bak(registry_path).exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
-def test_read_only_folder_is_refused(invoke: Any, registry_path: Path) -> None:
-    registry_path.parent.chmod(0o555)
+def test_read_only_folder_is_refused_even_for_root(invoke: Any, registry_path: Path) -> None:
+    # Root may write into a folder whatever its mode: the mode bits say "leave it", and are obeyed.
+    folder = registry_path.parent
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    folder.chmod(0o555)
     try:
         result = invoke(registry_path, "tag", "turin", "sport")
+        add = invoke(registry_path, "add-event", "turin", "--date", "2020", "--title", "X")
     finally:
-        registry_path.parent.chmod(0o755)
-    assert result.exit_code == 4
-    assert "is read-only" in result.stderr
+        folder.chmod(0o755)
+    assert result.exit_code == add.exit_code == 4
+    assert result.stderr == f"partnerctl: error: cannot write {registry_path}: folder {folder} is read-only\n"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
 def test_registry_in_a_missing_folder_is_not_found(invoke: Any, tmp_path: Path) -> None:

@@ -1232,6 +1232,7 @@ def export(
     ctx: typer.Context,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORTERS)}.")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (or folder for markdown/html); default stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="html/markdown: export into a non-empty folder no export wrote, keeping its files.")] = False,
 ) -> None:
     """Export the whole registry.
 
@@ -1243,8 +1244,11 @@ def export(
 
     if fmt not in EXPORTERS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
+    if force and fmt not in ("html", "markdown"):
+        raise InvalidInput("--force is for --format html or markdown (a folder of pages)")
     module = importlib.import_module(EXPORTERS[fmt])
-    summary = module.export(_state(ctx).load(), fmt, output)
+    options = {"force": True} if force else {}
+    summary = module.export(_state(ctx).load(), fmt, output, **options)
     if summary:
         sys.stderr.write(f"partnerctl: {summary}\n")
 

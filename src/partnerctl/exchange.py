@@ -41,7 +41,8 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from partnerctl.errors import InvalidInput, WriteFailed
+from partnerctl import store
+from partnerctl.errors import InvalidInput
 from partnerctl.model import (
     PARTNERSHIP_FIELDS,
     Owner,
@@ -90,11 +91,9 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str | None:
     if target is None:
         _write(reg, fmt, sys.stdout)
         return None
-    try:
-        with open(target, "w", encoding="utf-8", newline="") as out:
-            _write(reg, fmt, out)
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    store.write_atomic(target, lambda out: _write(reg, fmt, out), text=True)
     return f"wrote {len(reg.partnerships)} partnerships to {target} ({fmt})"
 
 
