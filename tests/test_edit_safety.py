@@ -223,3 +223,26 @@ def test_concurrent_writes_of_every_kind_all_land(registry_path: Path) -> None:
     assert "2012-one-off-events-sncf" not in turin_events
     assert turin_events["2009-cross-communication-campaigns"].title == "Campaigns"
     assert "2020-concurrent" in {e.id for e in ps["bamako"].events}
+
+
+def test_concurrent_writers_of_two_registries_with_alike_names_all_land(tmp_path: Path) -> None:
+    # ab.toml's writers clear ab.toml's leftover temporary files; ab.toml.v2.toml's in-flight
+    # ones (.ab.toml.v2.toml.<hex>.tmp) are not theirs, however alike the names.
+    from test_crash import large_registry
+    from partnerctl import tomlfile
+
+    ab, v2 = tmp_path / "ab.toml", tmp_path / "ab.toml.v2.toml"
+    ab.write_text(tomlfile.dump(large_registry(5)), encoding="utf-8")
+    v2.write_text(tomlfile.dump(large_registry(1000)), encoding="utf-8")  # a long write: a wide window
+    n = 20
+    env = {**os.environ, "PARTNERCTL_NO_INDEX": "1"}
+    procs = [subprocess.Popen([sys.executable, "-m", "partnerctl", "--registry", str(path), "--lock-timeout", "120",
+                               "add-event", "city-00001", "--date", "2020", "--title", f"Write {i}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+             for i in range(n) for path in (v2, ab)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(procs), [e for e in errors if e]
+    for path in (ab, v2):
+        titles = {e.title for e in store.load(path).partnerships["city-00001"].events}
+        assert {f"Write {i}" for i in range(n)} <= titles
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
