@@ -234,7 +234,7 @@ def test_concurrent_writers_of_two_registries_with_alike_names_all_land(tmp_path
     ab, v2 = tmp_path / "ab.toml", tmp_path / "ab.toml.v2.toml"
     ab.write_text(tomlfile.dump(large_registry(5)), encoding="utf-8")
     v2.write_text(tomlfile.dump(large_registry(1000)), encoding="utf-8")  # a long write: a wide window
-    n = 20
+    n = 12
     env = {**os.environ, "PARTNERCTL_NO_INDEX": "1"}
     procs = [subprocess.Popen([sys.executable, "-m", "partnerctl", "--registry", str(path), "--lock-timeout", "120",
                                "add-event", "city-00001", "--date", "2020", "--title", f"Write {i}"],
@@ -246,3 +246,31 @@ def test_concurrent_writers_of_two_registries_with_alike_names_all_land(tmp_path
         titles = {e.title for e in store.load(path).partnerships["city-00001"].events}
         assert {f"Write {i}" for i in range(n)} <= titles
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_writer_never_removes_the_temporary_file_of_another_registry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Deterministic: a real ab.toml writer runs to its end while ab.toml.v2.toml's write is in flight.
+    from test_crash import large_registry
+    from partnerctl import edit, tomlfile
+
+    ab, v2 = tmp_path / "ab.toml", tmp_path / "ab.toml.v2.toml"
+    for path in (ab, v2):
+        path.write_text(tomlfile.dump(large_registry(3)), encoding="utf-8")
+    other: list[subprocess.CompletedProcess[str]] = []
+    real_fsync = os.fsync
+
+    def fsync_after_the_other_writer(fd: int) -> None:
+        if not other:
+            assert [p.name for p in tmp_path.glob(".ab.toml.v2.toml.*.tmp")]  # v2's write is in flight
+            other.append(subprocess.run(
+                [sys.executable, "-m", "partnerctl", "--registry", str(ab), "add-event", "city-00001",
+                 "--date", "2020", "--title", "Meanwhile"], capture_output=True, text=True, timeout=60))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_after_the_other_writer)
+    store.update(store.Location(v2), lambda reg: edit.add_event(reg, "city-00001", date="2020", title="In flight"))
+    monkeypatch.undo()
+    assert other[0].returncode == 0, other[0].stderr
+    assert "In flight" in {e.title for e in store.load(v2).partnerships["city-00001"].events}
+    assert "Meanwhile" in {e.title for e in store.load(ab).partnerships["city-00001"].events}
