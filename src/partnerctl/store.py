@@ -7,6 +7,12 @@ folder, fsyncs it and renames it over the old one. The previous version is kept
 as ``<registry>.bak`` (a hard link to the old file, so it costs no copy) unless
 the caller turns backups off. Temporary files left by a writer that was killed
 are removed by the next writer, under the lock.
+
+The same writer (``write_atomic`` / ``replacing``) writes every output file of
+partnerctl, exports included: a new temporary file ``.<name>.<16 hex>.tmp``
+beside the target, held under an flock while it lives (so clearing leftovers
+never takes a live writer's), fsynced and renamed; on any error it is removed,
+the target is untouched, and the error is a WriteFailed naming the file.
 """
 
 from __future__ import annotations
