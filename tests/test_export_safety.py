@@ -195,6 +195,21 @@ def test_files_partnerctl_did_not_write_are_kept(
     assert temps(tmp_path) == []
 
 
+def test_the_folder_keeps_its_mode_and_owner(invoke: Callable[..., Any], small_registry: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert export(invoke, small_registry, "html", site).exit_code == 0
+    site.chmod(0o750)
+    (site / "own").mkdir(mode=0o700)
+    (site / "own" / "x").write_text("x")
+    if os.geteuid() == 0:  # root exporting into a folder the web server's user owns
+        os.chown(site, 1234, 1234)
+        os.chown(site / "own", 1235, 1235)
+    before = {p: (p.stat().st_mode, p.stat().st_uid) for p in (site, site / "own")}
+    assert invoke(small_registry, "remove", "dune", "--yes").exit_code == 0
+    assert export(invoke, small_registry, "html", site).exit_code == 0
+    assert {p: (p.stat().st_mode, p.stat().st_uid) for p in (site, site / "own")} == before
+
+
 def test_a_folder_no_export_wrote_is_refused_unless_force(
         invoke: Callable[..., Any], small_registry: Path, tmp_path: Path) -> None:
     site = tmp_path / "docs"

@@ -58,7 +58,7 @@ class _Old:
 
     entries: dict[str, str]
     manifest: set[str] | None
-    mode: int | None
+    stat: os.stat_result | None
 
 
 def write_folder(target: Path, files: Mapping[str, Callable[[], str]], *, force: bool = False) -> Written:
@@ -159,10 +159,10 @@ def _survey(target: Path) -> _Old:
 
     try:
         walk(target, None)
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        st = os.stat(target)
     except OSError as exc:
         raise WriteFailed(f"cannot read {exc.filename or target}: {exc.strerror}") from None
-    return _Old(entries, _read_manifest(target, entries.get(MANIFEST)), mode)
+    return _Old(entries, _read_manifest(target, entries.get(MANIFEST)), st)
 
 
 def _read_manifest(target: Path, kind: str | None) -> set[str] | None:
@@ -246,7 +246,10 @@ def _build(tmp: Path, target: Path, files: Mapping[str, Callable[[], str]], old:
     _write_new(tmp, target, MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
     for path in sorted(carried):  # parents before children
         _carry(target / path, tmp / path, carried[path])
-    os.chmod(tmp, old.mode if old.mode is not None else 0o777 & ~store.umask())
+    if old.stat is None:
+        os.chmod(tmp, 0o777 & ~store.umask())
+    else:
+        _same_mode_and_owner(old.stat, tmp)
     _sync(tmp)
 
 
@@ -298,7 +301,7 @@ def _carry(source: Path, dest: Path, kind: str) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if kind == "dir":
             dest.mkdir(exist_ok=True)
-            shutil.copymode(source, dest)
+            _same_mode_and_owner(os.lstat(source), dest)
         elif kind == "link":
             os.symlink(os.readlink(source), dest)
         else:
@@ -310,6 +313,14 @@ def _carry(source: Path, dest: Path, kind: str) -> None:
     except OSError as exc:
         exc.filename = str(source)
         raise
+
+
+def _same_mode_and_owner(old: os.stat_result, new: Path) -> None:
+    """Give the new folder the old one's mode and, when we may (root), its owner: a folder
+    a web server's user owns stays its own after root exports into it."""
+    os.chmod(new, stat.S_IMODE(old.st_mode))
+    if os.geteuid() == 0:
+        os.chown(new, old.st_uid, old.st_gid)
 
 
 def _sync(tmp: Path) -> None:
