@@ -294,6 +294,22 @@ def test_an_export_into_a_read_only_folder_is_refused_even_for_root(
     assert os.listdir(folder) == []
 
 
+def test_a_read_only_site_folder_is_refused_even_for_root(
+        invoke: Callable[..., Any], small_registry: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert export(invoke, small_registry, "html", site).exit_code == 0
+    assert invoke(small_registry, "remove", "dune", "--yes").exit_code == 0
+    before = snapshot(site)
+    site.chmod(0o555)
+    try:
+        result = export(invoke, small_registry, "html", site)
+    finally:
+        site.chmod(0o755)
+    assert result.exit_code == 4
+    assert result.stderr == f"partnerctl: error: cannot write {site}: the folder is read-only\n"
+    assert snapshot(site) == before
+
+
 # --- temporary names -------------------------------------------------------------------------
 
 def test_temporary_files_are_named_exactly_and_created_new(

@@ -74,13 +74,16 @@ def write_folder(target: Path, files: Mapping[str, Callable[[], str]], *, force:
     except OSError as exc:
         raise WriteFailed(f"cannot create {target.parent}: {exc.strerror}") from None
     store.refuse_read_only(target)
-    if target.is_dir() and not os.stat(target).st_mode & 0o222:
+    if target.is_dir() and not store.mode_of(target) & 0o222:
         raise WriteFailed(f"cannot write {target}: the folder is read-only")
     if os.path.ismount(target):
         raise WriteFailed(f"cannot write {target}: it is a mount point, which cannot be replaced; "
                           "export into a folder inside it")
     with _locked(target):
-        _clear_leftovers(target)
+        try:
+            _clear_leftovers(target)
+        except OSError as exc:
+            raise WriteFailed(f"cannot write {target}: {exc.strerror or exc}") from None
         old = _survey(target)
         carried = _plan(target, old, files, force)
         tmp, fd = _create_temp_folder(target)

@@ -340,20 +340,21 @@ def is_stream(target: Path) -> bool:
 
 
 def _folder_refused(target: Path) -> None:
-    if stat.S_ISDIR(_lstat_mode(target)):
+    if stat.S_ISDIR(mode_of(target, follow=False)):
         raise InvalidInput(f"{target} is a folder; name a file to write")
 
 
-def _lstat_mode(path: Path) -> int:
+def mode_of(path: Path, *, follow: bool = True) -> int:
+    """The mode of *path* (of a link itself unless *follow*); 0 when it cannot be had."""
     try:
-        return os.lstat(path).st_mode
+        return os.stat(path, follow_symlinks=follow).st_mode
     except OSError:
         return 0
 
 
 def _new_file_mode(target: Path) -> int:
     """The mode the new file gets: the old file's (not a link's), else the usual one for a new file."""
-    mode = _lstat_mode(target)
+    mode = mode_of(target, follow=False)
     if stat.S_ISREG(mode):
         return stat.S_IMODE(mode)
     return 0o666 & ~umask()
