@@ -117,16 +117,21 @@ def test_a_lock_held_by_a_killed_process_blocks_nobody(invoke: Any, registry_pat
 
 
 def test_temp_files_of_a_killed_writer_are_cleared_by_the_next_one(invoke: Any, registry_path: Path) -> None:
-    leftovers = [registry_path.with_name(".registry.toml.abc123.tmp"),
-                 registry_path.with_name(".registry.toml.x_y.tmp")]
+    # A writer's temporary files are named exactly .<name>.<16 hex digits>.tmp.
+    leftovers = [registry_path.with_name(".registry.toml.0123456789abcdef.tmp"),
+                 registry_path.with_name(".registry.toml.fedcba9876543210.tmp")]
     for p in leftovers:
         p.write_text("[partial")
-    unrelated = registry_path.with_name(".other.toml.abc.tmp")
-    unrelated.write_text("not ours")
+    # Not this registry's: another file's, or not one of partnerctl's names at all.
+    unrelated = [registry_path.with_name(name) for name in (
+        ".other.toml.abc.tmp", ".registry.toml.v2.toml.0123456789abcdef.tmp", ".registry.toml.abc123.tmp",
+        ".registry.toml.0123456789ABCDEF.tmp", ".registry.toml.0123456789abcdef.tmp.x")]
+    for p in unrelated:
+        p.write_text("not ours")
     result = invoke(registry_path, "set", "turin", "kind", "twinning")
     assert result.exit_code == 0, result.stderr
     assert not any(p.exists() for p in leftovers)
-    assert unrelated.read_text() == "not ours"
+    assert [p.read_text() for p in unrelated] == ["not ours"] * len(unrelated)
     assert store.check(registry_path) == []
 
 
@@ -161,15 +166,19 @@ def test_read_only_registry_is_refused_even_for_root(invoke: Any, registry_path:
     assert not bak(registry_path).exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
-def test_read_only_folder_is_refused(invoke: Any, registry_path: Path) -> None:
-    registry_path.parent.chmod(0o555)
+def test_read_only_folder_is_refused_even_for_root(invoke: Any, registry_path: Path) -> None:
+    # Root may write into a folder whatever its mode: the mode bits say "leave it", and are obeyed.
+    folder = registry_path.parent
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    folder.chmod(0o555)
     try:
         result = invoke(registry_path, "tag", "turin", "sport")
+        add = invoke(registry_path, "add-event", "turin", "--date", "2020", "--title", "X")
     finally:
-        registry_path.parent.chmod(0o755)
-    assert result.exit_code == 4
-    assert "is read-only" in result.stderr
+        folder.chmod(0o755)
+    assert result.exit_code == add.exit_code == 4
+    assert result.stderr == f"partnerctl: error: cannot write {registry_path}: folder {folder} is read-only\n"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
 def test_registry_in_a_missing_folder_is_not_found(invoke: Any, tmp_path: Path) -> None:
@@ -214,3 +223,54 @@ def test_concurrent_writes_of_every_kind_all_land(registry_path: Path) -> None:
     assert "2012-one-off-events-sncf" not in turin_events
     assert turin_events["2009-cross-communication-campaigns"].title == "Campaigns"
     assert "2020-concurrent" in {e.id for e in ps["bamako"].events}
+
+
+def test_concurrent_writers_of_two_registries_with_alike_names_all_land(tmp_path: Path) -> None:
+    # ab.toml's writers clear ab.toml's leftover temporary files; ab.toml.v2.toml's in-flight
+    # ones (.ab.toml.v2.toml.<hex>.tmp) are not theirs, however alike the names.
+    from test_crash import large_registry
+    from partnerctl import tomlfile
+
+    ab, v2 = tmp_path / "ab.toml", tmp_path / "ab.toml.v2.toml"
+    ab.write_text(tomlfile.dump(large_registry(5)), encoding="utf-8")
+    v2.write_text(tomlfile.dump(large_registry(1000)), encoding="utf-8")  # a long write: a wide window
+    n = 12
+    env = {**os.environ, "PARTNERCTL_NO_INDEX": "1"}
+    procs = [subprocess.Popen([sys.executable, "-m", "partnerctl", "--registry", str(path), "--lock-timeout", "120",
+                               "add-event", "city-00001", "--date", "2020", "--title", f"Write {i}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+             for i in range(n) for path in (v2, ab)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(procs), [e for e in errors if e]
+    for path in (ab, v2):
+        titles = {e.title for e in store.load(path).partnerships["city-00001"].events}
+        assert {f"Write {i}" for i in range(n)} <= titles
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_writer_never_removes_the_temporary_file_of_another_registry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Deterministic: a real ab.toml writer runs to its end while ab.toml.v2.toml's write is in flight.
+    from test_crash import large_registry
+    from partnerctl import edit, tomlfile
+
+    ab, v2 = tmp_path / "ab.toml", tmp_path / "ab.toml.v2.toml"
+    for path in (ab, v2):
+        path.write_text(tomlfile.dump(large_registry(3)), encoding="utf-8")
+    other: list[subprocess.CompletedProcess[str]] = []
+    real_fsync = os.fsync
+
+    def fsync_after_the_other_writer(fd: int) -> None:
+        if not other:
+            assert [p.name for p in tmp_path.glob(".ab.toml.v2.toml.*.tmp")]  # v2's write is in flight
+            other.append(subprocess.run(
+                [sys.executable, "-m", "partnerctl", "--registry", str(ab), "add-event", "city-00001",
+                 "--date", "2020", "--title", "Meanwhile"], capture_output=True, text=True, timeout=60))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_after_the_other_writer)
+    store.update(store.Location(v2), lambda reg: edit.add_event(reg, "city-00001", date="2020", title="In flight"))
+    monkeypatch.undo()
+    assert other[0].returncode == 0, other[0].stderr
+    assert "In flight" in {e.title for e in store.load(v2).partnerships["city-00001"].events}
+    assert "Meanwhile" in {e.title for e in store.load(ab).partnerships["city-00001"].events}

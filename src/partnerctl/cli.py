@@ -1241,6 +1241,7 @@ def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORTERS)}.")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (or folder for markdown/html); default stdout.")] = None,
     raw: RawOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="html/markdown: export into a non-empty folder no export wrote, keeping its files.")] = False,
 ) -> None:
     """Export the whole registry.
 
@@ -1252,9 +1253,13 @@ def export(
 
     if fmt not in EXPORTERS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
+    if force and fmt not in ("html", "markdown"):
+        raise InvalidInput("--force is for --format html or markdown (a folder of pages)")
     module = importlib.import_module(EXPORTERS[fmt])
     # Only the CSV has cells to neutralise; the other formats write exact text anyway.
-    options = {"raw": True} if raw and fmt == "csv" else {}
+    options: dict[str, bool] = {"raw": True} if raw and fmt == "csv" else {}
+    if force:
+        options["force"] = True
     summary = module.export(_state(ctx).load(), fmt, output, **options)
     if summary:
         sys.stderr.write(f"partnerctl: {summary}\n")

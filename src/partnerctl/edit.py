@@ -16,9 +16,9 @@ from pydantic import BaseModel, ValidationError
 
 from partnerctl import query, tomlfile
 from partnerctl.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
-from partnerctl.model import (Contact, Event, Owner, Partnership, Registry, check_name, partnership_references,
-                              problems_of)
-from partnerctl.names import fold, is_slug, slugify, unique
+from partnerctl.model import (MAX_ID_LENGTH, Contact, Event, Owner, Partnership, Registry, check_name,
+                              length_problem, partnership_references, problems_of)
+from partnerctl.names import fold, is_slug, shorten, slugify, unique
 
 
 def build(cls: type[Any], data: dict[str, Any], what: str) -> Any:
@@ -33,7 +33,7 @@ def build(cls: type[Any], data: dict[str, Any], what: str) -> Any:
 
 def new_event_id(taken: set[str], date: str, title: str) -> str:
     """A stable id from the date and the first words of the title, unique among *taken*."""
-    return unique("-".join(filter(None, [date, slugify(title, max_words=5)])), taken)
+    return unique("-".join(filter(None, [date, slugify(title, max_words=5)])), taken, MAX_ID_LENGTH)
 
 
 def add_event(
@@ -187,6 +187,8 @@ def _check_new_id(reg: Registry, new_id: str) -> None:
     if not is_slug(new_id):
         raise InvalidInput(f"id {new_id!r} is not a slug (lower-case letters and digits joined by hyphens, "
                            f"e.g. {slugify(new_id) or 'new-york'!r})")
+    if length_problem(new_id):
+        raise InvalidInput(f"id {length_problem(new_id)}")
     if new_id in reg.partnerships:
         p = reg.partnerships[new_id]
         raise InvalidInput(f"partnership {new_id!r} already exists ({p.city}, {p.country}); "
@@ -202,7 +204,7 @@ def add_partnership(reg: Registry, city: str, country: str, pid: str | None = No
     label or a word of it) and are resolved.
     """
     if pid is None:
-        pid = slugify(city)
+        pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
             raise InvalidInput(f"cannot make an id from the city name {city!r}; give one with --id")
     _check_new_id(reg, pid)
@@ -343,6 +345,8 @@ def _check_vocab_entry(kind: str, slug: str, label: str) -> None:
     if not is_slug(slug):
         raise InvalidInput(f"{kind} slug {slug!r} is not a slug (lower-case letters and digits joined "
                            f"by hyphens, e.g. {slugify(slug) or 'urban-mobility'!r})")
+    if length_problem(slug):
+        raise InvalidInput(f"{kind} slug {length_problem(slug)}")
     try:
         check_name(label)
     except ValueError as exc:

@@ -42,18 +42,21 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from partnerctl.errors import InvalidInput, WriteFailed
+from partnerctl import store
+from partnerctl.errors import InvalidInput
 from partnerctl.model import (
+    MAX_ID_LENGTH,
     PARTNERSHIP_FIELDS,
     Owner,
     Partnership,
     Registry,
+    length_problem,
     problems_of,
     record,
     registry_data,
     undeclared,
 )
-from partnerctl.names import fold, is_slug, slugify, unique
+from partnerctl.names import fold, is_slug, shorten, slugify, unique
 from partnerctl.output import unneutralise
 from partnerctl.store import Progress, no_progress
 
@@ -86,11 +89,7 @@ def export(reg: Registry, fmt: str, target: Path | None, *, raw: bool = False) -
     if target is None:
         _write(reg, fmt, sys.stdout, raw)
         return None
-    try:
-        with open(target, "w", encoding="utf-8", newline="") as out:
-            _write(reg, fmt, out, raw)
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
+    store.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)
     return f"wrote {len(reg.partnerships)} partnerships to {target} ({fmt})"
 
 
@@ -229,6 +228,8 @@ def _record_row(where: str, rec: Any, raw: Any) -> Row:
     pid = data.pop("id", None)
     if not isinstance(pid, str) or not is_slug(pid):
         return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {pid!r} is not a slug")
+    if length_problem(pid):
+        return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {length_problem(pid)}")
     p, detail = _build(data)
     return Row(where, raw, p, pid, owner=owner, reason=None if p else INVALID, detail=detail)
 
@@ -354,6 +355,8 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
     pid = data.pop("id", "")
     if not is_slug(pid):
         return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {pid!r} is not a slug")
+    if length_problem(pid):
+        return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {length_problem(pid)}")
     p, detail = _build(data)
     return Row(where, fields, p, pid, owner=data.get("owner"), carries=carries,
                reason=None if p else INVALID, detail=detail)
@@ -393,11 +396,14 @@ def name_slug(name: str) -> str:
 
 
 def twin_id(owner: str, partner: str, partner_country: str, taken: set[str] | dict[str, Any]) -> str:
-    """``<owner>-<partner>``, else ``-<partner country>`` appended, else ``-2``, ``-3``... (not in *taken*)."""
+    """``<owner>-<partner>``, else ``-<partner country>`` appended, else ``-2``, ``-3``... (not in *taken*).
+
+    An id longer than the model allows is shortened (``names.shorten``): stable, and still unique.
+    """
     base = f"{name_slug(owner)}-{name_slug(partner)}"
-    if base not in taken:
-        return base
-    return unique(f"{base}-{name_slug(partner_country)}", taken)
+    if shorten(base, MAX_ID_LENGTH) not in taken:
+        return shorten(base, MAX_ID_LENGTH)
+    return unique(f"{base}-{name_slug(partner_country)}", taken, MAX_ID_LENGTH)
 
 
 # --------------------------------------------------------------------- merging

@@ -14,8 +14,8 @@ import datetime
 import sys
 from pathlib import Path
 
-from partnerctl import dates, query
-from partnerctl.errors import InvalidInput, WriteFailed
+from partnerctl import dates, query, store
+from partnerctl.errors import InvalidInput
 from partnerctl.model import Event, Partnership, Registry, is_web_link
 
 CRLF = "\r\n"
@@ -112,12 +112,7 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str:
             sys.stdout.write(text)
         where = "stdout"
     else:
-        if target.is_dir():
-            raise InvalidInput(f"{target} is a folder; --format ics writes one file")
-        try:
-            target.write_bytes(data)
-        except OSError as exc:
-            raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
+        store.write_atomic(target, data)
         where = str(target)
     return (f"wrote {written} events to {where}; skipped {skipped} events dated only by a year "
             "or a month")

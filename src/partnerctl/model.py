@@ -36,9 +36,26 @@ def is_email(text: str) -> bool:
     return bool(_EMAIL_RE.match(text)) and not invisible(text)
 
 
+# Ids and slugs name files of the exported site (<id>.html) and calendar UIDs
+# (<event-id>.<id>@partnerctl, often stored as <uid>.ics): 100 keeps all of them under
+# the 255 bytes of a file name, with room for a temporary name's prefix and suffix.
+MAX_ID_LENGTH = 100
+
+
+def length_problem(slug: str) -> str | None:
+    """Why *slug* is too long for an id or a vocabulary slug, or None when it is not."""
+    if len(slug) <= MAX_ID_LENGTH:
+        return None
+    return (f"{slug[:20]!r}... is {len(slug)} characters long; ids and slugs have at most {MAX_ID_LENGTH} "
+            "(they name files of the exported site)")
+
+
 def _slug(value: str) -> str:
     if not is_slug(value):
         raise ValueError(f"{value!r} is not a slug (lower-case letters and digits joined by hyphens)")
+    too_long = length_problem(value)
+    if too_long:
+        raise ValueError(too_long)
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Container
 import unicodedata
@@ -54,11 +55,26 @@ def slugify(text: str, max_words: int | None = None) -> str:
     return "-".join(words)
 
 
-def unique(base: str, taken: Container[str]) -> str:
-    """*base*, or *base* with ``-2``, ``-3``... appended: the first not in *taken*."""
-    candidate, n = base, 2
+def shorten(slug: str, limit: int) -> str:
+    """*slug* if it has at most *limit* characters; else its start, ``-`` and 8 hex digits of the SHA-1
+    of the whole slug: the same slug always gives the same result, and two long ones differ."""
+    if len(slug) <= limit:
+        return slug
+    digest = hashlib.sha1(slug.encode("utf-8")).hexdigest()[:8]
+    return f"{slug[:limit - 9].rstrip('-')}-{digest}"
+
+
+def unique(base: str, taken: Container[str], limit: int | None = None) -> str:
+    """*base*, or *base* with ``-2``, ``-3``... appended: the first not in *taken*.
+
+    With *limit*, every candidate is shortened to at most that many characters (``shorten``).
+    """
+    def fit(slug: str) -> str:
+        return slug if limit is None else shorten(slug, limit)
+
+    candidate, n = fit(base), 2
     while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
+        candidate, n = fit(f"{base}-{n}"), n + 1
     return candidate
 
 

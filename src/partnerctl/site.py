@@ -19,11 +19,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from partnerctl import dates
-from partnerctl.errors import InvalidInput, WriteFailed
+from partnerctl import dates, outfolder
+from partnerctl.errors import InvalidInput
 from partnerctl.model import Contact, Event, Partnership, Registry, is_email, is_web_link, sorted_events
 from partnerctl.names import fold, slugify
 
@@ -399,37 +400,23 @@ def index_markdown(reg: Registry) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {path}: {exc.strerror}") from None
-
-
-def export(reg: Registry, fmt: str, target: Path | None) -> str:
+def export(reg: Registry, fmt: str, target: Path | None, *, force: bool = False) -> str:
     """Write the site in *fmt* (html or markdown) into the folder *target*; return a one-line summary.
 
-    Pages of partnerships no longer in the registry, left by an earlier export
-    into the same folder, are removed so the published site holds no stale page.
+    The folder is replaced as a whole (``partnerctl.outfolder``): files an earlier
+    export wrote and this one does not (pages of partnerships no longer in the
+    registry) are dropped, files partnerctl did not write are kept. A non-empty
+    folder that no export wrote is refused unless *force*.
     """
     if fmt not in FORMATS:
         raise InvalidInput(f"the site exporter writes {' or '.join(FORMATS)}, not {fmt!r}")
     if target is None:
         raise InvalidInput(f"--format {fmt} writes a folder of pages: name it with -o FOLDER")
-    if target.exists() and not target.is_dir():
-        raise InvalidInput(f"{target} is a file; --format {fmt} writes a folder of pages")
     ext = FORMATS[fmt]
-    pages = target / PAGES
-    try:
-        pages.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteFailed(f"cannot create {pages}: {exc.strerror}") from None
     render_page, render_index = (page_html, index_html) if fmt == "html" else (page_markdown, index_markdown)
-    for pid in reg.partnerships:
-        _write(pages / f"{pid}{ext}", render_page(reg, pid))
-    _write(target / f"index{ext}", render_index(reg))
-    stale = [f for f in pages.glob(f"*{ext}") if f.stem not in reg.partnerships]
-    for f in stale:
-        f.unlink()
-    removed = f"; removed {len(stale)} stale pages" if stale else ""
-    return f"wrote {len(reg.partnerships)} partnership pages and index{ext} to {target}{removed}"
+    files: dict[str, Callable[[], str]] = {f"index{ext}": partial(render_index, reg)}
+    files.update({f"{PAGES}/{pid}{ext}": partial(render_page, reg, pid) for pid in reg.partnerships})
+    done = outfolder.write_folder(target, files, force=force)
+    removed = f"; removed {done.removed} stale pages" if done.removed else ""
+    kept = f"; kept {done.kept} files partnerctl did not write" if done.kept else ""
+    return f"wrote {len(reg.partnerships)} partnership pages and index{ext} to {target}{removed}{kept}"

@@ -14,6 +14,7 @@ lists of vocabulary slugs are link tables, so they can be joined and counted.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -22,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from partnerctl import store
 from partnerctl.errors import InvalidInput, WriteFailed
 
 if TYPE_CHECKING:  # the model is imported by whoever hands us one
@@ -193,41 +195,57 @@ def _json(items: list[str]) -> str:
 
 
 def export(reg: Registry, fmt: str, target: Path | None) -> str | None:
-    """Write *reg* as a SQLite database to *target* (or to stdout when it is a pipe)."""
+    """Write *reg* as a SQLite database to *target* (or to stdout when it is a pipe).
+
+    The database is built in a temporary file beside *target* and renamed over it
+    (``store.replacing``): a failure (a full disk) leaves *target* as it was.
+    """
     if target is None and sys.stdout.isatty():
         raise InvalidInput("--format sqlite writes a binary database: name a file with -o FILE")
-    folder = target.parent if target is not None else None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".partnerctl-export.", suffix=".sqlite", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
-    try:
-        con = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            con.execute("PRAGMA foreign_keys = ON")
-            fill(con, reg)
-        finally:
-            con.close()
+    if target is not None and not store.is_stream(target):
+        with store.replacing(target) as (tmp, _):
+            _build(tmp, reg, target)
+    else:
+        data = _database_bytes(reg, target)
         if target is None:
-            with open(tmp, "rb") as f:
-                sys.stdout.flush()
-                sys.stdout.buffer.write(f.read())
-                sys.stdout.buffer.flush()
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
         else:
-            os.chmod(tmp, 0o644 & ~_umask())
-            os.replace(tmp, target)
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            store.write_atomic(target, data)
     where = target if target is not None else "stdout"
     return f"exported {len(reg.partnerships)} partnerships to {where} (SQLite)"
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _build(path: Path, reg: Registry, shown: Path | None) -> None:
+    """Fill the empty file at *path* with the database; a SQLite error becomes WriteFailed."""
+    try:
+        con = sqlite3.connect(path, isolation_level=None)
+        try:
+            # Private until renamed: no journal, no syncs (the caller fsyncs the finished file).
+            con.execute("PRAGMA journal_mode = OFF")
+            con.execute("PRAGMA synchronous = OFF")
+            con.execute("PRAGMA foreign_keys = ON")
+            fill(con, reg)
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise WriteFailed(f"cannot write {shown or 'the database'}: {_reason(exc)}") from None
 
+
+def _reason(exc: sqlite3.Error) -> str:
+    # SQLITE_FULL is a full disk: say it as the file writers do.
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return os.strerror(errno.ENOSPC)
+    return str(exc)
+
+
+def _database_bytes(reg: Registry, shown: Path | None) -> bytes:
+    """The database as bytes, built in a private temporary folder (for stdout or a pipe)."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="partnerctl-export.") as folder:
+            path = Path(folder) / "export.sqlite"
+            _build(path, reg, shown)
+            return path.read_bytes()
+    except OSError as exc:
+        raise WriteFailed(f"cannot write {shown or 'the database'}: {exc.strerror or exc}") from None

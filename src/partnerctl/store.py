@@ -7,23 +7,32 @@ folder, fsyncs it and renames it over the old one. The previous version is kept
 as ``<registry>.bak`` (a hard link to the old file, so it costs no copy) unless
 the caller turns backups off. Temporary files left by a writer that was killed
 are removed by the next writer, under the lock.
+
+The same writer (``write_atomic`` / ``replacing``) writes every output file of
+partnerctl, exports included: a new temporary file ``.<name>.<16 hex>.tmp``
+beside the target, held under an flock while it lives (so clearing leftovers
+never takes a live writer's), fsynced and renamed; on any error it is removed,
+the target is untouched, and the error is a WriteFailed naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import errno
 import fcntl
-import difflib
+import io
 import os
+import re
 import secrets
 import shutil
-import tempfile
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from partnerctl import tomlfile
 from partnerctl.errors import InvalidInput, Problem, RegistryInvalid, WriteFailed
@@ -177,12 +186,33 @@ def _writable_target(loc: Location) -> Path:
     if not target.parent.is_dir():
         # Nothing there to read: the same exit 3 as a missing file (and as a read of that path).
         raise RegistryInvalid(f"registry not found: {loc.path} (folder {target.parent} does not exist)")
-    # The mode bits too: root may write anything, but a file someone made read-only means "leave it".
-    if target.exists() and (not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222):
-        raise WriteFailed(f"cannot write {loc.path}: the file is read-only")
-    if not os.access(target.parent, os.W_OK):
-        raise WriteFailed(f"cannot write {loc.path}: folder {target.parent} is read-only")
+    refuse_read_only(target, loc.path)
     return target
+
+
+def refuse_read_only(target: Path, shown: Path | None = None) -> None:
+    """WriteFailed when the file *target* or its folder is read-only, by permission or by mode bits.
+
+    Root may write anything: the mode bits say what someone meant ("leave it"). A
+    symbolic link at *target* is not looked through (a writer replaces the link itself).
+    """
+    shown = shown or target
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
+    if st is not None and stat.S_ISREG(st.st_mode) and (
+            not os.access(target, os.W_OK) or not st.st_mode & 0o222):
+        raise WriteFailed(f"cannot write {shown}: the file is read-only")
+    folder = target.parent
+    try:
+        folder_mode = folder.stat().st_mode
+    except OSError as exc:
+        raise WriteFailed(f"cannot write {shown}: {exc.strerror} ({folder})") from None
+    if not os.access(folder, os.W_OK) or not folder_mode & 0o222:
+        raise WriteFailed(f"cannot write {shown}: folder {folder} is read-only")
 
 
 def backup_path(target: Path) -> Path:
@@ -190,54 +220,191 @@ def backup_path(target: Path) -> Path:
     return target.with_name(target.name + ".bak")
 
 
-def _temp_name(target: Path) -> Path:
-    # Every temporary file of a registry matches ``.<name>.*.tmp``: see remove_stale_temps.
-    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+# Temporary files and folders beside a target are exactly ``.<name>.<16 hex digits>.tmp``, so the
+# leftovers of one target are never confused with those of another (``ab.toml`` and ``ab.toml.v2.toml``).
+_TEMP_HEX = 16
+
+
+def temp_path(target: Path) -> Path:
+    """A fresh name for a temporary file or folder beside *target*: ``.<name>.<16 hex>.tmp``."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(_TEMP_HEX // 2)}.tmp")
+
+
+def is_temp_name(target: Path, name: str) -> bool:
+    """Whether *name* (a name in *target*'s folder) is one of *target*'s temporary names."""
+    pattern = rf"\.{re.escape(target.name)}\.[0-9a-f]{{{_TEMP_HEX}}}\.tmp"
+    return re.fullmatch(pattern, name) is not None
 
 
 def remove_stale_temps(target: Path) -> None:
-    """Remove temporary files a killed writer left beside *target*; call it holding the lock."""
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
-        with _suppress_missing():
-            stale.unlink()
+    """Remove the temporary files and folders that dead writers of *target* left beside it.
+
+    A live writer holds an flock on its temporary file (or folder) until it has
+    renamed it, so only those of a dead one can be locked here, and are removed.
+    """
+    try:
+        names = [name for name in os.listdir(target.parent) if is_temp_name(target, name)]
+    except OSError:
+        return  # a folder that cannot be listed has nothing of ours to clear
+    for name in names:
+        stale = target.parent / name
+        try:
+            fd = os.open(stale, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                # A symbolic link under our name: no writer made it; remove the link, never what it names.
+                with contextlib.suppress(OSError):
+                    os.unlink(stale)
+            continue  # gone already, or another user's that we may not open: left alone
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a writer at work
+            remove_tree(stale)
+        finally:
+            os.close(fd)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove *path*: a file or link is unlinked, a folder removed with all it holds.
+
+    Symbolic links inside are removed, never followed (``shutil.rmtree`` works on
+    file descriptors and does not follow them), so nothing outside *path* is touched.
+    """
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def create_temp(target: Path, *, folder: bool = False) -> tuple[Path, int]:
+    """Create a temporary file (or folder) beside *target*, open and flocked: (its path, its descriptor).
+
+    Created new (``O_EXCL``), private (mode 0600 / 0700) and locked, so that
+    ``remove_stale_temps`` leaves it alone while this process lives.
+    """
+    while True:
+        tmp = temp_path(target)
+        try:
+            if folder:
+                os.mkdir(tmp, 0o700)
+                fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            else:
+                fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.path.samestat(os.lstat(tmp), os.fstat(fd))
+            except FileNotFoundError:
+                same = False  # cleared by another writer before we held the lock: take a new name
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                remove_tree(tmp)
+            raise
+        if same:
+            return tmp, fd
+        os.close(fd)
 
 
 def _keep_backup(target: Path) -> None:
     """Make ``<target>.bak`` the current *target*, atomically: a hard link, else a copy."""
-    tmp = _temp_name(target)
+    tmp = temp_path(target)
     try:
         os.link(target, tmp)
     except FileNotFoundError:
         return  # a new file has no previous version
     except OSError:
         # A filesystem without hard links: copy (the bytes, then the mode).
-        shutil.copyfile(target, tmp)
-        shutil.copymode(target, tmp)
-    os.replace(tmp, backup_path(target))
-    # rename() between two links of one file does nothing (the .bak of a writer killed just
-    # before its own rename is the registry's inode): then the temporary link is still there.
-    with _suppress_missing():
-        os.unlink(tmp)
+        try:
+            shutil.copyfile(target, tmp)
+            shutil.copymode(target, tmp)
+        except BaseException:
+            with _suppress_missing():
+                os.unlink(tmp)
+            raise
+    try:
+        os.replace(tmp, backup_path(target))
+    finally:
+        # rename() between two links of one file does nothing (the .bak of a writer killed just
+        # before its own rename is the registry's inode): then the temporary link is still there.
+        with _suppress_missing():
+            os.unlink(tmp)
 
 
-def write_atomic(target: Path, text: str, *, backup: bool = False, exclusive: bool = False) -> None:
-    """Replace *target* with *text*: temp file in the same folder, fsync, rename.
+def is_stream(target: Path) -> bool:
+    """Whether *target* is a device or named pipe (``/dev/stdout``, ``<(...)``): written to, never replaced."""
+    where = target.absolute()
+    # /dev/stdout names whatever stdout is (a file, when redirected): never replace such a name.
+    if where.parent in (Path("/dev"), Path("/dev/fd")) or where.is_relative_to("/proc"):
+        return True
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode)
 
-    With *backup*, the previous version becomes ``<target>.bak`` just before the
-    rename. With *exclusive*, an existing *target* is never replaced (WriteFailed).
+
+def _folder_refused(target: Path) -> None:
+    if stat.S_ISDIR(mode_of(target, follow=False)):
+        raise InvalidInput(f"{target} is a folder; name a file to write")
+
+
+def mode_of(path: Path, *, follow: bool = True) -> int:
+    """The mode of *path* (of a link itself unless *follow*); 0 when it cannot be had."""
+    try:
+        return os.stat(path, follow_symlinks=follow).st_mode
+    except OSError:
+        return 0
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode the new file gets: the old file's (not a link's), else the usual one for a new file."""
+    mode = mode_of(target, follow=False)
+    if stat.S_ISREG(mode):
+        return stat.S_IMODE(mode)
+    return 0o666 & ~umask()
+
+
+def umask() -> int:
+    """The process's umask (reading it means setting it: set it back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
+              shown: Path | None = None) -> Iterator[tuple[Path, int]]:
+    """A temporary file beside *target* that replaces it when the block ends without an error.
+
+    Yields the temporary file's path and an open descriptor of it; write through
+    either. Then: fsync, rename over *target* (a symbolic link there is replaced,
+    not followed), fsync the folder. On any error the temporary file is removed
+    and *target* is untouched; an OSError becomes WriteFailed naming *shown*
+    (default *target*) and the reason. With *backup*, the previous version becomes
+    ``<target>.bak`` just before the rename; with *exclusive*, an existing
+    *target* is never replaced (WriteFailed).
     """
-    data = text.encode("utf-8")
+    shown = shown or target
+    _folder_refused(target)
+    refuse_read_only(target, shown)
+    mode = _new_file_mode(target)
     try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        remove_stale_temps(target)
+        tmp, fd = create_temp(target)
+    except OSError as exc:
+        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        yield tmp, fd
+        os.fsync(fd)
+        os.fchmod(fd, mode)
         if exclusive:
             # link() refuses an existing name, where rename() would replace it.
             os.link(tmp, target)
@@ -246,17 +413,75 @@ def write_atomic(target: Path, text: str, *, backup: bool = False, exclusive: bo
             if backup:
                 _keep_backup(target)
             os.replace(tmp, target)
-    except OSError as exc:
-        with _suppress_missing():
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        os.close(fd)
         if exclusive and isinstance(exc, FileExistsError):
-            raise WriteFailed(f"{target} already exists; not overwriting it") from None
-        raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+            raise WriteFailed(f"{shown} already exists; not overwriting it") from None
+        if isinstance(exc, OSError):
+            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
+        raise
+    os.close(fd)  # only now: the lock kept the temporary file from other writers' clearing
+    fsync_folder(target.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in *folder* durable. Best effort: the rename has happened, the write has landed."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+Content = bytes | str | Callable[[IO[Any]], None]
+
+
+def open_output(fd: int) -> BinaryIO:
+    """The binary stream every output file is written through (tests put a full disk here)."""
+    return open(fd, "wb", closefd=False)
+
+
+def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> None:
+    """Write *content* into *out* and flush: bytes, str (as UTF-8), or a callback given the stream.
+
+    With *text* the callback gets a text stream (UTF-8, newlines written as given).
+    """
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    if isinstance(content, bytes):
+        out.write(content)
+    elif text:
+        wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        content(wrapper)
+        wrapper.flush()
+        wrapper.detach()
+    else:
+        content(out)
+    out.flush()
+
+
+def write_atomic(target: Path, content: Content, *, text: bool = False, backup: bool = False,
+                 exclusive: bool = False, shown: Path | None = None) -> None:
+    """Replace *target* with *content*, all or nothing (see ``replacing``): the one writer of output files.
+
+    *content* is bytes, str (written as UTF-8) or a callback that writes to the
+    stream it is given (a text stream with *text*). A device or named pipe
+    (``-o /dev/stdout``) cannot be replaced: it is written to directly.
+    """
+    shown = shown or target
+    if is_stream(target):
+        try:
+            with open(target, "wb") as out:
+                write_content(out, content, text=text)
+        except OSError as exc:
+            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
+        return
+    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_, fd):
+        with open_output(fd) as out:
+            write_content(out, content, text=text)
 
 
 @contextmanager
@@ -338,7 +563,6 @@ def commit(target: Path, text: str, *, backup: bool) -> None:
 
     Clears what a killed writer left, keeps the backup, replaces atomically.
     """
-    remove_stale_temps(target)
     write_atomic(target, text, backup=backup)
 
 
@@ -357,7 +581,6 @@ def create(path: Path, text: str, *, dry_run: bool = False,
         except OSError as exc:
             raise WriteFailed(f"cannot create folder {path.parent}: {exc.strerror}") from None
         with _locked(path, lock_timeout):
-            remove_stale_temps(path)
             write_atomic(path, text, exclusive=True)
     return reg, Change("", text, written=not dry_run)
 
