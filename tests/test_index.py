@@ -73,8 +73,8 @@ def damage_every_row(db: Path) -> None:
     # an in-process read may still hold its read transaction.
     gc.collect()
     con = sqlite3.connect(db, isolation_level=None)
-    for column in ("record", "facts"):
-        con.execute(f"UPDATE index_records SET {column} = replace({column}, '\"city\": \"', '\"city\": \"X')")
+    con.execute("UPDATE index_records SET record = replace(record, '\"city\": \"', '\"city\": \"X'), "
+                "city = 'X' || city")
     con.execute("UPDATE index_names SET id = (SELECT min(id) FROM index_records)")
     con.execute("UPDATE index_links SET position = position + 1000")
     con.close()

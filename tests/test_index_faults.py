@@ -112,9 +112,10 @@ SQL_FAULTS: dict[str, tuple[Callable[[sqlite3.Connection, Target], Any], bool]] 
     "record JSON updated": (lambda c, t: c.execute(
         "UPDATE index_records SET record = replace(record, ?, ?) WHERE id = ?",
         (f'"city": "{t.city}"', f'"city": "{t.city}x"', t.pid)), False),
-    "facts JSON updated": (lambda c, t: c.execute(
-        "UPDATE index_records SET facts = replace(facts, ?, ?) WHERE id = ?",
-        (f'"city": "{t.city}"', f'"city": "{t.city}x"', t.pid)), False),
+    "city column updated": (lambda c, t: c.execute(
+        "UPDATE index_records SET city = city || 'x' WHERE id = ?", (t.pid,)), False),
+    "aliases column updated": (lambda c, t: c.execute(
+        "UPDATE index_records SET aliases = '[\"Forged\"]' WHERE id = ?", (t.pid,)), False),
     "a name row pointed at the next partnership": (lambda c, t: c.execute(
         "UPDATE index_names SET id = ? WHERE id = ?", (t.next, t.pid)), False),
     "deleted index_records row": (lambda c, t: c.execute(

@@ -9,9 +9,9 @@ corrupt or unreadable database, another schema version) makes it ignored and
 rebuilt from a full, validated load. ``PARTNERCTL_NO_INDEX=1`` turns it off.
 
 It holds the shared tables of ``sqlite_export`` plus its own: per partnership
-its JSON record (``model.record``) and the smaller ``facts`` that resolution,
-completion and ``stats`` read, the columns reads narrow by (folded owner,
-country, region, status, first year, number of events, the folded text that
+its JSON record (``model.record``) and, as columns, the fields of it that
+resolution, completion and ``stats`` read (``FACTS``), the columns reads narrow
+by (folded owner, country, region, number of events, the folded text that
 search looks in), its folded names, its theme and network links, and the byte
 span and hash of its block in the file. Reads use only these ``index_*``
 tables and the registry's head kept in ``index_meta``; the shared tables are
@@ -63,7 +63,7 @@ import marshal
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +74,7 @@ if TYPE_CHECKING:
     from partnerctl.model import Partnership, Registry
     from partnerctl.query import Filters
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
 
@@ -90,11 +90,18 @@ CREATE TABLE index_records (
     owner_key TEXT NOT NULL,
     country_key TEXT NOT NULL,
     region_key TEXT,
-    status TEXT,
-    since INTEGER,
     events INTEGER NOT NULL,
     haystack TEXT NOT NULL,
-    facts TEXT NOT NULL,
+    city TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    country TEXT NOT NULL,
+    region TEXT,
+    owner TEXT,
+    status TEXT,
+    since INTEGER,
+    projects TEXT NOT NULL,
+    themes TEXT NOT NULL,
+    networks TEXT NOT NULL,
     record_h INTEGER NOT NULL,
     record TEXT NOT NULL,
     search_first INTEGER NOT NULL,
@@ -131,15 +138,17 @@ CREATE TABLE index_blocks (
 ) WITHOUT ROWID;
 """
 
+# The fields of a record that resolution, completion, stats and the vocabulary counts read:
+# columns of their own (lists as JSON arrays), so those reads parse no record.
+FACTS = ("city", "aliases", "country", "region", "owner", "status", "since", "projects", "themes", "networks")
+_LISTS = {"aliases", "projects", "themes", "networks"}
 # The columns each row hash covers, in this order. A record row covers its record
 # through record_h; search_first/search_count (where its rows of the shared search
 # table are) are read by no read, and checked where they are used (update_block).
-RECORD_COLUMNS = ("id", "pos", "owner_key", "country_key", "region_key", "status", "since", "events",
-                  "haystack", "facts", "record_h")
+RECORD_COLUMNS = ("id", "pos", "owner_key", "country_key", "region_key", "events", "haystack", *FACTS, "record_h")
+_FACTS_AT = slice(RECORD_COLUMNS.index(FACTS[0]), RECORD_COLUMNS.index(FACTS[-1]) + 1)
 NAME_COLUMNS = ("key", "id", "pos", "k")
 LINK_COLUMNS = ("kind", "slug", "id", "position")
-# What resolution, completion, stats and the vocabulary counts read of a record.
-FACTS = ("city", "aliases", "country", "region", "owner", "status", "since", "projects", "themes", "networks")
 
 # Per table, the term summed (with the row count) at build and when the index is opened.
 # Row hashes are cut to 32 bits so the sum cannot overflow; a block's span is weighed by
@@ -285,27 +294,32 @@ class Index:
         """The theme or network vocabulary in the file's order."""
         return dict(self.head[2] if kind == "theme" else self.head[3])
 
-    def _rows(self, where: str, params: Sequence[Any], with_record: bool) -> list[tuple[str, str]]:
-        """(id, record or facts JSON) of the partnerships passing *where*, in file order, each row verified."""
+    def _rows(self, where: str, params: Sequence[Any], with_record: bool) -> list[tuple[Any, ...]]:
+        """The verified rows (hash, ``RECORD_COLUMNS``[, record]) of the partnerships passing *where*, in file order."""
         columns = ", ".join(f"r.{c}" for c in ("h", *RECORD_COLUMNS, *(("record",) if with_record else ())))
         rows = self.con.execute(f"SELECT {columns} FROM index_records r {'WHERE ' + where if where else ''} "
                                 "ORDER BY r.pos", params).fetchall()
-        out = []
         n = len(RECORD_COLUMNS)
         for row in rows:
             values = row[1:n + 1]
             if row_hash(values) != row[0] or (with_record and _text_hash(row[-1]) != values[-1]):
                 raise Damaged(f"index row of {values[0]!r} does not match its hash")
-            out.append((values[0], row[-1] if with_record else values[-2]))
-        return out
+        return rows
 
     def records(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple[str, str]]:
         """(id, record JSON) of the partnerships passing the SQL condition *where* (on ``r``), in file order."""
-        return self._rows(where, params, with_record=True)
+        return [(row[1], row[-1]) for row in self._rows(where, params, with_record=True)]
 
-    def facts(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple[str, str]]:
-        """(id, facts JSON: the record's ``FACTS`` fields) of the partnerships passing *where*, in file order."""
-        return self._rows(where, params, with_record=False)
+    def facts(self, where: str = "", params: Sequence[Any] = (),
+              make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict) -> list[tuple[str, dict[str, Any]]]:
+        """(id, the record's ``FACTS`` fields as a *make*) of the partnerships passing *where*, in file order."""
+        out = []
+        for row in self._rows(where, params, with_record=False):
+            facts = make(zip(FACTS, row[1:][_FACTS_AT]))
+            for name in _LISTS:
+                facts[name] = [] if facts[name] == "[]" else json.loads(facts[name])
+            out.append((row[1], facts))
+        return out
 
     def _verified(self, table: str, columns: tuple[str, ...], where: str,
                   params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -316,14 +330,15 @@ class Index:
                 raise Damaged(f"{table} row {row[1:]!r} does not match its hash")
         return [row[1:] for row in rows]
 
-    def named(self, key: str) -> list[tuple[str, str]]:
-        """(id, facts JSON) of the partnerships with a folded name starting with *key*, in file order."""
+    def named(self, key: str, make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict
+              ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, facts) of the partnerships with a folded name starting with *key*, in file order."""
         if not key or not _bindable(key):
-            return self.facts()
+            return self.facts(make=make)
         upper = _prefix_upper(key)
         cond, params = ("key >= ? AND key < ?", [key, upper]) if upper is not None else ("key >= ?", [key])
         ids = {row[1] for row in self._verified("index_names", NAME_COLUMNS, cond, params)}
-        found = self.facts(f"r.id IN (SELECT id FROM index_names WHERE {cond})", params)
+        found = self.facts(f"r.id IN (SELECT id FROM index_names WHERE {cond})", params, make)
         if {pid for pid, _ in found} != ids:
             raise Damaged("index_names names partnerships index_records does not hold")
         return found
@@ -378,13 +393,14 @@ class Index:
         """
         return self.records(*self._filter_where(filters, theme_sets, network_sets))
 
-    def counted(self, filters: Filters, theme_sets: Sequence[set[str]],
-                network_sets: Sequence[set[str]]) -> list[tuple[str, str]]:
-        """(id, facts JSON) of the partnerships ``filtered`` hands over: what ``query.select`` and ``stats`` read.
+    def counted(self, filters: Filters, theme_sets: Sequence[set[str]], network_sets: Sequence[set[str]],
+                make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict
+                ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, facts) of the partnerships ``filtered`` hands over: what ``query.select`` and ``stats`` read.
 
         Parsing 26,000 full JSON records would cost more than the rest of a ``stats`` call.
         """
-        return self.facts(*self._filter_where(filters, theme_sets, network_sets))
+        return self.facts(*self._filter_where(filters, theme_sets, network_sets), make)
 
     def containing(self, needle: str) -> list[tuple[str, str]]:
         """(id, record JSON) of the partnerships whose ``search.haystack`` holds *needle*."""
@@ -396,9 +412,10 @@ class Index:
         """(id, record JSON) of the partnerships that have events."""
         return self.records("r.events > 0")
 
-    def with_links(self, kind: str) -> list[tuple[str, str]]:
-        """(id, facts JSON) of the partnerships that name a theme (or network)."""
-        return self.facts(*self._linked(kind, None))
+    def with_links(self, kind: str, make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict
+                   ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, facts) of the partnerships that name a theme (or network)."""
+        return self.facts(*self._linked(kind, None), make)
 
     def records_of(self, pids: Sequence[str]) -> list[tuple[str, str]]:
         """(id, record JSON) of the given partnerships, in file order; all of them, or Damaged."""
@@ -473,7 +490,7 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
 
 # --- building -------------------------------------------------------------------------
 
-def _index_rows(owner: str, pid: str, p: Partnership, pos: int, search_first: int,
+def _index_rows(reg: Registry, pid: str, p: Partnership, pos: int, search_first: int,
                 search_count: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """A partnership's rows of index_records, index_names and index_links, each with its hash first."""
     from partnerctl import search
@@ -482,9 +499,10 @@ def _index_rows(owner: str, pid: str, p: Partnership, pos: int, search_first: in
 
     rec = record(pid, p)
     text = json.dumps(rec, ensure_ascii=False)
-    facts = json.dumps({k: rec[k] for k in FACTS}, ensure_ascii=False)
-    values = (pid, pos, fold(p.owner or owner), fold(p.country), fold(p.region) if p.region is not None else None,
-              p.status, p.since, len(p.events), search.haystack(p), facts, _text_hash(text))
+    facts = [json.dumps(rec[k], ensure_ascii=False) if k in _LISTS else rec[k] for k in FACTS]
+    values = (pid, pos, fold(p.owner or reg.registry.owner), fold(p.country),
+              fold(p.region) if p.region is not None else None, len(p.events), search.haystack(p), *facts,
+              _text_hash(text))
     names = [(name, pid, pos, k) for k, name in enumerate(name_keys(pid, p))]
     links = [(kind, slug, pid, i) for kind, slugs in (("theme", p.themes), ("network", p.networks))
              for i, slug in enumerate(slugs)]
@@ -492,12 +510,15 @@ def _index_rows(owner: str, pid: str, p: Partnership, pos: int, search_first: in
             [(row_hash(row), *row) for row in names], [(row_hash(row), *row) for row in links])
 
 
-def _insert(con: sqlite3.Connection, owner: str, pid: str, p: Partnership, pos: int, search_rowid: int) -> int:
-    """Insert a partnership's rows, its search rows from rowid *search_rowid* on; returns how many those are."""
+def _insert(con: sqlite3.Connection, reg: Registry, pid: str, p: Partnership, pos: int, search_rowid: int) -> int:
+    """Insert a partnership's rows, its search rows from rowid *search_rowid* on; returns how many those are.
+
+    *reg* gives the head (owner, vocabularies); *p* need not be in it.
+    """
     from partnerctl import sqlite_export
 
     found = sqlite_export.insert_partnership(con, pid, p, search_rowid)
-    record_row, names, links = _index_rows(owner, pid, p, pos, search_rowid, found)
+    record_row, names, links = _index_rows(reg, pid, p, pos, search_rowid, found)
     con.execute(f"INSERT INTO index_records (h, {', '.join(RECORD_COLUMNS)}, record, search_first, search_count) "
                 f"VALUES ({_marks(record_row)})", record_row)
     con.executemany(f"INSERT INTO index_names (h, {', '.join(NAME_COLUMNS)}) VALUES (?, ?, ?, ?, ?)", names)
@@ -510,9 +531,8 @@ def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None
 
     sqlite_export.insert_head(con, reg)
     search_rowid = 1
-    owner = reg.registry.owner
     for pos, (pid, p) in enumerate(reg.partnerships.items()):
-        search_rowid += _insert(con, owner, pid, p, pos, search_rowid)
+        search_rowid += _insert(con, reg, pid, p, pos, search_rowid)
     parts = tomlfile.dump_parts(reg)
     encoded = [text.encode("utf-8") for _, text in parts]
     # Block spans are only meaningful when the file is exactly its canonical text.
@@ -703,7 +723,7 @@ def _update(con: sqlite3.Connection, old: Key, new: Key, reg: Registry, pid: str
     before = {table: _aggregate(con, table, *scope) for table, scope in scopes.items()}
     _delete(con, pid, range(first, first + count))
     search_next = meta["search_next"]
-    search_next += _insert(con, reg.registry.owner, pid, reg.partnerships[pid], pos, search_next)
+    search_next += _insert(con, reg, pid, reg.partnerships[pid], pos, search_next)
     start, stop = span
     new_stop = start + len(block)
     shift = new_stop - stop

@@ -50,8 +50,12 @@ class Rec(dict):  # type: ignore[type-arg]
             raise AttributeError(name) from None
 
 
+# One decoder for every record: json.loads with an object_hook builds a new decoder per call.
+_decode = json.JSONDecoder(object_hook=Rec).decode
+
+
 def _loads(text: str) -> Rec:
-    return json.loads(text, object_hook=Rec)  # type: ignore[no-any-return]
+    return _decode(text)  # type: ignore[no-any-return]
 
 
 def _wrap(value: Any) -> Any:
@@ -135,11 +139,15 @@ class _Indexed:
     def _records(rows: list[tuple[str, str]]) -> dict[str, Rec]:
         return {pid: _loads(text) for pid, text in rows}
 
+    @staticmethod
+    def _facts(rows: list[tuple[str, Rec]]) -> dict[str, Rec]:
+        return dict(rows)
+
     def named(self, key: str) -> dict[str, Rec]:
-        return self._records(self.idx.named(key))
+        return self._facts(self.idx.named(key, Rec))
 
     def everyone(self) -> dict[str, Rec]:
-        return self._records(self.idx.facts())
+        return self._facts(self.idx.facts(make=Rec))
 
     def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                  network_sets: Sequence[set[str]]) -> dict[str, Rec]:
@@ -147,7 +155,7 @@ class _Indexed:
 
     def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                 network_sets: Sequence[set[str]]) -> dict[str, Rec]:
-        return self._records(self.idx.counted(filters, theme_sets, network_sets))
+        return self._facts(self.idx.counted(filters, theme_sets, network_sets, Rec))
 
     def containing(self, needle: str) -> dict[str, Rec]:
         return self._records(self.idx.containing(needle))
@@ -156,7 +164,7 @@ class _Indexed:
         return self._records(self.idx.with_events())
 
     def with_links(self, kind: str) -> dict[str, Rec]:
-        return self._records(self.idx.with_links(kind))
+        return self._facts(self.idx.with_links(kind, Rec))
 
     def records_of(self, pids: Sequence[str]) -> dict[str, Rec]:
         return self._records(self.idx.records_of(pids))
