@@ -153,7 +153,8 @@ LINK_COLUMNS = ("kind", "slug", "id", "position")
 # Per table, the term summed (with the row count) at build and when the index is opened.
 # Row hashes are cut to 32 bits so the sum cannot overflow; a block's span is weighed by
 # its content hash, so a span moved, resized or swapped with another changes the sum. The
-# indexes on h make the large tables' sums scans of a small index (about 5 ms in all at L).
+# indexes on h make the large tables' sums scans of a small index (under 10 ms in all for
+# 26,000 partnerships).
 _AGGREGATES = {
     "index_records": "h & 4294967295",
     "index_names": "h & 4294967295",

@@ -139,15 +139,11 @@ class _Indexed:
     def _records(rows: list[tuple[str, str]]) -> dict[str, Rec]:
         return {pid: _loads(text) for pid, text in rows}
 
-    @staticmethod
-    def _facts(rows: list[tuple[str, Rec]]) -> dict[str, Rec]:
-        return dict(rows)
-
     def named(self, key: str) -> dict[str, Rec]:
-        return self._facts(self.idx.named(key, Rec))
+        return dict(self.idx.named(key, Rec))
 
     def everyone(self) -> dict[str, Rec]:
-        return self._facts(self.idx.facts(make=Rec))
+        return dict(self.idx.facts(make=Rec))
 
     def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                  network_sets: Sequence[set[str]]) -> dict[str, Rec]:
@@ -155,7 +151,7 @@ class _Indexed:
 
     def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                 network_sets: Sequence[set[str]]) -> dict[str, Rec]:
-        return self._facts(self.idx.counted(filters, theme_sets, network_sets, Rec))
+        return dict(self.idx.counted(filters, theme_sets, network_sets, Rec))
 
     def containing(self, needle: str) -> dict[str, Rec]:
         return self._records(self.idx.containing(needle))
@@ -164,7 +160,7 @@ class _Indexed:
         return self._records(self.idx.with_events())
 
     def with_links(self, kind: str) -> dict[str, Rec]:
-        return self._facts(self.idx.with_links(kind, Rec))
+        return dict(self.idx.with_links(kind, Rec))
 
     def records_of(self, pids: Sequence[str]) -> dict[str, Rec]:
         return self._records(self.idx.records_of(pids))
@@ -297,17 +293,13 @@ class View:
 
 def of_registry(reg: Registry) -> View:
     """A View of a registry loaded in full."""
-    return _view_of(reg, _loaded(reg))
+    return View(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), _loaded(reg))
 
 
 def _loaded(reg: Registry) -> _Loaded:
     from partnerctl.model import record
 
     return _Loaded({pid: _wrap(record(pid, p)) for pid, p in reg.partnerships.items()})
-
-
-def _view_of(reg: Registry, source: Source) -> View:
-    return View(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), source)
 
 
 def of_index(idx: Index, load: Callable[[], Registry] | None = None) -> View:
