@@ -6,9 +6,12 @@ import sqlite3
 from pathlib import Path
 
 # Where a partnership's search rows sit (rowids) is bookkeeping: it differs after a
-# one-block write, while what the rows say must not.
-_BOOKKEEPING = {"index_records": "id, pos, owner_key, country_key, region_key, haystack, record",
-                "index_meta": "* FROM index_meta WHERE key != 'search_next'"}
+# one-block write, while what the rows say must not (nor their hashes, which leave it out);
+# index_meta's own hash covers search_next.
+_BOOKKEEPING = {"index_records": "id, h, pos, owner_key, country_key, region_key, events, haystack, city, "
+                                 "aliases, country, region, owner, status, since, projects, themes, networks, "
+                                 "record_h, record",
+                "index_meta": "* FROM index_meta WHERE key NOT IN ('search_next', 'check')"}
 
 
 def index_contents(db: Path | str) -> dict[str, list[str]]:

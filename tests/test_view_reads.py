@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from test_completion import _ctx
-from test_index import assert_same_with_and_without_index, no_full_load
+from test_index import assert_same_with_and_without_index, damage_every_row, no_full_load
 
 from partnerctl import cli, index, query, view
 
@@ -140,6 +140,8 @@ def test_completion_through_the_index_equals_completion_from_the_file(
     without = _candidates(registry_path)
     monkeypatch.delenv(index.ENV_OFF)
     assert _candidates(registry_path) == without  # builds the index
+    damage_every_row(index.db_path(registry_path))
+    assert _candidates(registry_path) == without  # the damage seen: from the file, and the index rebuilt
     no_full_load(monkeypatch)
     assert _candidates(registry_path) == without
     assert ("turin", "Turin (Italy)") in cli.complete_partner(_ctx(registry_path), "tu")

@@ -2,10 +2,12 @@
 
 The canonical file is a head (owner, vocabularies) and one block per
 partnership, in id order, joined by blank lines; the index knows each block's
-byte span. A change to one partnership parses the head and that block into a
-registry of one partnership, runs the change, dumps the block again and splices
-it between the untouched bytes around it. Because the file was canonical, the
-result is byte for byte what a full canonical save would write.
+byte span and the hash of its bytes. A change to one partnership parses the
+head and that block into a registry of one partnership, runs the change, dumps
+the block again and splices it between the untouched bytes around it. Because
+the file was canonical, the result is byte for byte what a full canonical save
+would write. The index never decides which bytes are replaced: a span is used
+only once ``verified_span`` has checked it against the file itself.
 
 A change may still look at the other partnerships (``edit`` refuses an alias
 that names another one): the registry's ``partnerships`` mapping then loads
@@ -16,6 +18,7 @@ anything but the partnership being changed.
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -142,11 +145,18 @@ def _partnership_of(rec: dict[str, Any]) -> Partnership:
 
 
 def load_one(idx: Index, reg: Registry, pid: str) -> Registry:
-    """*reg* (head and the one partnership *pid*) with the others loadable on demand from *idx*."""
+    """*reg* (head and the one partnership *pid*) with the others loadable on demand from *idx*.
+
+    Loading them from a damaged index raises ``index.Damaged``.
+    """
+    from partnerctl import index
     from partnerctl.model import Registry
 
     def load_all() -> list[tuple[str, Any]]:
-        return [(oid, _partnership_of(json.loads(text))) for oid, text in idx.records()]
+        try:
+            return [(oid, _partnership_of(json.loads(text))) for oid, text in idx.records()]
+        except index.FAULTS as exc:
+            raise index.Damaged(str(exc)) from exc
 
     partnerships = LazyPartnerships(pid, reg.partnerships[pid], load_all)
     return Registry.model_construct(registry=reg.registry, themes=reg.themes, networks=reg.networks,
@@ -157,3 +167,33 @@ def splice(data: bytes, span: tuple[int, int], block: bytes) -> bytes:
     """*data* with the bytes of *span* replaced by *block*, everything else copied as it is."""
     start, stop = span
     return b"".join((data[:start], block, data[stop:]))
+
+
+def verified_span(data: bytes, head_end: int, pid: str, recorded: tuple[int, int, int]) -> tuple[int, int]:
+    """The span ``[start, stop)`` of partnership *pid*'s block in *data*, once checked; else ``index.Damaged``.
+
+    *recorded* is the index's (start, stop, hash). The span must lie on the
+    canonical layout's boundaries (after the head, each part ending in a newline
+    and the next one following a blank line), the BLAKE2b hash of its bytes must
+    be the recorded one, and those bytes must parse to exactly one table,
+    ``[partnerships.<pid>]``. Otherwise the splice could cut into, or remove,
+    another partnership: the caller then takes the full path.
+    """
+    from partnerctl import index
+
+    start, stop, digest = recorded
+    header = f"[partnerships.{pid}]\n".encode()
+    on_boundaries = (
+        head_end < start < stop <= len(data)
+        and data[start - 2:start] == b"\n\n" and data.startswith(header, start)
+        and data[stop - 1:stop] == b"\n" and (stop == len(data) or data.startswith(b"\n[partnerships.", stop))
+    )
+    if not on_boundaries or index.bytes_hash(data[start:stop]) != digest:
+        raise index.Damaged(f"the indexed span of {pid!r} is not its block")
+    try:
+        tables = tomllib.loads(data[start:stop].decode("utf-8"))
+    except ValueError as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        raise index.Damaged(f"the indexed block of {pid!r} does not parse") from exc
+    if list(tables) != ["partnerships"] or list(tables["partnerships"]) != [pid]:
+        raise index.Damaged(f"the indexed block of {pid!r} holds other tables")
+    return start, stop

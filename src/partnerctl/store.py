@@ -627,7 +627,12 @@ def _update_block(
     lock_timeout: float,
     backup: bool,
 ) -> tuple[T, Change] | None:
-    """``update_one`` rewriting one block, or None when that cannot be done (then the full path runs)."""
+    """``update_one`` rewriting one block, or None when that cannot be done (then the full path runs).
+
+    The index only says where the block should be: the bytes replaced are
+    those ``blocks.verified_span`` checked. A damaged index is discarded and
+    the full path runs (which rebuilds it).
+    """
     from partnerctl import blocks, index, view
     from partnerctl.model import registry_data
 
@@ -641,13 +646,23 @@ def _update_block(
             if not idx.canonical:
                 return None
             old_key = idx.key
-            pid = view.of_index(idx).resolve(partner)
-            span = idx.block(pid)
-            head = decode(data[:idx.head_end], loc.path)
-            one = parse_valid(head + "\n" + decode(data[span[0]:span[1]], loc.path), str(loc.path))
-            reg = blocks.load_one(idx, one, pid)
-            head_before = registry_data(reg)
-            result = change(reg, pid)
+            try:
+                pid = view.of_index(idx).resolve(partner)
+                span = blocks.verified_span(data, idx.head_end, pid, idx.block(pid))
+                head = data[:idx.head_end].decode("utf-8")
+                one = check_text(head + "\n" + data[span[0]:span[1]].decode("utf-8"), str(loc.path))[0]
+                if one is None or list(one.partnerships) != [pid]:
+                    raise index.Damaged(f"the head and the block of {pid!r} do not make a registry")
+                reg = blocks.load_one(idx, one, pid)
+                head_before = registry_data(reg)
+            except index.FAULTS:
+                index.discard(target)
+                return None
+            try:
+                result = change(reg, pid)
+            except index.Damaged:  # the other partnerships, loaded from the index for the change
+                index.discard(target)
+                return None
             mapping = reg.partnerships
             if (not isinstance(mapping, blocks.LazyPartnerships) or not mapping.only_mine_changed()
                     or registry_data(reg) != head_before):
@@ -667,6 +682,5 @@ def _update_block(
         written = not dry_run and new_data != data
         if written:
             commit(target, new_text, backup=backup)
-            index.update_block(target, old_key, index.key_of(new_data, os.stat(target)),
-                               new_one, pid, span, span[0] + len(block))
+            index.update_block(target, old_key, index.key_of(new_data, os.stat(target)), new_one, pid, span, block)
     return result, Change(old_text, new_text, written=written)

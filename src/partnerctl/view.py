@@ -13,12 +13,18 @@ with what was typed, those passing the filters' indexed columns, those with
 events, those whose folded text holds the search text), always a superset of
 what the question can concern, so a filter, search or resolution rule is
 written once.
+
+The index hands over only rows it has verified (see partnerctl.index). The
+first time it turns out damaged, the View answers that question and every
+later one from the file it was checked against, loaded in full, and rebuilds
+the index: never a wrong answer, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,8 +50,12 @@ class Rec(dict):  # type: ignore[type-arg]
             raise AttributeError(name) from None
 
 
+# One decoder for every record: json.loads with an object_hook builds a new decoder per call.
+_decode = json.JSONDecoder(object_hook=Rec).decode
+
+
 def _loads(text: str) -> Rec:
-    return json.loads(text, object_hook=Rec)  # type: ignore[no-any-return]
+    return _decode(text)  # type: ignore[no-any-return]
 
 
 def _wrap(value: Any) -> Any:
@@ -69,12 +79,12 @@ class Light:
 class Source(Protocol):
     """Where a View's records come from; each method may return more than asked, never less."""
 
-    # named and everyone: city, aliases and country at least.
+    # named, everyone, counted and with_links: the records may hold only their index.FACTS fields.
     def named(self, key: str) -> dict[str, Rec]: ...  # every partnership with a name starting with key
     def everyone(self) -> dict[str, Rec]: ...  # every partnership
     def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                  network_sets: Sequence[set[str]]) -> dict[str, Rec]: ...
-    # As filtered, but the records may hold only the fields query.select and stats read.
+    # As filtered, for query.select and stats.
     def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                 network_sets: Sequence[set[str]]) -> dict[str, Rec]: ...
     def containing(self, needle: str) -> dict[str, Rec]: ...  # every partnership search could find needle in
@@ -117,7 +127,10 @@ class _Loaded:
 
 
 class _Indexed:
-    """Records from the index, narrowed by its SQL to what a question can concern."""
+    """Records from the index, narrowed by its SQL to what a question can concern, each row verified.
+
+    Raises what ``index.FAULTS`` lists when the index turns out damaged.
+    """
 
     def __init__(self, idx: Index) -> None:
         self.idx = idx
@@ -126,17 +139,11 @@ class _Indexed:
     def _records(rows: list[tuple[str, str]]) -> dict[str, Rec]:
         return {pid: _loads(text) for pid, text in rows}
 
-    @staticmethod
-    def _names(rows: list[tuple[str, str, str, str]]) -> dict[str, Rec]:
-        # Resolution reads only the city and aliases; completion the country too.
-        return {pid: Rec(city=city, aliases=json.loads(aliases), country=country)
-                for pid, city, aliases, country in rows}
-
     def named(self, key: str) -> dict[str, Rec]:
-        return self._names(self.idx.named(key))
+        return dict(self.idx.named(key, Rec))
 
     def everyone(self) -> dict[str, Rec]:
-        return self._names(self.idx.all_names())
+        return dict(self.idx.facts(make=Rec))
 
     def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                  network_sets: Sequence[set[str]]) -> dict[str, Rec]:
@@ -144,10 +151,7 @@ class _Indexed:
 
     def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
                 network_sets: Sequence[set[str]]) -> dict[str, Rec]:
-        return {pid: Rec(country=country, region=region, owner=owner, status=status, since=since,
-                         projects=json.loads(projects), themes=themes, networks=networks)
-                for pid, country, region, owner, status, since, projects, themes, networks
-                in self.idx.counted(filters, theme_sets, network_sets)}
+        return dict(self.idx.counted(filters, theme_sets, network_sets, Rec))
 
     def containing(self, needle: str) -> dict[str, Rec]:
         return self._records(self.idx.containing(needle))
@@ -156,10 +160,56 @@ class _Indexed:
         return self._records(self.idx.with_events())
 
     def with_links(self, kind: str) -> dict[str, Rec]:
-        return self._records(self.idx.with_links(kind))
+        return dict(self.idx.with_links(kind, Rec))
 
     def records_of(self, pids: Sequence[str]) -> dict[str, Rec]:
         return self._records(self.idx.records_of(pids))
+
+
+class _Guarded:
+    """The index's answers until it turns out damaged; from then on the file's, loaded in full by *load*."""
+
+    def __init__(self, indexed: _Indexed, load: Callable[[], _Loaded]) -> None:
+        self._indexed = indexed
+        self._load = load
+        self._loaded: _Loaded | None = None
+
+    def _ask(self, question: str, *args: Any) -> dict[str, Rec]:
+        from partnerctl import index
+
+        if self._loaded is None:
+            try:
+                return getattr(self._indexed, question)(*args)  # type: ignore[no-any-return]
+            except index.FAULTS:
+                self._indexed.idx.close()
+                self._loaded = self._load()
+        return getattr(self._loaded, question)(*args)  # type: ignore[no-any-return]
+
+    def named(self, key: str) -> dict[str, Rec]:
+        return self._ask("named", key)
+
+    def everyone(self) -> dict[str, Rec]:
+        return self._ask("everyone")
+
+    def filtered(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                 network_sets: Sequence[set[str]]) -> dict[str, Rec]:
+        return self._ask("filtered", filters, theme_sets, network_sets)
+
+    def counted(self, filters: query.Filters, theme_sets: Sequence[set[str]],
+                network_sets: Sequence[set[str]]) -> dict[str, Rec]:
+        return self._ask("counted", filters, theme_sets, network_sets)
+
+    def containing(self, needle: str) -> dict[str, Rec]:
+        return self._ask("containing", needle)
+
+    def with_events(self) -> dict[str, Rec]:
+        return self._ask("with_events")
+
+    def with_links(self, kind: str) -> dict[str, Rec]:
+        return self._ask("with_links", kind)
+
+    def records_of(self, pids: Sequence[str]) -> dict[str, Rec]:
+        return self._ask("records_of", pids)
 
 
 class View:
@@ -243,28 +293,45 @@ class View:
 
 def of_registry(reg: Registry) -> View:
     """A View of a registry loaded in full."""
+    return View(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), _loaded(reg))
+
+
+def _loaded(reg: Registry) -> _Loaded:
     from partnerctl.model import record
 
-    records = {pid: _wrap(record(pid, p)) for pid, p in reg.partnerships.items()}
-    return View(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), _Loaded(records))
+    return _Loaded({pid: _wrap(record(pid, p)) for pid, p in reg.partnerships.items()})
 
 
-def of_index(idx: Index) -> View:
-    """A View answered from a current index."""
+def of_index(idx: Index, load: Callable[[], Registry] | None = None) -> View:
+    """A View answered from a current index.
+
+    With *load* (the registry the index was checked against, loaded in full),
+    a damaged index makes the View answer from that instead; without it, the
+    index's faults (``index.FAULTS``) reach the caller.
+    """
     owner, country = idx.owner()
-    return View(owner, country, idx.vocabulary("theme"), idx.vocabulary("network"), _Indexed(idx))
+    indexed = _Indexed(idx)
+    source: Source = indexed if load is None else _Guarded(indexed, lambda: _loaded(load()))
+    return View(owner, country, idx.vocabulary("theme"), idx.vocabulary("network"), source)
 
 
 def open_view(path: Path) -> View:
-    """The registry at *path* for reading: from its index when current, else loaded (and indexed)."""
+    """The registry at *path* for reading: from its index when current and intact, else loaded (and indexed)."""
     from partnerctl import index, store
 
     data, st = store.read_file(path)
     if index.enabled():
         idx = index.open_current(path, data, st)
         if idx is not None:
-            return of_index(idx)
+            return of_index(idx, lambda: _load(path, data, st))
+    return of_registry(_load(path, data, st))
+
+
+def _load(path: Path, data: bytes, st: os.stat_result) -> Registry:
+    """The registry of bytes *data* read from *path*, validated; indexed again when the index is on."""
+    from partnerctl import index, store
+
     reg = store.parse_valid(store.decode(data, path), str(path))
     if index.enabled():
         index.save(path, reg, data, st)
-    return of_registry(reg)
+    return reg
