@@ -119,5 +119,7 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str:
         except OSError as exc:
             raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
         where = str(target)
-    return (f"wrote {written} events to {where}; skipped {skipped} events dated only by a year "
-            "or a month")
+    from partnerctl.output import counted
+
+    return (f"wrote {counted(written, 'event')} to {where}; skipped {counted(skipped, 'event')} dated only by "
+            "a year or a month")

@@ -33,7 +33,19 @@ def _slug(value: str) -> str:
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(value: str) -> str:
+    # A lone surrogate (JSON's "\ud800", undecodable bytes) is not a character: no UTF-8 file can hold it.
+    found = _SURROGATE.search(value)
+    if found:
+        raise ValueError(f"not valid text: a lone surrogate {found.group()!r} at character {found.start() + 1}")
+    return value
+
+
 def _not_blank(value: str) -> str:
+    _valid_text(value)
     if not value.strip():
         raise ValueError("must not be empty")
     return value
@@ -47,6 +59,7 @@ def _one_line(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    _valid_text(value)
     if not _EMAIL_RE.match(value):
         raise ValueError(f"{value!r} is not an e-mail address")
     return value
@@ -58,6 +71,8 @@ def _year(value: int) -> int:
     return value
 
 
+# Every text field is one of these: each refuses what is not valid text (_valid_text).
+Str = Annotated[str, AfterValidator(_valid_text)]
 Slug = Annotated[str, AfterValidator(_slug)]
 PartialDate = Annotated[str, AfterValidator(dates.validate)]
 Text = Annotated[str, AfterValidator(_not_blank)]
@@ -94,9 +109,9 @@ class Event(_Model):
     date: PartialDate
     end: PartialDate | None = None
     title: Line
-    description: str | None = None
+    description: Str | None = None
     themes: list[Slug] = Field(default_factory=list)
-    links: list[str] = Field(default_factory=list)
+    links: list[Str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Event:
@@ -109,10 +124,10 @@ class Contact(_Model):
     """Someone to call about a partnership."""
 
     name: Line
-    role: str | None = None
-    organisation: str | None = None
+    role: Str | None = None
+    organisation: Str | None = None
     email: Email | None = None
-    phone: str | None = None
+    phone: Str | None = None
 
 
 class Partnership(_Model):
@@ -121,18 +136,18 @@ class Partnership(_Model):
     city: Line
     aliases: list[Line] = Field(default_factory=list)
     country: Line
-    region: str | None = None
-    owner: str | None = None
-    owner_country: str | None = None
+    region: Str | None = None
+    owner: Str | None = None
+    owner_country: Str | None = None
     status: Literal["active", "suspended", "ended"] | None = None
-    kind: str | None = None
+    kind: Str | None = None
     since: Year | None = None
-    since_note: str | None = None
+    since_note: Str | None = None
     themes: list[Slug] = Field(default_factory=list)
     networks: list[Slug] = Field(default_factory=list)
     projects: list[Line] = Field(default_factory=list)
-    links: list[str] = Field(default_factory=list)
-    summary: str | None = None
+    links: list[Str] = Field(default_factory=list)
+    summary: Str | None = None
     events: list[Event] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
 
@@ -150,7 +165,7 @@ class Owner(_Model):
     """Whose relations the registry holds."""
 
     owner: Text
-    country: str | None = None
+    country: Str | None = None
 
 
 class Registry(_Model):

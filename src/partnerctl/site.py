@@ -430,5 +430,7 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str:
     stale = [f for f in pages.glob(f"*{ext}") if f.stem not in reg.partnerships]
     for f in stale:
         f.unlink()
-    removed = f"; removed {len(stale)} stale pages" if stale else ""
-    return f"wrote {len(reg.partnerships)} partnership pages and index{ext} to {target}{removed}"
+    from partnerctl.output import counted
+
+    removed = f"; removed {counted(len(stale), 'stale page')}" if stale else ""
+    return f"wrote {counted(len(reg.partnerships), 'partnership page')} and index{ext} to {target}{removed}"

@@ -220,7 +220,9 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str | None:
         if os.path.exists(tmp):
             os.unlink(tmp)
     where = target if target is not None else "stdout"
-    return f"exported {len(reg.partnerships)} partnerships to {where} (SQLite)"
+    from partnerctl.output import counted
+
+    return f"exported {counted(len(reg.partnerships), 'partnership')} to {where} (SQLite)"
 
 
 def _umask() -> int:

@@ -1,0 +1,210 @@
+"""The standard streams and the command line as partnerctl takes them, whatever the environment.
+
+``standard()`` is entered once per run, by the command group's ``main``:
+
+- A closed stdin, stdout or stderr (``partnerctl list >&-``) gets ``/dev/null``
+  on its descriptor, so no file opened later (the registry, its lock) can take
+  that number; a closed stdout then refuses every write (``OutputFailed``).
+- Text that the output encoding cannot hold (``LC_ALL=C``, ``PYTHONIOENCODING=ascii``)
+  is written as ``\\uXXXX`` escapes, which keep JSON valid and equal to the text.
+- A failed write to stdout (a full disk, a closed descriptor, a reader that
+  left) raises ``OutputFailed``; a failed write to stderr is ignored, as there
+  is nowhere left to say so.
+
+``command_line`` checks the arguments are UTF-8 and ``read_input`` reads a
+named file or stdin as UTF-8 text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import io
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from partnerctl.errors import InvalidInput, OutputFailed
+
+ESCAPE = "partnerctl-escape"
+
+
+def _escape(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each character the encoding lacks as JSON's ``\\uXXXX`` (a surrogate pair above U+FFFF)."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for char in exc.object[exc.start:exc.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), exc.end
+
+
+codecs.register_error(ESCAPE, _escape)
+
+
+class _Stream:
+    """A text stream that turns OSError into ``OutputFailed`` (stdout) or silence (stderr).
+
+    Everything else is the wrapped stream's, so Rich and csv see an ordinary file.
+    """
+
+    def __init__(self, inner: Any, name: str, *, quiet: bool, closed: bool = False) -> None:
+        self._inner = inner
+        self._name = name
+        self._quiet = quiet
+        self._closed = closed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def _failed(self, exc: OSError) -> None:
+        _discard(self._inner)
+        if not self._quiet:
+            raise OutputFailed(f"cannot write to {self._name}: {exc.strerror or exc}",
+                               broken_pipe=exc.errno == errno.EPIPE) from None
+
+    def write(self, text: str) -> int:
+        """Write *text*; see the class for what a failure becomes."""
+        if self._closed:
+            if self._quiet:
+                return len(text)
+            raise OutputFailed(f"cannot write to {self._name}: it is closed")
+        try:
+            return int(self._inner.write(text))
+        except OSError as exc:
+            self._failed(exc)
+            return len(text)
+
+    def flush(self) -> None:
+        """Flush the wrapped stream; see the class for what a failure becomes."""
+        if self._closed:
+            return
+        try:
+            self._inner.flush()
+        except OSError as exc:
+            self._failed(exc)
+
+    def isatty(self) -> bool:
+        """False for a closed stream."""
+        return not self._closed and bool(self._inner.isatty())
+
+    @property
+    def buffer(self) -> _Stream:
+        """The binary stream below (``export --format sqlite`` writes bytes), failing the same way."""
+        return _Stream(None if self._closed else self._inner.buffer, self._name, quiet=self._quiet,
+                       closed=self._closed)
+
+
+def _discard(stream: Any) -> None:
+    """After a failed write: point the descriptor at /dev/null, so the text still buffered
+    goes nowhere instead of failing again when Python flushes at exit."""
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def _reopen_closed() -> set[int]:
+    """Put /dev/null on each of the descriptors 0, 1, 2 that is closed; return those."""
+    closed = set()
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            closed.add(fd)
+    return closed
+
+
+def _reconfigure(stream: Any, errors: str) -> None:
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors=errors)
+
+
+@contextmanager
+def standard() -> Iterator[None]:
+    """Set up stdin, stdout and stderr as described in the module; put the old ones back after."""
+    saved = sys.stdin, sys.stdout, sys.stderr
+    closed = _reopen_closed()
+    try:
+        if sys.stdin is None:
+            sys.stdin = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        # An answer typed in another encoding is a wrong answer, not a crash (data is read as bytes).
+        _reconfigure(sys.stdin, "surrogateescape")
+        for name, fd in (("stdout", 1), ("stderr", 2)):
+            stream = getattr(sys, name)
+            if isinstance(stream, _Stream):
+                continue
+            was_closed = stream is None or fd in closed
+            if stream is None:
+                stream = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - lives as long as sys.stdout
+            _reconfigure(stream, ESCAPE)
+            setattr(sys, name, _Stream(stream, name, quiet=name == "stderr", closed=was_closed))
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+
+
+def flush_stdout() -> None:
+    """Flush stdout now, while a failure can still be reported (``OutputFailed``)."""
+    sys.stdout.flush()
+
+
+def command_line(args: Sequence[str]) -> list[str]:
+    """The arguments as UTF-8 text; an argument whose bytes are not UTF-8 is InvalidInput naming it.
+
+    Python decodes arguments with the locale's encoding: in a UTF-8 locale
+    invalid bytes arrive as lone surrogates, under ``LC_ALL=C`` every non-ASCII
+    byte does. Those are decoded again here from the bytes the shell passed.
+    """
+    out: list[str] = []
+    for n, arg in enumerate(args, 1):
+        # The bytes back: surrogateescape undoes what the decoding of argv did with bytes it could not read.
+        raw = arg.encode("utf-8", "surrogateescape")
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            shown = raw.decode("utf-8", "backslashreplace")
+            after = f" (after {out[-1]})" if out and out[-1].startswith("-") else ""
+            raise InvalidInput(f"argument {n} is not UTF-8 text: '{shown}'{after}") from None
+    return out
+
+
+def read_input(source: str) -> str:
+    """The text of the file *source*, or of stdin for ``-``: UTF-8, a leading byte-order mark dropped.
+
+    A file that cannot be read, or bytes that are not UTF-8, are InvalidInput.
+    """
+    name = "stdin" if source == "-" else source
+    try:
+        if source == "-":
+            data = (sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer")
+                    else sys.stdin.read().encode("utf-8", "surrogateescape"))
+        else:
+            data = Path(source).read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"cannot read {name}: no such file") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from None
+    try:
+        # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{name}: not UTF-8 text (byte {exc.start})") from None
