@@ -50,6 +50,8 @@ class _Group(TyperGroup):
 
         # The root callback fills it in; it also records whether a write landed (see _failed).
         state = extra.setdefault("obj", State())
+        # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
+        prog_name = "partnerctl"
         with streams.standard():
             code = self._run(args, prog_name, complete_var, extra, state if isinstance(state, State) else State())
         if standalone_mode:
@@ -77,13 +79,14 @@ class _Group(TyperGroup):
                 return exc.exit_code
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            message = exc.format_message().rstrip(".")
+            message = exc.format_message().rstrip(".").replace("Value error, ", "")
             # In the voice of every other message: "no such option", not "No such option".
             message = message[:1].lower() + message[1:] if message[1:2].islower() else message
             _say(f"error: {message}{hint}")
             return exc.exit_code
         except typer.Abort:  # a prompt ended (end of input, Ctrl-C): nothing was done
             _flush_quietly()
+            sys.stderr.write("\n")  # off the line of the unanswered question
             _say("error: aborted")
             return EXIT_USAGE
 

@@ -128,6 +128,7 @@ def _reopen_closed() -> set[int]:
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
+            os.set_inheritable(fd, True)  # an editor started later gets it as its own 0, 1 or 2
             closed.add(fd)
     return closed
 
