@@ -1,14 +1,14 @@
 """The command line: each command parses its options and hands over to the core.
 
-Errors raised by the core are turned into one line on stderr and an exit code
-in one place, ``_Group.invoke``.
+Errors raised by the core, click's usage errors and failed output are turned
+into one line on stderr and an exit code in one place, ``_Group.main``.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -20,12 +20,6 @@ from partnerctl.output import Format, choose, write_records
 LIST_COLUMNS = ("id", "city", "country", "region", "status", "kind", "since", "themes", "networks", "projects")
 EVENT_COLUMNS = ("partner", "id", "date", "end", "title", "themes")
 VOCAB_COLUMNS = ("slug", "label", "partnerships")
-
-
-def fail(message: str, code: int) -> NoReturn:
-    """Print one line on stderr and exit with *code*."""
-    _say("error: " + message)
-    raise typer.Exit(code)
 
 
 def _say(message: str) -> None:
@@ -50,16 +44,13 @@ class _Group(TyperGroup):
 
         # The root callback fills it in; it also records whether a write landed (see _failed).
         state = extra.setdefault("obj", State())
-        # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
-        prog_name = "partnerctl"
         with streams.standard():
-            code = self._run(args, prog_name, complete_var, extra, state if isinstance(state, State) else State())
+            code = self._run(args, complete_var, extra, state if isinstance(state, State) else State())
         if standalone_mode:
             sys.exit(code)
         return code
 
-    def _run(self, args: Any, prog_name: str | None, complete_var: str | None, extra: dict[str, Any],
-             state: State) -> int:
+    def _run(self, args: Any, complete_var: str | None, extra: dict[str, Any], state: State) -> int:
         from typer.exceptions import TyperException
 
         from partnerctl import streams
@@ -67,7 +58,8 @@ class _Group(TyperGroup):
 
         try:
             argv = streams.command_line(sys.argv[1:] if args is None else list(args))
-            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
+            rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
             streams.flush_stdout()
             return rv if isinstance(rv, int) else 0
         except PartnerctlError as exc:

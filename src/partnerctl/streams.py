@@ -74,9 +74,9 @@ class _Stream:
     def write(self, text: str) -> int:
         """Write *text*; see the class for what a failure becomes."""
         if self._closed:
-            if self._quiet:
-                return len(text)
-            raise OutputFailed(f"cannot write to {self._name}: it is closed")
+            if text and not self._quiet:  # nothing to write is no failure (an empty diff, an empty list)
+                raise OutputFailed(f"cannot write to {self._name}: it is closed")
+            return len(text)
         try:
             return int(self._inner.write(text))
         except OSError as exc:
