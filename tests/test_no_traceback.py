@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,26 +180,41 @@ def no_traceback(run: Run) -> None:
     assert "Exception ignored" not in run.stderr, run.stderr
 
 
-def reference(tmp_path: Path, path: tuple[str, ...]) -> Run:
-    """The command run normally, on a registry of its own."""
-    place = Place(tmp_path / "reference")
-    done = place.run(place.args(MINIMAL[path]))
-    assert done.code == 0, done.stderr
-    return done
+@dataclass
+class Normal:
+    """A command run normally, in a folder of its own (*root*): what the other runs are compared with."""
+
+    run: Run
+    root: Path
+
+    def text(self, text: str, root: Path) -> str:
+        """*text* of this run as a run in *root* says it (init and fmt name their file)."""
+        return text.replace(str(self.root), str(root))
 
 
-def expect_landed_or_untouched(run: Run, before: dict[str, bytes], normal: Run) -> None:
-    """The folder as before, or exactly as the same write leaves it in a normal run."""
-    if run.folder != before:
-        assert run.folder == normal.folder
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Callable[[tuple[str, ...]], Normal]:
+    """``reference(path)``: the command run normally, once for the whole module."""
+    runs: dict[tuple[str, ...], Normal] = {}
+
+    def get(path: tuple[str, ...]) -> Normal:
+        if path not in runs:
+            place = Place(tmp_path_factory.mktemp("reference"))
+            done = place.run(place.args(MINIMAL[path]))
+            assert done.code == 0, done.stderr
+            runs[path] = Normal(done, place.root)
+        return runs[path]
+
+    return get
 
 
 # --- every command, once as it should run --------------------------------------------------------
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", MINIMAL, ids=IDS)
-def test_every_command_works_with_its_minimal_arguments(tmp_path: Path, path: tuple[str, ...]) -> None:
-    done = reference(tmp_path, path)
+def test_every_command_works_with_its_minimal_arguments(reference: Callable[..., Normal],
+                                                       path: tuple[str, ...]) -> None:
+    done = reference(path).run
     no_traceback(done)
     if path in NO_STDOUT:
         assert done.stdout == b""
@@ -312,23 +328,21 @@ ENCODINGS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("path", MINIMAL, ids=IDS)
-def test_an_output_encoding_without_the_letters_prints_escapes(tmp_path: Path, path: tuple[str, ...],
-                                                                 encoding: str) -> None:
-    normal = reference(tmp_path, path)
+def test_an_output_encoding_without_the_letters_prints_escapes(tmp_path: Path, reference: Callable[..., Normal],
+                                                                 path: tuple[str, ...], encoding: str) -> None:
+    normal = reference(path)
     place = Place(tmp_path / "run")
     done = place.run(place.args(MINIMAL[path]), env=clean_env(XDG_CACHE_HOME=str(place.cache), **ENCODINGS[encoding]))
     no_traceback(done)
     assert done.code == 0, done.stderr
-    assert done.folder == normal.folder  # the same write, whatever the terminal
+    assert done.folder == normal.run.folder  # the same write, whatever the terminal
     codec = "latin-1" if encoding == "latin-1" else "ascii"
     text = done.stdout.decode(codec)  # the output is in the encoding asked for
     if "--json" in MINIMAL[path] or path == ("export",):
         # Escaped as JSON escapes \uXXXX: still JSON, and the same data.
-        # (init and fmt name the registry: the reference ran in a folder of its own.)
-        expected = normal.stdout.decode().replace(str(tmp_path / "reference"), str(tmp_path / "run"))
-        assert json.loads(text) == json.loads(expected)
+        assert json.loads(text) == json.loads(normal.text(normal.run.stdout.decode(), place.root))
     else:
-        assert bool(text) == bool(normal.stdout)
+        assert bool(text) == bool(normal.run.stdout)
 
 
 def test_a_landed_write_under_ascii_prints_what_it_can_and_exits_0(tmp_path: Path) -> None:
@@ -347,8 +361,9 @@ def test_a_landed_write_under_ascii_prints_what_it_can_and_exits_0(tmp_path: Pat
 @pytest.mark.slow
 @pytest.mark.parametrize("stdout", ["closed", "full"])
 @pytest.mark.parametrize("path", MINIMAL, ids=IDS)
-def test_an_output_that_cannot_be_written(tmp_path: Path, path: tuple[str, ...], stdout: str) -> None:
-    normal = reference(tmp_path, path)
+def test_an_output_that_cannot_be_written(tmp_path: Path, reference: Callable[..., Normal],
+                                          path: tuple[str, ...], stdout: str) -> None:
+    normal = reference(path)
     place = Place(tmp_path / "run")
     before = snapshot(place.folder)
     done = place.run(place.args(MINIMAL[path]), stdout=stdout)
@@ -356,16 +371,15 @@ def test_an_output_that_cannot_be_written(tmp_path: Path, path: tuple[str, ...],
     why = "it is closed" if stdout == "closed" else "No space left on device"
     lines = done.stderr.splitlines()
     if path in NO_STDOUT:
-        assert done.code == 0 and done.folder == normal.folder
-        assert done.stderr == normal.stderr.replace(str(tmp_path / "reference"), str(tmp_path / "run"))
+        assert done.code == 0 and done.folder == normal.run.folder
+        assert done.stderr == normal.text(normal.run.stderr, place.root)
     elif done.folder != before:
         # The write landed: exit 0, what it did, then the notice (documented in the README).
-        assert done.folder == normal.folder
+        assert done.folder == normal.run.folder
         assert done.code == 0, done.stderr
         assert lines[-1] == f"{WRITTEN_BUT}: {why}", done.stderr
         assert [line for line in lines if "error" in line] == []
-        assert lines[:-1] == [line.replace(str(tmp_path / "reference"), str(tmp_path / "run"))
-                              for line in normal.stderr.splitlines()]
+        assert lines[:-1] == normal.text(normal.run.stderr, place.root).splitlines()
     else:
         # A read: exit 4, and one error line, the last (a read may have said how much it found first).
         assert done.code == 4, done.stderr
