@@ -345,6 +345,20 @@ def test_an_output_encoding_without_the_letters_prints_escapes(tmp_path: Path, r
         assert bool(text) == bool(normal.run.stdout)
 
 
+@pytest.mark.parametrize("args", [["show", "alder"], ["list"], ["search", "élan"], ["stats"], ["themes"]],
+                         ids=["show", "list", "search", "stats", "themes"])
+@pytest.mark.parametrize("encoding", ["ascii", "c-locale"])
+def test_rich_on_a_terminal_that_lacks_the_letters(tmp_path: Path, args: list[str], encoding: str) -> None:
+    from test_process import _run_on_a_terminal  # asserts exit 0
+
+    place = Place(tmp_path)
+    out = _run_on_a_terminal([sys.executable, "-m", "partnerctl", "--registry", str(place.registry), *args],
+                             clean_env(XDG_CACHE_HOME=str(place.cache), COLUMNS="120", **ENCODINGS[encoding]))
+    assert b"Traceback" not in out
+    out.decode("ascii")  # nothing but what the terminal's encoding holds
+    assert b"\\u" in out  # the letters it lacks, escaped
+
+
 def test_a_landed_write_under_ascii_prints_what_it_can_and_exits_0(tmp_path: Path) -> None:
     # The case: the event was added; exit 1 there made a retrying script add it twice.
     place = Place(tmp_path)
