@@ -419,6 +419,16 @@ def test_list_to_dev_full_is_exit_4(tmp_path: Path) -> None:
     assert (done.code, done.stderr) == (4, "partnerctl: error: cannot write to stdout: No space left on device\n")
 
 
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["list", "--help"]], ids=["help", "version", "list-help"])
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+def test_help_and_version_that_cannot_be_written(tmp_path: Path, args: list[str], stdout: str) -> None:
+    # click probes the stream with an empty write first: that must not hide the failure of the real one.
+    place = Place(tmp_path)
+    done = place.run(args, stdout=stdout)
+    why = "it is closed" if stdout == "closed" else "No space left on device"
+    assert (done.code, done.stderr) == (4, f"partnerctl: error: cannot write to stdout: {why}\n")
+
+
 def test_a_reader_that_leaves_is_still_a_quiet_exit_0(tmp_path: Path) -> None:
     place = Place(tmp_path)
     command = [sys.executable, "-m", "partnerctl", "--registry", str(place.registry), "export", "--format", "jsonl"]

@@ -53,54 +53,69 @@ codecs.register_error(ESCAPE, _escape)
 class _Stream:
     """A text stream that turns OSError into ``OutputFailed`` (stdout) or silence (stderr).
 
-    Everything else is the wrapped stream's, so Rich and csv see an ordinary file.
+    Everything else is the wrapped stream's, so Rich and csv see an ordinary file. Once
+    a write has failed, every later write fails the same way (its ``buffer`` too): a
+    caller that swallowed the first error cannot then write into nothing unawares.
     """
 
-    def __init__(self, inner: Any, name: str, *, quiet: bool, closed: bool = False) -> None:
+    def __init__(self, inner: Any, name: str, *, quiet: bool, failure: list[OutputFailed] | None = None) -> None:
         self._inner = inner
         self._name = name
         self._quiet = quiet
-        self._closed = closed
+        self._failure = [] if failure is None else failure  # shared with the buffer's _Stream
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def _failed(self, exc: OSError) -> None:
-        _discard(self._inner)
+    def _fail(self, reason: str, broken_pipe: bool = False) -> None:
+        if not self._failure:
+            self._failure.append(OutputFailed(f"cannot write to {self._name}: {reason}", broken_pipe=broken_pipe))
+            _discard(self._inner)
         if not self._quiet:
-            raise OutputFailed(f"cannot write to {self._name}: {exc.strerror or exc}",
-                               broken_pipe=exc.errno == errno.EPIPE) from None
+            raise self._failure[0]
 
     def write(self, text: str) -> int:
         """Write *text*; see the class for what a failure becomes."""
-        if self._closed:
-            if text and not self._quiet:  # nothing to write is no failure (an empty diff, an empty list)
-                raise OutputFailed(f"cannot write to {self._name}: it is closed")
+        if not text:
+            # Nothing to write is no failure (an empty diff; click probing the stream). A
+            # str to a binary stream (or bytes to a text one) is still the TypeError it was.
+            try:
+                return int(self._inner.write(text))
+            except OSError:
+                return 0
+        if self._failure:
+            self._fail("")
             return len(text)
         try:
             return int(self._inner.write(text))
         except OSError as exc:
-            self._failed(exc)
+            self._fail(exc.strerror or str(exc), exc.errno == errno.EPIPE)
             return len(text)
 
     def flush(self) -> None:
         """Flush the wrapped stream; see the class for what a failure becomes."""
-        if self._closed:
+        if self._failure:
             return
         try:
             self._inner.flush()
         except OSError as exc:
-            self._failed(exc)
+            self._fail(exc.strerror or str(exc), exc.errno == errno.EPIPE)
 
     def isatty(self) -> bool:
-        """False for a closed stream."""
-        return not self._closed and bool(self._inner.isatty())
+        """False for a stream that failed (or was closed)."""
+        return not self._failure and bool(self._inner.isatty())
 
     @property
     def buffer(self) -> _Stream:
         """The binary stream below (``export --format sqlite`` writes bytes), failing the same way."""
-        return _Stream(None if self._closed else self._inner.buffer, self._name, quiet=self._quiet,
-                       closed=self._closed)
+        return _Stream(self._inner.buffer, self._name, quiet=self._quiet, failure=self._failure)
+
+
+def _closed(stream: Any, name: str, quiet: bool) -> _Stream:
+    """*stream* (on /dev/null) as a stream that was closed: every write fails."""
+    out = _Stream(stream, name, quiet=quiet)
+    out._failure.append(OutputFailed(f"cannot write to {name}: it is closed"))
+    return out
 
 
 def _discard(stream: Any) -> None:
@@ -157,7 +172,8 @@ def standard() -> Iterator[None]:
             if stream is None:
                 stream = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - lives as long as sys.stdout
             _reconfigure(stream, ESCAPE)
-            setattr(sys, name, _Stream(stream, name, quiet=name == "stderr", closed=was_closed))
+            quiet = name == "stderr"
+            setattr(sys, name, _closed(stream, name, quiet) if was_closed else _Stream(stream, name, quiet=quiet))
         yield
     finally:
         sys.stdin, sys.stdout, sys.stderr = saved
