@@ -316,6 +316,23 @@ def test_under_the_c_locale_utf8_arguments_are_read_as_utf8(tmp_path: Path) -> N
     assert (done.code, done.stdout, done.stderr) == (0, b"alder\n", "")
 
 
+@pytest.mark.parametrize(("args", "text"), [
+    (["import", "é.json"], '[{"id": "elm", "city": "Elmshorn", "country": "Germany"}]\n'),
+    (["add-event", "--from-jsonl", "é.json"], '{"partner": "alder", "date": "2020", "title": "Fair"}\n'),
+], ids=["import", "jsonl"])
+def test_under_the_c_locale_a_file_named_in_utf8_still_opens(tmp_path: Path, args: list[str], text: str) -> None:
+    # The arguments are read as UTF-8 text, and the file they name is opened by its UTF-8 bytes.
+    place = Place(tmp_path)
+    (tmp_path / "é.json").write_text(text, encoding="utf-8")
+    command = [sys.executable, "-m", "partnerctl", "--registry", str(place.registry), *args]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env=clean_env(LC_ALL="C", PYTHONUTF8="0", XDG_CACHE_HOME=str(place.cache)))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    data = place.registry.read_bytes()
+    assert b"[partnerships.elm]" in data if args[0] == "import" else b'title = "Fair"' in data
+
+
 # --- an output encoding that cannot hold the text ----------------------------------------------
 
 ENCODINGS = {
