@@ -76,6 +76,14 @@ class _Group(TyperGroup):
             message = message[:1].lower() + message[1:] if message[1:2].islower() else message
             _say(f"error: {message}{hint}")
             return exc.exit_code
+        except UnicodeEncodeError as exc:
+            # Arguments are read as UTF-8 (streams.command_line), output escapes what it cannot
+            # encode, and the model holds only valid text: what is left is a file name under a
+            # locale whose encoding lacks its letters (LC_ALL=C with PYTHONUTF8=0).
+            _flush_quietly()
+            _say(f"error: cannot use the file name {exc.object!r} under this locale (encoding "
+                 f"{exc.encoding}); use a UTF-8 locale such as LC_ALL=C.UTF-8")
+            return EXIT_USAGE
         except typer.Abort:  # a prompt ended (end of input, Ctrl-C): nothing was done
             _flush_quietly()
             sys.stderr.write("\n")  # off the line of the unanswered question

@@ -24,7 +24,6 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from partnerctl.errors import InvalidInput, OutputFailed
@@ -204,6 +203,15 @@ def command_line(args: Sequence[str]) -> list[str]:
     return out
 
 
+def _os_name(name: str) -> str | bytes:
+    """*name* for open(): as bytes (its UTF-8) when the file-system encoding cannot encode it (LC_ALL=C)."""
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape")
+    return name
+
+
 def read_input(source: str) -> str:
     """The text of the file *source*, or of stdin for ``-``: UTF-8, a leading byte-order mark dropped.
 
@@ -215,7 +223,8 @@ def read_input(source: str) -> str:
             data = (sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer")
                     else sys.stdin.read().encode("utf-8", "surrogateescape"))
         else:
-            data = Path(source).read_bytes()
+            with open(_os_name(source), "rb") as f:
+                data = f.read()
     except FileNotFoundError:
         raise InvalidInput(f"cannot read {name}: no such file") from None
     except OSError as exc:
