@@ -704,6 +704,19 @@ def test_without_a_passwd_entry_as_a_process(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "alder\nbirch\ncedar\ndune\n", "")
 
 
+@pytest.mark.parametrize("env", [{"LC_ALL": "C", "PYTHONUTF8": "0"}, {}], ids=["c-locale", "utf8-locale"])
+def test_a_cache_folder_not_named_in_utf8_means_no_index(tmp_path: Path, env: dict[str, str]) -> None:
+    place = Place(tmp_path)
+    cache = os.fsencode(tmp_path) + "/cachÉ".encode() if env else os.fsencode(tmp_path) + b"/cach\xff"
+    command = [sys.executable, "-m", "partnerctl", "--registry", str(place.registry), "list", "--format", "ids"]
+    full_env = {**clean_env(**env), "XDG_CACHE_HOME": os.fsdecode(cache)}
+    environ = {os.fsencode(k): os.fsencode(v) for k, v in full_env.items()}
+    environ[b"XDG_CACHE_HOME"] = cache
+    for _ in range(2):  # the second read would open the index the first one built
+        done = subprocess.run(command, capture_output=True, env=environ, timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == (0, b"alder\nbirch\ncedar\ndune\n", b"")
+
+
 # --- click's usage errors: one line too ------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "line"), [

@@ -88,7 +88,7 @@ def cache_dir() -> Path | None:
     """``$XDG_CACHE_HOME/partnerctl``, else ``~/.cache/partnerctl``; None when there is no such place.
 
     No home (``HOME`` unset for a user without a passwd entry), or a folder
-    name that is not UTF-8 (SQLite takes UTF-8 names): then no index is kept.
+    name that is not UTF-8 (SQLite opens the index by a UTF-8 URI): then no index is kept.
     """
     base = os.environ.get("XDG_CACHE_HOME", "")
     # The XDG spec says a relative value is invalid and must be ignored.
