@@ -717,6 +717,19 @@ def test_a_cache_folder_not_named_in_utf8_means_no_index(tmp_path: Path, env: di
         assert (done.returncode, done.stdout, done.stderr) == (0, b"alder\nbirch\ncedar\ndune\n", b"")
 
 
+def test_a_registry_named_in_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    # $PARTNERCTL_REGISTRY is not an argument: a file name of any bytes works, the index too.
+    place = Place(tmp_path)
+    odd = os.fsencode(place.folder) + b"/r\xff.toml"
+    os.rename(place.registry, odd)
+    environ = {os.fsencode(k): os.fsencode(v) for k, v in clean_env(XDG_CACHE_HOME=str(place.cache)).items()}
+    environ[b"PARTNERCTL_REGISTRY"] = odd
+    for _ in range(2):  # the second read opens the index the first one built
+        done = subprocess.run([sys.executable, "-m", "partnerctl", "show", "birch", "--format", "ids"],
+                              capture_output=True, env=environ, timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == (0, b"birch\n", b"")
+
+
 # --- click's usage errors: one line too ------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "line"), [
