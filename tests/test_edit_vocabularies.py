@@ -84,7 +84,7 @@ def test_theme_in_use_is_refused_and_force_removes_it_everywhere(invoke: Any, sm
     refused = invoke(small_canonical, "themes", "remove", "urban-planning")
     assert refused.exit_code == 2
     assert refused.stderr == ("partnerctl: error: theme 'urban-planning' is used by 2 partnerships (birch, cedar) "
-                              "and 1 events; --force removes it from them too\n")
+                              "and 1 event; --force removes it from them too\n")
     assert small_canonical.read_bytes() == before
 
     forced = invoke(small_canonical, "themes", "remove", "urban-planning", "--force", "--json")

@@ -325,7 +325,7 @@ def test_import_reads_stdin(invoke: Callable[..., Any], small_registry: Path) ->
     result = invoke(small_registry, "import", "-", "--format", "jsonl",
                     input='{"id": "elm", "city": "Elmshorn", "country": "Germany"}\n')
     assert result.exit_code == 0, result.stderr
-    assert summary(result) == "partnerctl: read 1 rows from -: 1 imported, 0 updated, 0 skipped, 0 rejected"
+    assert summary(result) == "partnerctl: read 1 row from -: 1 imported, 0 updated, 0 skipped, 0 rejected"
 
 
 def test_export_to_a_file_and_to_a_missing_folder(

@@ -1,14 +1,14 @@
 """The command line: each command parses its options and hands over to the core.
 
-Errors raised by the core are turned into one line on stderr and an exit code
-in one place, ``_Group.invoke``.
+Errors raised by the core, click's usage errors and failed output are turned
+into one line on stderr and an exit code in one place, ``_Group.main``.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -22,28 +22,100 @@ EVENT_COLUMNS = ("partner", "id", "date", "end", "title", "themes")
 VOCAB_COLUMNS = ("slug", "label", "partnerships")
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """Print one line on stderr and exit with *code*."""
+def _say(message: str) -> None:
+    """One line on stderr, ``partnerctl: ...``, control characters made visible."""
     from partnerctl.output import clean
 
-    sys.stderr.write(f"partnerctl: error: {clean(message)}\n")
-    raise typer.Exit(code)
+    sys.stderr.write(f"partnerctl: {clean(message)}\n")
 
 
 class _Group(TyperGroup):
-    """Maps core errors to a message and exit code, and a closed pipe to a quiet exit."""
+    """The one place where every failure becomes one line on stderr and an exit code.
 
-    def invoke(self, ctx: Any) -> Any:
+    Core errors (``PartnerctlError``), click's usage errors, a declined prompt, an
+    argument that is not UTF-8 and an output that cannot be written all end in
+    ``main``, which the console script and CliRunner both call.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command line; exit (or, not standalone, return) with its exit code."""
+        from partnerctl import streams
+
+        # The root callback fills it in; it also records whether a write landed (see _failed).
+        state = extra.setdefault("obj", State())
+        with streams.standard():
+            code = self._run(args, complete_var, extra, state if isinstance(state, State) else State())
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, args: Any, complete_var: str | None, extra: dict[str, Any], state: State) -> int:
+        from typer.exceptions import TyperException
+
+        from partnerctl import streams
+        from partnerctl.errors import EXIT_USAGE
+
         try:
-            return super().invoke(ctx)
+            argv = streams.command_line(sys.argv[1:] if args is None else list(args))
+            # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
+            rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
+            streams.flush_stdout()
+            return rv if isinstance(rv, int) else 0
         except PartnerctlError as exc:
-            fail(str(exc), exc.exit_code)
-        except BrokenPipeError:
-            # `partnerctl list | head`: the reader left; stop quietly.
-            import os
+            return _failed(exc, state)
+        except TyperException as exc:  # click's usage errors
+            _flush_quietly()
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `partnerctl`: the help, as ever
+                exc.show()
+                return exc.exit_code
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            message = exc.format_message().rstrip(".").replace("Value error, ", "")
+            # In the voice of every other message: "no such option", not "No such option".
+            message = message[:1].lower() + message[1:] if message[1:2].islower() else message
+            _say(f"error: {message}{hint}")
+            return exc.exit_code
+        except UnicodeEncodeError as exc:
+            # Arguments are read as UTF-8 (streams.command_line), output escapes what it cannot
+            # encode, and the model holds only valid text: what is left is a file name under a
+            # locale whose encoding lacks its letters (LC_ALL=C with PYTHONUTF8=0).
+            _flush_quietly()
+            _say(f"error: cannot use the file name {exc.object!r} under this locale (encoding "
+                 f"{exc.encoding}); use a UTF-8 locale such as LC_ALL=C.UTF-8")
+            return EXIT_USAGE
+        except typer.Abort:  # a prompt ended (end of input, Ctrl-C): nothing was done
+            _flush_quietly()
+            sys.stderr.write("\n")  # off the line of the unanswered question
+            _say("error: aborted")
+            return EXIT_USAGE
 
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
+
+def _flush_quietly() -> None:
+    """Flush stdout on the way out of an error, which is what gets reported."""
+    from partnerctl import streams
+    from partnerctl.errors import OutputFailed
+
+    try:
+        streams.flush_stdout()
+    except OutputFailed:
+        pass
+
+
+def _failed(exc: PartnerctlError, state: State) -> int:
+    """The exit code for *exc*, said on stderr; after a write that landed, a warning and 0."""
+    from partnerctl.errors import EXIT_OK, OutputFailed
+
+    if isinstance(exc, OutputFailed) and exc.broken_pipe:
+        # `partnerctl list | head`: the reader left; stop quietly.
+        return EXIT_OK
+    _flush_quietly()
+    if state.landed:
+        # The registry changed: a retry would repeat the change, so the exit code must say it landed.
+        _say(f"warning: the registry was written, but {exc}")
+        return EXIT_OK
+    _say(f"error: {exc}")
+    return exc.exit_code
 
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True,
@@ -52,12 +124,13 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True,
 
 
 class State:
-    """Options given before the command."""
+    """Options given before the command, and whether this run has written the registry."""
 
-    def __init__(self, registry: Path | None, lock_timeout: float | None = None, backup: bool = True) -> None:
+    def __init__(self, registry: Path | None = None, lock_timeout: float | None = None, backup: bool = True) -> None:
         self.registry = registry
         self.lock_timeout = lock_timeout
         self.backup = backup
+        self.landed = False
 
     def location(self) -> Any:
         from partnerctl import store
@@ -97,7 +170,10 @@ def _main(
         "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
         help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,
 ) -> None:
-    ctx.obj = State(registry, lock_timeout, backup=not no_backup)
+    state = ctx.find_object(State)
+    if state is None:
+        ctx.obj = state = State()
+    state.registry, state.lock_timeout, state.backup = registry, lock_timeout, not no_backup
 
 
 def _completion_registry(ctx: Any) -> Any:
@@ -151,15 +227,37 @@ complete_theme = _completer(_theme_candidates)
 complete_network = _completer(_network_candidates)
 complete_event = _completer(_event_candidates)
 
+def _year(text: str) -> int:
+    """A --since/--until value: dates.parse_year, a usage error naming the option otherwise."""
+    from partnerctl import dates
+
+    try:
+        return dates.parse_year(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _days(text: str) -> int:
+    """A --days value: dates.parse_days, a usage error naming the option otherwise."""
+    from partnerctl import dates
+
+    try:
+        return dates.parse_days(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 FormatOpt = Annotated[Format | None, typer.Option(
     "--format", "-f", help="Output format. Default: table on a terminal, tsv when piped.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Short for --format json.")]
 ThemeOpt = Annotated[list[str] | None, typer.Option(
     "--theme", "-t", help="Theme slug, label or a word of it; repeat: all must hold.",
     autocompletion=complete_theme)]
-SinceOpt = Annotated[int | None, typer.Option("--since", help="From this year on.")]
+SinceOpt = Annotated[int | None, typer.Option("--since", parser=_year, metavar="YEAR",
+                                              help="Events from this year on.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the diff of what it would write; write nothing.")]
-UntilOpt = Annotated[int | None, typer.Option("--until", help="Up to this year.")]
+UntilOpt = Annotated[int | None, typer.Option("--until", parser=_year, metavar="YEAR",
+                                              help="Events up to this year.")]
 FieldsOpt = Annotated[str | None, typer.Option(
     "--fields", help="Comma-separated fields that json, jsonl, csv and tsv output carry, in that order.")]
 RawOpt = Annotated[bool, typer.Option(
@@ -173,8 +271,10 @@ RegionOpt = Annotated[str | None, typer.Option("--region", help="World region.")
 StatusOpt = Annotated[str | None, typer.Option("--status", help="active, suspended or ended.")]
 OwnerOpt = Annotated[str | None, typer.Option(
     "--owner", help="Owner city: the partnership's own owner, else the registry's (any case, accents optional).")]
-FirstSinceOpt = Annotated[int | None, typer.Option("--since", help="First year on or after YEAR.")]
-FirstUntilOpt = Annotated[int | None, typer.Option("--until", help="First year on or before YEAR.")]
+FirstSinceOpt = Annotated[int | None, typer.Option("--since", parser=_year, metavar="YEAR",
+                                                   help="First year on or after YEAR.")]
+FirstUntilOpt = Annotated[int | None, typer.Option("--until", parser=_year, metavar="YEAR",
+                                                   help="First year on or before YEAR.")]
 
 
 def _state(ctx: typer.Context) -> State:
@@ -313,11 +413,12 @@ def timeline(
     ctx: typer.Context,
     partners: Annotated[list[str] | None, typer.Argument(help="Partnerships (default: all).",
                                                          autocompletion=complete_partner)] = None,
-    since: Annotated[int | None, typer.Option("--since", help="Events from this year on.")] = None,
-    until: Annotated[int | None, typer.Option("--until", help="Events up to this year.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     theme: ThemeOpt = None,
     upcoming: Annotated[bool, typer.Option("--upcoming", help="Only events from today on.")] = False,
-    days: Annotated[int | None, typer.Option("--days", min=0, help="With --upcoming: starting within N days.")] = None,
+    days: Annotated[int | None, typer.Option("--days", parser=_days, metavar="N",
+                                             help="With --upcoming: starting within N days.")] = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -541,15 +642,16 @@ def stats(
     from dataclasses import asdict
 
     from partnerctl import stats as counting
+    from partnerctl.output import counted
 
     dimensions = counting.check_dimensions(by or [])
     filters = _filters(theme, network, project, country, region, status, owner, since, until)
-    counted, groups = _state(ctx).view().counts(filters, dimensions)
+    kept, groups = _state(ctx).view().counts(filters, dimensions)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
         from partnerctl import render
 
-        charts = [(f"By {dim} ({counted} partnerships)", [(c.label, c.count) for c in items])
+        charts = [(f"By {dim} ({counted(kept, 'partnership')})", [(c.label, c.count) for c in items])
                   for dim, items in groups.items()]
         _print_table(lambda con: render.bar_charts(con, charts))
     else:
@@ -584,9 +686,10 @@ def search(
             # Ids name partnerships: one line each, however many of its fields hold the text.
             records = list({r["partner"]: r for r in records}.values())
         write_records(chosen, records, SEARCH_COLUMNS, sys.stdout, id_key="partner", raw=raw)
+    from partnerctl.output import counted
+
     partners = len({h["partner"] for h in hits})
-    sys.stderr.write(f"partnerctl: {len(hits)} hit{'s' * (len(hits) != 1)} in "
-                     f"{partners} partnership{'s' * (partners != 1)}\n")
+    sys.stderr.write(f"partnerctl: {counted(len(hits), 'hit')} in {counted(partners, 'partnership')}\n")
 
 
 # Write commands. Each hands its change to the core through _write (store.update for the
@@ -615,8 +718,11 @@ def _write(ctx: typer.Context, change: Any, *, partner: str | None = None, dry_r
     if partner is None:
         if progress is not None:
             options["progress"] = progress
-        return store.update(state.location(), change, **options)
-    return store.update_one(state.location(), partner, change, **options)
+        done = store.update(state.location(), change, **options)
+    else:
+        done = store.update_one(state.location(), partner, change, **options)
+    state.landed = state.landed or done[1].written
+    return done
 
 
 def _report(ctx: typer.Context, change: Any, dry_run: bool, did: tuple[str, str], fmt: Format | None,
@@ -697,6 +803,7 @@ def init(
         text, what = tomlfile.dump(edit.new_registry(owner, country, themes)), f"empty, owner {owner}"
     choose(fmt, as_json)  # a contradiction fails before the file is created
     reg, change = store.create(target, text, dry_run=dry_run)
+    _state(ctx).landed = change.written
     obj = {"path": str(target), "owner": reg.registry.owner, "country": reg.registry.country,
            "themes": len(reg.themes), "networks": len(reg.networks), "partnerships": len(reg.partnerships)}
     _report(ctx, change, dry_run, (f"created {target} ({what})", f"create {target} ({what})"), fmt, as_json,
@@ -914,17 +1021,15 @@ def remove_event(
 
 def _add_events_from(ctx: typer.Context, source: str, dry_run: bool, fmt: Format | None, as_json: bool) -> None:
     """``add-event --from-jsonl``: every line's event, in one write, or none."""
-    from partnerctl import edit
-    from partnerctl.errors import InvalidInput
+    from partnerctl import edit, streams
 
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+    text = streams.read_input(source)
     added, change = _write(ctx, lambda reg: edit.add_events_jsonl(reg, text.splitlines()), dry_run=dry_run,
                            fmt=fmt, as_json=as_json)
     items = [_event_object(pid, e) for pid, e in added]
-    n = f"{len(items)} event{'s' * (len(items) != 1)}"
+    from partnerctl.output import counted
+
+    n = counted(len(items), "event")
     _report(ctx, change, dry_run, (f"added {n} from {source}", f"add {n} from {source}"), fmt, as_json,
             items, EVENT_COLUMNS, lambda con: _timeline_renderable(con, items), always=True)
 
@@ -1058,6 +1163,7 @@ def remove(
     from partnerctl import edit, query
     from partnerctl.errors import InvalidInput
     from partnerctl.model import record
+    from partnerctl.output import counted
 
     if not yes and not dry_run:
         if not _interactive():
@@ -1065,8 +1171,8 @@ def remove(
         reg = _state(ctx).load()
         pid = query.resolve(reg, partner)
         p = reg.partnerships[pid]
-        question = (f"Remove {pid} ({p.city}, {p.country}) with its {len(p.events)} events "
-                    f"and {len(p.contacts)} contacts?")
+        question = (f"Remove {pid} ({p.city}, {p.country}) with its {counted(len(p.events), 'event')} "
+                    f"and {counted(len(p.contacts), 'contact')}?")
         if not typer.confirm(question, err=True):
             raise InvalidInput(f"not removed: {pid}")
         partner = pid

@@ -72,3 +72,37 @@ def bounds(text: str) -> tuple[datetime.date, datetime.date]:
     if month is not None:
         return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
     return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+# The ``since`` of a partnership and the years of --since/--until: 1 to 9999, what a date can hold.
+MIN_YEAR, MAX_YEAR = 1, 9999
+# --days: far enough for any agenda, near enough that today plus that many days is a date.
+MAX_DAYS = 1_000_000
+
+
+def _whole_number(text: str, low: int, high: int) -> int | None:
+    """*text* as a whole number in [low, high] written in ASCII digits (spaces around allowed), else None.
+
+    ``int()`` would also take ``1_991``, ``+1991`` and other scripts' digits (``١٩٩١``).
+    """
+    digits = text.strip(" \t")
+    if not digits or not digits.isascii() or not digits.isdigit() or len(digits.lstrip("0")) > len(str(high)):
+        return None
+    value = int(digits)
+    return value if low <= value <= high else None
+
+
+def parse_year(text: str) -> int:
+    """A year written in ASCII digits, 1 to 9999; ValueError saying so otherwise."""
+    year = _whole_number(text, MIN_YEAR, MAX_YEAR)
+    if year is None:
+        raise ValueError(f"{text!r} is not a year (digits, {MIN_YEAR} to {MAX_YEAR}, such as 1991)")
+    return year
+
+
+def parse_days(text: str) -> int:
+    """A number of days written in ASCII digits, 0 to MAX_DAYS; ValueError saying so otherwise."""
+    days = _whole_number(text, 0, MAX_DAYS)
+    if days is None:
+        raise ValueError(f"{text!r} is not a number of days (digits, 0 to {MAX_DAYS})")
+    return days

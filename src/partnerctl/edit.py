@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -14,11 +14,12 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from partnerctl import query, tomlfile
+from partnerctl import dates, query, tomlfile
 from partnerctl.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
 from partnerctl.model import (MAX_ID_LENGTH, Contact, Event, Owner, Partnership, Registry, check_name,
                               length_problem, partnership_references, problems_of)
 from partnerctl.names import fold, is_slug, shorten, slugify, unique
+from partnerctl.output import counted
 
 
 def build(cls: type[Any], data: dict[str, Any], what: str) -> Any:
@@ -101,6 +102,8 @@ def set_field(reg: Registry, pid: str, field: str, value: str) -> Partnership:
     """Set a scalar field of partnership *pid* from command-line text, converted by the field's type."""
     _check_field(field, SCALAR_FIELDS, "settable fields")
     if not value.strip():
+        if field in REQUIRED_FIELDS:  # unset refuses these: point at what works
+            raise InvalidInput(f"empty value for {field}; a partnership must have a {field}: give one")
         raise InvalidInput(f"empty value for {field}; to remove it: partnerctl unset {pid} {field}")
     if field == "city":
         _check_name_free(reg, pid, value)
@@ -112,9 +115,9 @@ def _convert(field: str, value: str) -> Any:
     if not _is_int_field(Partnership, field):
         return value
     try:
-        return int(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{field} must be a whole number (a year such as 1991), not {value!r}") from None
+        return dates.parse_year(value)  # the one integer field is a year
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: {exc}") from None
 
 
 def unset_field(reg: Registry, pid: str, field: str) -> Partnership:
@@ -183,7 +186,7 @@ def remove_from(reg: Registry, pid: str, field: str, values: list[str]) -> Partn
 
 # --- partnerships: whole ---------------------------------------------------------------------
 
-def _check_new_id(reg: Registry, new_id: str) -> None:
+def _check_new_id(reg: Registry, new_id: str, taken_hint: str) -> None:
     if not is_slug(new_id):
         raise InvalidInput(f"id {new_id!r} is not a slug (lower-case letters and digits joined by hyphens, "
                            f"e.g. {slugify(new_id) or 'new-york'!r})")
@@ -191,8 +194,7 @@ def _check_new_id(reg: Registry, new_id: str) -> None:
         raise InvalidInput(f"id {length_problem(new_id)}")
     if new_id in reg.partnerships:
         p = reg.partnerships[new_id]
-        raise InvalidInput(f"partnership {new_id!r} already exists ({p.city}, {p.country}); "
-                           "choose another id with --id")
+        raise InvalidInput(f"partnership {new_id!r} already exists ({p.city}, {p.country}); {taken_hint}")
 
 
 def add_partnership(reg: Registry, city: str, country: str, pid: str | None = None,
@@ -207,7 +209,7 @@ def add_partnership(reg: Registry, city: str, country: str, pid: str | None = No
         pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
             raise InvalidInput(f"cannot make an id from the city name {city!r}; give one with --id")
-    _check_new_id(reg, pid)
+    _check_new_id(reg, pid, "choose another id with --id")
     _check_name_free(reg, pid, city)
     for alias in fields.get("aliases") or []:
         _check_name_free(reg, pid, alias)
@@ -223,7 +225,7 @@ def rename_partnership(reg: Registry, pid: str, new_id: str) -> str:
     """Give partnership *pid* the id *new_id*; returns the new id."""
     if new_id == pid:
         raise InvalidInput(f"{pid!r} is already the id of this partnership")
-    _check_new_id(reg, new_id)
+    _check_new_id(reg, new_id, "choose another new id")
     reg.partnerships[new_id] = reg.partnerships.pop(pid)
     return new_id
 
@@ -431,8 +433,8 @@ def remove_vocab(reg: Registry, kind: str, slug: str, force: bool = False) -> di
     pids, events = _users(reg, kind, slug)
     if (pids or events) and not force:
         shown = ", ".join(pids[:10]) + (f" and {len(pids) - 10} more" if len(pids) > 10 else "")
-        used = f"{len(pids)} partnerships ({shown})" if pids else ""
-        used += (" and " if pids and events else "") + (f"{events} events" if events else "")
+        used = f"{counted(len(pids), 'partnership')} ({shown})" if pids else ""
+        used += (" and " if pids and events else "") + (counted(events, "event") if events else "")
         raise InvalidInput(f"{kind} {slug!r} is used by {used}; --force removes it from them too")
     del _vocab(reg, kind)[slug]
     for p in reg.partnerships.values():
@@ -474,8 +476,10 @@ def add_events_jsonl(reg: Registry, lines: Iterable[str]) -> list[tuple[str, Eve
 
 
 def _add_event_line(reg: Registry, line: str) -> tuple[str, Event]:
+    from partnerctl.output import loads_json
+
     try:
-        item = json.loads(line)
+        item = loads_json(line)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"not JSON: {exc.msg} (column {exc.colno})") from None
     if not isinstance(item, dict):
@@ -574,6 +578,18 @@ def run_editor(text: str, prefix: str) -> str:
             return Path(name).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("the edited text is not UTF-8; nothing changed") from None
+        except OSError as exc:
+            # The editor removed the file, or put a folder in its place.
+            raise InvalidInput(f"cannot read the edited file {name}: {exc.strerror}; nothing changed") from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        _remove_temp(name)
+
+
+def _remove_temp(name: str) -> None:
+    """Remove the editor's temporary file, or whatever the editor left at its name."""
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass
+    except OSError:  # a folder: the name is ours (mkstemp), so is what is under it
+        shutil.rmtree(name, ignore_errors=True)

@@ -2,7 +2,9 @@
 
 Exit codes (documented in the README):
 0 ok; 1 not found or ambiguous; 2 usage error or invalid input;
-3 the registry file is unreadable or invalid; 4 the registry could not be written.
+3 the registry file is unreadable or invalid; 4 the registry or an output could not be
+written (an output that fails after a write landed is reported, with exit 0: the
+registry did change).
 """
 
 from __future__ import annotations
@@ -67,3 +69,13 @@ class WriteFailed(PartnerctlError):
     """The registry could not be written (read-only, bundled, locked, disk error)."""
 
     exit_code = EXIT_WRITE
+
+
+class OutputFailed(PartnerctlError):
+    """stdout could not be written: a full disk, a closed descriptor, a reader that left (*broken_pipe*)."""
+
+    exit_code = EXIT_WRITE
+
+    def __init__(self, message: str, *, broken_pipe: bool = False) -> None:
+        super().__init__(message)
+        self.broken_pipe = broken_pipe

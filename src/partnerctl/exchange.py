@@ -42,7 +42,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from partnerctl import store
+from partnerctl import dates, store
 from partnerctl.errors import InvalidInput
 from partnerctl.model import (
     MAX_ID_LENGTH,
@@ -57,7 +57,7 @@ from partnerctl.model import (
     undeclared,
 )
 from partnerctl.names import fold, is_slug, shorten, slugify, unique
-from partnerctl.output import unneutralise
+from partnerctl.output import counted, loads_json, unneutralise
 from partnerctl.store import Progress, no_progress
 
 FORMATS = ("json", "jsonl", "csv")
@@ -90,7 +90,7 @@ def export(reg: Registry, fmt: str, target: Path | None, *, raw: bool = False) -
         _write(reg, fmt, sys.stdout, raw)
         return None
     store.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)
-    return f"wrote {len(reg.partnerships)} partnerships to {target} ({fmt})"
+    return f"wrote {counted(len(reg.partnerships), 'partnership')} to {target} ({fmt})"
 
 
 def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
@@ -159,7 +159,10 @@ class Row:
         """The row as the file has it (a record shortened), for the report."""
         if isinstance(self.raw, list):
             return _as_csv(self.raw)
-        text = self.raw if isinstance(self.raw, str) else json.dumps(self.raw, ensure_ascii=False)
+        try:
+            text = self.raw if isinstance(self.raw, str) else json.dumps(self.raw, ensure_ascii=False)
+        except RecursionError:  # read at the parser's depth limit, a little too deep to write back
+            text = "(nested too deeply to show)"
         return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -189,19 +192,10 @@ def detect_format(source: str, fmt: str | None) -> str:
 
 def load(source: str, fmt: str | None = None, progress: Progress = no_progress) -> Batch:
     """Read *source* (a path, or ``-`` for stdin) into a Batch; every row is built once here."""
+    from partnerctl.streams import read_input
+
     fmt = detect_format(source, fmt)
-    if source == "-":
-        text = sys.stdin.read().removeprefix("\ufeff")
-    else:
-        try:
-            # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
-            text = Path(source).read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InvalidInput(f"no such file: {source}") from None
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{source}: not UTF-8 text (byte {exc.start})") from None
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {source}: {exc.strerror}") from None
+    text = read_input(source)
     batch = Batch(source)
     if fmt == "csv":
         _read_csv(text, batch, progress)
@@ -244,7 +238,7 @@ def _ticker(stage: str, total: int, progress: Progress) -> Callable[[int], None]
 
 def _read_json(text: str, batch: Batch, progress: Progress) -> None:
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{batch.source}: not valid JSON: {exc}") from None
     if isinstance(data, dict):
@@ -284,7 +278,7 @@ def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            rec = loads_json(line)
         except json.JSONDecodeError as exc:
             batch.rows.append(Row(f"line {n}", line, reason=UNPARSABLE, detail=f"not valid JSON: {exc}"))
             continue
@@ -347,9 +341,9 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
             data[name] = _split_list(value)
         elif name == "since" and value.strip():
             try:
-                data[name] = int(value)
-            except ValueError:
-                return Row(where, fields, reason=INVALID, detail=f"since: {value!r} is not a year")
+                data[name] = dates.parse_year(value)
+            except ValueError as exc:
+                return Row(where, fields, reason=INVALID, detail=f"since: {exc}")
         elif value != "":
             data[name] = value
     pid = data.pop("id", "")
@@ -446,7 +440,7 @@ class Report:
         if self.counts["not selected"]:
             parts.append(f"{self.counts['not selected']} not selected by --owner")
         tail = " (dry run: nothing written)" if dry_run else ""
-        return f"read {self.read} rows from {self.source}: {', '.join(parts)}{self._fix_vocab()}{tail}"
+        return f"read {counted(self.read, 'row')} from {self.source}: {', '.join(parts)}{self._fix_vocab()}{tail}"
 
     def _fix_vocab(self) -> str:
         """What to do about rows rejected for undeclared themes or networks ("" when there are none).

@@ -114,5 +114,7 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str:
     else:
         store.write_atomic(target, data)
         where = str(target)
-    return (f"wrote {written} events to {where}; skipped {skipped} events dated only by a year "
-            "or a month")
+    from partnerctl.output import counted
+
+    return (f"wrote {counted(written, 'event')} to {where}; skipped {counted(skipped, 'event')} dated only by "
+            "a year or a month")

@@ -173,23 +173,41 @@ FAULTS = (Damaged, sqlite3.Error, ValueError, KeyError, TypeError, IndexError, O
 
 
 def enabled() -> bool:
-    """Whether the index is used (``PARTNERCTL_NO_INDEX`` unset, empty or 0)."""
-    return os.environ.get(ENV_OFF, "") in ("", "0")
+    """Whether the index is used: ``PARTNERCTL_NO_INDEX`` unset, empty or 0, and a cache folder to keep it in."""
+    return os.environ.get(ENV_OFF, "") in ("", "0") and cache_dir() is not None
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/partnerctl``, else ``~/.cache/partnerctl``."""
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/partnerctl``, else ``~/.cache/partnerctl``; None when there is no such place.
+
+    No home (``HOME`` unset for a user without a passwd entry), or a folder
+    name that is not UTF-8 (SQLite opens the index by a UTF-8 URI): then no index is kept.
+    """
     base = os.environ.get("XDG_CACHE_HOME", "")
     # The XDG spec says a relative value is invalid and must be ignored.
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    if os.path.isabs(base):
+        root = Path(base)
+    else:
+        try:
+            root = Path.home() / ".cache"
+        except (RuntimeError, KeyError):
+            return None
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
     return root / "partnerctl"
 
 
 def db_path(registry: Path) -> Path:
-    """The index database of the registry at *registry*, named after its real path."""
+    """The index database of the registry at *registry*, named after its real path (``enabled()`` first)."""
+    folder = cache_dir()
+    assert folder is not None, "db_path without a cache folder: check index.enabled() first"
     real = os.path.realpath(registry)
     digest = hashlib.blake2b(os.fsencode(real), digest_size=12).hexdigest()
-    return cache_dir() / f"{Path(real).stem[:40]}-{digest}.sqlite"
+    # The name only helps a person; what is not UTF-8 in it becomes "?".
+    stem = Path(real).stem[:40].encode("utf-8", "replace").decode("utf-8")
+    return folder / f"{stem}-{digest}.sqlite"
 
 
 def bytes_hash(data: bytes) -> int:

@@ -59,7 +59,19 @@ def _slug(value: str) -> str:
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(value: str) -> str:
+    # A lone surrogate (JSON's "\ud800", undecodable bytes) is not a character: no UTF-8 file can hold it.
+    found = _SURROGATE.search(value)
+    if found:
+        raise ValueError(f"not valid text: a lone surrogate {found.group()!r} at character {found.start() + 1}")
+    return value
+
+
 def _not_blank(value: str) -> str:
+    _valid_text(value)
     if not value.strip():
         raise ValueError("must not be empty")
     return value
@@ -87,6 +99,7 @@ def check_name(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    _valid_text(value)
     if not is_email(value):
         raise ValueError(f"{value!r} is not an e-mail address (a plain address, such as ann@example.org)")
     return value
@@ -98,13 +111,15 @@ def _year(value: int) -> int:
     return value
 
 
+# Every text field is one of these: each refuses what is not valid text (_valid_text).
+Str = Annotated[str, AfterValidator(_valid_text)]
 Slug = Annotated[str, AfterValidator(_slug)]
 PartialDate = Annotated[str, AfterValidator(dates.validate)]
 Line = Annotated[str, AfterValidator(_one_line)]
 # Names (of cities, countries, people) and labels: one line, nothing invisible.
 Name = Annotated[str, AfterValidator(check_name)]
 # Owner names that the model never held to one line: nothing invisible only.
-Visible = Annotated[str, AfterValidator(_visible)]
+Visible = Annotated[str, AfterValidator(_valid_text), AfterValidator(_visible)]
 Email = Annotated[str, AfterValidator(_email)]
 Year = Annotated[int, AfterValidator(_year)]
 
@@ -137,9 +152,9 @@ class Event(_Model):
     date: PartialDate
     end: PartialDate | None = None
     title: Line
-    description: str | None = None
+    description: Str | None = None
     themes: list[Slug] = Field(default_factory=list)
-    links: list[str] = Field(default_factory=list)
+    links: list[Str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Event:
@@ -152,10 +167,10 @@ class Contact(_Model):
     """Someone to call about a partnership."""
 
     name: Name
-    role: str | None = None
-    organisation: str | None = None
+    role: Str | None = None
+    organisation: Str | None = None
     email: Email | None = None
-    phone: str | None = None
+    phone: Str | None = None
 
 
 class Partnership(_Model):
@@ -164,18 +179,18 @@ class Partnership(_Model):
     city: Name
     aliases: list[Name] = Field(default_factory=list)
     country: Name
-    region: str | None = None
+    region: Str | None = None
     owner: Visible | None = None
     owner_country: Visible | None = None
     status: Literal["active", "suspended", "ended"] | None = None
-    kind: str | None = None
+    kind: Str | None = None
     since: Year | None = None
-    since_note: str | None = None
+    since_note: Str | None = None
     themes: list[Slug] = Field(default_factory=list)
     networks: list[Slug] = Field(default_factory=list)
     projects: list[Line] = Field(default_factory=list)
-    links: list[str] = Field(default_factory=list)
-    summary: str | None = None
+    links: list[Str] = Field(default_factory=list)
+    summary: Str | None = None
     events: list[Event] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
 

@@ -114,6 +114,22 @@ def dumps_json(value: Any, indent: int | None = None, *, compact: bool = False) 
     return _JSON_ESCAPED.sub(lambda m: _json_escape(m.group()), text)
 
 
+def loads_json(text: str) -> Any:
+    """``json.loads`` for untrusted text: every failure is a ``json.JSONDecodeError``.
+
+    Also arrays or objects nested too deeply for the parser, and numbers too
+    long to convert (Python's own limit), which json.loads raises otherwise.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("arrays or objects nested too deeply", text, 0) from None
+    except ValueError:
+        raise json.JSONDecodeError("a number with too many digits", text, 0) from None
+
+
 def write_json(items: Any, out: TextIO) -> None:
     """Indented, key-order-stable JSON with a final newline."""
     out.write(dumps_json(items, indent=2) + "\n")
@@ -172,3 +188,11 @@ def parse_fields(spec: str | None, valid: Sequence[str]) -> list[str] | None:
 def pick(record: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
     """*record* with only *fields*, in that order."""
     return {name: record.get(name) for name in fields}
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """*n* and *noun* in the number it takes: ``1 partnership``, ``2 partnerships``, ``0 events``.
+
+    Every message that counts says it through here (*plural* for a noun not made with -s).
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

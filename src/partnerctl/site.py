@@ -417,6 +417,8 @@ def export(reg: Registry, fmt: str, target: Path | None, *, force: bool = False)
     files: dict[str, Callable[[], str]] = {f"index{ext}": partial(render_index, reg)}
     files.update({f"{PAGES}/{pid}{ext}": partial(render_page, reg, pid) for pid in reg.partnerships})
     done = outfolder.write_folder(target, files, force=force)
-    removed = f"; removed {done.removed} stale pages" if done.removed else ""
-    kept = f"; kept {done.kept} files partnerctl did not write" if done.kept else ""
-    return f"wrote {len(reg.partnerships)} partnership pages and index{ext} to {target}{removed}{kept}"
+    from partnerctl.output import counted
+
+    removed = f"; removed {counted(done.removed, 'stale page')}" if done.removed else ""
+    kept = f"; kept {counted(done.kept, 'file')} partnerctl did not write" if done.kept else ""
+    return f"wrote {counted(len(reg.partnerships), 'partnership page')} and index{ext} to {target}{removed}{kept}"

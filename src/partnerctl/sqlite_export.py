@@ -214,7 +214,9 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str | None:
         else:
             store.write_atomic(target, data)
     where = target if target is not None else "stdout"
-    return f"exported {len(reg.partnerships)} partnerships to {where} (SQLite)"
+    from partnerctl.output import counted
+
+    return f"exported {counted(len(reg.partnerships), 'partnership')} to {where} (SQLite)"
 
 
 def _build(path: Path, reg: Registry, shown: Path | None) -> None:

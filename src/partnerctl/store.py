@@ -126,7 +126,9 @@ def check(path: Path) -> list[Problem]:
 
 
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
-    more = f" (and {len(problems) - 1} more problems; run 'partnerctl validate')" if len(problems) > 1 else ""
+    from partnerctl.output import counted
+
+    more = f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')" if len(problems) > 1 else ""
     return RegistryInvalid(f"invalid registry: {problems[0]}{more}", problems)
 
 

@@ -25,7 +25,11 @@ _AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Parse TOML text; a syntax error becomes a problem with its line and column."""
+    """Parse TOML text; a syntax error becomes a problem with its line and column.
+
+    Text nested too deeply for the parser, or holding a number too long to
+    convert, is a problem too, never an exception.
+    """
     try:
         return tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
@@ -37,6 +41,12 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
         else:
             message = f"invalid TOML: {message}"
         return None, [Problem(name, message, line)]
+    except RecursionError:
+        return None, [Problem(name, "invalid TOML: arrays or tables nested too deeply")]
+    except ValueError as exc:
+        # tomllib lets int() refuse a number of thousands of digits (Python's own limit).
+        what = "a number with too many digits" if "digits" in str(exc) else str(exc)
+        return None, [Problem(name, f"invalid TOML: {what}")]
 
 
 def dump_block(pid: str, p: Partnership) -> str:
