@@ -183,7 +183,7 @@ def test_files_partnerctl_did_not_write_are_kept(
     result = export(invoke, small_registry, "html", site)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (f"partnerctl: wrote 3 partnership pages and index.html to {site}; removed 1 stale "
-                             "pages; kept 5 files partnerctl did not write\n")
+                             "page; kept 5 files partnerctl did not write\n")
     got = snapshot(site)
     assert got["README.md"] == b"about this site\n" and got[".git/config"] == b"[core]\n"
     assert got["empty"] == "dir" and got["partnerships/notes.txt"] == b"kept beside the pages\n"

@@ -213,6 +213,6 @@ def test_export_is_repeatable_and_drops_stale_pages(invoke, small_registry: Path
     result = invoke(small_registry, "export", "--format", "html", "-o", str(site))
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (f"partnerctl: wrote 3 partnership pages and index.html to {site}; "
-                             "removed 1 stale pages\n")
+                             "removed 1 stale page\n")
     assert sorted(str(p.relative_to(site)) for p in site.rglob("*.html")) == [
         "index.html", "partnerships/alder.html", "partnerships/birch.html", "partnerships/cedar.html"]
