@@ -200,7 +200,7 @@ def make_registry(tmp_path: Path) -> Callable[[str], Path]:
 @pytest.fixture
 def small_canonical(small_registry: Path) -> Path:
     """The small registry rewritten in canonical form (no backup left): a write's diff then shows only its change."""
-    from partnerctl import store
+    from partnerctl.storage import store
 
     store.update(store.Location(small_registry), lambda reg: None, backup=False)
     return small_registry

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from partnerctl import store
+from partnerctl.storage import store
 
 
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import partnerctl.cli
-from partnerctl import store
+from partnerctl.storage import store
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
 ENV_TO_CLEAR = ("PARTNERCTL_REGISTRY", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "NO_COLOR")

@@ -13,8 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partnerctl import blocks, edit, index, store, tomlfile
-from partnerctl.errors import PartnerctlError
+from partnerctl.storage import blocks
+from partnerctl.core import edit
+from partnerctl.storage import index
+from partnerctl.storage import store
+from partnerctl.storage import toml as tomlfile
+from partnerctl.core.errors import PartnerctlError
 
 from conftest import SHIPPED_REGISTRY
 from index_contents import index_contents

@@ -15,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SHIPPED_REGISTRY
-from partnerctl import dates, store, tomlfile
-from partnerctl.model import Registry, validate_registry
-from partnerctl.names import INVISIBLE
+from partnerctl.core import dates
+from partnerctl.storage import store
+from partnerctl.storage import toml as tomlfile
+from partnerctl.core.model import Registry, validate_registry
+from partnerctl.core.names import INVISIBLE
 
 
 

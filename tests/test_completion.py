@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 import partnerctl.cli
-from partnerctl import cli
+from partnerctl.cli import commands as cli
 
 
 def _ctx(registry: Path | None, **params: str) -> typer.Context:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import partnerctl.cli
-from partnerctl import store
+from partnerctl.storage import store
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from partnerctl import store
+from partnerctl.storage import store
 
 
 def bak(path: Path) -> Path:
@@ -229,7 +229,7 @@ def test_concurrent_writers_of_two_registries_with_alike_names_all_land(tmp_path
     # ab.toml's writers clear ab.toml's leftover temporary files; ab.toml.v2.toml's in-flight
     # ones (.ab.toml.v2.toml.<hex>.tmp) are not theirs, however alike the names.
     from test_crash import large_registry
-    from partnerctl import tomlfile
+    from partnerctl.storage import toml as tomlfile
 
     ab, v2 = tmp_path / "ab.toml", tmp_path / "ab.toml.v2.toml"
     ab.write_text(tomlfile.dump(large_registry(5)), encoding="utf-8")
@@ -252,7 +252,8 @@ def test_a_writer_never_removes_the_temporary_file_of_another_registry(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Deterministic: a real ab.toml writer runs to its end while ab.toml.v2.toml's write is in flight.
     from test_crash import large_registry
-    from partnerctl import edit, tomlfile
+    from partnerctl.core import edit
+    from partnerctl.storage import toml as tomlfile
 
     ab, v2 = tmp_path / "ab.toml", tmp_path / "ab.toml.v2.toml"
     for path in (ab, v2):

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 import partnerctl.cli
-from partnerctl import edit, store
+from partnerctl.core import edit
+from partnerctl.storage import store
 
 FAKE_EDITOR = '''\
 import json, os, subprocess, sys
@@ -150,7 +151,7 @@ def test_unknown_answers_are_asked_again_and_end_of_input_aborts(invoke: Any, sm
 
 def test_on_a_terminal_the_question_is_a_prompt(invoke: Any, small_canonical: Path, editor: Any,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(partnerctl.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(partnerctl.cli.commands, "_interactive", lambda: True)
     editor({"replace": [["since = 1991", "since = 0"]]}, {"replace": [["since = 0", "since = 1992"]]})
     result = invoke(small_canonical, "edit", "alder", input="e\n")
     assert result.exit_code == 0, result.stderr

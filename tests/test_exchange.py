@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from partnerctl import exchange
+from partnerctl.formats import exchange
 
 EMPTY_LYON = '[registry]\nowner = "Lyon"\ncountry = "France"\n'
 

@@ -27,7 +27,9 @@ from typing import Any
 
 import pytest
 
-from partnerctl import sqlite_export, store, tomlfile
+from partnerctl.storage import sqlschema as sqlite_export
+from partnerctl.storage import store
+from partnerctl.storage import toml as tomlfile
 
 ENOSPC = os.strerror(errno.ENOSPC)
 FILE_FORMATS = ("json", "jsonl", "csv", "ics", "sqlite")
@@ -253,7 +255,7 @@ def test_without_folder_exchange_the_old_folder_is_renamed_aside(
     site = tmp_path / "site"
     assert export(invoke, small_registry, "html", site).exit_code == 0
     (site / "README").write_text("kept\n")
-    from partnerctl import outfolder
+    from partnerctl.storage import folders as outfolder
 
     monkeypatch.setattr(outfolder, "exchange", lambda a, b: False)
     assert invoke(small_registry, "remove", "dune", "--yes").exit_code == 0

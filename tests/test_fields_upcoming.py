@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl import query, store
+from partnerctl.core import query
+from partnerctl.storage import store
 
 
 def test_list_fields_choose_json_keys_in_order(invoke, small_registry: Path) -> None:

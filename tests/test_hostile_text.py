@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from partnerctl import site, store
-from partnerctl.model import Contact
-from partnerctl.names import fold
+from partnerctl.formats import site
+from partnerctl.storage import store
+from partnerctl.core.model import Contact
+from partnerctl.core.names import fold
 
 # --- 1. spreadsheet formulas --------------------------------------------------------------
 
@@ -207,9 +208,9 @@ def test_json_escapes_them_and_keeps_the_data(invoke, bidi: Path, args: list[str
 def test_terminal_table_shows_them_escaped(invoke, bidi: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    import partnerctl.render
+    import partnerctl.cli.render
 
-    monkeypatch.setattr(partnerctl.render, "console", lambda file=None, stderr=False: Console(
+    monkeypatch.setattr(partnerctl.cli.render, "console", lambda file=None, stderr=False: Console(
         file=file, stderr=stderr, force_terminal=True, width=300, highlight=False, emoji=False))
     out = _out(invoke, bidi, "show", "spoof", "--format", "table")
     assert not HIDDEN.search(out)

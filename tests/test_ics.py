@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl import ics
+from partnerctl.formats import ics
 
 ICS_TOML = """\
 [registry]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from partnerctl import exchange
+from partnerctl.formats import exchange
 
 MAX_ID_LENGTH = 100  # as the README documents
 
@@ -22,7 +22,7 @@ EVENT = "2012-05-16-" + "e" * (MAX_ID_LENGTH - len("2012-05-16-"))
 
 
 def test_the_limit_is_100() -> None:
-    from partnerctl import model
+    from partnerctl.core import model
 
     assert model.MAX_ID_LENGTH == MAX_ID_LENGTH
     # The longest page and UID names fit a file name of 255 bytes, with room for a temporary name.

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from partnerctl import exchange
+from partnerctl.formats import exchange
 
 WORLD = '[registry]\nowner = "World"\n'
 

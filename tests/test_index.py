@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 
-from partnerctl import edit, index, store, tomlfile
+from partnerctl.core import edit
+from partnerctl.storage import index
+from partnerctl.storage import store
+from partnerctl.storage import toml as tomlfile
 
 from index_contents import index_contents
 
@@ -416,7 +419,7 @@ def test_a_piped_indexed_read_imports_neither_rich_nor_the_model(
         "from partnerctl.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'rich' or m in "
-        "('partnerctl.model', 'partnerctl.render'))\n"
+        "('partnerctl.core.model', 'partnerctl.cli.render'))\n"
         "sys.stderr.write('LOADED=' + ','.join(loaded) + '\\n')\n"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(index_cache)}

@@ -31,7 +31,8 @@ import typer.main
 import typer.testing
 
 import partnerctl.cli
-from partnerctl import index, store
+from partnerctl.storage import index
+from partnerctl.storage import store
 
 from index_contents import index_contents
 

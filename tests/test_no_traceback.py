@@ -526,7 +526,7 @@ def test_years_are_ascii_digits_1_to_9999(invoke: object, small_registry: Path, 
 
 
 def test_the_year_parser() -> None:
-    from partnerctl import dates
+    from partnerctl.core import dates
 
     assert [dates.parse_year(t) for t in ("1991", "1", "9999", "0991", " 2001 ")] == [1991, 1, 9999, 991, 2001]
     for bad in ("", "0", "10000", "1_991", "١٩٩١", "+1991", "-5", "1e3", "1991\n", "0" * 50 + "1" * 5, HUGE):
@@ -540,7 +540,7 @@ def test_the_year_parser() -> None:
 def test_the_longest_days_still_make_a_date(invoke: object, small_registry: Path) -> None:
     import datetime
 
-    from partnerctl import dates
+    from partnerctl.core import dates
 
     assert datetime.date.today() + datetime.timedelta(days=dates.MAX_DAYS) < datetime.date.max
     result = invoke(small_registry, "timeline", "--days", str(dates.MAX_DAYS), "--format", "json")
@@ -589,7 +589,8 @@ def test_add_event_from_jsonl_with_a_lone_surrogate(tmp_path: Path) -> None:
      "(not valid JSON: a number with too many digits"),
 ], ids=["deep", "surrogate", "long-number"])
 def test_import_jsonl_rejects_the_row(tmp_path: Path, data: bytes, why: str) -> None:
-    from partnerctl import store, tomlfile
+    from partnerctl.storage import store
+    from partnerctl.storage import toml as tomlfile
 
     # Canonical: an import writes the registry in canonical form even when it adds nothing.
     place = Place(tmp_path, tomlfile.dump(store.parse_valid(SMALL_REGISTRY_TOML, "small")))
@@ -767,7 +768,7 @@ def test_no_argument_at_all_still_prints_the_help() -> None:
 
 def test_a_declined_prompt_is_one_line(invoke: object, small_registry: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(partnerctl.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(partnerctl.cli.commands, "_interactive", lambda: True)
     before = small_registry.read_bytes()
     result = invoke(small_registry, "remove", "alder", input="")  # end of input at the question
     assert result.exit_code == 2
@@ -779,12 +780,12 @@ def test_a_declined_prompt_is_one_line(invoke: object, small_registry: Path,
 # --- messages that count, and advice that works ------------------------------------------------
 
 def test_counts_agree_with_their_noun(invoke: object, small_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from partnerctl.output import counted
+    from partnerctl.formats.output import counted
 
     assert [counted(n, "event") for n in (0, 1, 2)] == ["0 events", "1 event", "2 events"]
     hits = invoke(small_registry, "search", "bakel")
     assert hits.stderr == "partnerctl: 1 hit in 1 partnership\n"
-    monkeypatch.setattr(partnerctl.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(partnerctl.cli.commands, "_interactive", lambda: True)
     asked = invoke(small_registry, "remove", "dune", input="n\n")
     assert "Remove dune (Bakel, Senegal) with its 0 events and 0 contacts?" in asked.stderr
     asked = invoke(small_registry, "remove", "birch", input="n\n")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import partnerctl
-from partnerctl import store, tomlfile
+from partnerctl.storage import store
+from partnerctl.storage import toml as tomlfile
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
 VENV_BIN = Path(sys.executable).parent

@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
-import partnerctl.names
-import partnerctl.query
-from partnerctl import exchange, model, store
+import partnerctl.core.names
+import partnerctl.core.query
+from partnerctl.formats import exchange
+from partnerctl.core import model
+from partnerctl.storage import store
 
 from conftest import SHIPPED_REGISTRY
 from test_editor import editor  # noqa: F401 - the fake $EDITOR fixture
@@ -309,15 +311,15 @@ def test_tag_with_many_terms_folds_the_vocabulary_once(invoke: Callable[..., Any
                         '[partnerships.turin]\ncity = "Turin"\ncountry = "Italy"\n')
     invoke(reg, "list")  # the index is built before counting
     calls = 0
-    real_fold = partnerctl.names.fold
+    real_fold = partnerctl.core.names.fold
 
     def counting_fold(text: str) -> str:
         nonlocal calls
         calls += 1
         return real_fold(text)
 
-    monkeypatch.setattr(partnerctl.names, "fold", counting_fold)
-    monkeypatch.setattr(partnerctl.query, "fold", counting_fold)
+    monkeypatch.setattr(partnerctl.core.names, "fold", counting_fold)
+    monkeypatch.setattr(partnerctl.core.query, "fold", counting_fold)
     # Slugs and whole labels, in any case and accents.
     words = [f"t{i:04d}" if i % 2 else f"THEME {i} WORD{i % 7}" for i in range(terms)]
     result = invoke(reg, "tag", "turin", *words)
@@ -346,11 +348,11 @@ def test_list_timeline_add_and_add_event_match_terms_alike(invoke: Callable[...,
 
 def test_a_matcher_sees_a_vocabulary_changed_in_place() -> None:
     vocab = {"culture": "Culture"}
-    assert partnerctl.query.match_vocab(vocab, "culture", "theme") == {"culture"}
+    assert partnerctl.core.query.match_vocab(vocab, "culture", "theme") == {"culture"}
     vocab["night-life"] = "Night life"
-    assert partnerctl.query.match_vocab(vocab, "night", "theme") == {"night-life"}
+    assert partnerctl.core.query.match_vocab(vocab, "night", "theme") == {"night-life"}
     vocab["night-life"] = "Evenings"
-    assert partnerctl.query.match_vocab(vocab, "evenings", "theme") == {"night-life"}
+    assert partnerctl.core.query.match_vocab(vocab, "evenings", "theme") == {"night-life"}
 
 
 # --------------------------------------------------------------- import progress through every stage

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from partnerctl import render
-from partnerctl.search import find_spans
+from partnerctl.cli import render
+from partnerctl.core.search import find_spans
 
 SEARCH_TOML = """\
 [registry]

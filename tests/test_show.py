@@ -107,7 +107,7 @@ def test_show_turin_json_has_the_facts_of_the_seed_page(invoke, registry_path: P
     for date in ("1991-04", "2009", "2010", "2011-03", "2012", "2012-05"):
         assert date in event_dates
     # JSON dates are partial-date strings, in chronological order
-    from partnerctl import dates
+    from partnerctl.core import dates
 
     assert event_dates == sorted(event_dates, key=dates.sort_key)
     assert event_dates[0] == "1991-04"

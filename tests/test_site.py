@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl import store
-from partnerctl.names import slugify
+from partnerctl.storage import store
+from partnerctl.core.names import slugify
 
 INJECTION_TOML = """\
 [registry]

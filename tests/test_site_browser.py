@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from partnerctl import store
-from partnerctl.names import slugify
+from partnerctl.storage import store
+from partnerctl.core.names import slugify
 
 
 def _missing(reason: str) -> None:

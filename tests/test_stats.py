@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl import render
+from partnerctl.cli import render
 
 # Five partnerships: one without region, first year or status; regions spelt in two cases.
 STATS_TOML = """\

@@ -132,7 +132,7 @@ def test_timeline_unknown_theme_exits_2(invoke, small_registry: Path) -> None:
 
 
 def test_timeline_lyon_turin_in_date_order(invoke, registry_path: Path) -> None:
-    from partnerctl import dates
+    from partnerctl.core import dates
 
     result = invoke(registry_path, "timeline", "turin", "--format", "json")
     items = json.loads(result.stdout)

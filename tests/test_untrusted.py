@@ -173,14 +173,14 @@ def test_show_owner_markup_kept_literally(invoke, untrusted_owner: Path) -> None
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    import partnerctl.output
-    import partnerctl.render
+    import partnerctl.formats.output
+    import partnerctl.cli.render
 
     def console(file=None, stderr=False):
         return Console(file=file, stderr=stderr, force_terminal=True, color_system="truecolor", width=300,
                        highlight=False, emoji=False)
 
-    monkeypatch.setattr(partnerctl.render, "console", console)
+    monkeypatch.setattr(partnerctl.cli.render, "console", console)
     monkeypatch.delenv("NO_COLOR", raising=False)
     # choose() picks "table" when stdout is a terminal; here the format is asked for explicitly.
 

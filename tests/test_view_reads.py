@@ -14,7 +14,10 @@ import pytest
 from test_completion import _ctx
 from test_index import assert_same_with_and_without_index, damage_every_row, no_full_load, outputs
 
-from partnerctl import cli, index, query, view
+from partnerctl.cli import commands as cli
+from partnerctl.storage import index
+from partnerctl.core import query
+from partnerctl.storage import view
 
 
 @pytest.fixture(autouse=True)
@@ -166,6 +169,6 @@ def test_piped_search_and_stats_import_neither_the_model_nor_rich(
     imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
                 if line.startswith("import time:") and "|" in line}
     assert "partnerctl.cli" in imported  # the probe sees partnerctl's own imports
-    assert "partnerctl.model" not in imported
+    assert "partnerctl.core.model" not in imported
     assert not {m for m in imported if m.split(".")[0] == "rich"}
     assert done.stdout.encode() == built.stdout and json.loads(done.stdout)

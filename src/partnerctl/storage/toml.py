@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
-from partnerctl.errors import Problem
+from partnerctl.core.errors import Problem
 
 if TYPE_CHECKING:
     # Imported where a dump needs it: reading a registry through the index parses no TOML
     # and must not pay for the pydantic model's import.
-    from partnerctl.model import Partnership, Registry
+    from partnerctl.core.model import Partnership, Registry
 
 _AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -51,7 +51,7 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 def dump_block(pid: str, p: Partnership) -> str:
     """The canonical TOML block of one partnership."""
-    from partnerctl.model import partnership_data
+    from partnerctl.core.model import partnership_data
 
     data = partnership_data(p)
     tables = {key: data.pop(key) for key in ("events", "contacts") if key in data}
@@ -66,7 +66,7 @@ def dump_block(pid: str, p: Partnership) -> str:
 
 def dump_head(reg: Registry) -> str:
     """The canonical TOML head of a registry: owner and vocabularies."""
-    from partnerctl.model import registry_data
+    from partnerctl.core.model import registry_data
 
     return tomli_w.dumps(registry_data(reg), multiline_strings=True)
 

@@ -23,10 +23,11 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from partnerctl import dates, outfolder
-from partnerctl.errors import InvalidInput
-from partnerctl.model import Contact, Event, Partnership, Registry, is_email, is_web_link, sorted_events
-from partnerctl.names import fold, slugify
+from partnerctl.core import dates
+from partnerctl.storage import folders as outfolder
+from partnerctl.core.errors import InvalidInput
+from partnerctl.core.model import Contact, Event, Partnership, Registry, is_email, is_web_link, sorted_events
+from partnerctl.core.names import fold, slugify
 
 FORMATS = {"html": ".html", "markdown": ".md"}
 PAGES = "partnerships"
@@ -417,7 +418,7 @@ def export(reg: Registry, fmt: str, target: Path | None, *, force: bool = False)
     files: dict[str, Callable[[], str]] = {f"index{ext}": partial(render_index, reg)}
     files.update({f"{PAGES}/{pid}{ext}": partial(render_page, reg, pid) for pid in reg.partnerships})
     done = outfolder.write_folder(target, files, force=force)
-    from partnerctl.output import counted
+    from partnerctl.formats.output import counted
 
     removed = f"; removed {counted(done.removed, 'stale page')}" if done.removed else ""
     kept = f"; kept {counted(done.kept, 'file')} partnerctl did not write" if done.kept else ""

@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from partnerctl import query
+from partnerctl.core import query
 
 if TYPE_CHECKING:
-    from partnerctl.index import Index
-    from partnerctl.model import Registry
-    from partnerctl.search import Hit
-    from partnerctl.stats import Count
+    from partnerctl.storage.index import Index
+    from partnerctl.core.model import Registry
+    from partnerctl.core.search import Hit
+    from partnerctl.core.stats import Count
 
 
 class Rec(dict):  # type: ignore[type-arg]
@@ -175,7 +175,7 @@ class _Guarded:
         self._loaded: _Loaded | None = None
 
     def _ask(self, question: str, *args: Any) -> dict[str, Rec]:
-        from partnerctl import index
+        from partnerctl.storage import index
 
         if self._loaded is None:
             try:
@@ -249,7 +249,7 @@ class View:
 
     def counts(self, filters: query.Filters, dimensions: Sequence[str]) -> tuple[int, dict[str, list[Count]]]:
         """``stats.counts`` of the partnerships ``query.select`` keeps, and how many those are."""
-        from partnerctl import stats
+        from partnerctl.core import stats
 
         light = self._filtered(filters, self._source.counted)
         pids = query.select(light, filters)
@@ -257,22 +257,22 @@ class View:
 
     def search(self, text: str) -> list[tuple[Rec, Hit]]:
         """``search.search``: (partnership record, hit) for every field that holds *text*."""
-        from partnerctl import search
+        from partnerctl.core import search
 
         light = self._light(self._source.containing(search.needle(text)))
         return [(light.partnerships[hit.partner], hit) for hit in search.search(light, text)]
 
     def complete_partners(self, prefix: str) -> list[tuple[str, str]]:
         """``completion.partners``: ids starting with *prefix*, with their city."""
-        from partnerctl import completion
-        from partnerctl.names import fold
+        from partnerctl.core import completion
+        from partnerctl.core.names import fold
 
         # An id is a slug, its own folded name: one that starts with prefix has a name starting with it folded.
         return completion.partners(self._light(self._source.named(fold(prefix))), prefix)
 
     def complete_events(self, partner: str | None, prefix: str) -> list[tuple[str, str]]:
         """``completion.events``: event ids starting with *prefix*, of *partner* when it names one."""
-        from partnerctl import completion
+        from partnerctl.core import completion
 
         pid = self.resolve(partner) if partner else None
         records = self._source.records_of([pid]) if pid else self._source.with_events()
@@ -297,7 +297,7 @@ def of_registry(reg: Registry) -> View:
 
 
 def _loaded(reg: Registry) -> _Loaded:
-    from partnerctl.model import record
+    from partnerctl.core.model import record
 
     return _Loaded({pid: _wrap(record(pid, p)) for pid, p in reg.partnerships.items()})
 
@@ -317,7 +317,8 @@ def of_index(idx: Index, load: Callable[[], Registry] | None = None) -> View:
 
 def open_view(path: Path) -> View:
     """The registry at *path* for reading: from its index when current and intact, else loaded (and indexed)."""
-    from partnerctl import index, store
+    from partnerctl.storage import index
+    from partnerctl.storage import store
 
     data, st = store.read_file(path)
     if index.enabled():
@@ -329,7 +330,8 @@ def open_view(path: Path) -> View:
 
 def _load(path: Path, data: bytes, st: os.stat_result) -> Registry:
     """The registry of bytes *data* read from *path*, validated; indexed again when the index is on."""
-    from partnerctl import index, store
+    from partnerctl.storage import index
+    from partnerctl.storage import store
 
     reg = store.parse_valid(store.decode(data, path), str(path))
     if index.enabled():

@@ -35,8 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from partnerctl import store
-from partnerctl.errors import InvalidInput, WriteFailed
+from partnerctl.storage import store
+from partnerctl.core.errors import InvalidInput, WriteFailed
 
 MANIFEST = ".partnerctl-manifest.json"
 _ASIDE = ".old"  # the old folder renamed aside where folders cannot be exchanged

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from partnerctl.index import Index
-    from partnerctl.model import Partnership, Registry
+    from partnerctl.storage.index import Index
+    from partnerctl.core.model import Partnership, Registry
 
 
 class LazyPartnerships(dict):  # type: ignore[type-arg]
@@ -136,7 +136,7 @@ class LazyPartnerships(dict):  # type: ignore[type-arg]
 
 def _partnership_of(rec: dict[str, Any]) -> Partnership:
     """A Partnership from an indexed (already validated) record, without validating again."""
-    from partnerctl.model import Contact, Event, Partnership
+    from partnerctl.core.model import Contact, Event, Partnership
 
     fields = {k: v for k, v in rec.items() if k != "id"}
     fields["events"] = [Event.model_construct(**e) for e in fields["events"]]
@@ -149,8 +149,8 @@ def load_one(idx: Index, reg: Registry, pid: str) -> Registry:
 
     Loading them from a damaged index raises ``index.Damaged``.
     """
-    from partnerctl import index
-    from partnerctl.model import Registry
+    from partnerctl.storage import index
+    from partnerctl.core.model import Registry
 
     def load_all() -> list[tuple[str, Any]]:
         try:
@@ -179,7 +179,7 @@ def verified_span(data: bytes, head_end: int, pid: str, recorded: tuple[int, int
     ``[partnerships.<pid>]``. Otherwise the splice could cut into, or remove,
     another partnership: the caller then takes the full path.
     """
-    from partnerctl import index
+    from partnerctl.storage import index
 
     start, stop, digest = recorded
     header = f"[partnerships.{pid}]\n".encode()

@@ -14,9 +14,11 @@ import datetime
 import sys
 from pathlib import Path
 
-from partnerctl import dates, query, store
-from partnerctl.errors import InvalidInput
-from partnerctl.model import Event, Partnership, Registry, is_web_link
+from partnerctl.core import dates
+from partnerctl.core import query
+from partnerctl.storage import store
+from partnerctl.core.errors import InvalidInput
+from partnerctl.core.model import Event, Partnership, Registry, is_web_link
 
 CRLF = "\r\n"
 MAX_OCTETS = 75
@@ -114,7 +116,7 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str:
     else:
         store.write_atomic(target, data)
         where = str(target)
-    from partnerctl.output import counted
+    from partnerctl.formats.output import counted
 
     return (f"wrote {counted(written, 'event')} to {where}; skipped {counted(skipped, 'event')} dated only by "
             "a year or a month")

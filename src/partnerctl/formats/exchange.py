@@ -42,9 +42,10 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from partnerctl import dates, store
-from partnerctl.errors import InvalidInput
-from partnerctl.model import (
+from partnerctl.core import dates
+from partnerctl.storage import store
+from partnerctl.core.errors import InvalidInput
+from partnerctl.core.model import (
     MAX_ID_LENGTH,
     PARTNERSHIP_FIELDS,
     Owner,
@@ -56,9 +57,9 @@ from partnerctl.model import (
     registry_data,
     undeclared,
 )
-from partnerctl.names import fold, is_slug, shorten, slugify, unique
-from partnerctl.output import counted, loads_json, unneutralise
-from partnerctl.store import Progress, no_progress
+from partnerctl.core.names import fold, is_slug, shorten, slugify, unique
+from partnerctl.formats.output import counted, loads_json, unneutralise
+from partnerctl.storage.store import Progress, no_progress
 
 FORMATS = ("json", "jsonl", "csv")
 ON_CONFLICT = ("skip", "update", "fail")
@@ -94,7 +95,7 @@ def export(reg: Registry, fmt: str, target: Path | None, *, raw: bool = False) -
 
 
 def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
-    from partnerctl.output import Format, write_json, write_records
+    from partnerctl.formats.output import Format, write_json, write_records
 
     records = [record(pid, reg.partnerships[pid]) for pid in sorted(reg.partnerships)]
     if fmt == "json":
@@ -110,7 +111,7 @@ def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
 
 
 def _csv_cell(value: Any, raw: bool = False) -> str:
-    from partnerctl.output import clean, neutralise
+    from partnerctl.formats.output import clean, neutralise
 
     if value is None or isinstance(value, int):
         return "" if value is None else str(value)
@@ -192,7 +193,7 @@ def detect_format(source: str, fmt: str | None) -> str:
 
 def load(source: str, fmt: str | None = None, progress: Progress = no_progress) -> Batch:
     """Read *source* (a path, or ``-`` for stdin) into a Batch; every row is built once here."""
-    from partnerctl.streams import read_input
+    from partnerctl.cli.io import read_input
 
     fmt = detect_format(source, fmt)
     text = read_input(source)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from partnerctl.view import Light, View
+    from partnerctl.storage.view import Light, View
 
 
 def partners(reg: Light, prefix: str) -> list[tuple[str, str]]:

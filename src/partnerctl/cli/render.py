@@ -16,8 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from partnerctl import dates
-from partnerctl.output import clean
+from partnerctl.core import dates
+from partnerctl.formats.output import clean
 
 
 def console(file: Any = None, stderr: bool = False) -> Console:

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from partnerctl.errors import InvalidInput
-from partnerctl.names import fold, fold_cached
-from partnerctl.query import STATUSES
+from partnerctl.core.errors import InvalidInput
+from partnerctl.core.names import fold, fold_cached
+from partnerctl.core.query import STATUSES
 
 if TYPE_CHECKING:
-    from partnerctl.view import Light
+    from partnerctl.storage.view import Light
 
 DIMENSIONS = ("theme", "network", "region", "country", "decade", "status")
 UNKNOWN = "unknown"

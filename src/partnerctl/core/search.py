@@ -15,11 +15,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from partnerctl.errors import InvalidInput
-from partnerctl.names import fold, fold_cached
+from partnerctl.core.errors import InvalidInput
+from partnerctl.core.names import fold, fold_cached
 
 if TYPE_CHECKING:
-    from partnerctl.view import Light
+    from partnerctl.storage.view import Light
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from partnerctl.model import Partnership, Registry
-    from partnerctl.query import Filters
+    from partnerctl.core.model import Partnership, Registry
+    from partnerctl.core.query import Filters
 
 SCHEMA_VERSION = 5
 ENV_OFF = "PARTNERCTL_NO_INDEX"
@@ -273,7 +273,7 @@ def _intact(con: sqlite3.Connection, meta: dict[str, Any]) -> bool:
 
 def name_keys(pid: str, p: Any) -> list[str]:
     """The folded names a partnership answers to, in ``query.resolve``'s order."""
-    from partnerctl import query
+    from partnerctl.core import query
 
     return query.names_of(pid, p)
 
@@ -378,7 +378,7 @@ class Index:
     def _filter_where(self, filters: Filters, theme_sets: Sequence[set[str]],
                       network_sets: Sequence[set[str]]) -> tuple[str, list[Any]]:
         """The SQL condition on ``index_records r`` that ``filtered`` narrows by."""
-        from partnerctl.names import fold
+        from partnerctl.core.names import fold
 
         where: list[str] = []
         params: list[Any] = []
@@ -513,9 +513,9 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
 def _index_rows(reg: Registry, pid: str, p: Partnership, pos: int, search_first: int,
                 search_count: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """A partnership's rows of index_records, index_names and index_links, each with its hash first."""
-    from partnerctl import search
-    from partnerctl.model import record
-    from partnerctl.names import fold
+    from partnerctl.core import search
+    from partnerctl.core.model import record
+    from partnerctl.core.names import fold
 
     rec = record(pid, p)
     text = json.dumps(rec, ensure_ascii=False)
@@ -535,7 +535,7 @@ def _insert(con: sqlite3.Connection, reg: Registry, pid: str, p: Partnership, po
 
     *reg* gives the head (owner, vocabularies); *p* need not be in it.
     """
-    from partnerctl import sqlite_export
+    from partnerctl.storage import sqlschema as sqlite_export
 
     found = sqlite_export.insert_partnership(con, pid, p, search_rowid)
     record_row, names, links = _index_rows(reg, pid, p, pos, search_rowid, found)
@@ -547,7 +547,8 @@ def _insert(con: sqlite3.Connection, reg: Registry, pid: str, p: Partnership, po
 
 
 def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None:
-    from partnerctl import sqlite_export, tomlfile
+    from partnerctl.storage import sqlschema as sqlite_export
+    from partnerctl.storage import toml as tomlfile
 
     sqlite_export.insert_head(con, reg)
     search_rowid = 1
@@ -579,7 +580,7 @@ def _write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
 
 def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_result) -> None:
     """Fill an empty database with the index of *reg*, the validated registry of bytes *data*."""
-    from partnerctl import sqlite_export
+    from partnerctl.storage import sqlschema as sqlite_export
 
     # executescript commits first, so the schema comes before BEGIN.
     sqlite_export.create_schema(con)
@@ -592,7 +593,7 @@ def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_
 @contextmanager
 def _db_lock(db: Path, timeout: float) -> Iterator[bool]:
     """Hold the database's lock; yields False when it could not be had within *timeout*."""
-    from partnerctl.store import flock_within
+    from partnerctl.storage.store import flock_within
 
     fd = os.open(db.with_name(db.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -763,7 +764,7 @@ def _update(con: sqlite3.Connection, old: Key, new: Key, reg: Registry, pid: str
 
 
 def _delete(con: sqlite3.Connection, pid: str, search_rowids: range) -> None:
-    from partnerctl import sqlite_export
+    from partnerctl.storage import sqlschema as sqlite_export
 
     for table in _PARTNERSHIP_TABLES:
         con.execute(f"DELETE FROM {table} WHERE id = ?", (pid,))  # noqa: S608 - fixed names

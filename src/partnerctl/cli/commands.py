@@ -14,8 +14,8 @@ import typer
 from typer.core import TyperGroup
 
 from partnerctl import __version__
-from partnerctl.errors import PartnerctlError
-from partnerctl.output import Format, choose, write_records
+from partnerctl.core.errors import PartnerctlError
+from partnerctl.formats.output import Format, choose, write_records
 
 LIST_COLUMNS = ("id", "city", "country", "region", "status", "kind", "since", "themes", "networks", "projects")
 EVENT_COLUMNS = ("partner", "id", "date", "end", "title", "themes")
@@ -24,7 +24,7 @@ VOCAB_COLUMNS = ("slug", "label", "partnerships")
 
 def _say(message: str) -> None:
     """One line on stderr, ``partnerctl: ...``, control characters made visible."""
-    from partnerctl.output import clean
+    from partnerctl.formats.output import clean
 
     sys.stderr.write(f"partnerctl: {clean(message)}\n")
 
@@ -40,7 +40,7 @@ class _Group(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         """Run the command line; exit (or, not standalone, return) with its exit code."""
-        from partnerctl import streams
+        from partnerctl.cli import io as streams
 
         # The root callback fills it in; it also records whether a write landed (see _failed).
         state = extra.setdefault("obj", State())
@@ -53,8 +53,8 @@ class _Group(TyperGroup):
     def _run(self, args: Any, complete_var: str | None, extra: dict[str, Any], state: State) -> int:
         from typer.exceptions import TyperException
 
-        from partnerctl import streams
-        from partnerctl.errors import EXIT_USAGE
+        from partnerctl.cli import io as streams
+        from partnerctl.core.errors import EXIT_USAGE
 
         try:
             argv = streams.command_line(sys.argv[1:] if args is None else list(args))
@@ -93,8 +93,8 @@ class _Group(TyperGroup):
 
 def _flush_quietly() -> None:
     """Flush stdout on the way out of an error, which is what gets reported."""
-    from partnerctl import streams
-    from partnerctl.errors import OutputFailed
+    from partnerctl.cli import io as streams
+    from partnerctl.core.errors import OutputFailed
 
     try:
         streams.flush_stdout()
@@ -104,7 +104,7 @@ def _flush_quietly() -> None:
 
 def _failed(exc: PartnerctlError, state: State) -> int:
     """The exit code for *exc*, said on stderr; after a write that landed, a warning and 0."""
-    from partnerctl.errors import EXIT_OK, OutputFailed
+    from partnerctl.core.errors import EXIT_OK, OutputFailed
 
     if isinstance(exc, OutputFailed) and exc.broken_pipe:
         # `partnerctl list | head`: the reader left; stop quietly.
@@ -133,18 +133,18 @@ class State:
         self.landed = False
 
     def location(self) -> Any:
-        from partnerctl import store
+        from partnerctl.storage import store
 
         return store.locate(self.registry)
 
     def load(self) -> Any:
-        from partnerctl import store
+        from partnerctl.storage import store
 
         return store.load(self.location().path)
 
     def view(self) -> Any:
         """The registry for the read commands: from the index when it is current (partnerctl.view)."""
-        from partnerctl import view
+        from partnerctl.storage import view
 
         return view.open_view(self.location().path)
 
@@ -180,7 +180,8 @@ def _completion_registry(ctx: Any) -> Any:
     """The registry in use while completing: --registry, $PARTNERCTL_REGISTRY or the default."""
     import os
 
-    from partnerctl import store, view
+    from partnerctl.storage import store
+    from partnerctl.storage import view
 
     explicit = ctx.find_root().params.get("registry") or os.environ.get("PARTNERCTL_REGISTRY")
     # Through the index, as the read commands: a full load of a large registry is too slow for a Tab.
@@ -204,13 +205,13 @@ def _partner_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, 
 
 
 def _theme_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
-    from partnerctl import completion
+    from partnerctl.core import completion
 
     return completion.vocabulary(reg, "theme", incomplete)
 
 
 def _network_candidates(reg: Any, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
-    from partnerctl import completion
+    from partnerctl.core import completion
 
     return completion.vocabulary(reg, "network", incomplete)
 
@@ -229,7 +230,7 @@ complete_event = _completer(_event_candidates)
 
 def _year(text: str) -> int:
     """A --since/--until value: dates.parse_year, a usage error naming the option otherwise."""
-    from partnerctl import dates
+    from partnerctl.core import dates
 
     try:
         return dates.parse_year(text)
@@ -239,7 +240,7 @@ def _year(text: str) -> int:
 
 def _days(text: str) -> int:
     """A --days value: dates.parse_days, a usage error naming the option otherwise."""
-    from partnerctl import dates
+    from partnerctl.core import dates
 
     try:
         return dates.parse_days(text)
@@ -283,7 +284,7 @@ def _state(ctx: typer.Context) -> State:
 
 def _print_table(renderable_of: Any, nothing: str | None = None) -> None:
     """Draw a table; *nothing*, when given, is said on stderr instead of an empty one on a terminal."""
-    from partnerctl import render
+    from partnerctl.cli import render
 
     con = render.console()
     if nothing and con.is_terminal:
@@ -306,18 +307,18 @@ def show(
 
     Example: partnerctl show turin
     """
-    from partnerctl.output import pick
+    from partnerctl.formats.output import pick
 
     picked = _parse_partnership_fields(fields)
     reg = _state(ctx).view()
     rec = reg.record(reg.resolve(partner))
     chosen = choose(fmt, as_json, piped=Format.table)
     if chosen is Format.json:
-        from partnerctl.output import write_json
+        from partnerctl.formats.output import write_json
 
         write_json(pick(rec, picked) if picked else rec, sys.stdout)
     elif chosen is Format.table:
-        from partnerctl import render
+        from partnerctl.cli import render
 
         _print_table(lambda con: render.partnership(con, rec, reg.themes, reg.networks, reg.owner))
     else:
@@ -328,8 +329,8 @@ def _parse_partnership_fields(fields: str | None) -> list[str] | None:
     # The model (and its import time) only when --fields is given.
     if fields is None:
         return None
-    from partnerctl.model import PARTNERSHIP_FIELDS
-    from partnerctl.output import parse_fields
+    from partnerctl.core.model import PARTNERSHIP_FIELDS
+    from partnerctl.formats.output import parse_fields
 
     return parse_fields(fields, ("id", *PARTNERSHIP_FIELDS))
 
@@ -356,8 +357,8 @@ def list_(
 
     Example: partnerctl list --theme mobility --format json
     """
-    from partnerctl import query
-    from partnerctl.errors import InvalidInput
+    from partnerctl.core import query
+    from partnerctl.core.errors import InvalidInput
 
     if sort not in query.SORT_KEYS:
         raise InvalidInput(f"--sort must be one of {', '.join(query.SORT_KEYS)}, not {sort!r}")
@@ -367,7 +368,7 @@ def list_(
     records = reg.select(filters, sort)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
-        from partnerctl import render
+        from partnerctl.cli import render
 
         # Themes are many: the table counts them (``show`` names them) and names networks.
         rows = [{**r, "themes": len(r["themes"]), "networks": [reg.networks[n] for n in r["networks"]]}
@@ -383,8 +384,8 @@ def _filters(theme: list[str] | None, network: list[str] | None, project: list[s
              country: str | None, region: str | None, status: str | None, owner: str | None,
              since: int | None, until: int | None) -> Any:
     """The ``list`` filters as a query.Filters (an unknown status is a usage error)."""
-    from partnerctl import query
-    from partnerctl.errors import InvalidInput
+    from partnerctl.core import query
+    from partnerctl.core.errors import InvalidInput
 
     if status is not None and status not in query.STATUSES:
         raise InvalidInput(f"--status must be one of {', '.join(query.STATUSES)}, not {status!r}")
@@ -396,7 +397,7 @@ def _filters(theme: list[str] | None, network: list[str] | None, project: list[s
 def write_picked(chosen: Format, records: list[dict[str, Any]], columns: tuple[str, ...],
                  picked: list[str] | None, **kwargs: Any) -> None:
     """Records in a machine format, narrowed to the ``--fields`` picked (``ids`` keeps its key)."""
-    from partnerctl.output import pick
+    from partnerctl.formats.output import pick
 
     if picked and chosen is not Format.ids:
         records, columns = [pick(r, picked) for r in records], tuple(picked)
@@ -430,12 +431,12 @@ def timeline(
     """
     import datetime
 
-    from partnerctl import query
-    from partnerctl.output import parse_fields
+    from partnerctl.core import query
+    from partnerctl.formats.output import parse_fields
 
     picked = None
     if fields is not None:
-        from partnerctl.model import EVENT_FIELDS  # only then: the model costs import time
+        from partnerctl.core.model import EVENT_FIELDS  # only then: the model costs import time
 
         # The keys of the records _event_records makes.
         picked = parse_fields(fields, ("partner", "city", *EVENT_FIELDS))
@@ -449,7 +450,7 @@ def timeline(
     items = _event_records(events)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
-        from partnerctl import render
+        from partnerctl.cli import render
 
         _print_table(lambda con: render.timeline(con, items), None if items else "no events match")
     else:
@@ -477,8 +478,8 @@ def add_event(
 
     Example: partnerctl add-event turin --date 2011-03 --title "Parks twinning charter"
     """
-    from partnerctl import edit
-    from partnerctl.errors import InvalidInput
+    from partnerctl.core import edit
+    from partnerctl.core.errors import InvalidInput
 
     if from_jsonl is not None:
         if partner or date or title or end or description or theme or link:
@@ -498,7 +499,7 @@ def add_event(
 
 
 def _timeline_renderable(con: Any, items: list[dict[str, Any]]) -> Any:
-    from partnerctl import render
+    from partnerctl.cli import render
 
     return render.timeline(con, items)
 
@@ -508,7 +509,7 @@ def print_changed(fmt: Format | None, as_json: bool, obj: dict[str, Any] | list[
     """Print the object (or objects) a write command changed: JSON, rows, or a table on a terminal."""
     chosen = choose(fmt, as_json)
     if chosen is Format.json:
-        from partnerctl.output import write_json
+        from partnerctl.formats.output import write_json
 
         write_json(obj, sys.stdout)
     elif chosen is Format.table:
@@ -521,7 +522,7 @@ def _vocab_command(ctx: typer.Context, kind: str, fmt: Format | None, as_json: b
     rows = _state(ctx).view().usage(kind)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
-        from partnerctl import render
+        from partnerctl.cli import render
 
         _print_table(lambda con: render.vocab_table(con, rows, kind))
     else:
@@ -555,7 +556,7 @@ def validate(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False
 
     Example: partnerctl validate
     """
-    from partnerctl import store
+    from partnerctl.storage import store
 
     path = _state(ctx).location().path
     problems = store.check(path)
@@ -564,7 +565,7 @@ def validate(ctx: typer.Context, fmt: FormatOpt = None, as_json: JsonOpt = False
         records = [{"where": p.where, "line": p.line, "message": p.message} for p in problems]
         write_records(chosen, records, ("where", "line", "message"), sys.stdout, id_key="where", raw=raw)
     else:
-        from partnerctl.output import clean
+        from partnerctl.formats.output import clean
 
         for p in problems:
             sys.stderr.write(clean(str(p)) + "\n")
@@ -590,9 +591,10 @@ def import_(
     """
     from contextlib import nullcontext
 
-    from partnerctl import exchange, store
-    from partnerctl.errors import InvalidInput
-    from partnerctl.output import clean
+    from partnerctl.formats import exchange
+    from partnerctl.storage import store
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.formats.output import clean
 
     if on_conflict not in exchange.ON_CONFLICT:
         raise InvalidInput(f"--on-conflict must be one of {', '.join(exchange.ON_CONFLICT)}, not {on_conflict!r}")
@@ -608,7 +610,7 @@ def _stderr_progress() -> Any:
     """A Rich progress bar when stderr is a terminal, else None (nothing is drawn)."""
     if not sys.stderr.isatty():
         return None
-    from partnerctl import render
+    from partnerctl.cli import render
 
     return render.progress()
 
@@ -641,15 +643,15 @@ def stats(
     """
     from dataclasses import asdict
 
-    from partnerctl import stats as counting
-    from partnerctl.output import counted
+    from partnerctl.core import stats as counting
+    from partnerctl.formats.output import counted
 
     dimensions = counting.check_dimensions(by or [])
     filters = _filters(theme, network, project, country, region, status, owner, since, until)
     kept, groups = _state(ctx).view().counts(filters, dimensions)
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
-        from partnerctl import render
+        from partnerctl.cli import render
 
         charts = [(f"By {dim} ({counted(kept, 'partnership')})", [(c.label, c.count) for c in items])
                   for dim, items in groups.items()]
@@ -676,7 +678,7 @@ def search(
     hits = [{**asdict(hit), "city": p.city} for p, hit in _state(ctx).view().search(text)]
     chosen = choose(fmt, as_json)
     if chosen is Format.table:
-        from partnerctl import render
+        from partnerctl.cli import render
 
         _print_table(lambda con: render.search_hits(con, hits))
     else:
@@ -686,7 +688,7 @@ def search(
             # Ids name partnerships: one line each, however many of its fields hold the text.
             records = list({r["partner"]: r for r in records}.values())
         write_records(chosen, records, SEARCH_COLUMNS, sys.stdout, id_key="partner", raw=raw)
-    from partnerctl.output import counted
+    from partnerctl.formats.output import counted
 
     partners = len({h["partner"] for h in hits})
     sys.stderr.write(f"partnerctl: {counted(len(hits), 'hit')} in {counted(partners, 'partnership')}\n")
@@ -708,7 +710,7 @@ def _write(ctx: typer.Context, change: Any, *, partner: str | None = None, dry_r
     The output options (*fmt*, *as_json*) are checked first: a contradiction must fail before the write.
     *progress* (whole-registry writes) hears of each stage of the write (``store.update``).
     """
-    from partnerctl import store
+    from partnerctl.storage import store
 
     choose(fmt, as_json)
     state = _state(ctx)
@@ -733,7 +735,7 @@ def _report(ctx: typer.Context, change: Any, dry_run: bool, did: tuple[str, str]
     The object is printed with --format/--json (or *always*); a dry run without
     them prints the unified diff of the registry file (named *name*) instead.
     """
-    from partnerctl.output import clean
+    from partnerctl.formats.output import clean
 
     past, plain = did
     asked = fmt is not None or as_json
@@ -751,7 +753,7 @@ def _report(ctx: typer.Context, change: Any, dry_run: bool, did: tuple[str, str]
 
 def _rows_renderable(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Any:
     def draw(con: Any) -> Any:
-        from partnerctl import render
+        from partnerctl.cli import render
 
         return render.records_table(con, rows, columns)
 
@@ -761,7 +763,7 @@ def _rows_renderable(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> An
 def _edit_partner(ctx: typer.Context, partner: str, fn: Any, did: Any, dry_run: bool,
                   fmt: Format | None, as_json: bool) -> None:
     """Apply *fn(reg, pid)* to one partnership and report its record; *did(pid)* says what it did."""
-    from partnerctl.model import record
+    from partnerctl.core.model import record
 
     def change(reg: Any, pid: str) -> dict[str, Any]:
         fn(reg, pid)
@@ -788,8 +790,10 @@ def init(
 
     Example: partnerctl init grenoble.toml --owner Grenoble --country France
     """
-    from partnerctl import edit, store, tomlfile
-    from partnerctl.errors import InvalidInput
+    from partnerctl.core import edit
+    from partnerctl.storage import store
+    from partnerctl.storage import toml as tomlfile
+    from partnerctl.core.errors import InvalidInput
 
     target = path or _state(ctx).registry or Path("data/registry.toml")
     if sample and (owner or country):
@@ -834,9 +838,9 @@ def add(
 
     Example: partnerctl add Łódź --country Poland --since 1991 --theme culture   (id: lodz)
     """
-    from partnerctl import edit
-    from partnerctl.errors import InvalidInput
-    from partnerctl.model import record
+    from partnerctl.core import edit
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.model import record
 
     if country is None:
         raise InvalidInput("missing option --country")
@@ -866,7 +870,7 @@ def set_(
 
     Example: partnerctl set turin status active
     """
-    from partnerctl import edit
+    from partnerctl.core import edit
 
     _edit_partner(ctx, partner, lambda reg, pid: edit.set_field(reg, pid, field, value),
                   lambda pid: (f"set {field} of {pid}", f"set {field} of {pid}"), dry_run, fmt, as_json)
@@ -885,7 +889,7 @@ def unset(
 
     Example: partnerctl unset turin kind
     """
-    from partnerctl import edit
+    from partnerctl.core import edit
 
     _edit_partner(ctx, partner, lambda reg, pid: edit.unset_field(reg, pid, field),
                   lambda pid: (f"unset {field} of {pid}", f"unset {field} of {pid}"), dry_run, fmt, as_json)
@@ -894,7 +898,7 @@ def unset(
 def _list_edit(ctx: typer.Context, partner: str, field: str, values: list[str], add: bool, dry_run: bool,
                fmt: Format | None, as_json: bool) -> None:
     """``add-to`` / ``remove-from`` (and ``tag`` / ``untag``, on themes)."""
-    from partnerctl import edit
+    from partnerctl.core import edit
 
     change = edit.add_to if add else edit.remove_from
     past, plain, prep = ("added", "add", "to") if add else ("removed", "remove", "from")
@@ -989,7 +993,7 @@ def edit_event(
 
     Example: partnerctl edit-event turin 2011-03-parks-twinning-charter --date 2011-04
     """
-    from partnerctl import edit
+    from partnerctl.core import edit
 
     changes = {"date": date, "end": end, "title": title, "description": description, "themes": theme,
                "links": link, "id": new_id}
@@ -1012,7 +1016,7 @@ def remove_event(
 
     Example: partnerctl remove-event turin 2012-one-off-events-sncf
     """
-    from partnerctl import edit
+    from partnerctl.core import edit
 
     _event_change(ctx, partner, lambda reg, pid: edit.remove_event(reg, pid, event_id),
                   lambda pid, e: (f"removed event {e.id} from {pid}", f"remove event {e.id} from {pid}"),
@@ -1021,13 +1025,14 @@ def remove_event(
 
 def _add_events_from(ctx: typer.Context, source: str, dry_run: bool, fmt: Format | None, as_json: bool) -> None:
     """``add-event --from-jsonl``: every line's event, in one write, or none."""
-    from partnerctl import edit, streams
+    from partnerctl.core import edit
+    from partnerctl.cli import io as streams
 
     text = streams.read_input(source)
     added, change = _write(ctx, lambda reg: edit.add_events_jsonl(reg, text.splitlines()), dry_run=dry_run,
                            fmt=fmt, as_json=as_json)
     items = [_event_object(pid, e) for pid, e in added]
-    from partnerctl.output import counted
+    from partnerctl.formats.output import counted
 
     n = counted(len(items), "event")
     _report(ctx, change, dry_run, (f"added {n} from {source}", f"add {n} from {source}"), fmt, as_json,
@@ -1064,8 +1069,8 @@ def add_contact(
 
     Example: partnerctl add-contact turin --name "Ada Rossi" --email ada@example.org
     """
-    from partnerctl import edit
-    from partnerctl.errors import InvalidInput
+    from partnerctl.core import edit
+    from partnerctl.core.errors import InvalidInput
 
     if name is None:
         raise InvalidInput("missing option --name")
@@ -1094,7 +1099,7 @@ def edit_contact(
 
     Example: partnerctl edit-contact turin "Juliette Cantau" --phone "+33 4 00 00 00 00"
     """
-    from partnerctl import edit
+    from partnerctl.core import edit
 
     changes = {"name": name, "role": role, "organisation": organisation, "email": email, "phone": phone}
     _contact_change(ctx, partner, lambda reg, pid: edit.edit_contact(reg, pid, contact, changes, unset or []),
@@ -1109,7 +1114,7 @@ def remove_contact(ctx: typer.Context, partner: PartnerArg, name: ContactNameArg
 
     Example: partnerctl remove-contact turin "Juliette Cantau"
     """
-    from partnerctl import edit
+    from partnerctl.core import edit
 
     _contact_change(ctx, partner, lambda reg, pid: edit.remove_contact(reg, pid, name),
                     lambda pid, n: (f"removed contact {n} from {pid}", f"remove contact {n} from {pid}"),
@@ -1129,8 +1134,9 @@ def rename(
 
     Example: partnerctl rename saint-louis st-louis
     """
-    from partnerctl import edit, query
-    from partnerctl.model import record
+    from partnerctl.core import edit
+    from partnerctl.core import query
+    from partnerctl.core.model import record
 
     def change(reg: Any) -> tuple[str, dict[str, Any]]:
         old = query.resolve(reg, partner)
@@ -1160,10 +1166,11 @@ def remove(
 
     Example: partnerctl remove saint-louis --yes
     """
-    from partnerctl import edit, query
-    from partnerctl.errors import InvalidInput
-    from partnerctl.model import record
-    from partnerctl.output import counted
+    from partnerctl.core import edit
+    from partnerctl.core import query
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.model import record
+    from partnerctl.formats.output import counted
 
     if not yes and not dry_run:
         if not _interactive():
@@ -1201,7 +1208,7 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     def add_entry(ctx: typer.Context, slug: Annotated[str, typer.Argument(help="Lower-case words joined by hyphens.")],
                   label: Annotated[str, typer.Argument(help="The name people read.")], dry_run: DryRunOpt = False,
                   fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
-        from partnerctl import edit
+        from partnerctl.core import edit
 
         entry, result = _write(ctx, lambda reg: edit.vocab_entry(reg, kind, edit.add_vocab(reg, kind, slug, label)),
                                dry_run=dry_run, fmt=fmt, as_json=as_json)
@@ -1213,7 +1220,7 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
                      new: Annotated[str, typer.Argument(help="The new slug (may be the same, with --label).")],
                      label: Annotated[str | None, typer.Option(help="A new label.")] = None,
                      dry_run: DryRunOpt = False, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
-        from partnerctl import edit
+        from partnerctl.core import edit
 
         entry, result = _write(ctx, lambda reg: edit.vocab_entry(reg, kind, edit.rename_vocab(reg, kind, old, new, label)),
                                dry_run=dry_run, fmt=fmt, as_json=as_json)
@@ -1227,7 +1234,7 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     def remove_entry(ctx: typer.Context, slug: Annotated[str, typer.Argument(help="The slug.")],
                      force: Annotated[bool, typer.Option("--force", help="Remove it from its users too.")] = False,
                      dry_run: DryRunOpt = False, fmt: FormatOpt = None, as_json: JsonOpt = False) -> None:
-        from partnerctl import edit
+        from partnerctl.core import edit
 
         entry, result = _write(ctx, lambda reg: edit.remove_vocab(reg, kind, slug, force), dry_run=dry_run,
                                fmt=fmt, as_json=as_json)
@@ -1273,10 +1280,11 @@ def edit_(
 
     Example: EDITOR=nano partnerctl edit turin
     """
-    from partnerctl import edit, query
-    from partnerctl.errors import InvalidInput
-    from partnerctl.model import record
-    from partnerctl.output import clean
+    from partnerctl.core import edit
+    from partnerctl.core import query
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.model import record
+    from partnerctl.formats.output import clean
 
     choose(fmt, as_json)  # a contradiction fails before the editor opens
     reg = _state(ctx).load()
@@ -1334,10 +1342,10 @@ def fmt_(
 # ``export(reg, target)`` writes to *target* (a path, or stdout when None) and
 # returns a one-line summary for stderr.
 EXPORTERS = {
-    "json": "partnerctl.exchange", "jsonl": "partnerctl.exchange", "csv": "partnerctl.exchange",
-    "sqlite": "partnerctl.sqlite_export",
-    "markdown": "partnerctl.site", "html": "partnerctl.site",
-    "ics": "partnerctl.ics",
+    "json": "partnerctl.formats.exchange", "jsonl": "partnerctl.formats.exchange", "csv": "partnerctl.formats.exchange",
+    "sqlite": "partnerctl.storage.sqlschema",
+    "markdown": "partnerctl.formats.site", "html": "partnerctl.formats.site",
+    "ics": "partnerctl.formats.ics",
 }
 
 
@@ -1355,7 +1363,7 @@ def export(
     """
     import importlib
 
-    from partnerctl.errors import InvalidInput
+    from partnerctl.core.errors import InvalidInput
 
     if fmt not in EXPORTERS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")

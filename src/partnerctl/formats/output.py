@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, TextIO
 
-from partnerctl.names import INVISIBLE
+from partnerctl.core.names import INVISIBLE
 
 
 class Format(str, Enum):
@@ -54,7 +54,7 @@ def choose(fmt: Format | None, as_json: bool, stream: TextIO | None = None, pipe
     """The format to print in: as asked, else a table on a terminal and *piped* otherwise."""
     if as_json:
         if fmt not in (None, Format.json):
-            from partnerctl.errors import InvalidInput
+            from partnerctl.core.errors import InvalidInput
 
             raise InvalidInput(f"--json and --format {fmt.value} contradict each other")
         return Format.json
@@ -175,7 +175,7 @@ def parse_fields(spec: str | None, valid: Sequence[str]) -> list[str] | None:
     """
     if spec is None:
         return None
-    from partnerctl.errors import InvalidInput
+    from partnerctl.core.errors import InvalidInput
 
     names = [name.strip() for name in spec.split(",") if name.strip()]
     unknown = [name for name in names if name not in valid]

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from partnerctl import dates
-from partnerctl.errors import Ambiguous, InvalidInput, NotFound
-from partnerctl.names import fold
+from partnerctl.core import dates
+from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound
+from partnerctl.core.names import fold
 
 if TYPE_CHECKING:
     # Only for hints: the read commands run these functions on plain records from
     # the index (partnerctl.view), without paying for the pydantic model's import.
-    from partnerctl.model import Event, Partnership, Registry
+    from partnerctl.core.model import Event, Partnership, Registry
 
 SORT_KEYS = ("id", "city", "country", "since")
 # A partnership's status, in the order they read best (model.Partnership checks it).

@@ -14,12 +14,14 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from partnerctl import dates, query, tomlfile
-from partnerctl.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
-from partnerctl.model import (MAX_ID_LENGTH, Contact, Event, Owner, Partnership, Registry, check_name,
+from partnerctl.core import dates
+from partnerctl.core import query
+from partnerctl.storage import toml as tomlfile
+from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
+from partnerctl.core.model import (MAX_ID_LENGTH, Contact, Event, Owner, Partnership, Registry, check_name,
                               length_problem, partnership_references, problems_of)
-from partnerctl.names import fold, is_slug, shorten, slugify, unique
-from partnerctl.output import counted
+from partnerctl.core.names import fold, is_slug, shorten, slugify, unique
+from partnerctl.formats.output import counted
 
 
 def build(cls: type[Any], data: dict[str, Any], what: str) -> Any:
@@ -476,7 +478,7 @@ def add_events_jsonl(reg: Registry, lines: Iterable[str]) -> list[tuple[str, Eve
 
 
 def _add_event_line(reg: Registry, line: str) -> tuple[str, Event]:
-    from partnerctl.output import loads_json
+    from partnerctl.formats.output import loads_json
 
     try:
         item = loads_json(line)

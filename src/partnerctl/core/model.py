@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from partnerctl import dates
-from partnerctl.errors import Problem
-from partnerctl.names import invisible, is_slug
-from partnerctl.query import STATUSES  # noqa: F401 - defined there, for readers that skip the model
+from partnerctl.core import dates
+from partnerctl.core.errors import Problem
+from partnerctl.core.names import invisible, is_slug
+from partnerctl.core.query import STATUSES  # noqa: F401 - defined there, for readers that skip the model
 
 # An address and nothing else: no query (``?bcc=...&body=...``), fragment, path, percent
 # escape, quote, bracket, space or control character, one @, and a dotted domain.

@@ -23,11 +23,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from partnerctl import store
-from partnerctl.errors import InvalidInput, WriteFailed
+from partnerctl.storage import store
+from partnerctl.core.errors import InvalidInput, WriteFailed
 
 if TYPE_CHECKING:  # the model is imported by whoever hands us one
-    from partnerctl.model import Partnership, Registry
+    from partnerctl.core.model import Partnership, Registry
 
 SCHEMA = """
 CREATE TABLE registry (
@@ -135,8 +135,8 @@ def insert_partnership(con: sqlite3.Connection, pid: str, p: Partnership, search
     Returns the number of ``search`` rows; with *search_rowid* they take the rowids
     from it on (the index keeps the range, to delete them without a scan).
     """
-    from partnerctl.model import sorted_events
-    from partnerctl.names import fold
+    from partnerctl.core.model import sorted_events
+    from partnerctl.core.names import fold
 
     con.execute(
         "INSERT INTO partnerships VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -214,7 +214,7 @@ def export(reg: Registry, fmt: str, target: Path | None) -> str | None:
         else:
             store.write_atomic(target, data)
     where = target if target is not None else "stdout"
-    from partnerctl.output import counted
+    from partnerctl.formats.output import counted
 
     return f"exported {counted(len(reg.partnerships), 'partnership')} to {where} (SQLite)"
 

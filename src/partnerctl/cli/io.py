@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from partnerctl.errors import InvalidInput, OutputFailed
+from partnerctl.core.errors import InvalidInput, OutputFailed
 
 ESCAPE = "partnerctl-escape"
 

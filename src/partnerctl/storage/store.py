@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar
 
-from partnerctl import tomlfile
-from partnerctl.errors import InvalidInput, Problem, RegistryInvalid, WriteFailed
+from partnerctl.storage import toml as tomlfile
+from partnerctl.core.errors import InvalidInput, Problem, RegistryInvalid, WriteFailed
 
 if TYPE_CHECKING:
     # The model is imported where a registry is validated: a read through the
     # index (partnerctl.view) locates and reads the file here without it.
-    from partnerctl.model import Registry
+    from partnerctl.core.model import Registry
 
 T = TypeVar("T")
 DEFAULT_LOCK_TIMEOUT = 5.0
@@ -56,10 +56,10 @@ def no_progress(stage: str, done: int, total: int | None) -> None:
 
 def bundled_path() -> Path:
     """The Lyon registry shipped with the package (read-only)."""
-    here = Path(__file__).resolve().parent
-    installed = here / "registry.toml"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "registry.toml"
     # In a source checkout (editable install) the file is the repository's own.
-    return installed if installed.exists() else here.parents[1] / "data" / "registry.toml"
+    return installed if installed.exists() else package.parents[1] / "data" / "registry.toml"
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def check_text(text: str, name: str,
 
     *tick* gets (partnerships validated, total) as validation goes (``model.parse_registry``).
     """
-    from partnerctl.model import validate_registry
+    from partnerctl.core.model import validate_registry
 
     data, problems = tomlfile.parse(text, name)
     if data is None:
@@ -126,7 +126,7 @@ def check(path: Path) -> list[Problem]:
 
 
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
-    from partnerctl.output import counted
+    from partnerctl.formats.output import counted
 
     more = f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')" if len(problems) > 1 else ""
     return RegistryInvalid(f"invalid registry: {problems[0]}{more}", problems)
@@ -552,7 +552,7 @@ def update(
 
 def _reindex(target: Path, reg: Registry, text: str, progress: Progress = no_progress) -> None:
     """Keep the index current after a full write, so the next read needs no rebuild."""
-    from partnerctl import index
+    from partnerctl.storage import index
 
     if index.enabled():
         progress("updating the index", 0, None)
@@ -610,7 +610,8 @@ def update_one(
     *change* looks at them, and a change that adds, removes or renames a
     partnership, or changes the head, is run again on the full registry.
     """
-    from partnerctl import index, query
+    from partnerctl.storage import index
+    from partnerctl.core import query
 
     if index.enabled():
         done = _update_block(loc, partner, change, dry_run=dry_run, lock_timeout=lock_timeout, backup=backup)
@@ -635,8 +636,10 @@ def _update_block(
     those ``blocks.verified_span`` checked. A damaged index is discarded and
     the full path runs (which rebuilds it).
     """
-    from partnerctl import blocks, index, view
-    from partnerctl.model import registry_data
+    from partnerctl.storage import blocks
+    from partnerctl.storage import index
+    from partnerctl.storage import view
+    from partnerctl.core.model import registry_data
 
     target = loc.path if dry_run else _writable_target(loc)
     with _locked(target, lock_timeout) if not dry_run else _no_lock():
