@@ -202,5 +202,5 @@ def small_canonical(small_registry: Path) -> Path:
     """The small registry rewritten in canonical form (no backup left): a write's diff then shows only its change."""
     from partnerctl.storage import store
 
-    store.update(store.Location(small_registry), lambda reg: None, backup=False)
+    store.write(store.Location(small_registry), store.Change(lambda draft: None, whole=True), backup=False)
     return small_registry

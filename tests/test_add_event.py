@@ -10,19 +10,22 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import store
+from partnerctl.storage import reader, store
 
 
 
 
 
+
+
+CITIES = {"turin": "Turin", "milan": "Milan", "lodz": "Łódź"}
 
 
 def event(partner: str, id: str, date: str, title: str, *, end: str | None = None,
           description: str | None = None, themes: list[str] | None = None,
           links: list[str] | None = None) -> dict[str, Any]:
-    """The JSON object add-event prints for the event it added."""
-    return {"partner": partner, "id": id, "date": date, "end": end, "title": title,
+    """The JSON object add-event prints for the event it added: as timeline prints events (with the city)."""
+    return {"partner": partner, "city": CITIES[partner], "id": id, "date": date, "end": end, "title": title,
             "description": description, "themes": themes or [], "links": links or []}
 
 
@@ -105,7 +108,7 @@ def test_all_options_are_stored(invoke, registry_path: Path) -> None:
     assert json.loads(result.stdout) == expected
     data = tomllib.loads(registry_path.read_text(encoding="utf-8"))
     stored = [e for e in data["partnerships"]["turin"]["events"] if e["id"] == expected["id"]]
-    assert stored == [{k: v for k, v in expected.items() if k != "partner"}]
+    assert stored == [{k: v for k, v in expected.items() if k not in ("partner", "city")}]
 
 
 def test_ambiguous_theme_is_a_usage_error(invoke, registry_path: Path) -> None:
@@ -167,7 +170,7 @@ def test_written_file_reparses_validates_and_diff_only_adds_lines(invoke, regist
 
     data = tomllib.loads(new_text)
     assert len(data["partnerships"]) == len(tomllib.loads(old_text)["partnerships"])
-    assert store.check(registry_path) == []
+    assert reader.problems(registry_path) == []
     check = invoke(registry_path, "validate")
     assert check.exit_code == 0, check.stderr
     assert check.stderr == f"partnerctl: {registry_path}: valid\n"

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import partnerctl.cli
-from partnerctl.storage import store
+from partnerctl.storage import reader, store
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
 ENV_TO_CLEAR = ("PARTNERCTL_REGISTRY", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "NO_COLOR")
@@ -185,6 +185,6 @@ def test_symlinked_registry_writes_the_target_and_keeps_the_link(runner: CliRunn
     after = target.read_bytes()
     assert after != before
     assert b'id = "2011-03-written-through-a-link"' in after
-    assert store.check(target) == []
+    assert reader.problems(target) == []
     # Only the link and the real folder at the top: no file was put in the link's place.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.toml", "real"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import calendar
 import copy
 import os
@@ -18,6 +20,7 @@ from conftest import SHIPPED_REGISTRY
 from partnerctl.core import dates
 from partnerctl.storage import store
 from partnerctl.storage import toml as tomlfile
+from partnerctl.core import model
 from partnerctl.core.model import Registry, validate_registry
 from partnerctl.core.names import INVISIBLE
 
@@ -246,7 +249,7 @@ def _expected(data: dict[str, Any]) -> dict[str, Any]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(registry_data())
 def test_random_registries_round_trip(data: dict[str, Any]) -> None:
-    registry = Registry.model_validate(data)
+    registry = model.validate(Registry, data)
     text = tomlfile.dump(registry)
     assert text.startswith("[registry]\n")
 
@@ -274,8 +277,8 @@ def test_no_op_save_after_add_event_leaves_identical_bytes(invoke, registry_path
     assert after_add != SHIPPED_REGISTRY.read_bytes()
     st_before = registry_path.stat()
 
-    value, change = store.update(store.Location(registry_path), lambda r: None)
-    assert value is None
+    change = store.write(store.Location(registry_path), store.Change(lambda draft: None, whole=True))
+    assert change.result is None
     assert change.written is False
     assert change.new_text == change.old_text == after_add.decode("utf-8")
     assert registry_path.read_bytes() == after_add
@@ -286,12 +289,12 @@ def test_no_op_save_after_add_event_leaves_identical_bytes(invoke, registry_path
 def test_a_change_undone_in_the_same_save_leaves_identical_bytes(registry_path: Path) -> None:
     before = registry_path.read_bytes()
 
-    def add_and_remove(r: Registry) -> None:
-        events = r.partnerships["turin"].events
-        events.append(events[0].model_copy(update={"id": "temporary"}))
+    def add_and_remove(draft: Any) -> None:
+        events = draft.get("turin").events
+        events.append(replace(events[0], id="temporary"))
         events.pop()
 
-    _, change = store.update(store.Location(registry_path), add_and_remove)
+    change = store.write(store.Location(registry_path), store.Change(add_and_remove))
     assert change.written is False
     assert registry_path.read_bytes() == before
 

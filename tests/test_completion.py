@@ -9,7 +9,8 @@ import typer
 from typer.testing import CliRunner
 
 import partnerctl.cli
-from partnerctl.cli import commands as cli
+import partnerctl.cli as cli
+from partnerctl.cli import complete
 
 
 def _ctx(registry: Path | None, **params: str) -> typer.Context:
@@ -27,24 +28,24 @@ def _values(candidates: list[tuple[str, str]]) -> list[str]:
 
 
 def test_partner_ids_for_a_prefix(small_registry: Path) -> None:
-    assert cli.complete_partner(_ctx(small_registry), "") == [
+    assert complete.partner(_ctx(small_registry), "") == [
         ("alder", "Marlow (Italy)"), ("birch", "Kingsford (Canada)"), ("cedar", "Élan (Italy)"),
         ("dune", "Bakel (Senegal)")]
-    assert _values(cli.complete_partner(_ctx(small_registry), "c")) == ["cedar"]
-    assert cli.complete_partner(_ctx(small_registry), "zz") == []
+    assert _values(complete.partner(_ctx(small_registry), "c")) == ["cedar"]
+    assert complete.partner(_ctx(small_registry), "zz") == []
 
 
 def test_theme_and_network_slugs_for_a_prefix(small_registry: Path) -> None:
-    assert cli.complete_theme(_ctx(small_registry), "urban-") == [
+    assert complete.theme(_ctx(small_registry), "urban-") == [
         ("urban-mobility", "Urban mobility"), ("urban-planning", "Urban planning")]
-    assert cli.complete_network(_ctx(small_registry), "e") == [("eurocities", "Eurocities")]
+    assert complete.network(_ctx(small_registry), "e") == [("eurocities", "Eurocities")]
 
 
 def test_event_ids_of_the_partner_already_typed(small_registry: Path) -> None:
-    assert _values(cli.complete_event(_ctx(small_registry, partner="Marlow"), "1991")) == [
+    assert _values(complete.event(_ctx(small_registry, partner="Marlow"), "1991")) == [
         "1991-first-contacts", "1991-04-charter"]
     # Without a partner: every partnership's events, the partnership named in the help.
-    assert cli.complete_event(_ctx(small_registry), "20") == [
+    assert complete.event(_ctx(small_registry), "20") == [
         ("2005-tram-exchange", "alder: Tram exchange programme"),
         ("2012-05-16-food-fair", "alder: Food fair"),
         ("2010-03-planning-study", "birch: Joint planning study"),
@@ -54,7 +55,7 @@ def test_event_ids_of_the_partner_already_typed(small_registry: Path) -> None:
 
 def test_registry_from_the_environment(small_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PARTNERCTL_REGISTRY", str(small_registry))
-    assert _values(cli.complete_partner(_ctx(None), "d")) == ["dune"]
+    assert _values(complete.partner(_ctx(None), "d")) == ["dune"]
 
 
 @pytest.mark.parametrize("contents", [None, "not = [valid", "[registry]\nowner = 3\n"])
@@ -62,10 +63,10 @@ def test_a_broken_registry_completes_nothing(tmp_path: Path, contents: str | Non
     path = tmp_path / "broken.toml"
     if contents is not None:
         path.write_text(contents)
-    for complete in (cli.complete_partner, cli.complete_theme, cli.complete_network, cli.complete_event):
-        assert complete(_ctx(path, partner="x"), "") == []
+    for callback in (complete.partner, complete.theme, complete.network, complete.event):
+        assert callback(_ctx(path, partner="x"), "") == []
     # An unknown partner for event ids: nothing, not an error.
-    assert cli.complete_event(_ctx(None, partner="no-such-partner"), "") == []
+    assert complete.event(_ctx(None, partner="no-such-partner"), "") == []
 
 
 def test_through_the_shell_protocol(small_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:

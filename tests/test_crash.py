@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from partnerctl.core import edit
-from partnerctl.storage import store
+from partnerctl.storage import files, reader, store
 from partnerctl.storage import toml as tomlfile
 from partnerctl.core.model import Contact, Event, Owner, Partnership, Registry
 
@@ -109,7 +109,7 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_registry(tmp_path: Path)
     assert registry.read_bytes() == new
     assert temp_files(tmp_path) == []
     assert registry.with_name("registry.toml.bak").read_bytes() == old
-    assert store.check(registry) == []
+    assert reader.problems(registry) == []
     print(f"{PARTNERSHIPS} partnerships, write {duration:.2f}s, {KILLS} kills: {outcomes}")
 
 
@@ -118,7 +118,7 @@ class Crash(BaseException):
 
 
 class CrashingOS:
-    """The ``os`` module as the store sees it, dying at the *at*-th file-system call."""
+    """The ``os`` module as the writer (storage.files) sees it, dying at the *at*-th file-system call."""
 
     STEPS = {"open", "fdopen", "fsync", "chmod", "link", "replace", "unlink", "stat", "fstat"}
 
@@ -149,18 +149,16 @@ def test_a_crash_at_each_step_of_a_write(tmp_path: Path, monkeypatch: pytest.Mon
     loc = store.Location(registry)
 
     def write() -> None:
-        if one:  # the write of one partnership (add-event, set, tag, ...)
-            store.update_one(loc, "city-00007",
-                             lambda reg, pid: edit.add_event(reg, pid, date="2024", title="Step by step"))
-        else:  # the write of the whole registry (add, rename, themes ..., fmt)
-            store.update(loc, lambda reg: edit.add_event(reg, "city-00007", date="2024", title="Step by step"))
+        # The write of one partnership through its block (add-event, set, tag, ...), or of the whole file.
+        store.write(loc, store.Change(lambda draft: edit.add_event(draft, "city-00007", date="2024",
+                                                                   title="Step by step"), whole=not one))
 
     at = 0
     crashed_at: list[str] = []
     while True:
         at += 1
         fake = CrashingOS(at)
-        monkeypatch.setattr(store, "os", fake)
+        monkeypatch.setattr(files, "os", fake)
         try:
             write()
         except Crash as crash:
@@ -168,7 +166,7 @@ def test_a_crash_at_each_step_of_a_write(tmp_path: Path, monkeypatch: pytest.Mon
         else:
             break  # the write ran through: every step before it has been crashed once
         finally:
-            monkeypatch.setattr(store, "os", os)
+            monkeypatch.setattr(files, "os", os)
         data = registry.read_bytes()
         assert tomllib.loads(data.decode())  # never partial
         if data != old:

@@ -32,12 +32,12 @@ def test_edit_event_changes_fields_and_keeps_the_id(invoke: Any, small_canonical
                     "--json")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "partnerctl: changed event 2011-bike-plan of cedar\n"
-    expected = {"partner": "cedar", "id": "2011-bike-plan", "date": "2011-06", "end": None,
+    expected = {"partner": "cedar", "city": "Élan", "id": "2011-bike-plan", "date": "2011-06", "end": None,
                 "title": "Bike plan adopted", "description": "Voted in June.", "themes": ["urban-planning"],
                 "links": ["https://example.org/b"]}
     assert json.loads(result.stdout) == expected
     assert events(small_canonical, "cedar")["2011-bike-plan"] == {k: v for k, v in expected.items()
-                                                       if k != "partner" and v is not None}
+                                                       if k not in ("partner", "city") and v is not None}
 
 
 def test_edit_event_by_prefix_and_unset(invoke: Any, small_canonical: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import partnerctl.cli
-from partnerctl.storage import store
+from partnerctl.storage import reader, store
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
 
@@ -36,7 +36,7 @@ def test_init_empty_registry_has_the_lyon_themes_and_no_networks(run: Any, tmp_p
                                          "themes": len(lyon["themes"]), "networks": 0, "partnerships": 0}
     assert tomllib.loads(target.read_text(encoding="utf-8")) == {
         "registry": {"owner": "Grenoble", "country": "France"}, "themes": lyon["themes"], "networks": {}}
-    assert store.check(target) == []
+    assert reader.problems(target) == []
     # A new registry is writable at once.
     add = run("--registry", str(target), "add", "Essen", "--country", "Germany", "--theme", "culture")
     assert add.exit_code == 0, add.stderr

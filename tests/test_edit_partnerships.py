@@ -251,7 +251,7 @@ def test_remove_dry_run_needs_no_confirmation(invoke: Any, small_canonical: Path
 
 
 def test_remove_asks_on_a_terminal(invoke: Any, small_canonical: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(partnerctl.cli.commands, "_interactive", lambda: True)
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
     before = small_canonical.read_bytes()
     declined = invoke(small_canonical, "remove", "cedar", input="n\n")
     assert declined.exit_code == 2

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import store
+from partnerctl.storage import reader, store
 
 
 def bak(path: Path) -> Path:
@@ -31,7 +31,7 @@ def test_every_write_keeps_the_previous_version(invoke: Any, registry_path: Path
     assert bak(registry_path).read_bytes() == v0
     assert invoke(registry_path, "tag", "turin", "sport").exit_code == 0
     assert bak(registry_path).read_bytes() == v1
-    assert store.check(bak(registry_path)) == []
+    assert reader.problems(bak(registry_path)) == []
 
 
 def test_backup_keeps_the_file_mode(invoke: Any, registry_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_temp_files_of_a_killed_writer_are_cleared_by_the_next_one(invoke: Any, 
     assert result.exit_code == 0, result.stderr
     assert not any(p.exists() for p in leftovers)
     assert [p.read_text() for p in unrelated] == ["not ours"] * len(unrelated)
-    assert store.check(registry_path) == []
+    assert reader.problems(registry_path) == []
 
 
 def test_negative_lock_timeout_is_a_usage_error(invoke: Any, registry_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_concurrent_writes_of_every_kind_all_land(registry_path: Path) -> None:
     errors = [(args, p.communicate(timeout=300)[1]) for args, p in zip(commands, procs)]
     assert [p.returncode for p in procs] == [0] * len(commands), errors
 
-    assert store.check(registry_path) == []
+    assert reader.problems(registry_path) == []
     reg = store.load(registry_path)
     ps = reg.partnerships
     assert "sport" in ps["milan"].themes
@@ -270,7 +270,8 @@ def test_a_writer_never_removes_the_temporary_file_of_another_registry(
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync_after_the_other_writer)
-    store.update(store.Location(v2), lambda reg: edit.add_event(reg, "city-00001", date="2020", title="In flight"))
+    store.write(store.Location(v2), store.Change(
+        lambda draft: edit.add_event(draft, "city-00001", date="2020", title="In flight"), whole=True))
     monkeypatch.undo()
     assert other[0].returncode == 0, other[0].stderr
     assert "In flight" in {e.title for e in store.load(v2).partnerships["city-00001"].events}

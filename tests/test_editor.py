@@ -18,6 +18,7 @@ import pytest
 
 import partnerctl.cli
 from partnerctl.core import edit
+from partnerctl.storage import toml as tomlfile
 from partnerctl.storage import store
 
 FAKE_EDITOR = '''\
@@ -73,7 +74,7 @@ def alder(path: Path) -> dict[str, Any]:
 def test_good_edit_is_written(invoke: Any, small_canonical: Path, editor: Any) -> None:
     work = editor({"replace": [['kind = "twinning"', 'kind = "sister city"'], ["since = 1991", "since = 1990"]]})
     old_bytes = small_canonical.read_bytes()
-    block = edit.block_text(store.load(small_canonical), "alder")
+    block = tomlfile.dump_block("alder", store.load(small_canonical).partnerships["alder"])
     result = invoke(small_canonical, "edit", "marlow")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "partnerctl: edited alder\n"
@@ -151,7 +152,7 @@ def test_unknown_answers_are_asked_again_and_end_of_input_aborts(invoke: Any, sm
 
 def test_on_a_terminal_the_question_is_a_prompt(invoke: Any, small_canonical: Path, editor: Any,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(partnerctl.cli.commands, "_interactive", lambda: True)
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
     editor({"replace": [["since = 1991", "since = 0"]]}, {"replace": [["since = 0", "since = 1992"]]})
     result = invoke(small_canonical, "edit", "alder", input="e\n")
     assert result.exit_code == 0, result.stderr

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import sqlschema as sqlite_export
-from partnerctl.storage import store
+from partnerctl.formats import sqlite as sqlite_export
+from partnerctl.storage import files, store
 from partnerctl.storage import toml as tomlfile
 
 ENOSPC = os.strerror(errno.ENOSPC)
@@ -318,28 +318,28 @@ def test_temporary_files_are_named_exactly_and_created_new(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "ab.toml"
     seen: list[str] = []
-    real = store.open_output
+    real = files.open_output
 
     def spy(fd: int) -> Any:
         seen.extend(name for name in os.listdir(tmp_path) if name != "ab.toml")
         return real(fd)
 
-    monkeypatch.setattr(store, "open_output", spy)
-    store.write_atomic(target, b"x")
+    monkeypatch.setattr(files, "open_output", spy)
+    files.write_atomic(target, b"x")
     assert len(seen) == 1 and re.fullmatch(r"\.ab\.toml\.[0-9a-f]{16}\.tmp", seen[0])
     # Another file's temporary files are not this one's, however alike the names.
     others = [".ab.toml.v2.toml.0123456789abcdef.tmp", ".ab.toml.0123456789abcdef.tmp.toml.0123456789abcdef.tmp"]
     for name in others:
         (tmp_path / name).write_text("in flight")
-    store.remove_stale_temps(target)
+    files.remove_stale_temps(target)
     assert sorted(os.listdir(tmp_path)) == sorted(["ab.toml", *others])
 
 
 def test_a_live_writers_temporary_file_is_left_alone(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
-    with store.replacing(target) as (tmp, fd):
+    with files.replacing(target) as (tmp, fd):
         os.write(fd, b"{}")
-        store.remove_stale_temps(target)  # another writer clearing leftovers meanwhile
+        files.remove_stale_temps(target)  # another writer clearing leftovers meanwhile
         assert tmp.exists()
     assert target.read_bytes() == b"{}" and temps(tmp_path) == []
 
@@ -371,7 +371,7 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
 
     def fill(room: int) -> None:
         left = [room]
-        monkeypatch.setattr(store, "open_output", lambda fd: io.BufferedWriter(FullDisk(fd, left)))
+        monkeypatch.setattr(files, "open_output", lambda fd: io.BufferedWriter(FullDisk(fd, left)))
         real_fill = sqlite_export.fill
 
         def small_database(con: sqlite3.Connection, reg: Any) -> None:

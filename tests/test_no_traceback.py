@@ -768,11 +768,11 @@ def test_no_argument_at_all_still_prints_the_help() -> None:
 
 def test_a_declined_prompt_is_one_line(invoke: object, small_registry: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(partnerctl.cli.commands, "_interactive", lambda: True)
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
     before = small_registry.read_bytes()
     result = invoke(small_registry, "remove", "alder", input="")  # end of input at the question
     assert result.exit_code == 2
-    assert result.stderr == ("Remove alder (Marlow, Italy) with its 4 events and 1 contact? [y/N]:\n"
+    assert result.stderr == ("Remove alder (Marlow, Italy) with its 4 events and 1 contact? [y/N]: \n"
                              "partnerctl: error: aborted\n")
     assert small_registry.read_bytes() == before
 
@@ -785,7 +785,7 @@ def test_counts_agree_with_their_noun(invoke: object, small_registry: Path, monk
     assert [counted(n, "event") for n in (0, 1, 2)] == ["0 events", "1 event", "2 events"]
     hits = invoke(small_registry, "search", "bakel")
     assert hits.stderr == "partnerctl: 1 hit in 1 partnership\n"
-    monkeypatch.setattr(partnerctl.cli.commands, "_interactive", lambda: True)
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
     asked = invoke(small_registry, "remove", "dune", input="n\n")
     assert "Remove dune (Bakel, Senegal) with its 0 events and 0 contacts?" in asked.stderr
     asked = invoke(small_registry, "remove", "birch", input="n\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import os
 import pty
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import partnerctl
-from partnerctl.storage import store
+from partnerctl.storage import reader, store
 from partnerctl.storage import toml as tomlfile
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
@@ -205,7 +207,7 @@ def big_registry(tmp_path: Path) -> Path:
     registry = store.load(SHIPPED)
     turin = registry.partnerships["turin"]
     for i in range(120):
-        registry.partnerships[f"copy-{i:03d}"] = turin.model_copy(update={"city": f"Copy {i}", "aliases": []})
+        registry.partnerships[f"copy-{i:03d}"] = replace(turin, city=f"Copy {i}", aliases=[])
     path = tmp_path / "big.toml"
     path.write_text(tomlfile.dump(registry), encoding="utf-8")
     return path
@@ -249,7 +251,7 @@ def test_thirty_concurrent_add_events_all_land(reg: Path) -> None:
     assert [rc for rc, _, _ in outcomes] == [0] * n, [err for rc, _, err in outcomes if rc]
     assert [out for _, out, _ in outcomes] == [f"2015-06-concurrent-event-{i}\n" for i in range(n)]
 
-    assert store.check(reg) == []
+    assert reader.problems(reg) == []
     validate = run([PARTNERCTL, "--registry", str(reg), "validate"])
     assert validate.returncode == 0, validate.stderr
     events = store.load(reg).partnerships["turin"].events

@@ -23,7 +23,7 @@ import partnerctl.core.names
 import partnerctl.core.query
 from partnerctl.formats import exchange
 from partnerctl.core import model
-from partnerctl.storage import store
+from partnerctl.storage import reader, store
 
 from conftest import SHIPPED_REGISTRY
 from test_editor import editor  # noqa: F401 - the fake $EDITOR fixture
@@ -267,7 +267,7 @@ def test_validate_reports_type_errors_and_undeclared_references_together(invoke:
 def test_references_of_values_of_the_wrong_shape_are_skipped(make_registry: Any) -> None:
     reg = make_registry('[registry]\nowner = "Lyon"\nthemes = 3\n\n[partnerships]\nalder = 5\n'
                         '[partnerships.birch]\ncity = "K"\ncountry = "C"\nthemes = "culture"\nevents = [1, {}]\n')
-    problems = store.check(reg)
+    problems = reader.problems(reg)
     assert problems and not any("undeclared" in p.message for p in problems)
 
 
@@ -372,7 +372,9 @@ def test_import_progress_ticks_while_checking_and_writing(tmp_path: Path, monkey
         heard.append((stage, done, total))
 
     batch = exchange.load(str(file), None, record)
-    store.update(store.Location(reg), lambda r: exchange.merge(r, batch, progress=record), progress=record)
+    store.write(store.Location(reg), store.Change(lambda draft: exchange.merge(draft.everything(), batch,
+                                                                              progress=record), whole=True),
+                progress=record)
 
     stages = list(dict.fromkeys(stage for stage, _, _ in heard))
     assert stages == [f"reading {file}", "reading the registry", "merging", "checking the new registry",

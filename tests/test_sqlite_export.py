@@ -85,15 +85,12 @@ def test_full_text_search_is_folded_like_partnerctl(
     assert rows and all(title for _, _, title in rows)
 
 
-def test_sqlite_export_is_the_index_schema(
-    invoke: Callable[..., Any], registry_path: Path, tmp_path: Path
-) -> None:
-    con = export_db(invoke, registry_path, tmp_path / "lyon.sqlite")
+def test_the_index_keeps_no_copy_of_the_export(invoke: Callable[..., Any], registry_path: Path) -> None:
+    """The export is for analysts; the index holds only what reads use (its own tables), to stay small."""
     invoke(registry_path, "list")
     idx = sqlite3.connect(index.db_path(registry_path))
-    schema = lambda c: {row for row in c.execute(  # noqa: E731
-        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name NOT LIKE 'index\\_%' ESCAPE '\\'")}
-    assert schema(con) == schema(idx)
+    tables = {name for (name,) in idx.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables and all(name.startswith("index_") for name in tables), tables
 
 
 def test_sqlite_export_to_a_pipe_and_refused_on_a_terminal(

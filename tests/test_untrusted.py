@@ -176,7 +176,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     import partnerctl.formats.output
     import partnerctl.cli.render
 
-    def console(file=None, stderr=False):
+    def console(file=None, stderr=False, terminal=None):
         return Console(file=file, stderr=stderr, force_terminal=True, color_system="truecolor", width=300,
                        highlight=False, emoji=False)
 

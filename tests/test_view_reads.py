@@ -14,7 +14,8 @@ import pytest
 from test_completion import _ctx
 from test_index import assert_same_with_and_without_index, damage_every_row, no_full_load, outputs
 
-from partnerctl.cli import commands as cli
+import partnerctl.cli as cli
+from partnerctl.cli import complete
 from partnerctl.storage import index
 from partnerctl.core import query
 from partnerctl.storage import view
@@ -133,11 +134,11 @@ def test_the_fields_stats_reads_from_the_index_are_the_records(
 def _candidates(path: Path) -> list[Any]:
     out = []
     for prefix in ("", "t", "tu", "T", "é", "zz", "a-"):
-        out.append(cli.complete_partner(_ctx(path), prefix))
-        out.append(cli.complete_theme(_ctx(path), prefix))
-        out.append(cli.complete_network(_ctx(path), prefix))
+        out.append(complete.partner(_ctx(path), prefix))
+        out.append(complete.theme(_ctx(path), prefix))
+        out.append(complete.network(_ctx(path), prefix))
         for partner in ("", "turin", "Torino", "m", "nowhere"):
-            out.append(cli.complete_event(_ctx(path, partner=partner), prefix[:1]))
+            out.append(complete.event(_ctx(path, partner=partner), prefix[:1]))
     return out
 
 
@@ -152,8 +153,8 @@ def test_completion_through_the_index_equals_completion_from_the_file(
     assert _candidates(registry_path) == without  # the damage seen: from the file, and the index rebuilt
     no_full_load(monkeypatch)
     assert _candidates(registry_path) == without
-    assert ("turin", "Turin (Italy)") in cli.complete_partner(_ctx(registry_path), "tu")
-    assert cli.complete_event(_ctx(registry_path, partner="Torino"), "")
+    assert ("turin", "Turin (Italy)") in complete.partner(_ctx(registry_path), "tu")
+    assert complete.event(_ctx(registry_path, partner="Torino"), "")
 
 
 @pytest.mark.parametrize("args", [("search", "lyon", "--format", "json"), ("stats", "--format", "json")])

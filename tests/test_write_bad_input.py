@@ -56,7 +56,7 @@ BAD = [
     ("tag-present", ["tag", "alder", "food"], 2, "alder already has theme 'good-food'"),
     ("untag-absent", ["untag", "alder", "culture"], 1,
      "alder has no theme 'culture'; its themes: urban-mobility, good-food"),
-    ("add-to-unknown-field", ["add-to", "alder", "colours", "blue"], 2, "unknown field 'colours'; list fields: themes"),
+    ("add-to-unknown-field", ["add-to", "alder", "colours", "blue"], 2, "unknown field 'colours'; list fields: aliases, themes"),
     ("add-to-alias-of-another", ["add-to", "alder", "aliases", "élan"], 2, "'élan' already names partnership cedar"),
     ("add-to-empty-project", ["add-to", "alder", "projects", ""], 2, "alder: projects[1]: must not be empty"),
     ("remove-from-absent", ["remove-from", "alder", "projects", "URBACT"], 1,

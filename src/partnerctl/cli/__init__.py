@@ -1,5 +1,20 @@
-"""The command line: the Typer app and its entry point (the top layer: may import every other layer)."""
+"""The command line, the top layer (it may import every other layer).
 
-from partnerctl.cli.commands import app, main
+Importing it registers every command on the one Typer ``app``: one module per
+noun (reads, partnerships, events, contacts, vocabularies, exchange, registry,
+editor), each a thin layer over the core and the storage.
+"""
+
+from partnerctl.cli import (  # noqa: F401 - imported for the commands they register
+    contacts,
+    editor,
+    events,
+    exchange,
+    partnerships,
+    reads,
+    registry,
+    vocabularies,
+)
+from partnerctl.cli.app import app, main
 
 __all__ = ["app", "main"]

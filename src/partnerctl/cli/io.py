@@ -11,8 +11,8 @@
   left) raises ``OutputFailed``; a failed write to stderr is ignored, as there
   is nowhere left to say so.
 
-``command_line`` checks the arguments are UTF-8 and ``read_input`` reads a
-named file or stdin as UTF-8 text.
+``command_line`` checks the arguments are UTF-8. ``IOStreams`` is what a
+command is given to read and write: the system's streams, or a test's.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO, TextIO
 
 from partnerctl.core.errors import InvalidInput, OutputFailed
 
@@ -203,34 +204,67 @@ def command_line(args: Sequence[str]) -> list[str]:
     return out
 
 
-def _os_name(name: str) -> str | bytes:
-    """*name* for open(): as bytes (its UTF-8) when the file-system encoding cannot encode it (LC_ALL=C)."""
-    try:
-        os.fsencode(name)
-    except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape")
-    return name
+@dataclass
+class IOStreams:
+    """The streams a command reads and writes, passed to it (as gh's IOStreams): tests give their own.
 
-
-def read_input(source: str) -> str:
-    """The text of the file *source*, or of stdin for ``-``: UTF-8, a leading byte-order mark dropped.
-
-    A file that cannot be read, or bytes that are not UTF-8, are InvalidInput.
+    *stdout_tty* and *stdin_tty* say whether a person is at the other end; they
+    decide tables against plain rows, pagers and questions.
     """
-    name = "stdin" if source == "-" else source
+
+    stdout: TextIO
+    stderr: TextIO
+    stdin: TextIO
+    stdout_tty: bool = False
+    stdin_tty: bool = False
+
+    @classmethod
+    def system(cls) -> IOStreams:
+        """The process's own streams (as ``standard()`` set them up).
+
+        ``PARTNERCTL_FORCE_TTY=1`` makes them count as terminals (as gh's ``GH_FORCE_TTY``):
+        tables and questions in a script or a test.
+        """
+        forced = os.environ.get("PARTNERCTL_FORCE_TTY", "") not in ("", "0")
+        return cls(sys.stdout, sys.stderr, sys.stdin, forced or _isatty(sys.stdout), forced or _isatty(sys.stdin))
+
+    @property
+    def interactive(self) -> bool:
+        """Whether a person can answer a question: stdin and stdout are both terminals."""
+        return self.stdin_tty and self.stdout_tty
+
+    def say(self, message: str) -> None:
+        """One line on stderr, ``partnerctl: ...``, control characters made visible: every message."""
+        from partnerctl.core.text import clean
+
+        self.stderr.write(f"partnerctl: {clean(message)}\n")
+
+    def binary_stdout(self) -> BinaryIO:
+        """Stdout's bytes (a calendar or a database written to a pipe)."""
+        self.stdout.flush()
+        buffer = getattr(self.stdout, "buffer", None)
+        return buffer if buffer is not None else _TextBytes(self.stdout)
+
+
+class _TextBytes(io.RawIOBase):
+    """A text stream taken as a binary one (a test's StringIO): bytes written are decoded as UTF-8."""
+
+    def __init__(self, text: TextIO) -> None:
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._text.write(bytes(data).decode("utf-8"))
+        return len(data)
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _isatty(stream: Any) -> bool:
     try:
-        if source == "-":
-            data = (sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer")
-                    else sys.stdin.read().encode("utf-8", "surrogateescape"))
-        else:
-            with open(_os_name(source), "rb") as f:
-                data = f.read()
-    except FileNotFoundError:
-        raise InvalidInput(f"cannot read {name}: no such file") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from None
-    try:
-        # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{name}: not UTF-8 text (byte {exc.start})") from None
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

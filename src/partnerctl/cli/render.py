@@ -17,12 +17,20 @@ from rich.table import Table
 from rich.text import Text
 
 from partnerctl.core import dates
-from partnerctl.formats.output import clean
+from partnerctl.cli.io import IOStreams
+from partnerctl.core.query import Snapshot
+from partnerctl.core.text import clean
 
 
-def console(file: Any = None, stderr: bool = False) -> Console:
-    """A console for stdout (or stderr); Rich itself honours NO_COLOR and non-terminals."""
-    return Console(file=file, stderr=stderr, highlight=False, emoji=False)
+def console(file: Any = None, stderr: bool = False, terminal: bool | None = None) -> Console:
+    """A console for *file* (stdout, or stderr); Rich itself honours NO_COLOR and ``COLUMNS``."""
+    return Console(file=file, stderr=stderr, highlight=False, emoji=False, force_terminal=terminal)
+
+
+def show(io: IOStreams, draw: Callable[[Console], RenderableType]) -> None:
+    """Draw what *draw* makes on stdout: for a terminal, or plain lines when piped."""
+    con = console(io.stdout, terminal=io.stdout_tty)
+    print_plain_or_rich(con, draw(con), io.stdout)
 
 
 def print_plain_or_rich(con: Console, renderable: RenderableType, out: Any) -> None:
@@ -84,31 +92,17 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
     return table
 
 
-def partnership(con: Console, rec: dict[str, Any], themes: dict[str, str],
-                networks: dict[str, str], owner: str) -> RenderableType:
-    """One partnership laid out like the owner's public page."""
-    owner = clean(owner)
-    facts = Table(box=None, show_header=False, pad_edge=False)
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column(overflow="fold")
-    since = rec["since"]
-    rows: list[tuple[str, Any]] = [
-        ("World region", rec["region"]),
-        ("City name", f"{rec['city']} ({rec['country']})"),
-        ("Also known as", rec["aliases"]),
-        ("Partnership treated", [themes.get(s, s) for s in rec["themes"]]),
-        ("First year", None if since is None else
-         f"{since}" + (f" — {rec['since_note']}" if rec["since_note"] else "")),
-        (f"Networks in common with {owner}", [networks.get(s, s) for s in rec["networks"]]),
-        (f"European projects in common with {owner}", rec["projects"]),
-        ("Kind of relation", rec["kind"]),
-        ("Status", rec["status"]),
-    ]
-    if rec.get("owner"):
-        rows.insert(0, ("Owner", f"{rec['owner']} ({rec.get('owner_country') or '?'})"))
-    for label, value in rows:
-        facts.add_row(Text(label), _t(value, multiline=False))
-    parts: list[RenderableType] = [facts]
+def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> RenderableType:
+    """One partnership laid out like the owner's public page: its facts (``records.facts``), then the rest."""
+    from partnerctl.core.records import facts
+
+    owner = clean(str(snap.value(rec, "owner")))
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for row in facts(snap, rec):
+        table.add_row(Text(clean(row.label)), _t(row.values, multiline=False))
+    parts: list[RenderableType] = [table]
     if rec["summary"]:
         parts += [Text(""), Text(clean(rec["summary"].strip(), multiline=True))]
     for link in rec["links"]:

@@ -5,37 +5,34 @@ Each function returns ``(value, help)`` pairs for the values that start with
 that start with what was typed are offered, as Typer keeps no other (a shell
 would replace the typed word with something else).
 
-They run on partnership records (``model.record``, with attribute access) as
-``partnerctl.view`` hands them over: from the index, only those that can be
-candidates.
+They run on partnership records (``model.record``) as the read API hands
+them over: from the index, only those that can be candidates.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
-if TYPE_CHECKING:
-    from partnerctl.storage.view import Light, View
+from partnerctl.core.query import Snapshot
 
 
-def partners(reg: Light, prefix: str) -> list[tuple[str, str]]:
+def partners(snap: Snapshot, prefix: str) -> list[tuple[str, str]]:
     """Partnership ids starting with *prefix*, with the city as help."""
-    return [(pid, f"{p.city} ({p.country})") for pid, p in sorted(reg.partnerships.items())
+    return [(pid, f"{p['city']} ({p['country']})") for pid, p in sorted(snap.partnerships.items())
             if pid.startswith(prefix)]
 
 
-def vocabulary(reg: Light | View, kind: str, prefix: str) -> list[tuple[str, str]]:
-    """Theme (``kind="theme"``) or network slugs starting with *prefix*, with the label as help."""
-    vocab = reg.themes if kind == "theme" else reg.networks
+def vocabulary(vocab: Mapping[str, str], prefix: str) -> list[tuple[str, str]]:
+    """Slugs of a vocabulary (themes, networks) starting with *prefix*, with the label as help."""
     return [(slug, label) for slug, label in sorted(vocab.items()) if slug.startswith(prefix)]
 
 
-def events(reg: Light, pid: str | None, prefix: str) -> list[tuple[str, str]]:
+def events(snap: Snapshot, pid: str | None, prefix: str) -> list[tuple[str, str]]:
     """Event ids starting with *prefix*: of partnership *pid* when given, else of every partnership."""
-    pids = [pid] if pid else sorted(reg.partnerships)
+    pids = [pid] if pid else sorted(snap.partnerships)
     seen: dict[str, str] = {}
     for one in pids:
-        for event in reg.partnerships[one].events:  # a record lists them in date order
-            if event.id.startswith(prefix):
-                seen.setdefault(event.id, event.title if pid else f"{one}: {event.title}")
+        for event in snap.partnerships[one]["events"]:  # a record lists them in date order
+            if event["id"].startswith(prefix):
+                seen.setdefault(event["id"], event["title"] if pid else f"{one}: {event['title']}")
     return list(seen.items())

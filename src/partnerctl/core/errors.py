@@ -79,3 +79,12 @@ class OutputFailed(PartnerctlError):
     def __init__(self, message: str, *, broken_pipe: bool = False) -> None:
         super().__init__(message)
         self.broken_pipe = broken_pipe
+
+
+class Reported(PartnerctlError):
+    """A failure the command has already reported in full (``validate``'s problems, ``fmt --check``'s
+    verdict): only its exit code is left to give, with no further line."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__("")
+        self.exit_code = exit_code

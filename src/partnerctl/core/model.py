@@ -1,4 +1,11 @@
-"""The data model (pydantic v2) and its checks.
+"""The data model: one declaration per field, its type and its surfaces (``fields.Meta``) together.
+
+The models are standard dataclasses whose field types carry their checks as
+``Check`` markers. Declaring them costs no pydantic import, so the read path
+(which answers from the index) can read the field table without paying for it;
+validation builds pydantic adapters from the same annotations when it is first
+needed (``validate``), with these rules: unknown keys are errors, and scalar
+values are strict (TOML values are typed: ``since = "1991"`` is a mistake to report).
 
 Validation happens in two stages, as in beancount: ``parse_registry`` checks the
 shape of each value (schema), then ``check_references`` checks what the schema
@@ -10,20 +17,27 @@ second reads the raw document, so a type error does not hide a reference problem
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from collections.abc import Callable, Container, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Problem
+from partnerctl.core.fields import STATUSES, Fact, Meta
 from partnerctl.core.names import invisible, is_slug
-from partnerctl.core.query import STATUSES  # noqa: F401 - defined there, for readers that skip the model
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 # An address and nothing else: no query (``?bcc=...&body=...``), fragment, path, percent
 # escape, quote, bracket, space or control character, one @, and a dotted domain.
 _EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f?&#/%<>\"'`\\()\[\],;:]+@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+[^\W\d_]{2,}$")
 _WEB_LINK_RE = re.compile(r"^https?://[^\s\"'<>\\`]+$")
+
+# Ids and slugs name files of the exported site (<id>.html) and calendar UIDs
+# (<event-id>.<id>@partnerctl, often stored as <uid>.ics): 100 keeps all of them under
+# the 255 bytes of a file name, with room for a temporary name's prefix and suffix.
+MAX_ID_LENGTH = 100
 
 
 def is_web_link(text: str) -> bool:
@@ -36,12 +50,6 @@ def is_email(text: str) -> bool:
     return bool(_EMAIL_RE.match(text)) and not invisible(text)
 
 
-# Ids and slugs name files of the exported site (<id>.html) and calendar UIDs
-# (<event-id>.<id>@partnerctl, often stored as <uid>.ics): 100 keeps all of them under
-# the 255 bytes of a file name, with room for a temporary name's prefix and suffix.
-MAX_ID_LENGTH = 100
-
-
 def length_problem(slug: str) -> str | None:
     """Why *slug* is too long for an id or a vocabulary slug, or None when it is not."""
     if len(slug) <= MAX_ID_LENGTH:
@@ -50,14 +58,7 @@ def length_problem(slug: str) -> str | None:
             "(they name files of the exported site)")
 
 
-def _slug(value: str) -> str:
-    if not is_slug(value):
-        raise ValueError(f"{value!r} is not a slug (lower-case letters and digits joined by hyphens)")
-    too_long = length_problem(value)
-    if too_long:
-        raise ValueError(too_long)
-    return value
-
+# --- checks: plain functions, raising ValueError with the message a user reads ----------------
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -67,6 +68,16 @@ def _valid_text(value: str) -> str:
     found = _SURROGATE.search(value)
     if found:
         raise ValueError(f"not valid text: a lone surrogate {found.group()!r} at character {found.start() + 1}")
+    return value
+
+
+def _slug(value: str) -> str:
+    _valid_text(value)
+    if not is_slug(value):
+        raise ValueError(f"{value!r} is not a slug (lower-case letters and digits joined by hyphens)")
+    too_long = length_problem(value)
+    if too_long:
+        raise ValueError(too_long)
     return value
 
 
@@ -85,6 +96,7 @@ def _one_line(value: str) -> str:
 
 
 def _visible(value: str) -> str:
+    _valid_text(value)
     found = invisible(value)
     if found:
         # A name holding them looks like another ("Tu\u200brin" is Turin) or reads backwards.
@@ -98,11 +110,20 @@ def check_name(value: str) -> str:
     return _visible(_one_line(value))
 
 
+def _owner_name(value: str) -> str:
+    return _visible(_not_blank(value))
+
+
 def _email(value: str) -> str:
     _valid_text(value)
     if not is_email(value):
         raise ValueError(f"{value!r} is not an e-mail address (a plain address, such as ann@example.org)")
     return value
+
+
+def _date(value: str) -> str:
+    _valid_text(value)
+    return dates.validate(value)
 
 
 def _year(value: int) -> int:
@@ -111,118 +132,205 @@ def _year(value: int) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class Check:
+    """A strict scalar (``str`` or ``int``) and the function that checks its value.
+
+    A marker in a field's ``Annotated`` metadata. Pydantic asks it for its schema
+    only when a model is validated, so declaring the models imports no pydantic.
+    """
+
+    fn: Callable[[Any], Any]
+    kind: Literal["str", "int"] = "str"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        # Strict: "1991" is not a year, 1 is not a string, True is not a number.
+        base = (core_schema.int_schema(strict=True) if self.kind == "int"
+                else core_schema.str_schema(strict=True))
+        return core_schema.no_info_after_validator_function(self.fn, base)
+
+
 # Every text field is one of these: each refuses what is not valid text (_valid_text).
-Str = Annotated[str, AfterValidator(_valid_text)]
-Slug = Annotated[str, AfterValidator(_slug)]
-PartialDate = Annotated[str, AfterValidator(dates.validate)]
-Line = Annotated[str, AfterValidator(_one_line)]
+Str = Annotated[str, Check(_valid_text)]
+Slug = Annotated[str, Check(_slug)]
+PartialDate = Annotated[str, Check(_date)]
+Line = Annotated[str, Check(_one_line)]
 # Names (of cities, countries, people) and labels: one line, nothing invisible.
-Name = Annotated[str, AfterValidator(check_name)]
+Name = Annotated[str, Check(check_name)]
 # Owner names that the model never held to one line: nothing invisible only.
-Visible = Annotated[str, AfterValidator(_valid_text), AfterValidator(_visible)]
-Email = Annotated[str, AfterValidator(_email)]
-Year = Annotated[int, AfterValidator(_year)]
+Visible = Annotated[str, Check(_visible)]
+OwnerName = Annotated[str, Check(_owner_name)]
+Email = Annotated[str, Check(_email)]
+Year = Annotated[int, Check(_year, "int")]
+Status = Literal["active", "suspended", "ended"]
+
+# Models are validated with unknown keys refused (a typo must not be silently ignored).
+_CONFIG = {"extra": "forbid"}
 
 
-def _newlines(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-    if isinstance(value, list):
-        return [_newlines(v) for v in value]
-    return value
-
-
-class _Model(BaseModel):
-    # Strict: TOML values are typed, so "1991" (a string) for a year is a mistake to report.
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalise_newlines(cls, data: Any) -> Any:
-        # TOML multi-line strings read \r\n back as \n: store \n only, so a save is stable.
-        if isinstance(data, dict):
-            return {k: _newlines(v) for k, v in data.items()}
-        return data
-
-
-class Event(_Model):
+@dataclass(kw_only=True)
+class Event:
     """A dated key event of a partnership."""
 
-    id: Slug
-    date: PartialDate
-    end: PartialDate | None = None
-    title: Line
-    description: Str | None = None
-    themes: list[Slug] = Field(default_factory=list)
-    links: list[Str] = Field(default_factory=list)
+    __pydantic_config__ = _CONFIG
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Event:
+    id: Annotated[Slug, Meta("Id", edit="none", column=True)]
+    date: Annotated[PartialDate, Meta("Date", help="YYYY, YYYY-MM or YYYY-MM-DD", column=True)]
+    end: Annotated[PartialDate | None, Meta("End", help="End of a period (partial date)", column=True)] = None
+    title: Annotated[Line, Meta("Title", help="One line", search=True, column=True)]
+    description: Annotated[Str | None, Meta("Description", help="Free text", search=True)] = None
+    themes: Annotated[list[Slug], Meta("Themes", edit="list", vocab="theme", item="theme", short="-t",
+                                       help="Theme (slug, label or a word of it); repeatable",
+                                       column=True)] = field(default_factory=list)
+    links: Annotated[list[Str], Meta("Sources", edit="list", item="link",
+                                     help="Source URL; repeatable")] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
         if self.end is not None and dates.sort_key(self.end) < dates.sort_key(self.date):
             raise ValueError(f"end {self.end} is before date {self.date}")
-        return self
 
 
-class Contact(_Model):
+@dataclass(kw_only=True)
+class Contact:
     """Someone to call about a partnership."""
 
-    name: Name
-    role: Str | None = None
-    organisation: Str | None = None
-    email: Email | None = None
-    phone: Str | None = None
+    __pydantic_config__ = _CONFIG
+
+    name: Annotated[Name, Meta("Name", help="Full name", search=True, column=True)]
+    role: Annotated[Str | None, Meta("Role", help="Role or title", search=True, column=True)] = None
+    organisation: Annotated[Str | None, Meta("Organisation", help="Organisation", search=True,
+                                             column=True)] = None
+    email: Annotated[Email | None, Meta("E-mail", help="E-mail address", search=True, column=True)] = None
+    phone: Annotated[Str | None, Meta("Phone", help="Phone number", search=True, column=True)] = None
 
 
-class Partnership(_Model):
-    """One relation between the owner and a partner city."""
+@dataclass(kw_only=True)
+class Partnership:
+    """One relation between an owner city and a partner city."""
 
-    city: Name
-    aliases: list[Name] = Field(default_factory=list)
-    country: Name
-    region: Str | None = None
-    owner: Visible | None = None
-    owner_country: Visible | None = None
-    status: Literal["active", "suspended", "ended"] | None = None
-    kind: Str | None = None
-    since: Year | None = None
-    since_note: Str | None = None
-    themes: list[Slug] = Field(default_factory=list)
-    networks: list[Slug] = Field(default_factory=list)
-    projects: list[Line] = Field(default_factory=list)
-    links: list[Str] = Field(default_factory=list)
-    summary: Str | None = None
-    events: list[Event] = Field(default_factory=list)
-    contacts: list[Contact] = Field(default_factory=list)
+    __pydantic_config__ = _CONFIG
 
-    @model_validator(mode="after")
-    def _unique_event_ids(self) -> Partnership:
+    city: Annotated[Name, Meta(
+        "City name", help="The partner city's name", search=True, names=True, column=True, table="value", sort=True,
+        fact=Fact(20, ("{city} ({country})", ", also known as {aliases}")))]
+    aliases: Annotated[list[Name], Meta(
+        "Also known as", edit="list", item="alias", help="Another name of the city; repeatable", search=True,
+        names=True,
+        fact=Fact(within="city"))] = field(default_factory=list)
+    country: Annotated[Name, Meta(
+        "Country", help="The partner city's country", filter="folded", stat="value", stat_order=4, column=True,
+        table="value", sort=True, fact=Fact(within="city"))]
+    region: Annotated[Str | None, Meta(
+        "World region", help="World region", filter="folded", stat="value", stat_order=3, column=True, table="value",
+        fact=Fact(10, ("{region}",)))] = None
+    owner: Annotated[Visible | None, Meta(
+        "Owner", help="The owner city of this relation, when not the registry's own", filter="folded",
+        inherit="owner",
+        fact=Fact(1, ("{owner}", " ({owner_country})"), optional=True))] = None
+    owner_country: Annotated[Visible | None, Meta(
+        "Owner's country", help="That owner's country", inherit="country", fact=Fact(within="owner"))] = None
+    status: Annotated[Status | None, Meta(
+        "Status", help="active, suspended or ended", filter="enum", stat="value", stat_order=6, column=True,
+        fact=Fact(80, ("{status}",), optional=True))] = None
+    kind: Annotated[Str | None, Meta(
+        "Kind of relation", help="Kind of relation (twinning, cooperation, ...)", column=True, table="value",
+        fact=Fact(70, ("{kind}",), optional=True))] = None
+    since: Annotated[Year | None, Meta(
+        "First year of the partnership", help="First year", filter="year", stat="decade", stat_name="decade", stat_order=5,
+        column=True, table="value", heading="first year", sort=True,
+        fact=Fact(40, ("{since}", " ({since_note})")))] = None
+    since_note: Annotated[Str | None, Meta(
+        "About the first year", help="How sure the first year is", fact=Fact(within="since"))] = None
+    themes: Annotated[list[Slug], Meta(
+        "Partnership treated", edit="list", vocab="theme", item="theme", short="-t",
+        help="Theme (slug, label or a word of it); repeatable", filter="vocab", stat="each", stat_order=1,
+        search=True, column=True, table="count", fact=Fact(30, ("{themes}",), tags=True))] = field(default_factory=list)
+    networks: Annotated[list[Slug], Meta(
+        "International networks in common with {owner}", edit="list", vocab="network", item="network",
+        short="-n", help="Network (slug, label or a word of it); repeatable", filter="vocab", stat="each",
+        stat_order=2, search=True, column=True, table="labels", fact=Fact(50, ("{networks}",)))] = field(default_factory=list)
+    projects: Annotated[list[Line], Meta(
+        "European projects in common with {owner}", edit="list", item="project", short="-p",
+        help="European project; repeatable", filter="member", search=True, column=True,
+        fact=Fact(60, ("{projects}",)))] = field(default_factory=list)
+    links: Annotated[list[Str], Meta(
+        "Sources", edit="list", item="link", help="Source URL; repeatable",
+        section="sources")] = field(default_factory=list)
+    summary: Annotated[Str | None, Meta(
+        "Summary", help="The narrative", search=True, section="narrative")] = None
+    events: Annotated[list[Event], Meta(
+        "Key dates", edit="none", section="timeline")] = field(default_factory=list)
+    contacts: Annotated[list[Contact], Meta(
+        "Contact", edit="none", section="contacts")] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
         seen: set[str] = set()
         for event in self.events:
             if event.id in seen:
                 raise ValueError(f"two events have the id {event.id!r}")
             seen.add(event.id)
-        return self
 
 
-class Owner(_Model):
+@dataclass(kw_only=True)
+class Owner:
     """Whose relations the registry holds."""
 
-    owner: Annotated[str, AfterValidator(_not_blank), AfterValidator(_visible)]
+    __pydantic_config__ = _CONFIG
+
+    owner: OwnerName
     country: Visible | None = None
 
 
-class Registry(_Model):
+@dataclass(kw_only=True)
+class Registry:
     """A whole registry: owner, vocabularies and partnerships by id."""
 
+    __pydantic_config__ = _CONFIG
+
     registry: Owner
-    themes: dict[Slug, Name] = Field(default_factory=dict)
-    networks: dict[Slug, Name] = Field(default_factory=dict)
-    partnerships: dict[Slug, Partnership] = Field(default_factory=dict)
+    themes: dict[Slug, Name] = field(default_factory=dict)
+    networks: dict[Slug, Name] = field(default_factory=dict)
+    partnerships: dict[Slug, Partnership] = field(default_factory=dict)
 
 
-PARTNERSHIP_FIELDS = tuple(Partnership.model_fields)
-EVENT_FIELDS = tuple(Event.model_fields)
-CONTACT_FIELDS = tuple(Contact.model_fields)
+PARTNERSHIP_FIELDS = tuple(Partnership.__dataclass_fields__)
+EVENT_FIELDS = tuple(Event.__dataclass_fields__)
+CONTACT_FIELDS = tuple(Contact.__dataclass_fields__)
+# Stays in step with the model's Literal (tests/test_fields.py checks it).
+assert STATUSES == ("active", "suspended", "ended")
+
+
+# --- validation ----------------------------------------------------------------------------
+
+M = TypeVar("M")
+_ADAPTERS: dict[Any, Any] = {}
+
+
+def _adapter(tp: Any) -> Any:
+    """The pydantic adapter of *tp*, built once (building one is what costs; pydantic is imported here)."""
+    if tp not in _ADAPTERS:
+        from pydantic import TypeAdapter
+
+        _ADAPTERS[tp] = TypeAdapter(tp)
+    return _ADAPTERS[tp]
+
+
+def _newlines(value: Any) -> Any:
+    """TOML multi-line strings read \\r\\n back as \\n: store \\n only, so a save is stable."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, list):
+        return [_newlines(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _newlines(v) for k, v in value.items()}
+    return value
+
+
+def validate(cls: type[M], data: Any) -> M:
+    """*data* (a parsed TOML table or JSON object) as a *cls*, checked; pydantic's ValidationError if not."""
+    return _adapter(cls).validate_python(_newlines(data))  # type: ignore[no-any-return]
 
 
 def _where(loc: tuple[Any, ...], prefix: str = "") -> str:
@@ -237,24 +345,34 @@ def _where(loc: tuple[Any, ...], prefix: str = "") -> str:
     return out or "registry"
 
 
+_MESSAGES = {"extra_forbidden": "unknown key", "unexpected_keyword_argument": "unknown key",
+             "missing": "required key is missing", "missing_argument": "required key is missing"}
+
+
 def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
     """Turn a pydantic error into problems located by their key path."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        problems.append(Problem(_where(err["loc"], prefix), message))
-    return problems
+    return [Problem(_where(err["loc"], prefix),
+                    _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, ")))
+            for err in exc.errors(include_url=False)]
+
+
+def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:
+    """Validate command-line input into a *cls*; the first problem becomes InvalidInput (*what* names it)."""
+    from pydantic import ValidationError
+
+    from partnerctl.core.errors import InvalidInput
+
+    try:
+        return validate(cls, {k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        problem = problems_of(exc)[0]
+        where = "" if problem.where == "registry" else f"{problem.where}: "
+        raise InvalidInput(f"{what}: {where}{problem.message}") from None
 
 
 # Partnerships are validated this many at a time, so a progress bar can move between chunks
 # (pydantic holds the GIL for a whole call: one call for 26,000 partnerships froze it).
 CHUNK = 1000
-_PARTNERSHIPS: TypeAdapter[dict[str, Partnership]] = TypeAdapter(dict[Slug, Partnership],
-                                                                 config=ConfigDict(strict=True))
 
 
 def parse_registry(data: dict[str, Any],
@@ -263,20 +381,23 @@ def parse_registry(data: dict[str, Any],
 
     The partnerships are validated ``CHUNK`` at a time; *tick* gets (validated so far, total) after each chunk.
     """
+    from pydantic import ValidationError
+
     parts = data.get("partnerships")
     chunked = isinstance(parts, dict)
     problems: list[Problem] = []
     reg = None
     try:
-        reg = Registry.model_validate({k: v for k, v in data.items() if k != "partnerships"} if chunked else data)
+        reg = validate(Registry, {k: v for k, v in data.items() if k != "partnerships"} if chunked else data)
     except ValidationError as exc:
         problems += problems_of(exc)
     validated: dict[str, Partnership] = {}
     if chunked:
+        assert isinstance(parts, dict)
         items = list(parts.items())
         for start in range(0, len(items), CHUNK):
             try:
-                validated.update(_PARTNERSHIPS.validate_python(dict(items[start:start + CHUNK])))
+                validated.update(validate(dict[Slug, Partnership], dict(items[start:start + CHUNK])))
             except ValidationError as exc:
                 problems += problems_of(exc, "partnerships")
             if tick is not None:
@@ -351,15 +472,19 @@ def validate_registry(data: dict[str, Any],
     return (reg if not problems else None), problems
 
 
-def _compact(model: BaseModel) -> dict[str, Any]:
-    """Model as a dict in field order, without empty values (the TOML form)."""
+# --- the canonical TOML form and the JSON record ----------------------------------------------
+
+def _compact(obj: Any) -> dict[str, Any]:
+    """A model as a dict in field order, without empty values (the TOML form)."""
     out: dict[str, Any] = {}
-    for name in type(model).model_fields:
-        value = getattr(model, name)
+    for name in obj.__dataclass_fields__:
+        value = getattr(obj, name)
         if value is None or value == [] or value == {}:
             continue
-        if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        if isinstance(value, list) and hasattr(value[0], "__dataclass_fields__"):
             value = [_compact(v) for v in value]
+        elif isinstance(value, list):
+            value = list(value)
         out[name] = value
     return out
 
@@ -371,8 +496,7 @@ def sorted_events(events: list[Event]) -> list[Event]:
 
 def partnership_data(p: Partnership) -> dict[str, Any]:
     """The canonical TOML form of a partnership (empty values left out, events sorted)."""
-    data = _compact(p.model_copy(update={"events": sorted_events(p.events)}))
-    return data
+    return _compact(replace(p, events=sorted_events(p.events)))
 
 
 def registry_data(reg: Registry) -> dict[str, Any]:
@@ -384,11 +508,27 @@ def registry_data(reg: Registry) -> dict[str, Any]:
     }
 
 
+def to_dict(obj: Any) -> dict[str, Any]:
+    """A model as plain data: every field, nested models as dicts, lists copied."""
+    return asdict(obj)
+
+
 def record(pid: str, p: Partnership) -> dict[str, Any]:
     """The JSON form of a partnership: every field present, dates as partial-date strings.
 
     ``show`` and ``list`` print exactly this, so scripts see one shape.
     """
-    data = p.model_dump(mode="json")
-    data["events"] = [e.model_dump(mode="json") for e in sorted_events(p.events)]
+    data = asdict(p)
+    data["events"] = [asdict(e) for e in sorted_events(p.events)]
     return {"id": pid, **data}
+
+
+def partnership_of(rec: Mapping[str, Any]) -> Partnership:
+    """A Partnership from a record of a validated registry (the index's), without validating again."""
+    fields_ = {k: v for k, v in rec.items() if k != "id"}
+    fields_["events"] = [Event(**e) for e in rec["events"]]
+    fields_["contacts"] = [Contact(**c) for c in rec["contacts"]]
+    for name, value in fields_.items():
+        if isinstance(value, list) and name not in ("events", "contacts"):
+            fields_[name] = list(value)
+    return Partnership(**fields_)

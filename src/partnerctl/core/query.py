@@ -1,32 +1,70 @@
-"""Questions asked of a registry: which partnership, which themes, which rows."""
+"""Questions asked of a registry: which partnership, which themes, which rows.
+
+Every question runs on records (``model.record``: a partnership as plain JSON
+values by field name) held in a ``Snapshot``, whether the records come from the
+index or from a full load: the rule of each question is written once, here.
+Which fields a filter, a sort or a name looks at comes from the field table
+(``fields.table()``).
+"""
 
 from __future__ import annotations
 
 import datetime
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Any
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound
+from partnerctl.core.fields import STATUSES, table
 from partnerctl.core.names import fold
 
-if TYPE_CHECKING:
-    # Only for hints: the read commands run these functions on plain records from
-    # the index (partnerctl.view), without paying for the pydantic model's import.
-    from partnerctl.core.model import Event, Partnership, Registry
+# A partnership as ``model.record`` gives it (or the part of it a question reads): JSON values by field name.
+Record = Mapping[str, Any]
 
-SORT_KEYS = ("id", "city", "country", "since")
-# A partnership's status, in the order they read best (model.Partnership checks it).
-STATUSES = ("active", "suspended", "ended")
+__all__ = ["STATUSES", "Filters", "Matcher", "Record", "Snapshot", "resolve", "select", "timeline"]
 
 
-def names_of(pid: str, p: Partnership) -> list[str]:
-    """The folded names a partnership answers to: its id, city and aliases."""
-    return [fold(pid), fold(p.city), *(fold(a) for a in p.aliases)]
+@dataclass
+class Snapshot:
+    """The registry's head and (some of) its partnerships' records: what a question is asked of."""
+
+    owner: str
+    country: str | None
+    themes: dict[str, str]
+    networks: dict[str, str]
+    partnerships: Mapping[str, Record]
+
+    def head(self, name: str) -> Any:
+        """A field of the registry's head (``owner``, ``country``)."""
+        return {"owner": self.owner, "country": self.country}.get(name)
+
+    def value(self, rec: Record, name: str) -> Any:
+        """Field *name* of *rec*, or the head's field it inherits when unset (a relation's owner)."""
+        value = rec.get(name)
+        inherit = table().get(name).meta.inherit
+        return self.head(inherit) if value is None and inherit else value
+
+    def vocabulary(self, kind: str) -> dict[str, str]:
+        """The theme or network vocabulary."""
+        return self.themes if kind == "theme" else self.networks
+
+
+def name_fields() -> tuple[str, ...]:
+    """The fields a partnership answers to besides its id (city, aliases)."""
+    return tuple(s.name for s in table().with_("names"))
+
+
+def names_of(pid: str, rec: Any) -> list[str]:
+    """The folded names a partnership answers to: its id, then its city and aliases (a record or a model)."""
+    out = [fold(pid)]
+    for name in name_fields():
+        value = rec[name] if isinstance(rec, Mapping) else getattr(rec, name)
+        out += [fold(v) for v in value] if isinstance(value, list) else [fold(value)]
+    return out
 
 
 def name_key(text: str) -> str:
@@ -34,35 +72,38 @@ def name_key(text: str) -> str:
     return fold(text.strip())
 
 
-def _describe(reg: Registry, pids: Iterable[str]) -> str:
-    return ", ".join(f"{pid} ({reg.partnerships[pid].city})" for pid in sorted(pids))
+def describe(snap: Snapshot, pids: Iterable[str]) -> str:
+    """Partnerships as people tell them apart: ``turin (Turin)``."""
+    return ", ".join(f"{pid} ({snap.partnerships[pid]['city']})" for pid in sorted(pids))
 
 
-def resolve(reg: Registry, text: str) -> str:
+def resolve(snap: Snapshot, text: str) -> str:
     """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix.
 
     An exact id always wins: *text* folded equal to an id names that partnership,
     whatever other partnerships' cities or aliases are (an imported registry holds
     many relations with partner "Turin"; ``turin`` is still Lyon's). Then an exact
-    city or alias, then a prefix of any of these.
+    city or alias, then a prefix of any of these. *snap* must hold every
+    partnership with a name starting with the folded text (all, for the hint).
     """
     key = name_key(text)
-    if key in reg.partnerships:
+    parts = snap.partnerships
+    if key in parts:
         return key
-    exact = {pid for pid, p in reg.partnerships.items() if key in names_of(pid, p)}
+    names = {pid: names_of(pid, rec) for pid, rec in parts.items()}
+    exact = {pid for pid, keys in names.items() if key in keys}
     if len(exact) == 1:
         return exact.pop()
     if exact:
-        raise Ambiguous(f"{text!r} names several partnerships: {_describe(reg, exact)}")
-    prefixed = {pid for pid, p in reg.partnerships.items()
-                if key and any(n.startswith(key) for n in names_of(pid, p))}
+        raise Ambiguous(f"{text!r} names several partnerships: {describe(snap, exact)}")
+    prefixed = {pid for pid, keys in names.items() if key and any(n.startswith(key) for n in keys)}
     if len(prefixed) == 1:
         return prefixed.pop()
     if prefixed:
-        raise Ambiguous(f"{text!r} is ambiguous: {_describe(reg, prefixed)}")
-    by_name = {n: pid for pid, p in reg.partnerships.items() for n in names_of(pid, p)}
+        raise Ambiguous(f"{text!r} is ambiguous: {describe(snap, prefixed)}")
+    by_name = {n: pid for pid, keys in names.items() for n in keys}
     close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=0.6)}
-    hint = f"; did you mean {_describe(reg, close)}?" if close else "; 'partnerctl list' shows them all"
+    hint = f"; did you mean {describe(snap, close)}?" if close else "; 'partnerctl list' shows them all"
     raise NotFound(f"no partnership {text!r}{hint}")
 
 
@@ -76,8 +117,8 @@ class Matcher:
     word of the slug it equals, ignoring case and accents.
     """
 
-    def __init__(self, vocab: dict[str, str], kind: str) -> None:
-        self.vocab = vocab
+    def __init__(self, vocab: Mapping[str, str], kind: str) -> None:
+        self.vocab = dict(vocab)
         self.kind = kind
         self._slugs: dict[str, set[str]] = {}
         for slug, label in vocab.items():
@@ -101,7 +142,7 @@ class Matcher:
         return found.pop()
 
 
-def matcher(vocab: dict[str, str], kind: str) -> Matcher:
+def matcher(vocab: Mapping[str, str], kind: str) -> Matcher:
     """The Matcher of *vocab*, folded once and reused while the vocabulary stays the same."""
     return _matcher(tuple(vocab.items()), kind)
 
@@ -112,17 +153,12 @@ def _matcher(items: tuple[tuple[str, str], ...], kind: str) -> Matcher:
     return Matcher(dict(items), kind)
 
 
-def match_vocab(vocab: dict[str, str], term: str, kind: str) -> set[str]:
+def match_vocab(vocab: Mapping[str, str], term: str, kind: str) -> set[str]:
     """Slugs of *vocab* that *term* names: the slug, the whole label or any word of it (``Matcher``)."""
     return matcher(vocab, kind).match(term)
 
 
-def resolve_themes(reg: Registry, terms: Sequence[str]) -> list[str]:
-    """Theme slugs for terms given to a write command: each term must name exactly one theme."""
-    return resolve_terms(reg.themes, terms, "theme")
-
-
-def resolve_terms(vocab: dict[str, str], terms: Sequence[str], kind: str) -> list[str]:
+def resolve_terms(vocab: Mapping[str, str], terms: Sequence[str], kind: str) -> list[str]:
     """Slugs of *vocab* for terms given to a write command: each must name exactly one entry."""
     m = matcher(vocab, kind)
     return [m.one(term) for term in terms]
@@ -130,96 +166,143 @@ def resolve_terms(vocab: dict[str, str], terms: Sequence[str], kind: str) -> lis
 
 @dataclass
 class Filters:
-    """What ``list`` keeps: every given filter must hold."""
+    """What ``list`` and ``stats`` keep: every given filter must hold.
 
-    themes: list[str] = field(default_factory=list)
-    networks: list[str] = field(default_factory=list)
-    projects: list[str] = field(default_factory=list)
-    country: str | None = None
-    region: str | None = None
-    status: str | None = None
-    owner: str | None = None
+    *values* maps a filtered field (``fields.Meta.filter``) to what was asked: a
+    string for a folded or enum field, a list of terms for a vocabulary or member
+    field (all must hold), and for a year field ``since``/``until`` bounds.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
     since: int | None = None
     until: int | None = None
 
+    def get(self, name: str) -> Any:
+        """What is asked of field *name* (None or an empty list when nothing is)."""
+        return self.values.get(name)
 
-def select(reg: Registry, filters: Filters, sort: str = "id") -> list[str]:
+
+def check_filters(filters: Filters) -> None:
+    """A filter value the field cannot hold is a usage error (``--status maybe``)."""
+    for spec in table().filters():
+        wanted = filters.get(spec.name)
+        if spec.meta.filter == "enum" and wanted is not None and wanted not in spec.choices:
+            raise InvalidInput(f"{spec.option} must be one of {', '.join(spec.choices)}, not {wanted!r}")
+
+
+@dataclass
+class Wanted:
+    """Filters with their vocabulary terms matched to slugs: what a predicate (or the index's SQL) needs."""
+
+    filters: Filters
+    slugs: dict[str, list[set[str]]]
+
+    def folded(self) -> dict[str, str]:
+        """The folded and enum filters asked for: field to value (folded for a folded field)."""
+        out = {}
+        for spec in table().filters():
+            wanted = self.filters.get(spec.name)
+            if wanted is not None and spec.meta.filter in ("folded", "enum"):
+                out[spec.name] = fold(wanted) if spec.meta.filter == "folded" else wanted
+        return out
+
+
+def wanted(snap: Snapshot, filters: Filters) -> Wanted:
+    """*filters* with each vocabulary term matched to the slugs it names (unknown terms: InvalidInput)."""
+    check_filters(filters)
+    slugs = {}
+    for spec in table().filters():
+        if spec.meta.filter == "vocab" and spec.meta.vocab:
+            m = matcher(snap.vocabulary(spec.meta.vocab), spec.meta.vocab)
+            slugs[spec.name] = [m.match(term) for term in filters.get(spec.name) or []]
+    return Wanted(filters, slugs)
+
+
+def keeps(snap: Snapshot, want: Wanted, rec: Record) -> bool:
+    """Whether *rec* passes every filter of *want*."""
+    for spec in table().filters():
+        name, kind = spec.name, spec.meta.filter
+        asked = want.filters.get(name)
+        if kind == "vocab":
+            if not all(slugs & set(rec[name]) for slugs in want.slugs.get(name, [])):
+                return False
+        elif kind == "member":
+            held = {fold(x) for x in rec[name]}
+            if not all(fold(term) in held for term in asked or []):
+                return False
+        elif kind == "year":
+            year = rec[name]
+            if want.filters.since is not None and (year is None or year < want.filters.since):
+                return False
+            if want.filters.until is not None and (year is None or year > want.filters.until):
+                return False
+        elif asked is not None:
+            value = snap.value(rec, name)
+            if value is None or (fold(value) != fold(asked) if kind == "folded" else value != asked):
+                return False
+    return True
+
+
+def select(snap: Snapshot, filters: Filters, sort: str = "id") -> list[str]:
     """Ids of the partnerships that pass every filter, in the requested order."""
-    theme_sets = [match_vocab(reg.themes, t, "theme") for t in filters.themes]
-    network_sets = [match_vocab(reg.networks, n, "network") for n in filters.networks]
-    project_keys = [fold(p) for p in filters.projects]
-
-    def keep(p: Partnership) -> bool:
-        return (
-            all(wanted & set(p.themes) for wanted in theme_sets)
-            and all(wanted & set(p.networks) for wanted in network_sets)
-            and all(k in {fold(x) for x in p.projects} for k in project_keys)
-            and _same(filters.country, p.country)
-            and _same(filters.region, p.region)
-            and _same(filters.owner, p.owner or reg.registry.owner)
-            and (filters.status is None or p.status == filters.status)
-            and (filters.since is None or (p.since is not None and p.since >= filters.since))
-            and (filters.until is None or (p.since is not None and p.since <= filters.until))
-        )
-
-    pids = [pid for pid, p in reg.partnerships.items() if keep(p)]
-    return sorted(pids, key=lambda pid: _sort_key(pid, reg.partnerships[pid], sort))
+    want = wanted(snap, filters)
+    pids = [pid for pid, rec in snap.partnerships.items() if keeps(snap, want, rec)]
+    return sorted(pids, key=lambda pid: sort_key(pid, snap.partnerships[pid], sort))
 
 
-def _same(wanted: str | None, value: str | None) -> bool:
-    return wanted is None or (value is not None and fold(wanted) == fold(value))
+def check_sort(sort: str) -> None:
+    """An unknown ``--sort`` key is a usage error naming the known ones."""
+    keys = table().sort_keys()
+    if sort not in keys:
+        raise InvalidInput(f"--sort must be one of {', '.join(keys)}, not {sort!r}")
 
 
-def _sort_key(pid: str, p: Partnership, sort: str) -> tuple[object, ...]:
-    if sort == "city":
-        return (fold(p.city), pid)
-    if sort == "country":
-        return (fold(p.country), fold(p.city), pid)
-    if sort == "since":
-        # Unknown first years go last.
-        return (p.since is None, p.since or 0, pid)
-    return (pid,)
+def sort_key(pid: str, rec: Record, sort: str) -> tuple[object, ...]:
+    """The key *sort* orders by: the field (folded text; unknown years last), then the city, then the id."""
+    if sort == "id":
+        return (pid,)
+    value = rec[sort]
+    if isinstance(value, int) or (value is None and table().get(sort).kind == "int"):
+        return (value is None, value or 0, pid)
+    city = () if sort == "city" else (fold(rec["city"]),)
+    return (value is None, fold(value or ""), *city, pid)
 
 
-def timeline(
-    reg: Registry,
-    pids: Sequence[str] | None = None,
-    since: int | None = None,
-    until: int | None = None,
-    themes: Sequence[str] = (),
-) -> list[tuple[str, Event]]:
-    """Events of the named (or all) partnerships in date order.
+def timeline(snap: Snapshot, pids: Sequence[str] | None = None, since: int | None = None,
+             until: int | None = None, themes: Sequence[str] = ()) -> list[tuple[str, Record]]:
+    """(id, event record) of the named (or all) partnerships, in date order.
 
     An event is on a theme if it names it, or, when it names none, if its
     partnership does. ``since``/``until`` keep events whose period overlaps those years.
     """
-    theme_sets = [match_vocab(reg.themes, t, "theme") for t in themes]
+    theme_sets = [match_vocab(snap.themes, t, "theme") for t in themes]
     out = []
-    for pid in pids if pids is not None else sorted(reg.partnerships):
-        p = reg.partnerships[pid]
-        for event in p.events:
-            start = dates.parse(event.date)[0]
-            end = dates.parse(event.end)[0] if event.end else start
-            on = set(event.themes or p.themes)
+    for pid in pids if pids is not None else sorted(snap.partnerships):
+        rec = snap.partnerships[pid]
+        for event in rec["events"]:
+            start = dates.parse(event["date"])[0]
+            end = dates.parse(event["end"])[0] if event["end"] else start
+            on = set(event["themes"] or rec["themes"])
             if ((since is None or end >= since) and (until is None or start <= until)
                     and all(wanted & on for wanted in theme_sets)):
                 out.append((pid, event))
-    return sorted(out, key=lambda item: (dates.sort_key(item[1].date), item[0]))
+    return sorted(out, key=lambda item: (dates.sort_key(item[1]["date"]), item[0]))
 
 
-def usage(reg: Registry, kind: str) -> list[tuple[str, str, int]]:
+def usage(snap: Snapshot, kind: str) -> list[tuple[str, str, int]]:
     """(slug, label, number of partnerships using it) for the theme or network vocabulary."""
-    vocab = reg.themes if kind == "theme" else reg.networks
+    vocab = snap.vocabulary(kind)
+    name = f"{kind}s"
     counts = {slug: 0 for slug in vocab}
-    for p in reg.partnerships.values():
-        for slug in set(p.themes if kind == "theme" else p.networks):
+    for rec in snap.partnerships.values():
+        for slug in set(rec[name]):
             if slug in counts:
                 counts[slug] += 1
     return [(slug, vocab[slug], counts[slug]) for slug in sorted(vocab)]
 
 
-def upcoming(items: Sequence[tuple[str, Event]], today: datetime.date,
-             days: int | None = None) -> list[tuple[str, Event]]:
+def upcoming(items: Sequence[tuple[str, Record]], today: datetime.date,
+             days: int | None = None) -> list[tuple[str, Record]]:
     """The events of *items* not over before *today*, starting within *days* days when given.
 
     A partial date lasts until its last day (``2026-12`` until 31 December 2026)
@@ -228,5 +311,5 @@ def upcoming(items: Sequence[tuple[str, Event]], today: datetime.date,
     """
     horizon = None if days is None else today + datetime.timedelta(days=days)
     return [(pid, event) for pid, event in items
-            if dates.bounds(event.end or event.date)[1] >= today
-            and (horizon is None or dates.bounds(event.date)[0] <= horizon)]
+            if dates.bounds(event["end"] or event["date"])[1] >= today
+            and (horizon is None or dates.bounds(event["date"])[0] <= horizon)]

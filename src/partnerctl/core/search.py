@@ -4,22 +4,20 @@ A hit carries the text searched and the spans of each match *in that text*
 (Python string indices), so a renderer can highlight the original words
 (``Délice``) that a folded query (``delice``) matched.
 
-It runs on the JSON records of ``model.record`` (events in date order), with
-attribute access as ``partnerctl.view`` hands them over; the index narrows the
-records to those whose ``haystack`` holds the folded query, never more.
+It runs on the JSON records of ``model.record`` (events in date order) as the
+read API hands them over; the index narrows the records to those whose
+``haystack`` holds the folded query, never more. The fields searched are those
+the field table marks ``search``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.fields import table
 from partnerctl.core.names import fold, fold_cached
-
-if TYPE_CHECKING:
-    from partnerctl.storage.view import Light
+from partnerctl.core.query import Record, Snapshot
 
 
 @dataclass(frozen=True)
@@ -32,32 +30,34 @@ class Hit:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _fields(p: Any, themes: Mapping[str, str], networks: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+def _fields(p: Record, themes: Mapping[str, str], networks: Mapping[str, str]) -> Iterator[tuple[str, str]]:
     """(field path, text) of every searchable string of a partnership record, in page order.
 
-    Themes and networks are searched by their labels in the vocabularies *themes* and *networks*.
+    The fields are those the field table marks ``search``; themes and networks are
+    searched by their labels in the vocabularies *themes* and *networks*.
     """
-    yield "city", p.city
-    for i, alias in enumerate(p.aliases):
-        yield f"aliases[{i}]", alias
-    for i, slug in enumerate(p.themes):
-        yield f"themes[{i}]", themes.get(slug, slug)
-    for i, slug in enumerate(p.networks):
-        yield f"networks[{i}]", networks.get(slug, slug)
-    for i, project in enumerate(p.projects):
-        yield f"projects[{i}]", project
-    if p.summary:
-        yield "summary", p.summary
-    for event in p.events:  # a record lists them in date order
+    vocabularies = {"theme": themes, "network": networks}
+    spec = table()
+    for f in spec.with_("search"):
+        value = p[f.name]
+        if f.kind == "records":
+            continue
+        if f.meta.vocab:
+            labels = vocabularies[f.meta.vocab]
+            yield from ((f"{f.name}[{i}]", labels.get(slug, slug)) for i, slug in enumerate(value))
+        elif isinstance(value, list):
+            yield from ((f"{f.name}[{i}]", item) for i, item in enumerate(value))
+        elif value:
+            yield f.name, value
+    for event in p["events"]:  # a record lists them in date order
         # Events are named by id, which stays put when other events are added.
-        yield f"events.{event.id}.title", event.title
-        if event.description:
-            yield f"events.{event.id}.description", event.description
-    for i, contact in enumerate(p.contacts):
-        for key in ("name", "role", "organisation", "email", "phone"):
-            value = getattr(contact, key)
-            if value:
-                yield f"contacts[{i}].{key}", value
+        for f in spec.with_("search", "event"):
+            if event[f.name]:
+                yield f"events.{event['id']}.{f.name}", event[f.name]
+    for i, contact in enumerate(p["contacts"]):
+        for f in spec.with_("search", "contact"):
+            if contact[f.name]:
+                yield f"contacts[{i}].{f.name}", contact[f.name]
 
 
 def _folded_with_origins(text: str) -> tuple[str, list[int]]:
@@ -71,9 +71,9 @@ def _folded_with_origins(text: str) -> tuple[str, list[int]]:
     return "".join(out), origins
 
 
-def haystack(p: Any, themes: Mapping[str, str], networks: Mapping[str, str]) -> str:
-    """The folded text of every searchable field of *p*, one per line (a record or a model Partnership;
-    *themes* and *networks* are the registry's vocabularies).
+def haystack(p: Record, themes: Mapping[str, str], networks: Mapping[str, str]) -> str:
+    """The folded text of every searchable field of the record *p*, one per line (*themes* and
+    *networks* are the registry's vocabularies).
 
     ``find_spans`` finds a match in a field only where its folded text holds the
     folded query, so a partnership whose haystack does not hold it has no hit:
@@ -107,7 +107,7 @@ def find_spans(text: str, query: str) -> list[tuple[int, int]]:
     return spans
 
 
-def search(reg: Light, query: str) -> list[Hit]:
+def search(reg: Snapshot, query: str) -> list[Hit]:
     """Every field of every partnership record that contains *query*, by partnership id then page order."""
     needle(query)  # an empty query is a usage error
     hits = []

@@ -1,7 +1,8 @@
 """Counts of partnerships by theme, network, region, country, decade or status.
 
-It runs on partnership records (``model.record``, with attribute access) as
-``partnerctl.view`` hands them over, and reads only the fields ``_keys`` names.
+The dimensions are the fields the field table marks ``stat``. It runs on
+partnership records (``model.record``, or the part of them the index keeps as
+columns) and reads only the fields of the dimensions asked for.
 """
 
 from __future__ import annotations
@@ -9,16 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.fields import table
 from partnerctl.core.names import fold, fold_cached
-from partnerctl.core.query import STATUSES
+from partnerctl.core.query import Record, Snapshot
 
-if TYPE_CHECKING:
-    from partnerctl.storage.view import Light
-
-DIMENSIONS = ("theme", "network", "region", "country", "decade", "status")
 UNKNOWN = "unknown"
 
 
@@ -36,67 +33,70 @@ class Count:
     count: int
 
 
+def dimensions() -> tuple[str, ...]:
+    """The ``stats --by`` dimensions, from the field table (``theme``, ``network``, ``region``...)."""
+    return tuple(table().dimensions())
+
+
 def check_dimensions(names: Sequence[str]) -> list[str]:
     """The dimensions asked for (all of them when none is), or InvalidInput for an unknown one."""
+    known = dimensions()
     for name in names:
-        if name not in DIMENSIONS:
-            raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}, not {name!r}")
-    return list(dict.fromkeys(names)) or list(DIMENSIONS)
+        if name not in known:
+            raise InvalidInput(f"--by must be one of {', '.join(known)}, not {name!r}")
+    return list(dict.fromkeys(names)) or list(known)
 
 
-def _keys(p: Any, by: str) -> Iterable[str | None]:
-    # A partnership without themes (networks) counts under unknown, as one without a region does.
-    if by == "theme":
-        return set(p.themes) or [None]
-    if by == "network":
-        return set(p.networks) or [None]
-    if by == "region":
-        return [p.region]
-    if by == "country":
-        return [p.country]
-    if by == "decade":
-        return [None if p.since is None else str(p.since // 10 * 10)]
-    return [p.status]
+def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
+    spec = table().dimensions()[by]
+    value = snap.value(rec, spec.name)
+    if spec.meta.stat == "each":
+        # A partnership without themes (networks) counts under unknown, as one without a region does.
+        return set(value) or [None]
+    if spec.meta.stat == "decade":
+        return [None if value is None else str(value // 10 * 10)]
+    return [value]
 
 
-def _label(reg: Light, by: str, key: str | None) -> str:
+def _label(snap: Snapshot, by: str, key: str | None) -> str:
     if key is None:
         return UNKNOWN
-    if by == "theme":
-        return reg.themes.get(key, key)
-    if by == "network":
-        return reg.networks.get(key, key)
-    if by == "decade":
+    spec = table().dimensions()[by]
+    if spec.meta.vocab:
+        return snap.vocabulary(spec.meta.vocab).get(key, key)
+    if spec.meta.stat == "decade":
         return f"{key}s"
     return key
 
 
 def _order(by: str, item: Count) -> tuple[object, ...]:
-    # Time and status read best in their own order; the rest from most to least used.
-    if by == "decade":
+    # Time and enums read best in their own order; the rest from most to least used.
+    spec = table().dimensions()[by]
+    if spec.meta.stat == "decade":
         return (item.key is None, item.key or "")
-    if by == "status":
-        return (item.key is None, STATUSES.index(item.key) if item.key in STATUSES else 0)
+    if spec.choices:
+        return (item.key is None, spec.choices.index(item.key) if item.key in spec.choices else 0)
     return (item.key is None, -item.count, fold(item.label))
 
 
-def count(reg: Light, pids: Sequence[str], by: str) -> list[Count]:
+def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
     """Counts of the partnerships *pids* by one dimension; a partnership counts once per key.
 
-    Only keys that occur are listed. Regions and countries are grouped case- and
-    accent-insensitively (the first spelling met names the group).
+    Only keys that occur are listed. Free-text values (regions, countries) are grouped
+    case- and accent-insensitively (the first spelling met, in id order, names the group).
     """
+    folded = table().dimensions()[by].meta.filter == "folded"
     counter: Counter[str | None] = Counter()
     spelling: dict[str | None, str | None] = {}
-    for pid in pids:
-        for key in _keys(reg.partnerships[pid], by):
-            group = None if key is None else (fold_cached(key) if by in ("region", "country") else key)
+    for pid in sorted(pids):
+        for key in _keys(snap, snap.partnerships[pid], by):
+            group = None if key is None else (fold_cached(key) if folded else key)
             spelling.setdefault(group, key)
             counter[group] += 1
-    items = [Count(by, spelling[g], _label(reg, by, spelling[g]), n) for g, n in counter.items()]
+    items = [Count(by, spelling[g], _label(snap, by, spelling[g]), n) for g, n in counter.items()]
     return sorted(items, key=lambda item: _order(by, item))
 
 
-def counts(reg: Light, pids: Sequence[str], dimensions: Sequence[str]) -> dict[str, list[Count]]:
+def counts(snap: Snapshot, pids: Sequence[str], dimensions: Sequence[str]) -> dict[str, list[Count]]:
     """``count`` for each of *dimensions*, in that order."""
-    return {by: count(reg, pids, by) for by in check_dimensions(dimensions)}
+    return {by: count(snap, pids, by) for by in check_dimensions(dimensions)}

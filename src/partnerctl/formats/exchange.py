@@ -36,18 +36,18 @@ import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from pydantic import ValidationError
 
 from partnerctl.core import dates
-from partnerctl.storage import store
+from partnerctl.storage import files
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.fields import table
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
-    PARTNERSHIP_FIELDS,
     Owner,
     Partnership,
     Registry,
@@ -56,6 +56,7 @@ from partnerctl.core.model import (
     record,
     registry_data,
     undeclared,
+    validate,
 )
 from partnerctl.core.names import fold, is_slug, shorten, slugify, unique
 from partnerctl.formats.output import counted, loads_json, unneutralise
@@ -64,9 +65,9 @@ from partnerctl.storage.store import Progress, no_progress
 FORMATS = ("json", "jsonl", "csv")
 ON_CONFLICT = ("skip", "update", "fail")
 TWIN_HEADER = ("city1", "country1", "city2", "country2")
-# Everything but events and contacts, which have no place in one flat row.
-CSV_COLUMNS = ("id", *(f for f in PARTNERSHIP_FIELDS if f not in ("events", "contacts")))
-CSV_LISTS = frozenset(f for f in CSV_COLUMNS if f != "id" and Partnership.model_fields[f].default_factory is list)
+# Every field one row can hold (events and contacts cannot), from the field table.
+CSV_COLUMNS = ("id", *table().flat())
+CSV_LISTS = frozenset(s.name for s in table().partnership if s.is_list)
 _SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 _TWIN_CARRIES = frozenset({"city", "country", "owner", "owner_country"})
 
@@ -81,16 +82,19 @@ EXISTING = "already in the registry"
 # --------------------------------------------------------------------- export
 
 
-def export(reg: Registry, fmt: str, target: Path | None, *, raw: bool = False) -> str | None:
-    """Write the registry as json, jsonl or csv to *target* (stdout when None).
+def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, raw: bool = False) -> str | None:
+    """Write the registry as json, jsonl or csv to *target*, or to *out* (stdout's bytes) when None.
 
     CSV cells are neutralised for spreadsheets unless *raw*. Returns a one-line
     summary for stderr when writing to a file.
     """
     if target is None:
-        _write(reg, fmt, sys.stdout, raw)
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        _write(reg, fmt, text, raw)
+        text.flush()
+        text.detach()
         return None
-    store.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)
+    files.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)
     return f"wrote {counted(len(reg.partnerships), 'partnership')} to {target} ({fmt})"
 
 
@@ -151,7 +155,7 @@ class Row:
     partnership: Partnership | None = None
     pid: str | None = None
     owner: str | None = None
-    carries: frozenset[str] = frozenset(PARTNERSHIP_FIELDS)
+    carries: frozenset[str] = frozenset(table().flat()) | {"events", "contacts"}
     pair: tuple[str, str, str, str] | None = None
     reason: str | None = None
     detail: str = ""
@@ -191,12 +195,11 @@ def detect_format(source: str, fmt: str | None) -> str:
     return found
 
 
-def load(source: str, fmt: str | None = None, progress: Progress = no_progress) -> Batch:
-    """Read *source* (a path, or ``-`` for stdin) into a Batch; every row is built once here."""
-    from partnerctl.cli.io import read_input
-
+def load(source: str, fmt: str | None = None, progress: Progress = no_progress,
+         stdin: TextIO | None = None) -> Batch:
+    """Read *source* (a path, or ``-`` for *stdin*) into a Batch; every row is built once here."""
     fmt = detect_format(source, fmt)
-    text = read_input(source)
+    text = files.read_input(source, stdin)
     batch = Batch(source)
     if fmt == "csv":
         _read_csv(text, batch, progress)
@@ -209,7 +212,7 @@ def load(source: str, fmt: str | None = None, progress: Progress = no_progress) 
 
 def _build(data: dict[str, Any]) -> tuple[Partnership | None, str]:
     try:
-        return Partnership.model_validate(data), ""
+        return validate(Partnership, data), ""
     except ValidationError as exc:
         problem = problems_of(exc)[0]
         return None, f"{problem.where}: {problem.message}"
@@ -262,7 +265,7 @@ def _read_json(text: str, batch: Batch, progress: Progress) -> None:
 def _read_head(batch: Batch, data: dict[str, Any]) -> None:
     """The owner and vocabularies of a JSON export; a bad one is an error of the whole file."""
     try:
-        head = Registry.model_validate({"registry": data.get("registry", {"owner": "-"}),
+        head = validate(Registry, {"registry": data.get("registry", {"owner": "-"}),
                                         "themes": data.get("themes", {}), "networks": data.get("networks", {})})
     except ValidationError as exc:
         raise InvalidInput(f"{batch.source}: {problems_of(exc)[0]}") from None
@@ -531,7 +534,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
         if batch.twin:
             assert row.pair is not None
             if row.pair[:2] == home:
-                p = p.model_copy(update={"owner": None, "owner_country": None})
+                p = replace(p, owner=None, owner_country=None)
             pid = existing.get(row.pair) or twin_id(p.owner or reg.registry.owner, p.city, p.country,
                                                     reg.partnerships)
         else:
@@ -541,7 +544,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
                 continue
             first_line[pid] = row.where
             if foreign and not p.owner and file_owner is not None:
-                p = p.model_copy(update={"owner": file_owner.owner, "owner_country": file_owner.country})
+                p = replace(p, owner=file_owner.owner, owner_country=file_owner.country)
         missing = undeclared(p, reg.themes, reg.networks) if p.themes or p.networks or p.events else []
         if missing:
             report.add_undeclared(row, missing)
@@ -555,6 +558,6 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
                                "(--on-conflict fail); nothing written")
         else:
             old = reg.partnerships[pid]
-            reg.partnerships[pid] = old.model_copy(update={f: getattr(p, f) for f in row.carries})
+            reg.partnerships[pid] = replace(old, **{f: getattr(p, f) for f in row.carries})
             report.add(row, "updated")
     return report

@@ -11,14 +11,14 @@ instead of duplicating them.
 from __future__ import annotations
 
 import datetime
-import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from partnerctl.core import dates
-from partnerctl.core import query
-from partnerctl.storage import store
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import Event, Partnership, Registry, is_web_link
+from partnerctl.core.text import counted
+from partnerctl.storage import files
 
 CRLF = "\r\n"
 MAX_OCTETS = 75
@@ -88,7 +88,9 @@ def calendar_text(reg: Registry) -> tuple[str, int, int]:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              f"X-WR-CALNAME:{escape_text(f'{reg.registry.owner} international partnerships')}"]
     written = skipped = 0
-    for pid, event in query.timeline(reg):
+    events = sorted(((pid, e) for pid in sorted(reg.partnerships) for e in reg.partnerships[pid].events),
+                    key=lambda item: (dates.sort_key(item[1].date), item[0]))
+    for pid, event in events:
         if dates.parse(event.date)[2] is None:
             skipped += 1
             continue
@@ -98,25 +100,18 @@ def calendar_text(reg: Registry) -> tuple[str, int, int]:
     return "".join(fold_line(line) + CRLF for line in lines), written, skipped
 
 
-def export(reg: Registry, fmt: str, target: Path | None) -> str:
-    """Write the calendar to *target* (a file) or to stdout; return a one-line summary."""
+def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO) -> str:
+    """Write the calendar to *target* (a file) or to *out* (stdout's bytes); return a one-line summary."""
     if fmt != "ics":
         raise InvalidInput(f"the ics exporter cannot write {fmt!r}")
     text, written, skipped = calendar_text(reg)
     data = text.encode("utf-8")
     if target is None:
-        sys.stdout.flush()
-        buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is not None:
-            buffer.write(data)
-            buffer.flush()
-        else:
-            sys.stdout.write(text)
+        out.write(data)
+        out.flush()
         where = "stdout"
     else:
-        store.write_atomic(target, data)
+        files.write_atomic(target, data)
         where = str(target)
-    from partnerctl.formats.output import counted
-
     return (f"wrote {counted(written, 'event')} to {where}; skipped {counted(skipped, 'event')} dated only by "
             "a year or a month")

@@ -21,12 +21,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from partnerctl.core import dates
 from partnerctl.storage import folders as outfolder
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.model import Contact, Event, Partnership, Registry, is_email, is_web_link, sorted_events
+from partnerctl.core.model import Contact, Event, Partnership, Registry, is_email, is_web_link, record, sorted_events
+from partnerctl.core.query import Snapshot
+from partnerctl.core.records import FactRow, facts
+from partnerctl.core.text import counted
 from partnerctl.core.names import fold, slugify
 
 FORMATS = {"html": ".html", "markdown": ".md"}
@@ -63,7 +67,7 @@ class Page:
     city: str
     country: str
     title: str
-    facts: list[tuple[str, list[str]]]
+    facts: list[FactRow]
     paragraphs: list[str]
     events: list[Event]
     contacts: list[Contact]
@@ -74,23 +78,19 @@ def _paragraphs(text: str | None) -> list[str]:
     return [" ".join(part.split()) for part in re.split(r"\n\s*\n", text or "") if part.strip()]
 
 
+def snapshot(reg: Registry) -> Snapshot:
+    """The registry's head, for the facts of its pages (no records needed)."""
+    return Snapshot(reg.registry.owner, reg.registry.country, reg.themes, reg.networks, {})
+
+
 def page_of(reg: Registry, pid: str) -> Page:
-    """The content of partnership *pid*'s page, in the order of the owner's public page."""
+    """The content of partnership *pid*'s page, in the order of the owner's public page (``records.facts``)."""
     p = reg.partnerships[pid]
-    owner = p.owner or reg.registry.owner
-    city_line = f"{p.city} ({p.country})" + (f", also known as {', '.join(p.aliases)}" if p.aliases else "")
-    first_year = [] if p.since is None else [str(p.since) + (f" ({p.since_note.strip()})" if p.since_note else "")]
-    facts = [
-        ("World region", [p.region] if p.region else []),
-        ("City name", [city_line]),
-        ("Partnership treated", [reg.themes.get(t, t) for t in p.themes]),
-        ("First year of the partnership", first_year),
-        (f"International networks in common with {owner}", [reg.networks.get(n, n) for n in p.networks]),
-        (f"European projects in common with {owner}", list(p.projects)),
-    ]
-    facts += [(label, [value]) for label, value in (("Kind of relation", p.kind), ("Status", p.status)) if value]
+    snap = snapshot(reg)
+    rec = record(pid, p)
+    owner = snap.value(rec, "owner")
     return Page(pid, owner, p.city, p.country, f"International relations, {owner} - {p.city} ({p.country})",
-                facts, _paragraphs(p.summary), sorted_events(p.events), list(p.contacts), list(p.links))
+                facts(snap, rec), _paragraphs(p.summary), sorted_events(p.events), list(p.contacts), list(p.links))
 
 
 def _by_city(reg: Registry) -> list[str]:
@@ -229,10 +229,11 @@ def _host(url: str) -> str | None:
     return host.removeprefix("www.")
 
 
-def _fact_html(label: str, values: list[str]) -> str:
+def _fact_html(row: FactRow) -> str:
+    label, values = row.label, row.values
     if not values:
         value = "<span class=\"none\">—</span>"
-    elif label == "Partnership treated":
+    elif row.tags:
         value = "<ul class=\"tags\">" + "".join(f"<li>{esc(v)}</li>" for v in values) + "</ul>"
     else:
         value = esc(", ".join(values))
@@ -254,7 +255,7 @@ def _event_html(reg: Registry, event: Event) -> str:
 def page_html(reg: Registry, pid: str) -> str:
     """The HTML page of partnership *pid* (it lives in ``partnerships/``)."""
     page = page_of(reg, pid)
-    facts = "".join(_fact_html(label, values) for label, values in page.facts)
+    facts = "".join(_fact_html(row) for row in page.facts)
     sections = []
     if page.paragraphs:
         sections.append("<section class=\"narrative\">" + "".join(f"<p>{esc(t)}</p>" for t in page.paragraphs)
@@ -361,7 +362,7 @@ def page_markdown(reg: Registry, pid: str) -> str:
     """The Markdown page of partnership *pid* (it lives in ``partnerships/``)."""
     page = page_of(reg, pid)
     lines = [f"# {md(page.title)}", "", "[← All partnerships](../index.md)", ""]
-    lines += [f"- **{md(label)}:** {md(', '.join(values)) if values else '—'}" for label, values in page.facts]
+    lines += [f"- **{md(row.label)}:** {md(', '.join(row.values)) if row.values else '—'}" for row in page.facts]
     lines.append("")
     for paragraph in page.paragraphs:
         lines += [md(paragraph), ""]
@@ -401,7 +402,7 @@ def index_markdown(reg: Registry) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def export(reg: Registry, fmt: str, target: Path | None, *, force: bool = False) -> str:
+def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, force: bool = False) -> str:
     """Write the site in *fmt* (html or markdown) into the folder *target*; return a one-line summary.
 
     The folder is replaced as a whole (``partnerctl.outfolder``): files an earlier
@@ -418,8 +419,6 @@ def export(reg: Registry, fmt: str, target: Path | None, *, force: bool = False)
     files: dict[str, Callable[[], str]] = {f"index{ext}": partial(render_index, reg)}
     files.update({f"{PAGES}/{pid}{ext}": partial(render_page, reg, pid) for pid in reg.partnerships})
     done = outfolder.write_folder(target, files, force=force)
-    from partnerctl.formats.output import counted
-
     removed = f"; removed {counted(done.removed, 'stale page')}" if done.removed else ""
     kept = f"; kept {counted(done.kept, 'file')} partnerctl did not write" if done.kept else ""
     return f"wrote {counted(len(reg.partnerships), 'partnership page')} and index{ext} to {target}{removed}{kept}"

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from partnerctl.storage import store
+from partnerctl.storage import files as fileio
 from partnerctl.core.errors import InvalidInput, WriteFailed
 
 MANIFEST = ".partnerctl-manifest.json"
@@ -73,8 +73,8 @@ def write_folder(target: Path, files: Mapping[str, Callable[[], str]], *, force:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WriteFailed(f"cannot create {target.parent}: {exc.strerror}") from None
-    store.refuse_read_only(target)
-    if target.is_dir() and not store.mode_of(target) & 0o222:
+    fileio.refuse_read_only(target)
+    if target.is_dir() and not fileio.mode_of(target) & 0o222:
         raise WriteFailed(f"cannot write {target}: the folder is read-only")
     if os.path.ismount(target):
         raise WriteFailed(f"cannot write {target}: it is a mount point, which cannot be replaced; "
@@ -95,7 +95,7 @@ def write_folder(target: Path, files: Mapping[str, Callable[[], str]], *, force:
             _swap(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
-                store.remove_tree(tmp)
+                fileio.remove_tree(tmp)
             raise
         finally:
             os.close(fd)
@@ -129,18 +129,18 @@ def _locked(target: Path) -> Iterator[None]:
 
 def _aside_names(target: Path) -> list[Path]:
     return [target.with_name(name) for name in os.listdir(target.parent)
-            if name.endswith(_ASIDE) and store.is_temp_name(target, name.removesuffix(_ASIDE) + ".tmp")]
+            if name.endswith(_ASIDE) and fileio.is_temp_name(target, name.removesuffix(_ASIDE) + ".tmp")]
 
 
 def _clear_leftovers(target: Path) -> None:
     """What a killed export left: temporary trees (removed) and an old folder renamed aside (put back
     if the new one never arrived, else removed). Called under the lock."""
-    store.remove_stale_temps(target)
+    fileio.remove_stale_temps(target)
     for aside in _aside_names(target):
         if not os.path.lexists(target):
             os.rename(aside, target)
         else:
-            store.remove_tree(aside)
+            fileio.remove_tree(aside)
 
 
 def _survey(target: Path) -> _Old:
@@ -229,7 +229,7 @@ def _parents(paths: Iterable[str]) -> set[str]:
 
 def _create_temp_folder(target: Path) -> tuple[Path, int]:
     try:
-        return store.create_temp(target, folder=True)
+        return fileio.create_temp(target, folder=True)
     except OSError as exc:
         raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
 
@@ -250,7 +250,7 @@ def _build(tmp: Path, target: Path, files: Mapping[str, Callable[[], str]], old:
     for path in sorted(carried):  # parents before children
         _carry(target / path, tmp / path, carried[path])
     if old.stat is None:
-        os.chmod(tmp, 0o777 & ~store.umask())
+        os.chmod(tmp, 0o777 & ~fileio.umask())
     else:
         _same_mode_and_owner(old.stat, tmp)
     _sync(tmp)
@@ -262,8 +262,8 @@ def _write_new(tmp: Path, target: Path, name: str, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
         try:
-            with store.open_output(fd) as out:
-                store.write_content(out, data)
+            with fileio.open_output(fd) as out:
+                fileio.write_content(out, data)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -377,7 +377,7 @@ def _swap(tmp: Path, target: Path) -> None:
         elif exchange(tmp, target):
             old_tree = tmp  # the new tree is in place; the old one now has the temporary name
         else:
-            aside = store.temp_path(target).with_suffix(_ASIDE)
+            aside = fileio.temp_path(target).with_suffix(_ASIDE)
             os.rename(target, aside)
             try:
                 os.rename(tmp, target)
@@ -387,8 +387,8 @@ def _swap(tmp: Path, target: Path) -> None:
             old_tree = aside
     except OSError as exc:
         raise WriteFailed(f"cannot write {target}: {exc.strerror or exc}") from None
-    store.fsync_folder(target.parent)
+    fileio.fsync_folder(target.parent)
     if old_tree is not None:
         # The new site is in place: a failure to remove the old one is only a leftover, cleared next time.
         with contextlib.suppress(OSError):
-            store.remove_tree(old_tree)
+            fileio.remove_tree(old_tree)

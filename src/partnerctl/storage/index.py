@@ -1,21 +1,20 @@
-"""The derived index: a SQLite copy of the validated registry in the user cache folder.
+"""The derived index: a SQLite cache of the validated registry in the user cache folder.
 
 The TOML file stays the only source of truth. The index is a cache of it, one
 database per registry (named after the registry's real path) in
-``$XDG_CACHE_HOME/partnerctl/`` (default ``~/.cache/partnerctl``). It is
-trusted only when the size, mtime and BLAKE2b hash of the file's bytes equal
-the ones it was built for; anything else (a hand edit, a missing, stale,
-corrupt or unreadable database, another schema version) makes it ignored and
-rebuilt from a full, validated load. ``PARTNERCTL_NO_INDEX=1`` turns it off.
+``$XDG_CACHE_HOME/partnerctl/`` (default ``~/.cache/partnerctl``). It is used
+only while the size, mtime and BLAKE2b hash of the file's bytes equal the ones
+it was built for; anything else (a hand edit, a missing, stale, corrupt or
+unreadable database, another schema) makes it ignored and rebuilt from a full,
+validated load. ``PARTNERCTL_NO_INDEX=1`` turns it off.
 
-It holds the shared tables of ``sqlite_export`` plus its own: per partnership
-its JSON record (``model.record``) and, as columns, the fields of it that
-resolution, completion and ``stats`` read (``FACTS``), the columns reads narrow
-by (folded owner, country, region, number of events, the folded text that
-search looks in), its folded names, its theme and network links, and the byte
-span and hash of its block in the file. Reads use only these ``index_*``
-tables and the registry's head kept in ``index_meta``; the shared tables are
-kept for the schema they share with ``export --format sqlite``.
+What it holds, per partnership: its JSON record (``model.record``); as columns
+of their own, the fields that resolution, completion, filters and ``stats``
+read (``FACTS``, from the field table) and the folded keys filters narrow by;
+the folded text ``search`` looks in; its folded names; its theme, network and
+event-theme links; and the hash of its block of the file. Its schema is built
+from the field table, and its version is a hash of that schema: a new field
+makes every index rebuild.
 
 A cache file is just a file (bit rot, a crashed disk, a bad copy, a hand-run
 ``sqlite3``), so the index may make a read faster, never wrong, and never
@@ -23,16 +22,15 @@ decides what a write removes. What is checked:
 
 - When it is opened: ``index_meta`` against a hash of its own rows; the set of
   tables and indexes (``sqlite_master``) against the hash recorded at build;
-  and, per ``index_*`` table, one aggregate (row count and a sum of row
-  hashes; for blocks, a sum weighing each span by its content hash) against
-  the one recorded: a dropped or altered table, a deleted or inserted row, a
-  changed span is seen there.
+  and, per table, one aggregate (row count and a sum of row hashes) against
+  the one recorded: a dropped or altered table, a deleted or inserted row is
+  seen there.
 - Every row a read returns: each ``index_records``, ``index_names`` and
   ``index_links`` row carries a hash of all its columns (the record through
   its own hash, checked when the record is read), recomputed and compared.
-- A one-block write (``store.update_one``) uses a span only if it lies on the
-  canonical layout's boundaries, the hash of those bytes is the one recorded,
-  and they parse to exactly the one ``[partnerships.ID]`` table expected.
+- A block a write rewrites is found in the file by its header line, and used
+  only if the hash of those bytes is the one recorded and they parse to exactly
+  the one ``[partnerships.ID]`` table expected (``toml.verified_block``).
 
 Any disagreement, and any SQLite error, raises or is turned into ``Damaged``:
 the reader answers from the file (a full validated load) and rebuilds the
@@ -44,14 +42,14 @@ seen by that filter; it is seen by any read that returns the row. Re-hashing
 every row on every read would cost what the index saves.
 
 Concurrency: every change of the database file (renaming a fresh build over
-it, or updating it in place after a one-block write) happens under an
-exclusive ``flock`` on ``<db>.lock``; readers open it read-only inside one
-read transaction, so the key they checked and the rows they read agree. A
-stale rollback journal is removed, under that lock, before a new build is
-renamed over the database, so a journal can never be replayed into the wrong
-file. A build fills ``.<db stem>.<random>.build.tmp``, flocked while it is
-built; a builder or writer removes the temporary files in the cache folder
-that nobody holds locked (left by a process that was killed).
+it, or updating it in place after a write) happens under an exclusive
+``flock`` on ``<db>.lock``; readers open it read-only inside one read
+transaction, so the key they checked and the rows they read agree. A stale
+rollback journal is removed, under that lock, before a new build is renamed
+over the database, so a journal can never be replayed into the wrong file. A
+build fills ``.<db stem>.<random>.build.tmp``, flocked while it is built; a
+builder or writer removes the temporary files in the cache folder that nobody
+holds locked (left by a process that was killed).
 """
 
 from __future__ import annotations
@@ -62,111 +60,122 @@ import json
 import marshal
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from partnerctl.core.fields import table
+from partnerctl.storage.files import flock_within
+from partnerctl.storage.toml import Damaged, bytes_hash
+
 if TYPE_CHECKING:
     from partnerctl.core.model import Partnership, Registry
-    from partnerctl.core.query import Filters
+    from partnerctl.core.query import Snapshot, Wanted
 
-SCHEMA_VERSION = 5
+__all__ = ["Damaged", "FAULTS", "Index", "Key", "apply", "discard", "enabled", "open_current", "save"]
+
 ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
+# Bumped when what a row holds changes without the schema changing (the schema's own
+# changes are seen by its hash, below).
+FORMAT = 6
 
-INDEX_SCHEMA = """
+_SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
+
+
+@cache
+def facts_fields() -> tuple[str, ...]:
+    """The fields kept as columns of their own: what names, filters, stats and list columns read."""
+    return tuple(s.name for s in table().partnership if s.kind != "records"
+                 and (s.meta.names or s.meta.filter or s.meta.stat or s.meta.column))
+
+
+@cache
+def key_fields() -> tuple[str, ...]:
+    """The fields filters compare folded: each gets a ``<name>_key`` column with an index."""
+    return tuple(s.name for s in table().filters() if s.meta.filter == "folded")
+
+
+@cache
+def record_columns() -> tuple[str, ...]:
+    """The columns each record row hash covers, in this order (the record itself through ``record_h``)."""
+    return ("id", *(f"{name}_key" for name in key_fields()), "events", "haystack", *facts_fields(), "record_h")
+
+
+NAME_COLUMNS = ("key", "id", "k")
+LINK_COLUMNS = ("kind", "slug", "id", "position")
+
+
+@cache
+def ddl() -> str:
+    """The index's SQL schema, derived from the field table."""
+    t = table()
+    facts = ",\n    ".join(f"{name} {_SQL_TYPES[t.get(name).kind]}" for name in facts_fields())
+    keys = ",\n    ".join(f"{name}_key TEXT" for name in key_fields())
+    key_indexes = "\n".join(f"CREATE INDEX index_records_{name} ON index_records({name}_key);"
+                            for name in key_fields())
+    return f"""
 CREATE TABLE index_meta (
     key TEXT PRIMARY KEY,
     value
 );
 CREATE TABLE index_records (
-    id TEXT PRIMARY KEY REFERENCES partnerships(id),
+    id TEXT PRIMARY KEY,
     h INTEGER NOT NULL,
-    pos INTEGER NOT NULL,
-    owner_key TEXT NOT NULL,
-    country_key TEXT NOT NULL,
-    region_key TEXT,
+    {keys},
     events INTEGER NOT NULL,
     haystack TEXT NOT NULL,
-    city TEXT NOT NULL,
-    aliases TEXT NOT NULL,
-    country TEXT NOT NULL,
-    region TEXT,
-    owner TEXT,
-    status TEXT,
-    since INTEGER,
-    projects TEXT NOT NULL,
-    themes TEXT NOT NULL,
-    networks TEXT NOT NULL,
+    {facts},
     record_h INTEGER NOT NULL,
-    record TEXT NOT NULL,
-    search_first INTEGER NOT NULL,
-    search_count INTEGER NOT NULL
+    record TEXT NOT NULL
 );
-CREATE INDEX index_records_pos ON index_records(pos);
 CREATE INDEX index_records_h ON index_records(h);
-CREATE INDEX index_records_owner ON index_records(owner_key);
-CREATE INDEX index_records_country ON index_records(country_key);
-CREATE INDEX index_records_region ON index_records(region_key);
+{key_indexes}
 CREATE TABLE index_names (
     key TEXT NOT NULL,
-    id TEXT NOT NULL REFERENCES partnerships(id),
-    pos INTEGER NOT NULL,
+    id TEXT NOT NULL,
     k INTEGER NOT NULL,
     h INTEGER NOT NULL,
-    PRIMARY KEY (key, pos, k)
+    PRIMARY KEY (key, id, k)
 ) WITHOUT ROWID;
 CREATE INDEX index_names_id ON index_names(id);
 CREATE INDEX index_names_h ON index_names(h);
 CREATE TABLE index_links (
     kind TEXT NOT NULL,
     slug TEXT NOT NULL,
-    id TEXT NOT NULL REFERENCES partnerships(id),
+    id TEXT NOT NULL,
     position INTEGER NOT NULL,
     h INTEGER NOT NULL,
     PRIMARY KEY (kind, slug, id, position)
 ) WITHOUT ROWID;
 CREATE INDEX index_links_id ON index_links(id);
 CREATE TABLE index_blocks (
-    id TEXT PRIMARY KEY REFERENCES partnerships(id),
-    start INTEGER NOT NULL,
-    stop INTEGER NOT NULL,
+    id TEXT PRIMARY KEY,
     hash INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
 
-# The fields of a record that resolution, completion, stats and the vocabulary counts read:
-# columns of their own (lists as JSON arrays), so those reads parse no record.
-FACTS = ("city", "aliases", "country", "region", "owner", "status", "since", "projects", "themes", "networks")
-_LISTS = {"aliases", "projects", "themes", "networks"}
-# The columns each row hash covers, in this order. A record row covers its record
-# through record_h; search_first/search_count (where its rows of the shared search
-# table are) are read by no read, and checked where they are used (update_block).
-RECORD_COLUMNS = ("id", "pos", "owner_key", "country_key", "region_key", "events", "haystack", *FACTS, "record_h")
-_FACTS_AT = slice(RECORD_COLUMNS.index(FACTS[0]), RECORD_COLUMNS.index(FACTS[-1]) + 1)
-NAME_COLUMNS = ("key", "id", "pos", "k")
-LINK_COLUMNS = ("kind", "slug", "id", "position")
+
+@cache
+def schema_version() -> str:
+    """A hash of the schema and of the row format: an index built by another version is not used."""
+    return hashlib.blake2b(f"{FORMAT}\n{ddl()}".encode(), digest_size=8).hexdigest()
+
 
 # Per table, the term summed (with the row count) at build and when the index is opened.
-# Row hashes are cut to 32 bits so the sum cannot overflow; a block's span is weighed by
-# its content hash, so a span moved, resized or swapped with another changes the sum. The
-# indexes on h make the large tables' sums scans of a small index (under 10 ms in all for
-# 26,000 partnerships).
+# Row hashes are cut to 32 bits so the sum cannot overflow. The indexes on h make the large
+# tables' sums scans of a small index.
 _AGGREGATES = {
     "index_records": "h & 4294967295",
     "index_names": "h & 4294967295",
     "index_links": "h & 4294967295",
-    "index_blocks": "((start + 7 * stop) * (1 + (hash & 255)) + (hash & 4294967295)) & 4294967295",
+    "index_blocks": "hash & 4294967295",
 }
 _PARTNERSHIP_TABLES = ("index_names", "index_links", "index_records", "index_blocks")
-
-
-class Damaged(Exception):
-    """The index disagrees with itself (or with the file): it must not be used."""
-
 
 # Everything reading a damaged index can raise: the caller answers from the file instead.
 FAULTS = (Damaged, sqlite3.Error, ValueError, KeyError, TypeError, IndexError, OverflowError)
@@ -210,13 +219,8 @@ def db_path(registry: Path) -> Path:
     return folder / f"{stem}-{digest}.sqlite"
 
 
-def bytes_hash(data: bytes) -> int:
-    """A 64-bit BLAKE2b hash of *data*, as a signed integer SQLite stores as it is."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
-
-
 def row_hash(values: tuple[Any, ...]) -> int:
-    """The hash of a row's values (str, int or None), as ``bytes_hash``."""
+    """The hash of a row's values (str, int or None), as ``toml.bytes_hash``."""
     # marshal version 0 encodes by value only (no sharing references, no interning flag).
     return bytes_hash(marshal.dumps(values, 0))
 
@@ -241,7 +245,7 @@ def key_of(data: bytes, st: os.stat_result) -> Key:
 
 def _matches(meta: dict[str, Any], data: bytes, st: os.stat_result) -> bool:
     # Size and mtime first: a hand edit usually changes one of them, and they cost nothing.
-    return (meta.get("schema") == SCHEMA_VERSION and meta.get("size") == len(data)
+    return (meta.get("schema") == schema_version() and meta.get("size") == len(data)
             and meta.get("mtime_ns") == st.st_mtime_ns
             and meta.get("digest") == hashlib.blake2b(data).hexdigest())
 
@@ -257,8 +261,8 @@ def _master_hash(con: sqlite3.Connection) -> str:
     return hashlib.blake2b(marshal.dumps(rows, 0), digest_size=16).hexdigest()
 
 
-def _aggregate(con: sqlite3.Connection, table: str, where: str = "", params: Sequence[Any] = ()) -> list[int]:
-    row = con.execute(f"SELECT count(*), ifnull(sum({_AGGREGATES[table]}), 0) FROM {table} {where}",  # noqa: S608
+def _aggregate(con: sqlite3.Connection, table_name: str, where: str = "", params: Sequence[Any] = ()) -> list[int]:
+    row = con.execute(f"SELECT count(*), ifnull(sum({_AGGREGATES[table_name]}), 0) FROM {table_name} {where}",  # noqa: S608
                       params).fetchone()
     return [row[0], row[1]]
 
@@ -268,188 +272,11 @@ def _intact(con: sqlite3.Connection, meta: dict[str, Any]) -> bool:
     if meta.get("check") != _meta_hash(meta) or meta.get("master") != _master_hash(con):
         return False
     checks = json.loads(meta["checks"])
-    return all(_aggregate(con, table) == checks[table] for table in _AGGREGATES)
+    return all(_aggregate(con, name) == checks[name] for name in _AGGREGATES)
 
 
-def name_keys(pid: str, p: Any) -> list[str]:
-    """The folded names a partnership answers to, in ``query.resolve``'s order."""
-    from partnerctl.core import query
-
-    return query.names_of(pid, p)
-
-
-class Index:
-    """An open, current, intact index: verified rows, inside one read transaction."""
-
-    def __init__(self, con: sqlite3.Connection, meta: dict[str, Any]) -> None:
-        self.con = con
-        self.meta = meta
-        self.head = json.loads(meta["head"])
-
-    @property
-    def canonical(self) -> bool:
-        """Whether the file is in canonical form, so one block can be rewritten alone."""
-        return bool(self.meta.get("canonical"))
-
-    @property
-    def key(self) -> Key:
-        """The key it was built for, which is the file's as read (it was checked on opening)."""
-        return Key(self.meta["size"], self.meta["mtime_ns"], self.meta["digest"])
-
-    @property
-    def head_end(self) -> int:
-        """Byte length of the head (owner and vocabularies) at the start of the file."""
-        return int(self.meta["head_end"])
-
-    def close(self) -> None:
-        """End the read transaction and close the database."""
-        with suppress(sqlite3.Error):
-            self.con.close()
-
-    def owner(self) -> tuple[str, str | None]:
-        """The registry's owner and country."""
-        return self.head[0], self.head[1]
-
-    def vocabulary(self, kind: str) -> dict[str, str]:
-        """The theme or network vocabulary in the file's order."""
-        return dict(self.head[2] if kind == "theme" else self.head[3])
-
-    def _rows(self, where: str, params: Sequence[Any], with_record: bool) -> list[tuple[Any, ...]]:
-        """The verified rows (hash, ``RECORD_COLUMNS``[, record]) of the partnerships passing *where*, in file order."""
-        columns = ", ".join(f"r.{c}" for c in ("h", *RECORD_COLUMNS, *(("record",) if with_record else ())))
-        rows = self.con.execute(f"SELECT {columns} FROM index_records r {'WHERE ' + where if where else ''} "
-                                "ORDER BY r.pos", params).fetchall()
-        n = len(RECORD_COLUMNS)
-        for row in rows:
-            values = row[1:n + 1]
-            if row_hash(values) != row[0] or (with_record and _text_hash(row[-1]) != values[-1]):
-                raise Damaged(f"index row of {values[0]!r} does not match its hash")
-        return rows
-
-    def records(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple[str, str]]:
-        """(id, record JSON) of the partnerships passing the SQL condition *where* (on ``r``), in file order."""
-        return [(row[1], row[-1]) for row in self._rows(where, params, with_record=True)]
-
-    def facts(self, where: str = "", params: Sequence[Any] = (),
-              make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict) -> list[tuple[str, dict[str, Any]]]:
-        """(id, the record's ``FACTS`` fields as a *make*) of the partnerships passing *where*, in file order."""
-        out = []
-        for row in self._rows(where, params, with_record=False):
-            facts = make(zip(FACTS, row[1:][_FACTS_AT]))
-            for name in _LISTS:
-                facts[name] = [] if facts[name] == "[]" else json.loads(facts[name])
-            out.append((row[1], facts))
-        return out
-
-    def _verified(self, table: str, columns: tuple[str, ...], where: str,
-                  params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        rows = self.con.execute(f"SELECT h, {', '.join(columns)} FROM {table} WHERE {where}",  # noqa: S608
-                                params).fetchall()
-        for row in rows:
-            if row_hash(row[1:]) != row[0]:
-                raise Damaged(f"{table} row {row[1:]!r} does not match its hash")
-        return [row[1:] for row in rows]
-
-    def named(self, key: str, make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict
-              ) -> list[tuple[str, dict[str, Any]]]:
-        """(id, facts) of the partnerships with a folded name starting with *key*, in file order."""
-        if not key or not _bindable(key):
-            return self.facts(make=make)
-        upper = _prefix_upper(key)
-        cond, params = ("key >= ? AND key < ?", [key, upper]) if upper is not None else ("key >= ?", [key])
-        ids = {row[1] for row in self._verified("index_names", NAME_COLUMNS, cond, params)}
-        found = self.facts(f"r.id IN (SELECT id FROM index_names WHERE {cond})", params, make)
-        if {pid for pid, _ in found} != ids:
-            raise Damaged("index_names names partnerships index_records does not hold")
-        return found
-
-    def _linked(self, kind: str, slugs: Sequence[str] | None) -> tuple[str, list[Any]]:
-        """The SQL condition on ``r`` keeping partnerships linked to one of *slugs* (any, when None).
-
-        The link rows it selects are verified here: the query then reads rows known to be intact.
-        """
-        cond, params = "kind = ?", [kind]
-        if slugs is not None:
-            cond += f" AND slug IN ({_marks(slugs)})"
-            params += list(slugs)
-        self._verified("index_links", LINK_COLUMNS, cond, params)
-        return f"r.id IN (SELECT id FROM index_links WHERE {cond})", params
-
-    def _filter_where(self, filters: Filters, theme_sets: Sequence[set[str]],
-                      network_sets: Sequence[set[str]]) -> tuple[str, list[Any]]:
-        """The SQL condition on ``index_records r`` that ``filtered`` narrows by."""
-        from partnerctl.core.names import fold
-
-        where: list[str] = []
-        params: list[Any] = []
-        for kind, sets in (("theme", theme_sets), ("network", network_sets)):
-            for slugs in sets:
-                cond, more = self._linked(kind, sorted(slugs))
-                where.append(cond)
-                params += more
-        for column, value in (("owner_key", filters.owner), ("country_key", filters.country),
-                              ("region_key", filters.region)):
-            if value is not None:
-                where.append(f"r.{column} = ?")
-                params.append(fold(value))
-        if filters.status is not None:
-            where.append("r.status = ?")
-            params.append(filters.status)
-        if filters.since is not None:
-            where.append("r.since >= ?")
-            params.append(filters.since)
-        if filters.until is not None:
-            where.append("r.since <= ?")
-            params.append(filters.until)
-        return " AND ".join(where), params
-
-    def filtered(self, filters: Filters, theme_sets: Sequence[set[str]],
-                 network_sets: Sequence[set[str]]) -> list[tuple[str, str]]:
-        """(id, record JSON) of a superset of what ``query.select`` keeps for *filters*.
-
-        SQL only narrows, through indexed columns; ``query.select`` then decides
-        on these records, so the meaning of a filter is written once, in
-        query.py. Each condition here is implied by query.select's predicate.
-        """
-        return self.records(*self._filter_where(filters, theme_sets, network_sets))
-
-    def counted(self, filters: Filters, theme_sets: Sequence[set[str]], network_sets: Sequence[set[str]],
-                make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict
-                ) -> list[tuple[str, dict[str, Any]]]:
-        """(id, facts) of the partnerships ``filtered`` hands over: what ``query.select`` and ``stats`` read.
-
-        Parsing 26,000 full JSON records would cost more than the rest of a ``stats`` call.
-        """
-        return self.facts(*self._filter_where(filters, theme_sets, network_sets), make)
-
-    def containing(self, needle: str) -> list[tuple[str, str]]:
-        """(id, record JSON) of the partnerships whose ``search.haystack`` holds *needle*."""
-        if not _bindable(needle):
-            return self.records()
-        return self.records("instr(r.haystack, ?) > 0", [needle])
-
-    def with_events(self) -> list[tuple[str, str]]:
-        """(id, record JSON) of the partnerships that have events."""
-        return self.records("r.events > 0")
-
-    def with_links(self, kind: str, make: Callable[[Iterable[tuple[str, Any]]], dict[str, Any]] = dict
-                   ) -> list[tuple[str, dict[str, Any]]]:
-        """(id, facts) of the partnerships that name a theme (or network)."""
-        return self.facts(*self._linked(kind, None), make)
-
-    def records_of(self, pids: Sequence[str]) -> list[tuple[str, str]]:
-        """(id, record JSON) of the given partnerships, in file order; all of them, or Damaged."""
-        rows = self.records(f"r.id IN ({_marks(pids)})", list(pids))
-        if {pid for pid, _ in rows} != set(pids):
-            raise Damaged("index_records lacks a partnership its names resolve to")
-        return rows
-
-    def block(self, pid: str) -> tuple[int, int, int]:
-        """(start, stop, hash) of the partnership's block in the file, as recorded: verify before use."""
-        row = self.con.execute("SELECT start, stop, hash FROM index_blocks WHERE id = ?", (pid,)).fetchone()
-        if row is None or not all(type(v) is int for v in row):
-            raise Damaged(f"no block span recorded for {pid!r}")
-        return row[0], row[1], row[2]
+def _marks(items: Sequence[Any] | set[Any]) -> str:
+    return ", ".join("?" * len(items))
 
 
 def _bindable(text: str) -> bool:
@@ -462,10 +289,6 @@ def _bindable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _marks(items: Sequence[Any] | set[Any]) -> str:
-    return ", ".join("?" * len(items))
 
 
 def _prefix_upper(key: str) -> str | None:
@@ -481,6 +304,183 @@ def _prefix_upper(key: str) -> str | None:
             return key[:-1] + chr(code)
         key = key[:-1]
     return None
+
+
+class Index:
+    """An open, current, intact index: verified rows, inside one read transaction."""
+
+    def __init__(self, con: sqlite3.Connection, meta: dict[str, Any]) -> None:
+        self.con = con
+        self.meta = meta
+        head = json.loads(meta["head"])
+        self.owner: str = head[0]
+        self.country: str | None = head[1]
+        self.themes: dict[str, str] = dict(head[2])
+        self.networks: dict[str, str] = dict(head[3])
+
+    @property
+    def canonical(self) -> bool:
+        """Whether the file is in canonical form, so blocks can be rewritten alone."""
+        return bool(self.meta.get("canonical"))
+
+    @property
+    def key(self) -> Key:
+        """The key it was built for, which is the file's as read (it was checked on opening)."""
+        return Key(self.meta["size"], self.meta["mtime_ns"], self.meta["digest"])
+
+    @property
+    def head_hash(self) -> int:
+        """The hash of the head's bytes (owner and vocabularies) at the start of the file."""
+        return int(self.meta["head_hash"])
+
+    def close(self) -> None:
+        """End the read transaction and close the database."""
+        with suppress(sqlite3.Error):
+            self.con.close()
+
+    # --- rows, verified ----------------------------------------------------------------------
+
+    def _rows(self, where: str, params: Sequence[Any], with_record: bool) -> list[tuple[Any, ...]]:
+        """The verified rows (hash, ``record_columns()``[, record]) passing *where*, by id."""
+        names = record_columns()
+        columns = ", ".join(f"r.{c}" for c in ("h", *names, *(("record",) if with_record else ())))
+        rows = self.con.execute(f"SELECT {columns} FROM index_records r {'WHERE ' + where if where else ''} "
+                                "ORDER BY r.id", params).fetchall()
+        n = len(names)
+        for row in rows:
+            values = row[1:n + 1]
+            if row_hash(values) != row[0] or (with_record and _text_hash(row[-1]) != values[-1]):
+                raise Damaged(f"index row of {values[0]!r} does not match its hash")
+        return rows
+
+    def records(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
+        """{id: record} of the partnerships passing the SQL condition *where* (on ``r``), by id."""
+        return {row[1]: json.loads(row[-1]) for row in self._rows(where, params, with_record=True)}
+
+    def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
+        """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
+        names = record_columns()
+        at = names.index(facts_fields()[0])
+        lists = {s.name for s in table().partnership if s.is_list}
+        out = {}
+        for row in self._rows(where, params, with_record=False):
+            facts = dict(zip(facts_fields(), row[1 + at:1 + at + len(facts_fields())]))
+            for name in lists & facts.keys():
+                facts[name] = json.loads(facts[name])
+            out[row[1]] = facts
+        return out
+
+    def _verified(self, table_name: str, columns: tuple[str, ...], where: str,
+                  params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        rows = self.con.execute(f"SELECT h, {', '.join(columns)} FROM {table_name} WHERE {where}",  # noqa: S608
+                                params).fetchall()
+        for row in rows:
+            if row_hash(row[1:]) != row[0]:
+                raise Damaged(f"{table_name} row {row[1:]!r} does not match its hash")
+        return [row[1:] for row in rows]
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def named(self, key: str) -> dict[str, dict[str, Any]]:
+        """{id: facts} of the partnerships with a folded name starting with *key* (all when empty)."""
+        if not key or not _bindable(key):
+            return self.facts()
+        upper = _prefix_upper(key)
+        cond, params = ("key >= ? AND key < ?", [key, upper]) if upper is not None else ("key >= ?", [key])
+        ids = {row[1] for row in self._verified("index_names", NAME_COLUMNS, cond, params)}
+        found = self.facts(f"r.id IN (SELECT id FROM index_names WHERE {cond})", params)
+        if set(found) != ids:
+            raise Damaged("index_names names partnerships index_records does not hold")
+        return found
+
+    def name_owners(self, key: str) -> set[str]:
+        """The ids of the partnerships one of whose folded names is exactly *key*."""
+        if not _bindable(key):
+            return set()
+        return {row[1] for row in self._verified("index_names", NAME_COLUMNS, "key = ?", [key])}
+
+    def linked(self, kind: str, slugs: Sequence[str] | None) -> tuple[str, list[Any]]:
+        """The SQL condition on ``r`` keeping partnerships linked to one of *slugs* (any, when None).
+
+        The link rows it selects are verified here: the query then reads rows known to be intact.
+        """
+        cond, params = "kind = ?", [kind]
+        if slugs is not None:
+            cond += f" AND slug IN ({_marks(slugs)})"
+            params += list(slugs)
+        self._verified("index_links", LINK_COLUMNS, cond, params)
+        return f"r.id IN (SELECT id FROM index_links WHERE {cond})", params
+
+    def users(self, kind: str, slug: str) -> set[str]:
+        """The ids of the partnerships that name *slug* (a theme or network), themselves or in an event."""
+        kinds = ("theme", "event-theme") if kind == "theme" else (kind,)
+        found: set[str] = set()
+        for one in kinds:
+            found |= {row[2] for row in self._verified("index_links", LINK_COLUMNS, "kind = ? AND slug = ?",
+                                                       [one, slug])}
+        return found
+
+    def narrowing(self, want: Wanted) -> tuple[str, list[Any]]:
+        """The SQL condition on ``index_records r`` keeping a superset of what ``query.keeps`` keeps.
+
+        SQL only narrows, through indexed columns; ``query.keeps`` then decides on
+        the records, so the meaning of a filter is written once, in query.py.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        for name, sets in want.slugs.items():
+            kind = table().get(name).meta.vocab
+            assert kind is not None
+            for slugs in sets:
+                cond, more = self.linked(kind, sorted(slugs))
+                where.append(cond)
+                params += more
+        for name, value in want.folded().items():
+            if name in key_fields():
+                where.append(f"r.{name}_key = ?")
+            else:
+                where.append(f"r.{name} = ?")
+            params.append(value)
+        for spec in table().filters():
+            if spec.meta.filter == "year":
+                for bound, op in ((want.filters.since, ">="), (want.filters.until, "<=")):
+                    if bound is not None:
+                        where.append(f"r.{spec.name} {op} ?")
+                        params.append(bound)
+        return " AND ".join(where), params
+
+    def containing(self, needle: str) -> dict[str, dict[str, Any]]:
+        """{id: record} of the partnerships whose ``search.haystack`` holds *needle*."""
+        if not _bindable(needle):
+            return self.records()
+        return self.records("instr(r.haystack, ?) > 0", [needle])
+
+    def with_events(self) -> dict[str, dict[str, Any]]:
+        """{id: record} of the partnerships that have events."""
+        return self.records("r.events > 0")
+
+    def records_of(self, pids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """{id: record} of the given partnerships; all of them, or Damaged."""
+        rows = self.records(f"r.id IN ({_marks(pids)})", list(pids))
+        if set(rows) != set(pids):
+            raise Damaged("index_records lacks a partnership its names resolve to")
+        return rows
+
+    def block_hash(self, pid: str) -> int:
+        """The hash of partnership *pid*'s block, as recorded: compared with the file's bytes before use."""
+        row = self.con.execute("SELECT hash FROM index_blocks WHERE id = ?", (pid,)).fetchone()
+        if row is None or type(row[0]) is not int:
+            raise Damaged(f"no block recorded for {pid!r}")
+        return int(row[0])
+
+    def has(self, pid: str) -> bool:
+        """Whether the registry holds partnership *pid* (its block is recorded)."""
+        return self.con.execute("SELECT 1 FROM index_blocks WHERE id = ?", (pid,)).fetchone() is not None
+
+    def next_ids(self, pid: str, limit: int) -> list[str]:
+        """The ids after *pid* in sorted order (a new block goes before the first one still there)."""
+        return [row[0] for row in self.con.execute("SELECT id FROM index_blocks WHERE id > ? ORDER BY id LIMIT ?",
+                                                   (pid, limit))]
 
 
 def _connect_ro(db: Path) -> sqlite3.Connection:
@@ -508,68 +508,66 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
     return None
 
 
-# --- building -------------------------------------------------------------------------
+# --- building and keeping up ------------------------------------------------------------------
 
-def _index_rows(reg: Registry, pid: str, p: Partnership, pos: int, search_first: int,
-                search_count: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _rows_of(snap: Snapshot, pid: str, rec: Mapping[str, Any]
+             ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """A partnership's rows of index_records, index_names and index_links, each with its hash first."""
-    from partnerctl.core import search
-    from partnerctl.core.model import record
+    from partnerctl.core import query, search
     from partnerctl.core.names import fold
 
-    rec = record(pid, p)
     text = json.dumps(rec, ensure_ascii=False)
-    facts = [json.dumps(rec[k], ensure_ascii=False) if k in _LISTS else rec[k] for k in FACTS]
-    values = (pid, pos, fold(p.owner or reg.registry.owner), fold(p.country),
-              fold(p.region) if p.region is not None else None, len(p.events), search.haystack(p, reg.themes, reg.networks), *facts,
+    keys = [None if (v := snap.value(rec, name)) is None else fold(v) for name in key_fields()]
+    lists = {s.name for s in table().partnership if s.is_list}
+    facts = [json.dumps(rec[k], ensure_ascii=False) if k in lists else rec[k] for k in facts_fields()]
+    values = (pid, *keys, len(rec["events"]), search.haystack(rec, snap.themes, snap.networks), *facts,
               _text_hash(text))
-    names = [(name, pid, pos, k) for k, name in enumerate(name_keys(pid, p))]
-    links = [(kind, slug, pid, i) for kind, slugs in (("theme", p.themes), ("network", p.networks))
-             for i, slug in enumerate(slugs)]
-    return ((row_hash(values), *values, text, search_first, search_count),
+    names = [(name, pid, k) for k, name in enumerate(query.names_of(pid, rec))]
+    links = [(kind, slug, pid, i) for kind, field in (("theme", "themes"), ("network", "networks"))
+             for i, slug in enumerate(rec[field])]
+    event_themes = [slug for event in rec["events"] for slug in event["themes"]]
+    links += [("event-theme", slug, pid, i) for i, slug in enumerate(event_themes)]
+    return ((row_hash(values), *values, text),
             [(row_hash(row), *row) for row in names], [(row_hash(row), *row) for row in links])
 
 
-def _insert(con: sqlite3.Connection, reg: Registry, pid: str, p: Partnership, pos: int, search_rowid: int) -> int:
-    """Insert a partnership's rows, its search rows from rowid *search_rowid* on; returns how many those are.
-
-    *reg* gives the head (owner, vocabularies); *p* need not be in it.
-    """
-    from partnerctl.storage import sqlschema as sqlite_export
-
-    found = sqlite_export.insert_partnership(con, pid, p, search_rowid)
-    record_row, names, links = _index_rows(reg, pid, p, pos, search_rowid, found)
-    con.execute(f"INSERT INTO index_records (h, {', '.join(RECORD_COLUMNS)}, record, search_first, search_count) "
+def _insert(con: sqlite3.Connection, snap: Snapshot, pid: str, rec: Mapping[str, Any], block_hash: int) -> None:
+    record_row, names, links = _rows_of(snap, pid, rec)
+    con.execute(f"INSERT INTO index_records (h, {', '.join(record_columns())}, record) "
                 f"VALUES ({_marks(record_row)})", record_row)
-    con.executemany(f"INSERT INTO index_names (h, {', '.join(NAME_COLUMNS)}) VALUES (?, ?, ?, ?, ?)", names)
+    con.executemany(f"INSERT INTO index_names (h, {', '.join(NAME_COLUMNS)}) VALUES (?, ?, ?, ?)", names)
     con.executemany(f"INSERT INTO index_links (h, {', '.join(LINK_COLUMNS)}) VALUES (?, ?, ?, ?, ?)", links)
-    return found
+    con.execute("INSERT INTO index_blocks VALUES (?, ?)", (pid, block_hash))
+
+
+def _snapshot(reg: Registry) -> Snapshot:
+    from partnerctl.core.query import Snapshot
+
+    return Snapshot(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), {})
+
+
+def _head_json(reg: Registry) -> str:
+    return json.dumps([reg.registry.owner, reg.registry.country, list(reg.themes.items()),
+                       list(reg.networks.items())], ensure_ascii=False)
 
 
 def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None:
-    from partnerctl.storage import sqlschema as sqlite_export
-    from partnerctl.storage import toml as tomlfile
+    from partnerctl.core.model import record
+    from partnerctl.storage import toml
 
-    sqlite_export.insert_head(con, reg)
-    search_rowid = 1
-    for pos, (pid, p) in enumerate(reg.partnerships.items()):
-        search_rowid += _insert(con, reg, pid, p, pos, search_rowid)
-    parts = tomlfile.dump_parts(reg)
+    snap = _snapshot(reg)
+    parts = toml.dump_parts(reg)
     encoded = [text.encode("utf-8") for _, text in parts]
-    # Block spans are only meaningful when the file is exactly its canonical text.
+    # Blocks can be rewritten alone only when the file is exactly its canonical text.
     canonical = b"\n".join(encoded) == data
-    if canonical:
-        spans, start = [], len(encoded[0]) + 1
-        for (pid, _), block in zip(parts[1:], encoded[1:]):
-            spans.append((pid, start, start + len(block), bytes_hash(block)))
-            start += len(block) + 1
-        con.executemany("INSERT INTO index_blocks VALUES (?, ?, ?, ?)", spans)
-    head = [reg.registry.owner, reg.registry.country, list(reg.themes.items()), list(reg.networks.items())]
+    blocks = {pid: bytes_hash(block) for (pid, _), block in zip(parts[1:], encoded[1:])}
+    for pid in sorted(reg.partnerships):
+        _insert(con, snap, pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
     _write_meta(con, {
-        "schema": SCHEMA_VERSION, "size": key.size, "mtime_ns": key.mtime_ns, "digest": key.digest,
-        "head_end": len(encoded[0]), "canonical": int(canonical), "search_next": search_rowid,
-        "head": json.dumps(head, ensure_ascii=False), "master": _master_hash(con),
-        "checks": json.dumps({table: _aggregate(con, table) for table in _AGGREGATES})})
+        "schema": schema_version(), "size": key.size, "mtime_ns": key.mtime_ns, "digest": key.digest,
+        "head_hash": bytes_hash(encoded[0]) if canonical else 0, "canonical": int(canonical),
+        "head": _head_json(reg), "master": _master_hash(con),
+        "checks": json.dumps({name: _aggregate(con, name) for name in _AGGREGATES})})
 
 
 def _write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
@@ -580,11 +578,8 @@ def _write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
 
 def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_result) -> None:
     """Fill an empty database with the index of *reg*, the validated registry of bytes *data*."""
-    from partnerctl.storage import sqlschema as sqlite_export
-
     # executescript commits first, so the schema comes before BEGIN.
-    sqlite_export.create_schema(con)
-    con.executescript(INDEX_SCHEMA)
+    con.executescript(ddl())
     con.execute("BEGIN")
     _fill(con, reg, data, key_of(data, st))
     con.execute("COMMIT")
@@ -593,9 +588,7 @@ def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_
 @contextmanager
 def _db_lock(db: Path, timeout: float) -> Iterator[bool]:
     """Hold the database's lock; yields False when it could not be had within *timeout*."""
-    from partnerctl.storage.store import flock_within
-
-    fd = os.open(db.with_name(db.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(db.with_name(db.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         yield flock_within(fd, timeout)
     finally:
@@ -629,7 +622,7 @@ def sweep(folder: Path) -> None:
 def _temp_db(db: Path) -> Iterator[Path]:
     """A new, empty, flocked temporary file beside *db*; removed on the way out unless renamed."""
     tmp = db.with_name(f".{db.stem}.{os.urandom(6).hex()}.build.tmp")
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         # A sweeper may have taken it between creation and lock: then it is not ours any more.
@@ -661,7 +654,6 @@ def save(path: Path, reg: Registry, data: bytes, st: os.stat_result) -> bool:
                 # Private until renamed: no journal needed; a crash leaves only a temp file.
                 con.execute("PRAGMA journal_mode = OFF")
                 con.execute("PRAGMA synchronous = OFF")
-                con.execute("PRAGMA foreign_keys = ON")
                 build_into(con, reg, data, st)
             finally:
                 con.close()
@@ -690,14 +682,25 @@ def discard(path: Path) -> None:
                 os.unlink(db)
 
 
-def update_block(path: Path, old: Key, new: Key, reg: Registry, pid: str, span: tuple[int, int],
-                 block: bytes) -> bool:
-    """After a one-block write: replace partnership *pid*'s rows and shift the later blocks.
+@dataclass(frozen=True)
+class Update:
+    """What a write changed, for ``apply``: the new head, and per partnership its new record (None: removed).
 
-    *reg* holds the head and the new partnership; *span* was its old block and
-    *block* the bytes now at ``span[0]``. Applied in one transaction, and only
-    if the index is still the one for the file as it was (*old*); otherwise it
-    is left stale, to be rebuilt by the next read. False when not applied.
+    *blocks* holds the hash of each changed partnership's new block; *head_hash*
+    that of the new head's bytes.
+    """
+
+    head: Registry
+    head_hash: int
+    records: Mapping[str, Mapping[str, Any] | None]
+    blocks: Mapping[str, int]
+
+
+def apply(path: Path, old: Key, new: Key, update: Update) -> bool:
+    """After a write that rewrote some blocks: replace those partnerships' rows, in one transaction.
+
+    Applied only if the index is still the one for the file as it was (*old*);
+    otherwise it is left stale, to be rebuilt by the next read. False when not applied.
 
     Each table's aggregate in ``index_meta`` moves by exactly what the changed
     rows move it, so damage elsewhere in the index stays visible to the next open.
@@ -710,10 +713,9 @@ def update_block(path: Path, old: Key, new: Key, reg: Registry, pid: str, span: 
                 return False
             con = sqlite3.connect(db, isolation_level=None, timeout=LOCK_TIMEOUT)
             try:
-                con.execute("PRAGMA foreign_keys = ON")
                 con.execute("PRAGMA synchronous = NORMAL")
                 con.execute("BEGIN IMMEDIATE")
-                if not _update(con, old, new, reg, pid, span, block):
+                if not _apply(con, old, new, update):
                     con.execute("ROLLBACK")
                     return False
                 con.execute("COMMIT")
@@ -724,48 +726,28 @@ def update_block(path: Path, old: Key, new: Key, reg: Registry, pid: str, span: 
         return False
 
 
-def _update(con: sqlite3.Connection, old: Key, new: Key, reg: Registry, pid: str, span: tuple[int, int],
-            block: bytes) -> bool:
+def _apply(con: sqlite3.Connection, old: Key, new: Key, update: Update) -> bool:
     meta = dict(con.execute("SELECT key, value FROM index_meta"))
-    if (meta.get("check") != _meta_hash(meta) or meta.get("schema") != SCHEMA_VERSION
+    if (meta.get("check") != _meta_hash(meta) or meta.get("schema") != schema_version()
             or not meta.get("canonical")
             or (meta.get("size"), meta.get("mtime_ns"), meta.get("digest")) != (old.size, old.mtime_ns, old.digest)):
         return False
-    row = con.execute("SELECT pos, search_first, search_count FROM index_records WHERE id = ?", (pid,)).fetchone()
-    if row is None:
-        return False
-    pos, first, count = row
-    # The search rows it names must be exactly this partnership's before they are deleted.
-    owned = con.execute("SELECT count(*), ifnull(sum(partnership_id = ?), 0) FROM search "
-                        "WHERE rowid >= ? AND rowid < ?", (pid, first, first + count)).fetchone()
-    if owned != (count, count):
-        return False
-    scopes = {table: ("WHERE id >= ?" if table == "index_blocks" else "WHERE id = ?", (pid,)) for table in _AGGREGATES}
-    before = {table: _aggregate(con, table, *scope) for table, scope in scopes.items()}
-    _delete(con, pid, range(first, first + count))
-    search_next = meta["search_next"]
-    search_next += _insert(con, reg, pid, reg.partnerships[pid], pos, search_next)
-    start, stop = span
-    new_stop = start + len(block)
-    shift = new_stop - stop
-    if shift:
-        # Blocks follow in id order (the file is canonical): the primary key finds the later ones.
-        con.execute("UPDATE index_blocks SET start = start + ?, stop = stop + ? WHERE id > ?", (shift, shift, pid))
-    con.execute("INSERT INTO index_blocks VALUES (?, ?, ?, ?)", (pid, start, new_stop, bytes_hash(block)))
+    pids = sorted(update.records)
+    scope = (f"WHERE id IN ({_marks(pids)})", pids)
+    before = {name: _aggregate(con, name, *scope) for name in _AGGREGATES}
+    for name in _PARTNERSHIP_TABLES:
+        con.execute(f"DELETE FROM {name} WHERE id IN ({_marks(pids)})", pids)  # noqa: S608 - fixed names
+    snap = _snapshot(update.head)
+    for pid in pids:
+        rec = update.records[pid]
+        if rec is not None:
+            _insert(con, snap, pid, rec, update.blocks[pid])
     checks = json.loads(meta["checks"])
-    for table, scope in scopes.items():
-        after = _aggregate(con, table, *scope)
-        checks[table] = [total + a - b for total, a, b in zip(checks[table], after, before[table])]
-    meta.update(size=new.size, mtime_ns=new.mtime_ns, digest=new.digest, search_next=search_next,
-                checks=json.dumps(checks))
-    meta.pop("check")
+    for name in _AGGREGATES:
+        after = _aggregate(con, name, *scope)
+        checks[name] = [total + a - b for total, a, b in zip(checks[name], after, before[name])]
+    meta.update(size=new.size, mtime_ns=new.mtime_ns, digest=new.digest, head_hash=update.head_hash,
+                head=_head_json(update.head), checks=json.dumps(checks))
+    meta.pop("check", None)
     _write_meta(con, meta)
     return True
-
-
-def _delete(con: sqlite3.Connection, pid: str, search_rowids: range) -> None:
-    from partnerctl.storage import sqlschema as sqlite_export
-
-    for table in _PARTNERSHIP_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE id = ?", (pid,))  # noqa: S608 - fixed names
-    sqlite_export.delete_partnership(con, pid, search_rowids)

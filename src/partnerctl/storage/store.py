@@ -1,46 +1,45 @@
-"""Where the registry is, loading it, and writing it safely.
+"""Where the registry is, reading it, and the one write pipeline.
 
-A write holds an exclusive lock on ``<registry>.lock`` from reading to
-replacing, re-reads the file as it is then (so concurrent writers never lose an
-update), validates the whole new registry, writes a temporary file in the same
-folder, fsyncs it and renames it over the old one. The previous version is kept
-as ``<registry>.bak`` (a hard link to the old file, so it costs no copy) unless
-the caller turns backups off. Temporary files left by a writer that was killed
-are removed by the next writer, under the lock.
+``write(location, change)`` is every write of partnerctl. Its steps, once:
+the target (``writable_target``: never the bundled sample, never a read-only
+file or folder), the lock (``files.locked``: one writer at a time, waiting in
+the kernel), the read of the file as it is now (so concurrent writers never
+lose an update), the change (a function of a ``Draft``, see ``core.edit``),
+the new text, its validation exactly as the next read will see it, the commit
+(``files.write_atomic``: temporary file, fsync, rename, and the previous
+version kept as ``<registry>.bak``), and the index brought up to date.
 
-The same writer (``write_atomic`` / ``replacing``) writes every output file of
-partnerctl, exports included: a new temporary file ``.<name>.<16 hex>.tmp``
-beside the target, held under an flock while it lives (so clearing leftovers
-never takes a live writer's), fsynced and renamed; on any error it is removed,
-the target is untouched, and the error is a WriteFailed naming the file.
+The pipeline chooses how to do it. With a current index of a canonical file
+and a change that does not need every partnership, the change runs on a
+``BlockDraft``: only the head and the blocks it touches are read (each checked
+against the hash the index recorded), validated, written again and spliced
+between the untouched bytes, and the index is updated for those blocks alone.
+Otherwise it runs on a ``FullDraft`` of the whole registry, loaded and
+validated, and the file is written whole in canonical form. The change runs
+once either way; the result is the same bytes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import errno
-import fcntl
-import io
 import os
-import re
-import secrets
-import shutil
-import stat
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from partnerctl.storage import toml as tomlfile
 from partnerctl.core.errors import InvalidInput, Problem, RegistryInvalid, WriteFailed
+from partnerctl.core.text import counted
+from partnerctl.storage import files
+from partnerctl.storage import toml as tomlfile
 
 if TYPE_CHECKING:
     # The model is imported where a registry is validated: a read through the
-    # index (partnerctl.view) locates and reads the file here without it.
-    from partnerctl.core.model import Registry
+    # index locates and reads the file here without it.
+    from partnerctl.core.edit import Draft
+    from partnerctl.core.model import Owner, Partnership, Registry
+    from partnerctl.storage.index import Index
 
 T = TypeVar("T")
 DEFAULT_LOCK_TIMEOUT = 5.0
@@ -120,14 +119,7 @@ def check_text(text: str, name: str,
     return reg, located
 
 
-def check(path: Path) -> list[Problem]:
-    """Every problem of the registry at *path* (empty when it is valid)."""
-    return check_text(read_text(path), str(path))[1]
-
-
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
-    from partnerctl.formats.output import counted
-
     more = f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')" if len(problems) > 1 else ""
     return RegistryInvalid(f"invalid registry: {problems[0]}{more}", problems)
 
@@ -145,39 +137,22 @@ def load(path: Path) -> Registry:
     return parse_valid(read_text(path), str(path))
 
 
-@contextmanager
-def _locked(path: Path, timeout: float) -> Iterator[None]:
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise WriteFailed(f"cannot lock {path}: {exc.strerror} ({lock_path})") from None
-    try:
-        if not flock_within(fd, timeout):
-            raise WriteFailed(
-                f"registry {path} is locked by another partnerctl; gave up after {timeout:g}s "
-                "(try again, or raise --lock-timeout)"
-            )
-        yield
-    finally:
-        os.close(fd)
+def initial_text(sample: bool, owner: str | None, country: str | None) -> tuple[str, str]:
+    """What ``init`` writes, and how to say it: a copy of the bundled sample, or an empty registry of
+    *owner* with the sample's theme vocabulary."""
+    from partnerctl.core.edit import new_registry
+
+    if sample and (owner or country):
+        raise InvalidInput("--sample copies the Lyon registry: give no --owner or --country with it")
+    if sample:
+        return read_text(bundled_path()), "a copy of the Lyon sample"
+    if owner is None or country is None:
+        raise InvalidInput("give --owner CITY and --country COUNTRY for an empty registry, or --sample")
+    themes = load(bundled_path()).themes
+    return tomlfile.dump(new_registry(owner, country, themes)), f"empty, owner {owner}"
 
 
-def flock_within(fd: int, timeout: float) -> bool:
-    """Take an exclusive flock on *fd*, waiting up to *timeout* seconds; False if it could not be had."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            # flock is released by the kernel when its holder dies: a dead writer never blocks.
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-
-
-def _writable_target(loc: Location) -> Path:
+def writable_target(loc: Location) -> Path:
     if loc.bundled:
         raise WriteFailed(
             f"the bundled Lyon registry ({loc.path}) is read-only; copy it (partnerctl init PATH --sample) "
@@ -188,317 +163,29 @@ def _writable_target(loc: Location) -> Path:
     if not target.parent.is_dir():
         # Nothing there to read: the same exit 3 as a missing file (and as a read of that path).
         raise RegistryInvalid(f"registry not found: {loc.path} (folder {target.parent} does not exist)")
-    refuse_read_only(target, loc.path)
+    files.refuse_read_only(target, loc.path)
     return target
 
 
-def refuse_read_only(target: Path, shown: Path | None = None) -> None:
-    """WriteFailed when the file *target* or its folder is read-only, by permission or by mode bits.
-
-    Root may write anything: the mode bits say what someone meant ("leave it"). A
-    symbolic link at *target* is not looked through (a writer replaces the link itself).
-    """
-    shown = shown or target
-    try:
-        st = os.lstat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
-    if st is not None and stat.S_ISREG(st.st_mode) and (
-            not os.access(target, os.W_OK) or not st.st_mode & 0o222):
-        raise WriteFailed(f"cannot write {shown}: the file is read-only")
-    folder = target.parent
-    try:
-        folder_mode = folder.stat().st_mode
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror} ({folder})") from None
-    if not os.access(folder, os.W_OK) or not folder_mode & 0o222:
-        raise WriteFailed(f"cannot write {shown}: folder {folder} is read-only")
-
-
-def backup_path(target: Path) -> Path:
-    """Where the previous version of *target* is kept: ``<name>.bak`` beside it."""
-    return target.with_name(target.name + ".bak")
-
-
-# Temporary files and folders beside a target are exactly ``.<name>.<16 hex digits>.tmp``, so the
-# leftovers of one target are never confused with those of another (``ab.toml`` and ``ab.toml.v2.toml``).
-_TEMP_HEX = 16
-
-
-def temp_path(target: Path) -> Path:
-    """A fresh name for a temporary file or folder beside *target*: ``.<name>.<16 hex>.tmp``."""
-    return target.with_name(f".{target.name}.{secrets.token_hex(_TEMP_HEX // 2)}.tmp")
-
-
-def is_temp_name(target: Path, name: str) -> bool:
-    """Whether *name* (a name in *target*'s folder) is one of *target*'s temporary names."""
-    pattern = rf"\.{re.escape(target.name)}\.[0-9a-f]{{{_TEMP_HEX}}}\.tmp"
-    return re.fullmatch(pattern, name) is not None
-
-
-def remove_stale_temps(target: Path) -> None:
-    """Remove the temporary files and folders that dead writers of *target* left beside it.
-
-    A live writer holds an flock on its temporary file (or folder) until it has
-    renamed it, so only those of a dead one can be locked here, and are removed.
-    """
-    try:
-        names = [name for name in os.listdir(target.parent) if is_temp_name(target, name)]
-    except OSError:
-        return  # a folder that cannot be listed has nothing of ours to clear
-    for name in names:
-        stale = target.parent / name
-        try:
-            fd = os.open(stale, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                # A symbolic link under our name: no writer made it; remove the link, never what it names.
-                with contextlib.suppress(OSError):
-                    os.unlink(stale)
-            continue  # gone already, or another user's that we may not open: left alone
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a writer at work
-            remove_tree(stale)
-        finally:
-            os.close(fd)
-
-
-def remove_tree(path: Path) -> None:
-    """Remove *path*: a file or link is unlinked, a folder removed with all it holds.
-
-    Symbolic links inside are removed, never followed (``shutil.rmtree`` works on
-    file descriptors and does not follow them), so nothing outside *path* is touched.
-    """
-    try:
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def create_temp(target: Path, *, folder: bool = False) -> tuple[Path, int]:
-    """Create a temporary file (or folder) beside *target*, open and flocked: (its path, its descriptor).
-
-    Created new (``O_EXCL``), private (mode 0600 / 0700) and locked, so that
-    ``remove_stale_temps`` leaves it alone while this process lives.
-    """
-    while True:
-        tmp = temp_path(target)
-        try:
-            if folder:
-                os.mkdir(tmp, 0o700)
-                fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-            else:
-                fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        except FileExistsError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                same = os.path.samestat(os.lstat(tmp), os.fstat(fd))
-            except FileNotFoundError:
-                same = False  # cleared by another writer before we held the lock: take a new name
-        except BaseException:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                remove_tree(tmp)
-            raise
-        if same:
-            return tmp, fd
-        os.close(fd)
-
-
-def _keep_backup(target: Path) -> None:
-    """Make ``<target>.bak`` the current *target*, atomically: a hard link, else a copy."""
-    tmp = temp_path(target)
-    try:
-        os.link(target, tmp)
-    except FileNotFoundError:
-        return  # a new file has no previous version
-    except OSError:
-        # A filesystem without hard links: copy (the bytes, then the mode).
-        try:
-            shutil.copyfile(target, tmp)
-            shutil.copymode(target, tmp)
-        except BaseException:
-            with _suppress_missing():
-                os.unlink(tmp)
-            raise
-    try:
-        os.replace(tmp, backup_path(target))
-    finally:
-        # rename() between two links of one file does nothing (the .bak of a writer killed just
-        # before its own rename is the registry's inode): then the temporary link is still there.
-        with _suppress_missing():
-            os.unlink(tmp)
-
-
-def is_stream(target: Path) -> bool:
-    """Whether *target* is a device or named pipe (``/dev/stdout``, ``<(...)``): written to, never replaced."""
-    where = target.absolute()
-    # /dev/stdout names whatever stdout is (a file, when redirected): never replace such a name.
-    if where.parent in (Path("/dev"), Path("/dev/fd")) or where.is_relative_to("/proc"):
-        return True
-    try:
-        mode = os.stat(target).st_mode
-    except OSError:
-        return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode)
-
-
-def _folder_refused(target: Path) -> None:
-    if stat.S_ISDIR(mode_of(target, follow=False)):
-        raise InvalidInput(f"{target} is a folder; name a file to write")
-
-
-def mode_of(path: Path, *, follow: bool = True) -> int:
-    """The mode of *path* (of a link itself unless *follow*); 0 when it cannot be had."""
-    try:
-        return os.stat(path, follow_symlinks=follow).st_mode
-    except OSError:
-        return 0
-
-
-def _new_file_mode(target: Path) -> int:
-    """The mode the new file gets: the old file's (not a link's), else the usual one for a new file."""
-    mode = mode_of(target, follow=False)
-    if stat.S_ISREG(mode):
-        return stat.S_IMODE(mode)
-    return 0o666 & ~umask()
-
-
-def umask() -> int:
-    """The process's umask (reading it means setting it: set it back at once)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
-              shown: Path | None = None) -> Iterator[tuple[Path, int]]:
-    """A temporary file beside *target* that replaces it when the block ends without an error.
-
-    Yields the temporary file's path and an open descriptor of it; write through
-    either. Then: fsync, rename over *target* (a symbolic link there is replaced,
-    not followed), fsync the folder. On any error the temporary file is removed
-    and *target* is untouched; an OSError becomes WriteFailed naming *shown*
-    (default *target*) and the reason. With *backup*, the previous version becomes
-    ``<target>.bak`` just before the rename; with *exclusive*, an existing
-    *target* is never replaced (WriteFailed).
-    """
-    shown = shown or target
-    _folder_refused(target)
-    refuse_read_only(target, shown)
-    mode = _new_file_mode(target)
-    try:
-        remove_stale_temps(target)
-        tmp, fd = create_temp(target)
-    except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
-    try:
-        yield tmp, fd
-        os.fsync(fd)
-        os.fchmod(fd, mode)
-        if exclusive:
-            # link() refuses an existing name, where rename() would replace it.
-            os.link(tmp, target)
-            os.unlink(tmp)
-        else:
-            if backup:
-                _keep_backup(target)
-            os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        os.close(fd)
-        if exclusive and isinstance(exc, FileExistsError):
-            raise WriteFailed(f"{shown} already exists; not overwriting it") from None
-        if isinstance(exc, OSError):
-            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
-        raise
-    os.close(fd)  # only now: the lock kept the temporary file from other writers' clearing
-    fsync_folder(target.parent)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in *folder* durable. Best effort: the rename has happened, the write has landed."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-Content = bytes | str | Callable[[IO[Any]], None]
-
-
-def open_output(fd: int) -> BinaryIO:
-    """The binary stream every output file is written through (tests put a full disk here)."""
-    return open(fd, "wb", closefd=False)
-
-
-def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> None:
-    """Write *content* into *out* and flush: bytes, str (as UTF-8), or a callback given the stream.
-
-    With *text* the callback gets a text stream (UTF-8, newlines written as given).
-    """
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    if isinstance(content, bytes):
-        out.write(content)
-    elif text:
-        wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        content(wrapper)
-        wrapper.flush()
-        wrapper.detach()
-    else:
-        content(out)
-    out.flush()
-
-
-def write_atomic(target: Path, content: Content, *, text: bool = False, backup: bool = False,
-                 exclusive: bool = False, shown: Path | None = None) -> None:
-    """Replace *target* with *content*, all or nothing (see ``replacing``): the one writer of output files.
-
-    *content* is bytes, str (written as UTF-8) or a callback that writes to the
-    stream it is given (a text stream with *text*). A device or named pipe
-    (``-o /dev/stdout``) cannot be replaced: it is written to directly.
-    """
-    shown = shown or target
-    if is_stream(target):
-        try:
-            with open(target, "wb") as out:
-                write_content(out, content, text=text)
-        except OSError as exc:
-            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
-        return
-    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_, fd):
-        with open_output(fd) as out:
-            write_content(out, content, text=text)
-
-
-@contextmanager
-def _suppress_missing() -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
 
 
 @dataclass
-class Change:
-    """What a write did: the old and new text, and whether it was written."""
+class Change(Generic[T]):
+    """A change to make: a function of a Draft returning what the command reports.
 
+    *whole*: it needs every partnership (``Draft.everything``), so it always runs
+    on the whole registry (import, ``fmt``).
+    """
+
+    fn: Callable[[Draft], T]
+    whole: bool = False
+
+
+@dataclass
+class Written(Generic[T]):
+    """What a write did: the change's result, the old and new text, and whether it was written."""
+
+    result: T
     old_text: str
     new_text: str
     written: bool
@@ -510,67 +197,90 @@ class Change:
             fromfile=name, tofile=f"{name} (new)"))
 
 
-def update(
-    loc: Location,
-    change: Callable[[Registry], T],
-    *,
-    dry_run: bool = False,
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    backup: bool = True,
-    progress: Progress = no_progress,
-) -> tuple[T, Change]:
-    """Apply *change* to the registry under the lock and write the result.
+# Set once a registry write has landed in this process: from then on, a failure (to print the
+# result, say) must not be reported as a failed write (see cli.app's error mapping).
+LANDED: list[Path] = []
 
-    *change* mutates the registry it is given and returns what the command
-    reports. The new registry is validated whole before anything is written;
-    an invalid result raises InvalidInput and leaves the file untouched. With
-    *backup* the previous version is kept as ``<registry>.bak``. *progress*
-    hears of each stage: reading, checking the new registry (partnerships
-    validated so far), writing, updating the index.
+
+def write(loc: Location, change: Change[T], *, dry_run: bool = False,
+          lock_timeout: float = DEFAULT_LOCK_TIMEOUT, backup: bool = True,
+          progress: Progress = no_progress) -> Written[T]:
+    """Apply *change* to the registry at *loc* under the lock and write the result (see the module's steps).
+
+    An invalid result raises InvalidInput and leaves the file untouched. *dry_run*
+    does everything but the commit. *progress* hears of each stage of a long write.
     """
-    def stage(name: str) -> Callable[[int, int], None]:
-        progress(name, 0, None)
-        return lambda done, total: progress(name, done, total)
-
-    target = loc.path if dry_run else _writable_target(loc)
-    with _locked(target, lock_timeout) if not dry_run else _no_lock():
-        old_text = read_text(target)
-        reg = parse_valid(old_text, str(loc.path), stage("reading the registry"))
-        result = change(reg)
-        checking = stage("checking the new registry")
-        new_text = tomlfile.dump(reg)
-        # Validate what will be written, exactly as the next read will see it.
-        new_reg, problems = check_text(new_text, "new registry", checking)
-        if new_reg is None:
-            raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
-        if not dry_run and new_text != old_text:
-            stage("writing the registry")
-            commit(target, new_text, backup=backup)
-            _reindex(target, new_reg, new_text, progress)
-    return result, Change(old_text, new_text, written=not dry_run and new_text != old_text)
-
-
-def _reindex(target: Path, reg: Registry, text: str, progress: Progress = no_progress) -> None:
-    """Keep the index current after a full write, so the next read needs no rebuild."""
     from partnerctl.storage import index
 
-    if index.enabled():
-        progress("updating the index", 0, None)
-        with _suppress_missing():
-            index.save(target, reg, text.encode("utf-8"), os.stat(target))
+    target = loc.path if dry_run else writable_target(loc)
+    with nullcontext() if dry_run else files.locked(target, lock_timeout):
+        data, st = read_file(target)
+        draft = _block_draft(target, data, st, str(loc.path)) if index.enabled() and not change.whole else None
+        if draft is not None:
+            try:
+                result, new_data = _run(change, draft, data, progress)
+            except _Retry:
+                draft = None  # the index turned out damaged: the file decides, from the start
+        if draft is None:
+            progress("reading the registry", 0, None)
+            draft = FullDraft(parse_valid(decode(data, loc.path), str(loc.path),
+                                          _ticker(progress, "reading the registry")))
+            result, new_data = _run(change, draft, data, progress)
+        written = not dry_run and new_data != data
+        if written:
+            progress("writing the registry", 0, None)
+            files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+            LANDED.append(target)
+            if index.enabled():
+                progress("updating the index", 0, None)
+                draft.reindex(target, data, new_data)
+    return Written(result, decode(data, loc.path), decode(new_data, loc.path), written)
 
 
-def commit(target: Path, text: str, *, backup: bool) -> None:
-    """The write step of every registry write; the caller holds the lock.
+def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
+    """A BlockDraft when the index is current, intact and the file canonical; else None (after a discard)."""
+    from partnerctl.storage import index
 
-    Clears what a killed writer left, keeps the backup, replaces atomically.
-    """
-    write_atomic(target, text, backup=backup)
+    idx = index.open_current(target, data, st)
+    if idx is None:
+        return None
+    try:
+        return BlockDraft.open(idx, data, name, target)
+    except index.FAULTS:
+        idx.close()
+        index.discard(target)
+        return None
+
+
+def _run(change: Change[T], draft: FullDraft | BlockDraft, data: bytes, progress: Progress) -> tuple[T, bytes]:
+    """Run *change* on *draft* once and render the new file; a BlockDraft's index fault is ``_Retry``."""
+    from partnerctl.storage import index
+
+    if isinstance(draft, FullDraft):
+        result = change.fn(draft)
+        return result, draft.render(data, progress)
+    try:
+        result = change.fn(draft)
+        return result, draft.render(data, progress)
+    except index.FAULTS as exc:
+        draft.close()
+        index.discard(draft.idx_path)
+        raise _Retry from exc
+    finally:
+        draft.close()
+
+
+class _Retry(Exception):
+    """The index was found damaged during a block write; ``write`` is run again on the file."""
+
+
+def _ticker(progress: Progress, stage: str) -> Callable[[int, int], None]:
+    return lambda done, total: progress(stage, done, total)
 
 
 def create(path: Path, text: str, *, dry_run: bool = False,
-           lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[Registry, Change]:
-    """Write a new registry at *path* (creating its folder), validated first.
+           lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> tuple[Registry, Written[None]]:
+    """Write a new registry at *path* (creating its folder), validated first (``init``).
 
     An existing file (or link) at *path* is never replaced: WriteFailed.
     """
@@ -582,110 +292,326 @@ def create(path: Path, text: str, *, dry_run: bool = False,
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WriteFailed(f"cannot create folder {path.parent}: {exc.strerror}") from None
-        with _locked(path, lock_timeout):
-            write_atomic(path, text, exclusive=True)
-    return reg, Change("", text, written=not dry_run)
+        with files.locked(path, lock_timeout):
+            files.write_atomic(path, text, exclusive=True)
+        LANDED.append(path)
+    return reg, Written(None, "", text, written=not dry_run)
+
+
+# --- drafts: the registry as a change sees it ----------------------------------------------
+
+class FullDraft:
+    """Every partnership, loaded and validated: any change runs on it; the file is written whole."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg = reg
+        self.owner = reg.registry
+        self.themes = reg.themes
+        self.networks = reg.networks
+        self._names: dict[str, set[str]] | None = None
+        self._checked: Registry | None = None
+
+    def _records(self) -> Any:
+        from partnerctl.core.query import Snapshot
+
+        # Resolution reads the names only: the models answer as records do.
+        names = {pid: {"city": p.city, "aliases": p.aliases, "country": p.country}
+                 for pid, p in self.reg.partnerships.items()}
+        return Snapshot(self.owner.owner, self.owner.country, self.themes, self.networks, names)
+
+    def resolve(self, text: str) -> str:
+        from partnerctl.core import query
+
+        return query.resolve(self._records(), text)
+
+    def get(self, pid: str) -> Partnership:
+        self._names = None
+        return self.reg.partnerships[pid]
+
+    def peek(self, pid: str) -> Partnership:
+        return self.reg.partnerships[pid]
+
+    def put(self, pid: str, p: Partnership) -> None:
+        self._names = None
+        self.reg.partnerships[pid] = p
+
+    def has(self, pid: str) -> bool:
+        return pid in self.reg.partnerships
+
+    def add(self, pid: str, p: Partnership) -> None:
+        self._names = None
+        self.reg.partnerships[pid] = p
+
+    def remove(self, pid: str) -> Partnership:
+        self._names = None
+        return self.reg.partnerships.pop(pid)
+
+    def name_owners(self, key: str) -> dict[str, str]:
+        from partnerctl.core import query
+
+        if self._names is None:
+            self._names = {}
+            for pid, p in self.reg.partnerships.items():
+                for name in query.names_of(pid, p):
+                    self._names.setdefault(name, set()).add(pid)
+        return {pid: self.reg.partnerships[pid].city for pid in self._names.get(key, ())}
+
+    def users(self, kind: str, slug: str) -> list[str]:
+        return [pid for pid, p in self.reg.partnerships.items()
+                if slug in getattr(p, f"{kind}s") or (kind == "theme" and any(slug in e.themes for e in p.events))]
+
+    def everything(self) -> Registry:
+        return self.reg
+
+    def render(self, data: bytes, progress: Progress) -> bytes:
+        """The new file: the whole registry in canonical form, checked as the next read will see it."""
+        text = tomlfile.dump(self.reg)
+        # Validate what will be written, exactly as the next read will see it.
+        progress("checking the new registry", 0, None)
+        new_reg, problems = check_text(text, "new registry", _ticker(progress, "checking the new registry"))
+        if new_reg is None:
+            raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
+        self._checked = new_reg
+        return text.encode("utf-8")
+
+    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
+        """Build the index of the new file, so the next read needs no rebuild."""
+        from partnerctl.storage import index
+
+        assert self._checked is not None
+        with _suppress_missing():
+            index.save(target, self._checked, new, os.stat(target))
+
+
+@dataclass
+class _Touched:
+    """A partnership a BlockDraft has read: as it was (None when new) and as it is now (None when removed)."""
+
+    before: Partnership | None
+    now: Partnership | None
+    block: tuple[int, int] | None = None  # where it was in the file
+
+
+class BlockDraft:
+    """The head and the partnerships a change asks for, read block by block through a current index.
+
+    Every block used is found in the file by its header and checked against the
+    hash the index recorded (``toml.verified_block``); a failure is the index's
+    fault (``index.FAULTS``), and the write starts again on the whole file.
+    """
+
+    def __init__(self, idx: Index, data: bytes, name: str, head: Registry, head_end: int, path: Path) -> None:
+        from partnerctl.core.model import registry_data
+
+        self.idx = idx
+        self.idx_path = path
+        self.data = data
+        self.name = name
+        self.head = head
+        self.head_end = head_end
+        self.head_before = registry_data(head)
+        self.owner: Owner = head.registry
+        self.themes: dict[str, str] = head.themes
+        self.networks: dict[str, str] = head.networks
+        self.touched: dict[str, _Touched] = {}
+        self._update: Any = None
+
+    @classmethod
+    def open(cls, idx: Index, data: bytes, name: str, path: Path) -> BlockDraft:
+        """A BlockDraft of *data*, the file *idx* is current for; the head is checked and read now."""
+        from partnerctl.core.model import Registry, validate
+
+        if not idx.canonical:
+            raise tomlfile.Damaged("the file is not in canonical form")
+        start = data.find(b"\n[partnerships.")
+        head_end = start + 1 if start >= 0 else len(data)
+        if tomlfile.bytes_hash(data[:head_end]) != idx.head_hash:
+            raise tomlfile.Damaged("the head is not the one the index recorded")
+        parsed, problems = tomlfile.parse(data[:head_end].decode("utf-8"), name)
+        if parsed is None or "partnerships" in parsed:
+            raise tomlfile.Damaged("the head does not parse alone")
+        head = validate(Registry, parsed)
+        return cls(idx, data, name, head, head_end, path)
+
+    def close(self) -> None:
+        """End the index's read transaction (before the index is updated)."""
+        self.idx.close()
+
+    # --- the Draft ---------------------------------------------------------------------------
+
+    def _block(self, pid: str) -> tuple[tuple[int, int], Partnership]:
+        """Where partnership *pid*'s block is and what it holds, checked against the index's hash."""
+        from partnerctl.core.model import Partnership, validate
+
+        digest = self.idx.block_hash(pid)
+        needle = b"\n" + tomlfile.header(pid)
+        at = self.data.find(needle, self.head_end - 1)
+        while at >= 0:
+            start = at + 1
+            stop = self.data.find(b"\n\n[partnerships.", start)
+            stop = len(self.data) if stop < 0 else stop + 1
+            try:
+                table = tomlfile.verified_block(self.data, self.head_end, pid, (start, stop, digest))
+            except tomlfile.Damaged:
+                at = self.data.find(needle, at + 1)  # that header was text inside another block
+                continue
+            return (start, stop), validate(Partnership, table)
+        raise tomlfile.Damaged(f"the block of {pid!r} is not where the index says it is")
+
+    def _touch(self, pid: str) -> _Touched:
+        if pid not in self.touched:
+            if not self.idx.has(pid):
+                from partnerctl.core.errors import NotFound
+
+                raise NotFound(f"no partnership {pid!r}")
+            span, p = self._block(pid)
+            from copy import deepcopy
+
+            self.touched[pid] = _Touched(p, deepcopy(p), span)
+        return self.touched[pid]
+
+    def resolve(self, text: str) -> str:
+        from partnerctl.core import query
+
+        found = self.idx.named(query.name_key(text)) or self.idx.facts()
+        records: dict[str, Any] = dict(found)
+        for pid, t in self.touched.items():
+            if t.now is None:
+                records.pop(pid, None)
+            else:
+                records[pid] = {"city": t.now.city, "aliases": t.now.aliases, "country": t.now.country}
+        from partnerctl.core.query import Snapshot
+
+        return query.resolve(Snapshot(self.owner.owner, self.owner.country, self.themes, self.networks, records),
+                             text)
+
+    def get(self, pid: str) -> Partnership:
+        t = self._touch(pid)
+        if t.now is None:
+            raise KeyError(pid)
+        return t.now
+
+    def peek(self, pid: str) -> Partnership:
+        if pid in self.touched and self.touched[pid].now is not None:
+            return self.touched[pid].now  # type: ignore[return-value]
+        return self._block(pid)[1]
+
+    def put(self, pid: str, p: Partnership) -> None:
+        self._touch(pid).now = p
+
+    def has(self, pid: str) -> bool:
+        if pid in self.touched:
+            return self.touched[pid].now is not None
+        return self.idx.has(pid)
+
+    def add(self, pid: str, p: Partnership) -> None:
+        if pid in self.touched:
+            self.touched[pid].now = p
+        else:
+            self.touched[pid] = _Touched(None, p)
+
+    def remove(self, pid: str) -> Partnership:
+        t = self._touch(pid)
+        p, t.now = t.now, None
+        assert p is not None
+        return p
+
+    def name_owners(self, key: str) -> dict[str, str]:
+        from partnerctl.core import query
+
+        owners = {pid for pid in self.idx.name_owners(key) if pid not in self.touched}
+        found = {pid: rec["city"] for pid, rec in self.idx.facts(
+            f"r.id IN ({', '.join('?' * len(owners))})", sorted(owners)).items()} if owners else {}
+        for pid, t in self.touched.items():
+            if t.now is not None and key in query.names_of(pid, t.now):
+                found[pid] = t.now.city
+        return found
+
+    def users(self, kind: str, slug: str) -> list[str]:
+        users = {pid for pid in self.idx.users(kind, slug) if pid not in self.touched}
+        for pid, t in self.touched.items():
+            p = t.now
+            if p is not None and (slug in getattr(p, f"{kind}s")
+                                  or (kind == "theme" and any(slug in e.themes for e in p.events))):
+                users.add(pid)
+        return sorted(users)
+
+    def everything(self) -> Registry:
+        raise AssertionError("a change that needs every partnership is a Change(whole=True)")
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def render(self, data: bytes, progress: Progress) -> bytes:
+        """The file with the touched blocks (and the head, if changed) rewritten, checked, spliced in."""
+        from partnerctl.core.model import Registry, record, registry_data
+        from partnerctl.storage import index
+
+        head_changed = registry_data(self.head) != self.head_before
+        head_text = tomlfile.dump_head(self.head).encode("utf-8") if head_changed else data[:self.head_end]
+        edits: list[tuple[int, int, bytes]] = []
+        if head_changed:
+            edits.append((0, self.head_end, head_text))
+        removed = {pid for pid, t in self.touched.items() if t.now is None}
+        blocks: dict[str, bytes] = {}
+        for pid in sorted(self.touched):
+            t = self.touched[pid]
+            if t.now is not None:
+                blocks[pid] = tomlfile.dump_block(pid, t.now).encode("utf-8")
+            if t.block is not None:
+                start, stop = t.block
+                if t.now is None:
+                    edits.append((start - 1, stop, b""))  # with the blank line before it
+                else:
+                    edits.append((start, stop, blocks[pid]))
+            elif t.now is not None:
+                edits.append(self._insertion(pid, blocks[pid], removed))
+        new = tomlfile.splice(data, edits)
+        # Check what will be written as the next read will see it: the head and every new block.
+        text = head_text.decode("utf-8") + "".join("\n" + blocks[pid].decode("utf-8") for pid in sorted(blocks))
+        checked, problems = check_text(text, "new registry")
+        if checked is None:
+            raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
+        # A vocabulary entry removed, renamed or relabelled changes every block (and search text) that
+        # uses it: a change must have touched them all, else the whole file decides.
+        before, after = self.head_before, registry_data(checked)
+        for kind in ("theme", "network"):
+            changed = {slug for slug, label in before[f"{kind}s"].items() if after[f"{kind}s"].get(slug) != label}
+            for slug in changed:
+                if any(pid not in self.touched for pid in self.idx.users(kind, slug)):
+                    raise tomlfile.Damaged(f"{kind} {slug!r} changed but not all its users were rewritten")
+        head = Registry(registry=checked.registry, themes=checked.themes, networks=checked.networks)
+        records = {pid: (record(pid, checked.partnerships[pid]) if pid in checked.partnerships else None)
+                   for pid in self.touched}
+        self._update = index.Update(head, tomlfile.bytes_hash(head_text), records,
+                                    {pid: tomlfile.bytes_hash(block) for pid, block in blocks.items()})
+        return new
+
+    def _insertion(self, pid: str, block: bytes, removed: set[str]) -> tuple[int, int, bytes]:
+        """Where a new block goes: before the first block after it in id order still there, else at the end."""
+        after = pid
+        while True:
+            following = self.idx.next_ids(after, 16)
+            for other in following:
+                if other in removed:
+                    continue
+                t = self.touched.get(other)
+                start = t.block[0] if t is not None and t.block is not None else self._block(other)[0][0]
+                return start, start, block + b"\n"
+            if len(following) < 16:
+                return len(self.data), len(self.data), b"\n" + block
+            after = following[-1]
+
+    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
+        """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild."""
+        from partnerctl.storage import index
+
+        with _suppress_missing():
+            index.apply(target, self.idx.key, index.key_of(new, os.stat(target)), self._update)
 
 
 @contextmanager
-def _no_lock() -> Iterator[None]:
-    yield
-
-
-def update_one(
-    loc: Location,
-    partner: str,
-    change: Callable[[Registry, str], T],
-    *,
-    dry_run: bool = False,
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    backup: bool = True,
-) -> tuple[T, Change]:
-    """Apply *change* to one partnership (named by id, city, alias or prefix).
-
-    *change* gets the registry and the resolved id and may touch only that
-    partnership: this is the contract that lets a large registry rewrite one
-    block instead of the whole file. With a current index of a canonical file
-    it does (see partnerctl.blocks): the other partnerships are loaded only if
-    *change* looks at them, and a change that adds, removes or renames a
-    partnership, or changes the head, is run again on the full registry.
-    """
-    from partnerctl.storage import index
-    from partnerctl.core import query
-
-    if index.enabled():
-        done = _update_block(loc, partner, change, dry_run=dry_run, lock_timeout=lock_timeout, backup=backup)
-        if done is not None:
-            return done
-    return update(loc, lambda reg: change(reg, query.resolve(reg, partner)),
-                  dry_run=dry_run, lock_timeout=lock_timeout, backup=backup)
-
-
-def _update_block(
-    loc: Location,
-    partner: str,
-    change: Callable[[Registry, str], T],
-    *,
-    dry_run: bool,
-    lock_timeout: float,
-    backup: bool,
-) -> tuple[T, Change] | None:
-    """``update_one`` rewriting one block, or None when that cannot be done (then the full path runs).
-
-    The index only says where the block should be: the bytes replaced are
-    those ``blocks.verified_span`` checked. A damaged index is discarded and
-    the full path runs (which rebuilds it).
-    """
-    from partnerctl.storage import blocks
-    from partnerctl.storage import index
-    from partnerctl.storage import view
-    from partnerctl.core.model import registry_data
-
-    target = loc.path if dry_run else _writable_target(loc)
-    with _locked(target, lock_timeout) if not dry_run else _no_lock():
-        data, st = read_file(target)
-        idx = index.open_current(target, data, st)
-        if idx is None:
-            return None
-        try:
-            if not idx.canonical:
-                return None
-            old_key = idx.key
-            try:
-                pid = view.of_index(idx).resolve(partner)
-                span = blocks.verified_span(data, idx.head_end, pid, idx.block(pid))
-                head = data[:idx.head_end].decode("utf-8")
-                one = check_text(head + "\n" + data[span[0]:span[1]].decode("utf-8"), str(loc.path))[0]
-                if one is None or list(one.partnerships) != [pid]:
-                    raise index.Damaged(f"the head and the block of {pid!r} do not make a registry")
-                reg = blocks.load_one(idx, one, pid)
-                head_before = registry_data(reg)
-            except index.FAULTS:
-                index.discard(target)
-                return None
-            try:
-                result = change(reg, pid)
-            except index.Damaged:  # the other partnerships, loaded from the index for the change
-                index.discard(target)
-                return None
-            mapping = reg.partnerships
-            if (not isinstance(mapping, blocks.LazyPartnerships) or not mapping.only_mine_changed()
-                    or registry_data(reg) != head_before):
-                return None
-            block = tomlfile.dump_block(pid, mapping[pid]).encode("utf-8")
-        finally:
-            # The index's read transaction must end before the index is updated below.
-            idx.close()
-        new_data = blocks.splice(data, span, block)
-        old_text, new_text = decode(data, loc.path), decode(new_data, loc.path)
-        # Validate what will be written, exactly as the next read will see it: the head, the new
-        # block, and (only to word an error as the full path does) the whole new text.
-        new_one, problems = check_text(head + "\n" + block.decode("utf-8"), "new registry")
-        if new_one is None:
-            problems = check_text(new_text, "new registry")[1]
-            raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
-        written = not dry_run and new_data != data
-        if written:
-            commit(target, new_text, backup=backup)
-            index.update_block(target, old_key, index.key_of(new_data, os.stat(target)), new_one, pid, span, block)
-    return result, Change(old_text, new_text, written=written)
+def _suppress_missing() -> Iterator[None]:
+    try:
+        yield
+    except FileNotFoundError:
+        pass

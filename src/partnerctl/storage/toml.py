@@ -1,15 +1,19 @@
-"""Reading and writing the registry's TOML text, in canonical form.
+"""The registry's TOML text: parsing, the canonical form, and its blocks.
 
 The canonical text is the head (owner and vocabularies) followed by one block
-per partnership, sorted by id; a block holds the partnership's table, its events
-and its contacts and nothing else, so a change to one partnership changes one
-block.
+per partnership, sorted by id and joined by blank lines; a block holds the
+partnership's table, its events and its contacts and nothing else, so a change
+to one partnership changes one block. The index records where each block lies;
+``verified_block`` checks such a span against the bytes before anything relies
+on it, and ``splice`` rewrites blocks between untouched bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
+from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
 import tomli_w
@@ -17,9 +21,11 @@ import tomli_w
 from partnerctl.core.errors import Problem
 
 if TYPE_CHECKING:
-    # Imported where a dump needs it: reading a registry through the index parses no TOML
-    # and must not pay for the pydantic model's import.
     from partnerctl.core.model import Partnership, Registry
+
+
+class Damaged(Exception):
+    """What the index recorded about the file (a span, a hash) is not what the file holds."""
 
 _AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -93,3 +99,91 @@ def line_of(text: str, where: str) -> int | None:
         return None
     found = re.search(rf"^\[partnerships\.{re.escape(m.group(1))}\]", text, re.M)
     return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def bytes_hash(data: bytes) -> int:
+    """A 64-bit BLAKE2b hash of *data*, as a signed integer (SQLite stores it as it is)."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def header(pid: str) -> bytes:
+    """The first line of partnership *pid*'s block."""
+    return f"[partnerships.{pid}]\n".encode()
+
+
+def verified_block(data: bytes, head_end: int, pid: str, recorded: tuple[int, int, int]) -> dict[str, Any]:
+    """The parsed table of partnership *pid*, from the span the index *recorded* (start, stop, hash).
+
+    The span must lie on the canonical layout's boundaries (after the head, each
+    part ending in a newline and the next one following a blank line), the hash of
+    its bytes must be the recorded one, and those bytes must parse to exactly one
+    table, ``[partnerships.<pid>]``. Otherwise a splice there could cut into, or
+    remove, another partnership: ``Damaged``, and the caller takes the full path.
+    """
+    start, stop, digest = recorded
+    on_boundaries = (
+        head_end < start < stop <= len(data)
+        and data[start - 2:start] == b"\n\n" and data.startswith(header(pid), start)
+        and data[stop - 1:stop] == b"\n" and (stop == len(data) or data.startswith(b"\n[partnerships.", stop))
+    )
+    if not on_boundaries or bytes_hash(data[start:stop]) != digest:
+        raise Damaged(f"the indexed span of {pid!r} is not its block")
+    try:
+        tables = tomllib.loads(data[start:stop].decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        raise Damaged(f"the indexed block of {pid!r} does not parse") from exc
+    if list(tables) != ["partnerships"] or list(tables["partnerships"]) != [pid]:
+        raise Damaged(f"the indexed block of {pid!r} holds other tables")
+    table: dict[str, Any] = tables["partnerships"][pid]
+    return table
+
+
+def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """*data* with each span ``[start, stop)`` of *edits* replaced by its bytes; the rest copied as it is.
+
+    The spans must not overlap; an empty span inserts.
+    """
+    out, at = [], 0
+    for start, stop, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        out += [data[at:start], new]
+        at = stop
+    out.append(data[at:])
+    return b"".join(out)
+
+
+def parse_block(pid: str, text: str, themes: Container[str], networks: Container[str]) -> Partnership:
+    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies.
+
+    The text must hold exactly the table ``[partnerships.<pid>]`` (with its
+    events and contacts); anything else is InvalidInput saying what is wrong.
+    """
+    from pydantic import ValidationError
+
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.model import Partnership, partnership_references, problems_of, validate
+
+    data, problems = parse(text, "edited text")
+    if data is None:
+        raise InvalidInput(str(problems[0]))
+    tables = data.get("partnerships")
+    others = sorted(set(data) - {"partnerships"})
+    if others:
+        raise InvalidInput(f"only the table [partnerships.{pid}] may be in the text, not [{others[0]}]")
+    if not isinstance(tables, dict) or list(tables) != [pid]:
+        # A renamed header leaves the events' [[partnerships.<old>.events]] behind: one new id is a rename.
+        new_ids = [t for t in tables if t != pid] if isinstance(tables, dict) else []
+        left = tables.get(pid, {}) if isinstance(tables, dict) else {}
+        if len(new_ids) == 1 and isinstance(left, dict) and set(left) <= {"events", "contacts"}:
+            raise InvalidInput(f"the id cannot change here (found [partnerships.{new_ids[0]}]); keep "
+                               f"{pid} and rename it with: partnerctl rename {pid} {new_ids[0]}")
+        raise InvalidInput(f"the text must hold exactly one partnership, [partnerships.{pid}]"
+                           + (f"; found {', '.join(new_ids)}" if new_ids else ""))
+    try:
+        p = validate(Partnership, tables[pid])
+    except ValidationError as exc:
+        raise InvalidInput(str(problems_of(exc, f"partnerships.{pid}")[0])) from None
+    problems = partnership_references(pid, p, themes, networks)
+    if problems:
+        raise InvalidInput(str(problems[0]))
+    return p
+

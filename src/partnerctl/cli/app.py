@@ -1,0 +1,245 @@
+"""The Typer app: the root options, the one error mapper, and the entry point.
+
+Each command lives in the module of its noun (reads, partnerships, events,
+contacts, vocabularies, exchange, registry, history...), registered on this
+app when ``partnerctl.cli`` is imported. Errors raised anywhere (the core's
+typed errors, click's usage errors, failed output) become one line on stderr
+and an exit code in one place, ``_Group.main``; exit codes come from
+``core.errors`` only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from partnerctl import __version__
+from partnerctl.cli.io import IOStreams
+from partnerctl.core.errors import PartnerctlError
+
+
+class _Group(TyperGroup):
+    """The one place where every failure becomes one line on stderr and an exit code.
+
+    Core errors (``PartnerctlError``), click's usage errors, a declined prompt, an
+    argument that is not UTF-8 and an output that cannot be written all end in
+    ``main``, which the console script and CliRunner both call.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command line; exit (or, not standalone, return) with its exit code."""
+        from partnerctl.cli import io as streams
+
+        # The root callback fills it in; it also records whether a write landed (see _failed).
+        state = extra.setdefault("obj", State())
+        with streams.standard():
+            code = self._run(args, complete_var, extra, state if isinstance(state, State) else State())
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, args: Any, complete_var: str | None, extra: dict[str, Any], state: State) -> int:
+        from typer.exceptions import TyperException
+
+        from partnerctl.cli import io as streams
+        from partnerctl.core.errors import EXIT_USAGE
+
+        _forget_writes()
+        try:
+            argv = streams.command_line(sys.argv[1:] if args is None else list(args))
+            # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
+            rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
+            streams.flush_stdout()
+            return rv if isinstance(rv, int) else 0
+        except PartnerctlError as exc:
+            return _failed(exc, state)
+        except TyperException as exc:  # click's usage errors
+            _flush_quietly()
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `partnerctl`: the help, as ever
+                exc.show()
+                return exc.exit_code
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            message = exc.format_message().rstrip(".").replace("Value error, ", "")
+            # In the voice of every other message: "no such option", not "No such option".
+            message = message[:1].lower() + message[1:] if message[1:2].islower() else message
+            _say_err(f"error: {message}{hint}")
+            return exc.exit_code
+        except UnicodeEncodeError as exc:
+            # Arguments are read as UTF-8 (streams.command_line), output escapes what it cannot
+            # encode, and the model holds only valid text: what is left is a file name under a
+            # locale whose encoding lacks its letters (LC_ALL=C with PYTHONUTF8=0).
+            _flush_quietly()
+            _say_err(f"error: cannot use the file name {exc.object!r} under this locale (encoding "
+                 f"{exc.encoding}); use a UTF-8 locale such as LC_ALL=C.UTF-8")
+            return EXIT_USAGE
+        except typer.Abort:  # a prompt ended (end of input, Ctrl-C): nothing was done
+            _flush_quietly()
+            sys.stderr.write("\n")  # off the line of the unanswered question
+            _say_err("error: aborted")
+            return EXIT_USAGE
+
+
+def _flush_quietly() -> None:
+    """Flush stdout on the way out of an error, which is what gets reported."""
+    from partnerctl.cli import io as streams
+    from partnerctl.core.errors import OutputFailed
+
+    try:
+        streams.flush_stdout()
+    except OutputFailed:
+        pass
+
+
+def _say_err(message: str) -> None:
+    """One line on stderr (the error mapper's own: it runs outside any command's streams)."""
+    from partnerctl.core.text import clean
+
+    sys.stderr.write(f"partnerctl: {clean(message)}\n")
+
+
+def _failed(exc: PartnerctlError, state: State) -> int:
+    """The exit code for *exc*, said on stderr; after a write that landed, a warning and 0."""
+    from partnerctl.core.errors import EXIT_OK, OutputFailed
+
+    if isinstance(exc, OutputFailed) and exc.broken_pipe:
+        # `partnerctl list | head`: the reader left; stop quietly.
+        return EXIT_OK
+    _flush_quietly()
+    if state.landed or _landed():
+        # The registry changed: a retry would repeat the change, so the exit code must say it landed.
+        _say_err(f"warning: the registry was written, but {exc}")
+        return EXIT_OK
+    if str(exc):  # a Reported failure has said what it had to say already
+        _say_err(f"error: {exc}")
+    return exc.exit_code
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True,
+                  rich_markup_mode=None, pretty_exceptions_enable=False,
+                  help="Query and edit a registry of a city's international partnerships.")
+
+
+class State:
+    """What every command is given: the options before the command, the streams, and whether a write landed."""
+
+    def __init__(self, registry: Path | None = None, lock_timeout: float | None = None, backup: bool = True,
+                 io: IOStreams | None = None) -> None:
+        self.registry = registry
+        self.lock_timeout = lock_timeout
+        self.backup = backup
+        self._io = io
+        self.landed = False
+
+    @property
+    def io(self) -> IOStreams:
+        """The streams commands read and write (the process's, unless a test gave its own)."""
+        if self._io is None:
+            self._io = IOStreams.system()
+        return self._io
+
+    def location(self) -> Any:
+        """Where the registry is (``store.locate``)."""
+        from partnerctl.storage import store
+
+        return store.locate(self.registry)
+
+    def reader(self) -> Any:
+        """The registry for reading, through the one read API (``reader.open_registry``)."""
+        from partnerctl.storage.reader import open_registry
+
+        return open_registry(self.location().path)
+
+
+def state(ctx: typer.Context) -> State:
+    """The State of the command line *ctx* belongs to."""
+    found = ctx.find_object(State)
+    if found is None:
+        found = ctx.find_root().obj = State()
+    return found
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"partnerctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", "-r", envvar="PARTNERCTL_REGISTRY", dir_okay=False,
+        help="Registry file. Default: $PARTNERCTL_REGISTRY, ./data/registry.toml, else the bundled Lyon registry.")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    lock_timeout: Annotated[float | None, typer.Option(
+        "--lock-timeout", envvar="PARTNERCTL_LOCK_TIMEOUT", min=0,
+        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 5.")] = None,
+    no_backup: Annotated[bool, typer.Option(
+        "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
+        help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,
+) -> None:
+    state = ctx.find_object(State)
+    if state is None:
+        ctx.obj = state = State()
+    state.registry, state.lock_timeout, state.backup = registry, lock_timeout, not no_backup
+
+
+
+
+def _forget_writes() -> None:
+    """A new run has written nothing yet (in-process runs, as tests make, share the module)."""
+    store = sys.modules.get("partnerctl.storage.store")
+    if store is not None:
+        store.LANDED.clear()
+
+
+def _landed() -> bool:
+    """Whether a registry write landed in this run (``store.LANDED``), even if the command then failed."""
+    from partnerctl.storage import store
+
+    return bool(store.LANDED)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _build_only_invoked(app, sys.argv[1:])
+    app(prog_name="partnerctl")
+
+
+def _build_only_invoked(typer_app: typer.Typer, args: list[str]) -> None:
+    """Keep only the invoked command in *typer_app*: Typer builds every command's options at start-up.
+
+    With some forty commands that is tens of milliseconds on each call (see
+    docs/performance.md). The command's name is found by the group's own option
+    parser; help, completion, a mistyped command and anything unclear keep the
+    whole tree, so what is printed never changes.
+    """
+    import copy
+    import os
+
+    from typer.main import get_command, get_command_name
+
+    if any(name.endswith("_COMPLETE") for name in os.environ):
+        return
+    head = copy.copy(typer_app)
+    head.registered_commands, head.registered_groups = [], []
+    try:
+        group = get_command(head)
+        ctx = group.context_class(group, info_name="partnerctl", resilient_parsing=True)
+        _, rest, _ = group.make_parser(ctx).parse_args(args=list(args))
+    except Exception:  # noqa: BLE001 - any doubt: build everything, as Typer would
+        return
+    if not rest:
+        return
+    commands = [c for c in typer_app.registered_commands
+                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == rest[0]]
+    groups = [g for g in typer_app.registered_groups if g.name == rest[0]]
+    if commands or groups:
+        typer_app.registered_commands, typer_app.registered_groups = commands, groups

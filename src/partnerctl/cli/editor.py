@@ -1,0 +1,151 @@
+"""Talking with the person at the terminal: ``partnerctl edit`` in their editor, and yes/no questions.
+
+The edit session: the partnership's block of TOML goes to ``$VISUAL`` /
+``$EDITOR``; what comes back is checked like the registry (``toml.parse_block``)
+and against the other partnerships' names; on a mistake the person chooses to
+edit again or abort, as with ``crontab -e``. The write then goes through the
+pipeline, which refuses it if the partnership changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from partnerctl.cli import complete
+from partnerctl.cli.app import app, state
+from partnerctl.cli.io import IOStreams
+from partnerctl.cli.options import Writing, write_options
+from partnerctl.cli.writing import report, write
+from partnerctl.core.errors import InvalidInput
+
+
+def ask(io: IOStreams, question: str, answers: dict[str, bool], default: str | None = None,
+        end: bool | None = None) -> bool:
+    """Ask *question* on stderr and read answers from stdin until one of *answers* (folded) is given.
+
+    On a terminal the *default* answer is shown (``[e]``) and an empty answer takes
+    it. The end of input is *end*, or, when that is None, an abort (exit 2). Off a
+    terminal the answer is read anyway (scripts and tests pipe it) and not echoed back.
+    """
+    shown = f" [{default}]:" if default is not None and io.stdin_tty else ""
+    while True:
+        io.stderr.write(f"{question}{shown} ")
+        io.stderr.flush()
+        line = io.stdin.readline()
+        if not io.stdin_tty or not line:
+            io.stderr.write("\n")  # what was piped in is not echoed: end the question's line
+        if not line:
+            if end is None:
+                raise InvalidInput("aborted")
+            return end
+        answer = line.strip().lower() or (default or "")
+        if answer in answers:
+            return answers[answer]
+
+
+def confirm(io: IOStreams, question: str) -> bool:
+    """A yes/no question (``[y/N]``): only an answer of yes says yes; the end of input aborts."""
+    return ask(io, f"{question} [y/N]:", {"y": True, "yes": True, "n": False, "no": False, "": False})
+
+
+def run_editor(text: str, prefix: str) -> str:
+    """Let the user edit *text* in ``$VISUAL`` / ``$EDITOR`` (default ``vi``); returns the saved text.
+
+    The editor gets a temporary ``.toml`` file (removed afterwards). An editor
+    that cannot start, or exits with a failure (vim's ``:cq``), is InvalidInput.
+    """
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".toml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        try:
+            status = subprocess.call([*shlex.split(editor), name])
+        except OSError as exc:
+            raise InvalidInput(f"cannot run the editor {editor!r}: {exc.strerror}; set $VISUAL or $EDITOR") from None
+        if status != 0:
+            raise InvalidInput(f"the editor {editor!r} exited with status {status}; nothing changed")
+        try:
+            return Path(name).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("the edited text is not UTF-8; nothing changed") from None
+        except OSError as exc:
+            # The editor removed the file, or put a folder in its place.
+            raise InvalidInput(f"cannot read the edited file {name}: {exc.strerror}; nothing changed") from None
+    finally:
+        _remove_temp(name)
+
+
+def _remove_temp(name: str) -> None:
+    """Remove the editor's temporary file, or whatever the editor left at its name."""
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass
+    except OSError:  # a folder: the name is ours (mkstemp), so is what is under it
+        shutil.rmtree(name, ignore_errors=True)
+
+
+def _names_free(reader: Any, pid: str, before: Any, p: Any) -> None:
+    """The edited city and aliases must not name another partnership (checked again under the lock)."""
+    from partnerctl.core import query
+
+    own = set(query.names_of(pid, before))
+    for name in (p.city, *p.aliases):
+        key = query.name_key(name)
+        if key in own:
+            continue
+        others = sorted(reader.name_owners(key) - {pid})
+        if others:
+            city = reader.record(others[0])["city"]
+            raise InvalidInput(f"{name!r} already names partnership {others[0]} ({city})")
+
+
+@app.command("edit")
+@write_options("partnership")
+def edit_(ctx: typer.Context, writing: Writing,
+          partner: Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete.partner)]
+          ) -> None:
+    """Edit a partnership as TOML in $VISUAL or $EDITOR; it is checked when you save.
+
+    Example: EDITOR=nano partnerctl edit turin
+    """
+    from partnerctl.core import edit
+    from partnerctl.core.model import partnership_of, record, to_dict
+    from partnerctl.storage import toml
+
+    writing.out.check()  # a contradiction fails before the editor opens
+    io = state(ctx).io
+    reader = state(ctx).reader()
+    pid = reader.resolve(partner)
+    before = partnership_of(reader.record(pid))
+    text = toml.dump_block(pid, before)
+    while True:
+        text = run_editor(text, f"partnerctl-{pid}-")
+        try:
+            new = toml.parse_block(pid, text, reader.themes, reader.networks)
+            _names_free(reader, pid, before, new)
+            break
+        except InvalidInput as exc:
+            io.say(str(exc))
+            if not ask(io, "(e)dit again or (a)bort?", {"e": True, "edit": True, "a": False, "abort": False},
+                       default="e", end=False):
+                raise InvalidInput(f"aborted; {pid} is unchanged") from None
+    reader.close()
+    if to_dict(new) == to_dict(before):
+        io.say("no changes")
+        return
+
+    def change(draft: Any) -> dict[str, Any]:
+        return record(pid, edit.put_block(draft, pid, before, new))
+
+    written = write(ctx, change, writing)
+    report(ctx, written, writing, (f"edited {pid}", f"change {pid}"), [written.result])

@@ -1,0 +1,211 @@
+"""The commands that change a partnership: add, set, unset, tag, untag, add-to, remove-from, rename, remove.
+
+Each builds its change from the core (``core.edit``), runs it through the write
+pipeline and reports (``cli.writing``). Which fields ``set`` and ``add-to``
+take, and the options of ``add``, come from the field table.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from partnerctl.cli import complete
+from partnerctl.cli.app import app, state
+from partnerctl.cli.options import Writing, field_options, write_options
+from partnerctl.cli.writing import report, write
+from partnerctl.core.fields import table
+
+PartnerArg = Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete.partner)]
+ValuesArg = Annotated[list[str], typer.Argument(help="One or more values.")]
+
+
+def _record(draft: Any, pid: str) -> dict[str, Any]:
+    from partnerctl.core.model import record
+
+    return record(pid, draft.peek(pid))
+
+
+def _change_one(ctx: typer.Context, partner: str, fn: Any, did: Any, writing: Writing) -> None:
+    """Apply *fn(draft, pid)* to the partnership *partner* names and report its record; *did(pid)* says what."""
+    def change(draft: Any) -> dict[str, Any]:
+        pid = draft.resolve(partner)
+        fn(draft, pid)
+        return _record(draft, pid)
+
+    written = write(ctx, change, writing)
+    rec = written.result
+    report(ctx, written, writing, did(rec["id"]), [rec])
+
+
+@app.command()
+@write_options("partnership")
+@field_options("partnership", skip=("city",))
+def add(ctx: typer.Context, city: Annotated[str, typer.Argument(help="The partner city's name.")],
+        given: dict[str, Any], writing: Writing,
+        id_: Annotated[str | None, typer.Option("--id", help="Id (a slug). Default: the city's name as a slug.")]
+        = None) -> None:
+    """Add a partnership.
+
+    Example: partnerctl add Łódź --country Poland --since 1991 --theme culture   (id: lodz)
+    """
+    from partnerctl.core import edit
+    from partnerctl.core.errors import InvalidInput
+
+    for name in table().required():
+        if name != "city" and given.get(name) is None:
+            raise InvalidInput(f"missing option {table().get(name).option}")
+    fields = {k: v for k, v in given.items() if v is not None and k not in table().required()}
+
+    def change(draft: Any) -> dict[str, Any]:
+        pid = edit.add_partnership(draft, city, given["country"], id_, **fields)
+        return _record(draft, pid)
+
+    written = write(ctx, change, writing)
+    rec = written.result
+    report(ctx, written, writing, (f"added partnership {rec['id']} ({city})", f"add partnership {rec['id']} ({city})"),
+           [rec])
+
+
+@app.command("set")
+@write_options("partnership")
+def set_(ctx: typer.Context, partner: PartnerArg, writing: Writing,
+         field: Annotated[str, typer.Argument(help=", ".join(table().settable()) + ".")],
+         value: Annotated[str, typer.Argument(help="The new value.")]) -> None:
+    """Set a field of a partnership.
+
+    Example: partnerctl set turin status active
+    """
+    from partnerctl.core import edit
+
+    _change_one(ctx, partner, lambda draft, pid: edit.set_field(draft, pid, field, value),
+                lambda pid: (f"set {field} of {pid}", f"set {field} of {pid}"), writing)
+
+
+@app.command()
+@write_options("partnership")
+def unset(ctx: typer.Context, partner: PartnerArg, writing: Writing,
+          field: Annotated[str, typer.Argument(help="An optional field (see set).")]) -> None:
+    """Remove an optional field of a partnership.
+
+    Example: partnerctl unset turin kind
+    """
+    from partnerctl.core import edit
+
+    _change_one(ctx, partner, lambda draft, pid: edit.unset_field(draft, pid, field),
+                lambda pid: (f"unset {field} of {pid}", f"unset {field} of {pid}"), writing)
+
+
+def _list_edit(ctx: typer.Context, partner: str, field: str, values: list[str], add: bool, writing: Writing) -> None:
+    """``add-to`` / ``remove-from`` (and ``tag`` / ``untag``, on themes)."""
+    from partnerctl.core import edit
+
+    change = edit.add_to if add else edit.remove_from
+    past, plain, prep = ("added", "add", "to") if add else ("removed", "remove", "from")
+    shown = ", ".join(values)
+    _change_one(ctx, partner, lambda draft, pid: change(draft, pid, field, values),
+                lambda pid: (f"{past} {prep} {field} of {pid}: {shown}", f"{plain} {prep} {field} of {pid}: {shown}"),
+                writing)
+
+
+FieldArg = Annotated[str, typer.Argument(help=", ".join(table().list_fields()) + ".")]
+
+
+@app.command()
+@write_options("partnership")
+def tag(ctx: typer.Context, partner: PartnerArg, themes: ValuesArg, writing: Writing) -> None:
+    """Add themes to a partnership (short for add-to PARTNER themes).
+
+    Example: partnerctl tag turin light sport
+    """
+    _list_edit(ctx, partner, "themes", themes, True, writing)
+
+
+@app.command()
+@write_options("partnership")
+def untag(ctx: typer.Context, partner: PartnerArg, themes: ValuesArg, writing: Writing) -> None:
+    """Remove themes from a partnership (short for remove-from PARTNER themes).
+
+    Example: partnerctl untag turin sport
+    """
+    _list_edit(ctx, partner, "themes", themes, False, writing)
+
+
+@app.command("add-to")
+@write_options("partnership")
+def add_to(ctx: typer.Context, partner: PartnerArg, field: FieldArg, values: ValuesArg, writing: Writing) -> None:
+    """Add values to a list field of a partnership.
+
+    Example: partnerctl add-to turin networks luci
+    """
+    _list_edit(ctx, partner, field, values, True, writing)
+
+
+@app.command("remove-from")
+@write_options("partnership")
+def remove_from(ctx: typer.Context, partner: PartnerArg, field: FieldArg, values: ValuesArg,
+                writing: Writing) -> None:
+    """Remove values from a list field of a partnership.
+
+    Example: partnerctl remove-from turin projects CITYLOG
+    """
+    _list_edit(ctx, partner, field, values, False, writing)
+
+
+@app.command()
+@write_options("partnership")
+def rename(ctx: typer.Context, partner: PartnerArg, writing: Writing,
+           new_id: Annotated[str, typer.Argument(help="The new id (a slug).")]) -> None:
+    """Give a partnership a new id.
+
+    Example: partnerctl rename saint-louis st-louis
+    """
+    from partnerctl.core import edit
+
+    def change(draft: Any) -> tuple[str, dict[str, Any]]:
+        old = draft.resolve(partner)
+        new = edit.rename_partnership(draft, old, new_id)
+        return old, _record(draft, new)
+
+    written = write(ctx, change, writing)
+    old, rec = written.result
+    report(ctx, written, writing, (f"renamed {old} to {rec['id']}", f"rename {old} to {rec['id']}"), [rec])
+
+
+@app.command()
+@write_options("partnership")
+def remove(ctx: typer.Context, partner: PartnerArg, writing: Writing,
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (for scripts).")] = False) -> None:
+    """Remove a partnership with its events and contacts (asks first on a terminal).
+
+    Example: partnerctl remove saint-louis --yes
+    """
+    from partnerctl.cli.editor import confirm
+    from partnerctl.core import edit
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.model import record
+    from partnerctl.core.text import counted
+
+    io = state(ctx).io
+    if not yes and not writing.dry_run:
+        if not io.stdin_tty:
+            raise InvalidInput("refusing to remove without --yes when not on a terminal")
+        reader = state(ctx).reader()
+        pid = reader.resolve(partner)
+        p = reader.record(pid)
+        reader.close()
+        question = (f"Remove {pid} ({p['city']}, {p['country']}) with its {counted(len(p['events']), 'event')} "
+                    f"and {counted(len(p['contacts']), 'contact')}?")
+        if not confirm(io, question):
+            raise InvalidInput(f"not removed: {pid}")
+        partner = pid
+
+    def change(draft: Any) -> dict[str, Any]:
+        pid = draft.resolve(partner)
+        return record(pid, edit.remove_partnership(draft, pid))
+
+    written = write(ctx, change, writing)
+    rec = written.result
+    report(ctx, written, writing, (f"removed partnership {rec['id']} ({rec['city']})",
+                                   f"remove partnership {rec['id']} ({rec['city']})"), [rec])

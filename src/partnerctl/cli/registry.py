@@ -1,0 +1,95 @@
+"""The commands about the registry file itself: init, fmt, validate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from partnerctl.cli.app import app, state
+from partnerctl.cli.options import Output, Writing, output_options, write_options
+from partnerctl.cli.writing import report, write
+from partnerctl.formats.output import Format
+
+
+@app.command()
+@write_options("registry")
+def init(
+    ctx: typer.Context,
+    writing: Writing,
+    path: Annotated[Path | None, typer.Argument(
+        dir_okay=False, help="The new file. Default: --registry, else data/registry.toml.")] = None,
+    owner: Annotated[str | None, typer.Option(help="The city whose partnerships it holds.")] = None,
+    country: Annotated[str | None, typer.Option(help="The owner's country.")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="A writable copy of the bundled Lyon registry.")] = False,
+) -> None:
+    """Create a registry: empty (with the Lyon theme vocabulary), or a copy of the Lyon sample.
+
+    Example: partnerctl init grenoble.toml --owner Grenoble --country France
+    """
+    from partnerctl.storage import store
+
+    target = path or state(ctx).registry or Path("data/registry.toml")
+    text, what = store.initial_text(sample, owner, country)
+    writing.out.check()  # a contradiction fails before the file is created
+    reg, written = store.create(target, text, dry_run=writing.dry_run)
+    state(ctx).landed = written.written
+    obj = {"path": str(target), "owner": reg.registry.owner, "country": reg.registry.country,
+           "themes": len(reg.themes), "networks": len(reg.networks), "partnerships": len(reg.partnerships)}
+    report(ctx, written, writing, (f"created {target} ({what})", f"create {target} ({what})"), [obj],
+           name=target.name)
+
+
+@app.command("fmt")
+@write_options("format")
+def fmt_(ctx: typer.Context, writing: Writing,
+         check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the file is not canonical.")]
+         = False) -> None:
+    """Rewrite the registry in canonical form.
+
+    Example: partnerctl fmt --check
+    """
+    from partnerctl.core.errors import EXIT_NOT_FOUND, Reported
+
+    written = write(ctx, lambda draft: draft.everything() and None, writing, whole=True,
+                    dry_run=writing.dry_run or check)
+    path = state(ctx).location().path
+    changed = written.old_text != written.new_text
+    obj: dict[str, Any] = {"path": str(path), "changed": changed}
+    if check and not writing.dry_run:
+        state(ctx).io.say(f"{path} {'is not in canonical form' if changed else 'is canonical'}")
+        if writing.out.asked:
+            writing.out.emit(state(ctx).io, [obj], one=True)
+    else:
+        report(ctx, written, writing, (f"reformatted {path}", f"reformat {path}"), [obj])
+    if check and changed:
+        raise Reported(EXIT_NOT_FOUND)
+
+
+@app.command()
+@output_options("problem")
+def validate(ctx: typer.Context, out: Output) -> None:
+    """Check the registry and report every problem with where it is (exit 3 if any).
+
+    Example: partnerctl validate
+    """
+    from partnerctl.core.errors import EXIT_REGISTRY, Reported
+    from partnerctl.core.records import problem_row
+    from partnerctl.storage.reader import problems
+
+    out.check()
+    io = state(ctx).io
+    path = state(ctx).location().path
+    found = problems(path)
+    if out.asked and out.chosen(io.stdout_tty) is not Format.table:
+        out.emit(io, [problem_row(p.where, p.line, p.message) for p in found])
+    else:
+        from partnerctl.core.text import clean
+
+        for p in found:
+            io.stderr.write(clean(str(p)) + "\n")
+        if not found:
+            io.say(f"{path}: valid")
+    if found:
+        raise Reported(EXIT_REGISTRY)

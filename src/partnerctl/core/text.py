@@ -1,0 +1,93 @@
+"""Text helpers every layer shares: untrusted text made safe to show, JSON read safely, counts said right.
+
+Registry and command-line text is untrusted: ``clean`` shows control,
+bidirectional and invisible characters as escapes, ``neutralise`` keeps a
+spreadsheet from running a cell as a formula, ``dumps_json`` escapes what a
+terminal would act on, ``loads_json`` turns every failure into one error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from partnerctl.core.names import INVISIBLE
+
+# C0 and C1 control characters and DEL; shown as visible escapes, never passed through.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SHOWN_ESCAPED = re.compile(f"{_CONTROL.pattern}|{INVISIBLE.pattern}")
+
+
+def _escape(char: str) -> str:
+    r"""One character as a visible escape: ``\x1b``, ``\u202e``, ``\U000e0041``."""
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def clean(text: str, *, multiline: bool = False) -> str:
+    r"""*text* made safe for a terminal or a cell: control, bidirectional and invisible characters
+    (``names.INVISIBLE``) shown as escapes (``\x1b``, ``\u202e``), so what shows is what is there."""
+    text = _SHOWN_ESCAPED.sub(lambda m: _escape(m.group()), text)
+    return text if multiline else text.replace("\n", " ").replace("\t", " ")
+
+
+# A cell a spreadsheet would take for a formula (OWASP "CSV injection"), possibly behind
+# quotes that neutralising added: it gets one more leading quote, which import removes.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def neutralise(text: str) -> str:
+    """A CSV/TSV cell that a spreadsheet shows as text: ``=1+2`` -> ``'=1+2`` (``unneutralise`` undoes it)."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """The value of a cell ``neutralise`` wrote: ``''=x`` -> ``'=x``; any other cell unchanged."""
+    return text[1:] if _NEUTRALISED.match(text) else text
+
+
+# What json.dumps leaves raw but a terminal would act on: DEL, C1 controls, names.INVISIBLE.
+_JSON_ESCAPED = re.compile(f"[\\x7f-\\x9f]|{INVISIBLE.pattern}")
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)  # JSON writes a character beyond U+FFFF as a surrogate pair
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+
+
+def dumps_json(value: Any, indent: int | None = None, *, compact: bool = False) -> str:
+    """JSON keeping letters readable; DEL, C1 controls and invisible characters escaped as ``\\uXXXX``
+    too (json escapes only C0). *compact*: no spaces after separators."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ":") if compact else None)
+    return _JSON_ESCAPED.sub(lambda m: _json_escape(m.group()), text)
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` for untrusted text: every failure is a ``json.JSONDecodeError``.
+
+    Also arrays or objects nested too deeply for the parser, and numbers too
+    long to convert (Python's own limit), which json.loads raises otherwise.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("arrays or objects nested too deeply", text, 0) from None
+    except ValueError:
+        raise json.JSONDecodeError("a number with too many digits", text, 0) from None
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """*n* and *noun* in the number it takes: ``1 partnership``, ``2 partnerships``, ``0 events``.
+
+    Every message that counts says it through here (*plural* for a noun not made with -s).
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -1,0 +1,305 @@
+"""The one read API: ``open_registry(path)`` and what the read commands ask of it.
+
+Every read opens the registry here: ``show``, ``list``, ``timeline``,
+``themes``, ``networks``, ``stats``, ``search``, completion, and also
+``export``, ``edit``, ``remove``'s question and ``validate``. The answers come
+from the index when it is current and intact (``index.open_current``), else
+from a full validated load of the file, which also rebuilds the index for the
+next read. Whatever the source, the question is answered by the core
+(query.py, search.py, stats.py, completion.py) on plain records (``model.record``);
+the index only chooses which records to hand over (those whose names start
+with what was typed, those passing the filters' indexed columns, those with
+events, those whose folded text holds the search text), always a superset of
+what the question can concern, so a rule is written once. An index found
+damaged while answering is dropped and the file answers instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from partnerctl.core import query
+from partnerctl.core.query import Record, Snapshot
+
+if TYPE_CHECKING:
+    from partnerctl.core.errors import Problem
+    from partnerctl.core.model import Registry
+    from partnerctl.core.search import Hit
+    from partnerctl.core.stats import Count
+    from partnerctl.storage.index import Index
+
+Records = dict[str, Record]
+
+
+class Source(Protocol):
+    """Where a Reader's records come from; each method may return more than asked, never less."""
+
+    def named(self, key: str) -> Records: ...  # every partnership with a name starting with key (facts)
+    def everyone(self) -> Records: ...  # every partnership (facts at least)
+    def filtered(self, want: query.Wanted) -> Records: ...  # records that can pass the filters
+    def counted(self, want: query.Wanted) -> Records: ...  # as filtered; facts are enough
+    def containing(self, needle: str) -> Records: ...  # records search could find needle in
+    def with_events(self) -> Records: ...
+    def with_links(self, kind: str) -> Records: ...  # facts at least
+    def records_of(self, pids: Sequence[str]) -> Records: ...
+    def name_owners(self, key: str) -> set[str]: ...
+
+
+class _Loaded:
+    """Every record of a fully loaded registry: each question gets all of them."""
+
+    def __init__(self, reg: Registry) -> None:
+        from partnerctl.core.model import record
+
+        self.reg = reg
+        self.all: Records = {pid: record(pid, reg.partnerships[pid]) for pid in sorted(reg.partnerships)}
+
+    def named(self, key: str) -> Records:
+        return self.all
+
+    def everyone(self) -> Records:
+        return self.all
+
+    def filtered(self, want: query.Wanted) -> Records:
+        return self.all
+
+    def counted(self, want: query.Wanted) -> Records:
+        return self.all
+
+    def containing(self, needle: str) -> Records:
+        return self.all
+
+    def with_events(self) -> Records:
+        return self.all
+
+    def with_links(self, kind: str) -> Records:
+        return self.all
+
+    def records_of(self, pids: Sequence[str]) -> Records:
+        return self.all
+
+    def name_owners(self, key: str) -> set[str]:
+        return {pid for pid, rec in self.all.items() if key in query.names_of(pid, rec)}
+
+
+class _Indexed:
+    """Records from the index, narrowed by its SQL to what a question can concern."""
+
+    def __init__(self, idx: Index) -> None:
+        self.idx = idx
+
+    def named(self, key: str) -> Records:
+        return dict(self.idx.named(key))
+
+    def everyone(self) -> Records:
+        return dict(self.idx.facts())
+
+    def filtered(self, want: query.Wanted) -> Records:
+        return dict(self.idx.records(*self.idx.narrowing(want)))
+
+    def counted(self, want: query.Wanted) -> Records:
+        return dict(self.idx.facts(*self.idx.narrowing(want)))
+
+    def containing(self, needle: str) -> Records:
+        return dict(self.idx.containing(needle))
+
+    def with_events(self) -> Records:
+        return dict(self.idx.with_events())
+
+    def with_links(self, kind: str) -> Records:
+        return dict(self.idx.facts(*self.idx.linked(kind, None)))
+
+    def records_of(self, pids: Sequence[str]) -> Records:
+        return dict(self.idx.records_of(pids))
+
+    def name_owners(self, key: str) -> set[str]:
+        return self.idx.name_owners(key)
+
+
+class _Guarded:
+    """The index's answers until it turns out damaged; from then on the file's, loaded in full by *load*."""
+
+    def __init__(self, indexed: _Indexed, load: Callable[[], Registry]) -> None:
+        self._indexed = indexed
+        self._load = load
+        self._loaded: _Loaded | None = None
+
+    def source(self) -> _Indexed | _Loaded:
+        """Where the answers come from now."""
+        return self._loaded if self._loaded is not None else self._indexed
+
+    def fall_back(self) -> _Loaded:
+        """Drop the (damaged) index: from now on the file answers."""
+        if self._loaded is None:
+            self._indexed.idx.close()
+            self._loaded = _Loaded(self._load())
+        return self._loaded
+
+    def ask(self, question: str, *args: Any) -> Any:
+        from partnerctl.storage import index
+
+        if self._loaded is None:
+            try:
+                return getattr(self._indexed, question)(*args)
+            except index.FAULTS:
+                self.fall_back()
+        return getattr(self._loaded, question)(*args)
+
+
+class Reader:
+    """A registry as the read commands see it; every answer is computed by the core on records."""
+
+    def __init__(self, path: Path, owner: str, country: str | None, themes: dict[str, str],
+                 networks: dict[str, str], guarded: _Guarded | None, loaded: _Loaded | None) -> None:
+        self.path = path
+        self.owner = owner
+        self.country = country
+        self.themes = themes
+        self.networks = networks
+        self._guarded = guarded
+        self._loaded = loaded
+
+    def _ask(self, question: str, *args: Any) -> Any:
+        if self._guarded is not None:
+            return self._guarded.ask(question, *args)
+        return getattr(self._loaded, question)(*args)
+
+    def snapshot(self, records: Records) -> Snapshot:
+        """The head with *records*: what the core's questions are asked of."""
+        return Snapshot(self.owner, self.country, self.themes, self.networks, records)
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the answers come from the index (for messages and tests)."""
+        return self._guarded is not None and isinstance(self._guarded.source(), _Indexed)
+
+    def resolve(self, text: str) -> str:
+        """``query.resolve``: the id *text* names (NotFound / Ambiguous otherwise)."""
+        found = self._ask("named", query.name_key(text))
+        # Nothing starts with the text: the did-you-mean hint weighs every name.
+        return query.resolve(self.snapshot(found or self._ask("everyone")), text)
+
+    def record(self, pid: str) -> Record:
+        """The JSON record of partnership *pid* (``model.record``)."""
+        return self._ask("records_of", [pid])[pid]  # type: ignore[no-any-return]
+
+    def name_owners(self, key: str) -> set[str]:
+        """Ids of the partnerships one of whose folded names is exactly *key*."""
+        return self._ask("name_owners", key)  # type: ignore[no-any-return]
+
+    def select(self, filters: query.Filters, sort: str = "id") -> list[Record]:
+        """``query.select``: the records that pass *filters*, in *sort* order."""
+        want = query.wanted(self.snapshot({}), filters)
+        snap = self.snapshot(self._ask("filtered", want))
+        return [snap.partnerships[pid] for pid in query.select(snap, filters, sort)]
+
+    def counts(self, filters: query.Filters, dimensions: Sequence[str]) -> tuple[int, dict[str, list[Count]]]:
+        """``stats.counts`` of the partnerships ``query.select`` keeps, and how many those are."""
+        from partnerctl.core import stats
+
+        want = query.wanted(self.snapshot({}), filters)
+        snap = self.snapshot(self._ask("counted", want))
+        pids = query.select(snap, filters)
+        return len(pids), stats.counts(snap, pids, dimensions)
+
+    def search(self, text: str) -> list[tuple[Record, Hit]]:
+        """``search.search``: (partnership record, hit) for every field that holds *text*."""
+        from partnerctl.core import search
+
+        snap = self.snapshot(self._ask("containing", search.needle(text)))
+        return [(snap.partnerships[hit.partner], hit) for hit in search.search(snap, text)]
+
+    def complete_partners(self, prefix: str) -> list[tuple[str, str]]:
+        """``completion.partners``: ids starting with *prefix*, with their city."""
+        from partnerctl.core import completion
+        from partnerctl.core.names import fold
+
+        # An id is a slug, its own folded name: one that starts with prefix has a name starting with it folded.
+        return completion.partners(self.snapshot(self._ask("named", fold(prefix))), prefix)
+
+    def complete_events(self, partner: str | None, prefix: str) -> list[tuple[str, str]]:
+        """``completion.events``: event ids starting with *prefix*, of *partner* when it names one."""
+        from partnerctl.core import completion
+
+        pid = self.resolve(partner) if partner else None
+        records = self._ask("records_of", [pid]) if pid else self._ask("with_events")
+        return completion.events(self.snapshot(records), pid, prefix)
+
+    def timeline(self, pids: Sequence[str] | None, since: int | None, until: int | None,
+                 themes: Sequence[str]) -> list[tuple[Record, Record]]:
+        """``query.timeline``: (partnership record, event record) in date order."""
+        records = self._ask("records_of", pids) if pids is not None else self._ask("with_events")
+        snap = self.snapshot(records)
+        return [(snap.partnerships[pid], event)
+                for pid, event in query.timeline(snap, pids, since, until, themes)]
+
+    def usage(self, kind: str) -> list[tuple[str, str, int]]:
+        """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
+        return query.usage(self.snapshot(self._ask("with_links", kind)), kind)
+
+    def registry(self) -> Registry:
+        """The whole registry as models (``export``, ``edit``): from the verified index, else the file."""
+        if self._loaded is not None:
+            return self._loaded.reg
+        assert self._guarded is not None
+        source = self._guarded.source()
+        if isinstance(source, _Loaded):
+            return source.reg
+        from partnerctl.core.model import Owner, Registry, partnership_of
+        from partnerctl.storage import index
+
+        try:
+            records = source.idx.records()
+        except index.FAULTS:
+            return self._guarded.fall_back().reg
+        return Registry(registry=Owner(owner=self.owner, country=self.country), themes=dict(self.themes),
+                        networks=dict(self.networks),
+                        partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
+
+    def close(self) -> None:
+        """End the index's read transaction, if one is open."""
+        if self._guarded is not None:
+            source = self._guarded.source()
+            if isinstance(source, _Indexed):
+                source.idx.close()
+
+
+def open_registry(path: Path) -> Reader:
+    """The registry at *path* for reading: from its index when current and intact, else loaded (and indexed)."""
+    from partnerctl.storage import index, store
+
+    data, st = store.read_file(path)
+    if index.enabled():
+        idx = index.open_current(path, data, st)
+        if idx is not None:
+            guarded = _Guarded(_Indexed(idx), lambda: _load(path, data, st))
+            return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None)
+    reg = _load(path, data, st)
+    return Reader(path, reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks),
+                  None, _Loaded(reg))
+
+
+def problems(path: Path) -> list[Problem]:
+    """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid)."""
+    from partnerctl.storage import index, store
+
+    data, st = store.read_file(path)
+    if index.enabled():
+        idx = index.open_current(path, data, st)
+        if idx is not None:
+            idx.close()
+            return []
+    return store.check_text(store.decode(data, path), str(path))[1]
+
+
+def _load(path: Path, data: bytes, st: os.stat_result) -> Registry:
+    """The registry of bytes *data* read from *path*, validated; indexed again when the index is on."""
+    from partnerctl.storage import index, store
+
+    reg = store.parse_valid(store.decode(data, path), str(path))
+    if index.enabled():
+        index.save(path, reg, data, st)
+    return reg
