@@ -734,15 +734,15 @@ def test_a_registry_named_in_bytes_that_are_not_utf8(tmp_path: Path) -> None:
 # --- click's usage errors: one line too ------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "line"), [
-    (["list", "--bogus"], "partnerctl: error: no such option: --bogus (see 'partnerctl list --help')"),
+    (["list", "--bogus"], "partnerctl: error: no such option '--bogus' (see 'partnerctl list --help')"),
     (["bogus"], "partnerctl: error: no such command 'bogus' (see 'partnerctl --help')"),
     (["themes", "bogus"], "partnerctl: error: no such command 'bogus' (see 'partnerctl themes --help')"),
-    (["show"], "partnerctl: error: missing argument 'partner' (see 'partnerctl show --help')"),
+    (["show"], "partnerctl: error: missing argument 'PARTNER' (see 'partnerctl show --help')"),
     (["list", "--format", "xml"], "partnerctl: error: invalid value for '--format' / '-f': 'xml' is not one of "
                                   "'table', 'json', 'jsonl', 'csv', 'tsv', 'ids' (see 'partnerctl list --help')"),
     (["--lock-timeout", "soon", "list"], "partnerctl: error: invalid value for '--lock-timeout' (env var: "
-                                         "'PARTNERCTL_LOCK_TIMEOUT'): Input should be a valid number, unable to "
-                                         "parse string as a number (see 'partnerctl --help')"),
+                                         "'PARTNERCTL_LOCK_TIMEOUT'): 'soon' is not a valid float range "
+                                         "(see 'partnerctl --help')"),
     ([], "partnerctl: error: missing command (see 'partnerctl --help')"),
 ], ids=["option", "command", "sub-command", "argument", "choice", "root-option", "no-command"])
 def test_usage_errors_are_one_line(invoke: object, small_registry: Path, tmp_path: Path, args: list[str],

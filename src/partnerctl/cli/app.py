@@ -22,6 +22,12 @@ from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 
 
+# The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
+ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "add", "set", "unset", "tag", "untag",
+         "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
+         "add-contact", "edit-contact", "remove-contact", "import", "export", "init", "fmt", "validate")
+
+
 class _Group(TyperGroup):
     """The one place where every failure becomes one line on stderr and an exit code.
 
@@ -29,6 +35,12 @@ class _Group(TyperGroup):
     argument that is not UTF-8 and an output that cannot be written all end in
     ``main``, which the console script and CliRunner both call.
     """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The commands in ``ORDER`` (those it does not name at the end, by name)."""
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(ORDER)}
+        return sorted(names, key=lambda name: (rank.get(name, len(ORDER)), name))
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -44,7 +56,7 @@ class _Group(TyperGroup):
         return code
 
     def _run(self, args: Any, complete_var: str | None, extra: dict[str, Any], state: State) -> int:
-        from typer.exceptions import TyperException
+        from click.exceptions import ClickException
 
         from partnerctl.cli import io as streams
         from partnerctl.core.errors import EXIT_USAGE
@@ -58,7 +70,7 @@ class _Group(TyperGroup):
             return rv if isinstance(rv, int) else 0
         except PartnerctlError as exc:
             return _failed(exc, state)
-        except TyperException as exc:  # click's usage errors
+        except ClickException as exc:  # click's usage errors
             _flush_quietly()
             if type(exc).__name__ == "NoArgsIsHelpError":  # bare `partnerctl`: the help, as ever
                 exc.show()
