@@ -71,7 +71,7 @@ def add_event(
     """
     from partnerctl.core import edit
     from partnerctl.core.errors import InvalidInput
-    from partnerctl.core.fields import table
+    from partnerctl.core.model import table
 
     if from_jsonl is not None:
         if partner or any(v for v in given.values()):

@@ -21,7 +21,8 @@ import typer
 from partnerctl.cli.complete import completer_for
 from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.fields import FieldSpec, table
+from partnerctl.core.fields import FieldSpec
+from partnerctl.core.model import table
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 

@@ -15,7 +15,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.writing import report, write
-from partnerctl.core.fields import table
+from partnerctl.core.model import table
 
 PartnerArg = Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete.partner)]
 ValuesArg = Annotated[list[str], typer.Argument(help="One or more values.")]

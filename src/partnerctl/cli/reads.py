@@ -41,7 +41,7 @@ def show(ctx: typer.Context, partner: PartnerArg, out: Output) -> None:
 
 def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
     """How ``list`` draws on a terminal: the table columns of the field table (counts, labels)."""
-    from partnerctl.core.fields import table
+    from partnerctl.core.model import table
 
     specs = [s for s in table().partnership if s.meta.table]
     rows = []

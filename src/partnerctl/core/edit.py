@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from partnerctl.core import dates, query
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
-from partnerctl.core.fields import table
+from partnerctl.core.model import table
 from partnerctl.core.model import (MAX_ID_LENGTH, Contact, Event, Owner, Partnership, Registry, build,
                                    check_name, length_problem, to_dict)
 from partnerctl.core.names import fold, is_slug, shorten, slugify, unique

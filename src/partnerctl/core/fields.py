@@ -10,10 +10,9 @@ in, the ``list``/``stats`` filters, the ``stats --by`` dimensions and shell
 completion. A new field is one line in the model; ``tests/test_fields.py``
 fails when a surface leaves a field out without saying so.
 
-This module imports nothing heavy: the read path (which never loads the
-pydantic model) reads the field table through ``FIELDS``, built once from the
-model's annotations by ``table()`` when the model is imported, or from
-``SPEC`` (the same table without the model) otherwise.
+This module only declares what a field's Meta may say; ``model.table()``
+reads the table from the model's annotations. Neither imports pydantic, so
+the read path may use the table.
 """
 
 from __future__ import annotations
@@ -207,33 +206,3 @@ def spec_of(name: str, annotation: Any, required: bool, meta: Meta) -> FieldSpec
             pending += [a for a in get_args(tp) if a is not type(None)]
     return FieldSpec(name, kind, required, meta, choices)
 
-
-_TABLE: list[Table] = []
-
-
-def table() -> Table:
-    """The field table of the model (``model.Partnership``, ``Event``, ``Contact``), built once.
-
-    Reading it imports the model's module, which declares standard dataclasses and
-    costs no pydantic import: the read path may call it.
-    """
-    if not _TABLE:
-        import dataclasses
-        import typing
-
-        from partnerctl.core import model
-
-        def specs(cls: type) -> tuple[FieldSpec, ...]:
-            hints = typing.get_type_hints(cls, include_extras=True)
-            out = []
-            for f in dataclasses.fields(cls):
-                annotation = hints[f.name]
-                meta = next((m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Meta)), None)
-                if meta is None:
-                    raise TypeError(f"{cls.__name__}.{f.name} declares no fields.Meta")
-                required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-                out.append(spec_of(f.name, annotation, required, meta))
-            return tuple(out)
-
-        _TABLE.append(Table(specs(model.Partnership), specs(model.Event), specs(model.Contact)))
-    return _TABLE[0]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Problem
-from partnerctl.core.fields import STATUSES, Fact, Meta
+from partnerctl.core.fields import STATUSES, Fact, FieldSpec, Meta, Table, spec_of
 from partnerctl.core.names import invisible, is_slug
 
 if TYPE_CHECKING:
@@ -293,6 +293,36 @@ class Registry:
     themes: dict[Slug, Name] = field(default_factory=dict)
     networks: dict[Slug, Name] = field(default_factory=dict)
     partnerships: dict[Slug, Partnership] = field(default_factory=dict)
+
+
+
+_TABLE: list[Table] = []
+
+
+def table() -> Table:
+    """The field table of the model (``Partnership``, ``Event``, ``Contact``), built once.
+
+    Reading it imports the model's module, which declares standard dataclasses and
+    costs no pydantic import: the read path may call it.
+    """
+    if not _TABLE:
+        import dataclasses
+        import typing
+
+        def specs(cls: type) -> tuple[FieldSpec, ...]:
+            hints = typing.get_type_hints(cls, include_extras=True)
+            out = []
+            for f in dataclasses.fields(cls):
+                annotation = hints[f.name]
+                meta = next((m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Meta)), None)
+                if meta is None:
+                    raise TypeError(f"{cls.__name__}.{f.name} declares no fields.Meta")
+                required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                out.append(spec_of(f.name, annotation, required, meta))
+            return tuple(out)
+
+        _TABLE.append(Table(specs(Partnership), specs(Event), specs(Contact)))
+    return _TABLE[0]
 
 
 PARTNERSHIP_FIELDS = tuple(Partnership.__dataclass_fields__)

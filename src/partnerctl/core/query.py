@@ -19,7 +19,8 @@ from typing import Any
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound
-from partnerctl.core.fields import STATUSES, table
+from partnerctl.core.fields import STATUSES
+from partnerctl.core.model import table
 from partnerctl.core.names import fold
 
 # A partnership as ``model.record`` gives it (or the part of it a question reads): JSON values by field name.

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from partnerctl.core.fields import FieldSpec, table
+from partnerctl.core.fields import FieldSpec
+from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
 

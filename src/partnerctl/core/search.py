@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.fields import table
+from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
 from partnerctl.core.query import Record, Snapshot
 

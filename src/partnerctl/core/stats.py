@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.fields import table
+from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
 from partnerctl.core.query import Record, Snapshot
 

@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from partnerctl.core import dates
 from partnerctl.storage import files
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.fields import table
+from partnerctl.core.model import table
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Owner,

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from partnerctl.core.errors import InvalidInput, WriteFailed
-from partnerctl.core.fields import FieldSpec, table
+from partnerctl.core.fields import FieldSpec
+from partnerctl.core.model import table
 from partnerctl.core.text import counted
 from partnerctl.storage import files
 

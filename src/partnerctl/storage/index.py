@@ -68,7 +68,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from partnerctl.core.fields import table
+from partnerctl.core.model import table
 from partnerctl.storage.files import flock_within
 from partnerctl.storage.toml import Damaged, bytes_hash
 
