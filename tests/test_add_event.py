@@ -10,13 +10,7 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import reader, store
-
-
-
-
-
-
+from partnerctl.storage import reader
 
 CITIES = {"turin": "Turin", "milan": "Milan", "lodz": "Łódź"}
 

@@ -13,15 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partnerctl.storage import blocks
-from partnerctl.core import edit
-from partnerctl.storage import index
-from partnerctl.storage import store
-from partnerctl.storage import toml as tomlfile
-from partnerctl.core.errors import PartnerctlError
-
 from conftest import SHIPPED_REGISTRY
 from index_contents import index_contents
+from partnerctl.core import edit
+from partnerctl.core.errors import PartnerctlError
+from partnerctl.storage import blocks, index, store
+from partnerctl.storage import toml as tomlfile
+
 
 @pytest.fixture(autouse=True)
 def index_on(monkeypatch: pytest.MonkeyPatch) -> None:

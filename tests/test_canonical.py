@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import calendar
 import copy
 import os
 import stat
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SHIPPED_REGISTRY
-from partnerctl.core import dates
-from partnerctl.storage import store
-from partnerctl.storage import toml as tomlfile
-from partnerctl.core import model
+from partnerctl.core import dates, model
 from partnerctl.core.model import Registry, validate_registry
 from partnerctl.core.names import INVISIBLE
-
-
-
-
-
+from partnerctl.storage import store
+from partnerctl.storage import toml as tomlfile
 
 
 def roundtrip(text: str) -> str:

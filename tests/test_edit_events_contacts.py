@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def partnership(path: Path, pid: str) -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))["partnerships"][pid]
 

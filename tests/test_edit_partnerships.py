@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 
-import partnerctl.cli
-
 
 def partnership(path: Path, pid: str) -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))["partnerships"][pid]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def data(path: Path) -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 

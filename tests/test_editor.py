@@ -16,10 +16,8 @@ from typing import Any
 
 import pytest
 
-import partnerctl.cli
-from partnerctl.core import edit
-from partnerctl.storage import toml as tomlfile
 from partnerctl.storage import store
+from partnerctl.storage import toml as tomlfile
 
 FAKE_EDITOR = '''\
 import json, os, subprocess, sys

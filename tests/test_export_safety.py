@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from partnerctl.formats import sqlite as sqlite_export
-from partnerctl.storage import files, store
+from partnerctl.storage import files
 from partnerctl.storage import toml as tomlfile
 
 ENOSPC = os.strerror(errno.ENOSPC)

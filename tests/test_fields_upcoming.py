@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from partnerctl.core import query
-from partnerctl.storage import store
 from partnerctl.storage.reader import open_registry
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from partnerctl.formats import site
-from partnerctl.storage import store
 from partnerctl.core.model import Contact
 from partnerctl.core.names import fold
+from partnerctl.formats import site
+from partnerctl.storage import store
 
 # --- 1. spreadsheet formulas --------------------------------------------------------------
 

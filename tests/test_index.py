@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
+from index_contents import index_contents
 from partnerctl.core import edit
-from partnerctl.storage import index
-from partnerctl.storage import store
+from partnerctl.storage import index, store
 from partnerctl.storage import toml as tomlfile
 
-from index_contents import index_contents
 
 @pytest.fixture(autouse=True)
 def index_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,10 +31,8 @@ import typer.main
 import typer.testing
 
 import partnerctl.cli
-from partnerctl.storage import index
-from partnerctl.storage import store
-
 from index_contents import index_contents
+from partnerctl.storage import index, store
 
 
 @pytest.fixture(autouse=True)

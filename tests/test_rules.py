@@ -21,11 +21,10 @@ import pytest
 
 import partnerctl.core.names
 import partnerctl.core.query
-from partnerctl.formats import exchange
-from partnerctl.core import model
-from partnerctl.storage import reader, store
-
 from conftest import SHIPPED_REGISTRY
+from partnerctl.core import model
+from partnerctl.formats import exchange
+from partnerctl.storage import reader, store
 from test_editor import editor  # noqa: F401 - the fake $EDITOR fixture
 from test_import_twin import DATASET, needs_dataset
 

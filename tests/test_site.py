@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl.storage import store
 from partnerctl.core.names import slugify
+from partnerctl.storage import store
 
 INJECTION_TOML = """\
 [registry]

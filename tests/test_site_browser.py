@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import store
 from partnerctl.core.names import slugify
+from partnerctl.storage import store
 
 
 def _missing(reason: str) -> None:

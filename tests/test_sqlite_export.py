@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import index
-from partnerctl.storage import store
+from partnerctl.storage import index, store
+
 
 @pytest.fixture(autouse=True)
 def index_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import SMALL_REGISTRY_TOML
 
 ALL_EVENTS = [

@@ -173,8 +173,8 @@ def test_show_owner_markup_kept_literally(invoke, untrusted_owner: Path) -> None
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    import partnerctl.formats.output
     import partnerctl.cli.render
+    import partnerctl.formats.output
 
     def console(file=None, stderr=False, terminal=None):
         return Console(file=file, stderr=stderr, force_terminal=True, color_system="truecolor", width=300,

@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from partnerctl.cli import complete
+from partnerctl.core import query
+from partnerctl.storage import index, view
 from test_completion import _ctx
 from test_index import assert_same_with_and_without_index, damage_every_row, no_full_load, outputs
-
-import partnerctl.cli as cli
-from partnerctl.cli import complete
-from partnerctl.storage import index
-from partnerctl.core import query
-from partnerctl.storage import view
 
 
 @pytest.fixture(autouse=True)

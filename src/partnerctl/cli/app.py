@@ -21,7 +21,6 @@ from partnerctl import __version__
 from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 
-
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
 ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "add", "set", "unset", "tag", "untag",
          "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
@@ -43,7 +42,7 @@ class _Group(TyperGroup):
         return sorted(names, key=lambda name: (rank.get(name, len(ORDER)), name))
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         """Run the command line; exit (or, not standalone, return) with its exit code."""
         from partnerctl.cli import io as streams
 
@@ -187,7 +186,8 @@ def _main(
     ctx: typer.Context,
     registry: Annotated[Path | None, typer.Option(
         "--registry", "-r", envvar="PARTNERCTL_REGISTRY", dir_okay=False,
-        help="Registry file. Default: $PARTNERCTL_REGISTRY, ./data/registry.toml, else the bundled Lyon registry.")] = None,
+        help="Registry file. Default: $PARTNERCTL_REGISTRY, ./data/registry.toml, else the bundled Lyon registry.")
+    ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
     lock_timeout: Annotated[float | None, typer.Option(

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from partnerctl.cli import complete
-from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.app import app
+from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.writing import report, write
 
 PartnerArg = Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete.partner)]

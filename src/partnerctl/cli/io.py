@@ -243,7 +243,9 @@ class IOStreams:
         """Stdout's bytes (a calendar or a database written to a pipe)."""
         self.stdout.flush()
         buffer = getattr(self.stdout, "buffer", None)
-        return buffer if buffer is not None else _TextBytes(self.stdout)
+        if buffer is not None:
+            return buffer  # type: ignore[no-any-return]
+        return io.BufferedWriter(_TextBytes(self.stdout))
 
 
 class _TextBytes(io.RawIOBase):

@@ -16,8 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from partnerctl.core import dates
 from partnerctl.cli.io import IOStreams
+from partnerctl.core import dates
 from partnerctl.core.query import Snapshot
 from partnerctl.core.text import clean
 

@@ -56,9 +56,9 @@ def humanize_span(start: str, end: str | None) -> str:
     if not end:
         return humanize(start)
     (y1, m1, d1), (y2, m2, d2) = parse(start), parse(end)
-    if d1 and d2 and (y1, m1) == (y2, m2):
+    if d1 and d2 and m1 and m2 and (y1, m1) == (y2, m2):
         return f"{d1}–{d2} {_MONTHS[m2 - 1]} {y2}"
-    if d1 and d2 and y1 == y2:
+    if d1 and d2 and m1 and m2 and y1 == y2:
         return f"{d1} {_MONTHS[m1 - 1]} – {d2} {_MONTHS[m2 - 1]} {y2}"
     return f"{humanize(start)} – {humanize(end)}"
 

@@ -17,9 +17,19 @@ from typing import Any, Protocol
 
 from partnerctl.core import dates, query
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
-from partnerctl.core.model import table
-from partnerctl.core.model import (MAX_ID_LENGTH, Contact, Event, Owner, Partnership, Registry, build,
-                                   check_name, length_problem, to_dict)
+from partnerctl.core.model import (
+    MAX_ID_LENGTH,
+    Contact,
+    Event,
+    Owner,
+    Partnership,
+    Registry,
+    build,
+    check_name,
+    length_problem,
+    table,
+    to_dict,
+)
 from partnerctl.core.names import fold, is_slug, shorten, slugify, unique
 from partnerctl.core.text import counted, loads_json
 

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 # An address and nothing else: no query (``?bcc=...&body=...``), fragment, path, percent
 # escape, quote, bracket, space or control character, one @, and a dotted domain.
-_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f?&#/%<>\"'`\\()\[\],;:]+@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+[^\W\d_]{2,}$")
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f?&#/%<>\"'`\\()\[\],;:]+"
+                       r"@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+[^\W\d_]{2,}$")
 _WEB_LINK_RE = re.compile(r"^https?://[^\s\"'<>\\`]+$")
 
 # Ids and slugs name files of the exported site (<id>.html) and calendar UIDs
@@ -238,7 +239,8 @@ class Partnership:
         "Kind of relation", help="Kind of relation (twinning, cooperation, ...)", column=True, table="value",
         fact=Fact(70, ("{kind}",), optional=True))] = None
     since: Annotated[Year | None, Meta(
-        "First year of the partnership", help="First year", filter="year", stat="decade", stat_name="decade", stat_order=5,
+        "First year of the partnership", help="First year", filter="year", stat="decade", stat_name="decade",
+        stat_order=5,
         column=True, table="value", heading="first year", sort=True,
         fact=Fact(40, ("{since}", " ({since_note})")))] = None
     since_note: Annotated[Str | None, Meta(
@@ -250,7 +252,8 @@ class Partnership:
     networks: Annotated[list[Slug], Meta(
         "International networks in common with {owner}", edit="list", vocab="network", item="network",
         short="-n", help="Network (slug, label or a word of it); repeatable", filter="vocab", stat="each",
-        stat_order=2, search=True, column=True, table="labels", fact=Fact(50, ("{networks}",)))] = field(default_factory=list)
+        stat_order=2, search=True, column=True, table="labels",
+        fact=Fact(50, ("{networks}",)))] = field(default_factory=list)
     projects: Annotated[list[Line], Meta(
         "European projects in common with {owner}", edit="list", item="project", short="-p",
         help="European project; repeatable", filter="member", search=True, column=True,

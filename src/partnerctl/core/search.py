@@ -12,8 +12,10 @@ the field table marks ``search``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
@@ -27,7 +29,7 @@ class Hit:
     partner: str
     field: str
     text: str
-    spans: list[tuple[int, int]] = field(default_factory=list)
+    spans: list[tuple[int, int]] = dataclasses.field(default_factory=list)
 
 
 def _fields(p: Record, themes: Mapping[str, str], networks: Mapping[str, str]) -> Iterator[tuple[str, str]]:

@@ -32,7 +32,6 @@ import csv
 import hashlib
 import io
 import json
-import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -43,9 +42,7 @@ from typing import Any, BinaryIO, TextIO
 from pydantic import ValidationError
 
 from partnerctl.core import dates
-from partnerctl.storage import files
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.model import table
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Owner,
@@ -55,11 +52,13 @@ from partnerctl.core.model import (
     problems_of,
     record,
     registry_data,
+    table,
     undeclared,
     validate,
 )
 from partnerctl.core.names import fold, is_slug, shorten, slugify, unique
-from partnerctl.formats.output import counted, loads_json, unneutralise
+from partnerctl.core.text import counted, loads_json, unneutralise
+from partnerctl.storage import files
 from partnerctl.storage.store import Progress, no_progress
 
 FORMATS = ("json", "jsonl", "csv")
@@ -94,7 +93,7 @@ def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, raw: 
         text.flush()
         text.detach()
         return None
-    files.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)
+    files.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)  # type: ignore[arg-type]
     return f"wrote {counted(len(reg.partnerships), 'partnership')} to {target} ({fmt})"
 
 
@@ -115,7 +114,7 @@ def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
 
 
 def _csv_cell(value: Any, raw: bool = False) -> str:
-    from partnerctl.formats.output import clean, neutralise
+    from partnerctl.core.text import clean, neutralise
 
     if value is None or isinstance(value, int):
         return "" if value is None else str(value)

@@ -9,15 +9,12 @@ spreadsheet never runs one as a formula.
 from __future__ import annotations
 
 import csv
-import json
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, TextIO
 
-from partnerctl.core.text import (  # noqa: F401 - the writers' text rules, re-exported
-    clean, counted, dumps_json, loads_json, neutralise, unneutralise)
+from partnerctl.core.text import clean, counted, dumps_json, loads_json, neutralise, unneutralise  # noqa: F401 - the writers' text rules, re-exported
 
 
 class Format(str, Enum):

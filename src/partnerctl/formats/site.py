@@ -25,13 +25,13 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from partnerctl.core import dates
-from partnerctl.storage import folders as outfolder
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import Contact, Event, Partnership, Registry, is_email, is_web_link, record, sorted_events
+from partnerctl.core.names import fold, slugify
 from partnerctl.core.query import Snapshot
 from partnerctl.core.records import FactRow, facts
 from partnerctl.core.text import counted
-from partnerctl.core.names import fold, slugify
+from partnerctl.storage import folders as outfolder
 
 FORMATS = {"html": ".html", "markdown": ".md"}
 PAGES = "partnerships"
@@ -328,6 +328,7 @@ def index_html(reg: Registry) -> str:
     owner = reg.registry.owner
     pids = _by_city(reg)
     regions = _choices(reg, _region)
+    network_choices = _choices(reg, lambda p: [(n, reg.networks.get(n, n)) for n in p.networks])
     cards = []
     for pid in pids:
         p = reg.partnerships[pid]
@@ -346,7 +347,7 @@ def index_html(reg: Registry) -> str:
         "<label for=\"filter-theme\">Theme "
         f"{_options('theme', 'All themes', _choices(reg, lambda p: [(t, reg.themes.get(t, t)) for t in p.themes]))}"
         "</label>\n<label for=\"filter-network\">Network "
-        f"{_options('network', 'All networks', _choices(reg, lambda p: [(n, reg.networks.get(n, n)) for n in p.networks]))}"
+        f"{_options('network', 'All networks', network_choices)}"
         "</label>\n<button type=\"reset\">Show all</button>\n</form>\n"
         f"<p id=\"count\">{len(pids)} of {len(pids)} partnerships shown</p>\n"
         "<ul class=\"cards\" id=\"partnerships\">\n" + "".join(cards) + "</ul>\n"

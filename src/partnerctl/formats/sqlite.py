@@ -72,7 +72,8 @@ def schema() -> str:
     links = ""
     for spec in _links("partnership"):
         item = spec.meta.item or spec.name
-        links += (f"CREATE TABLE partnership_{spec.name} (\n    partnership_id TEXT NOT NULL REFERENCES partnerships(id),\n"
+        links += (f"CREATE TABLE partnership_{spec.name} (\n"
+                  "    partnership_id TEXT NOT NULL REFERENCES partnerships(id),\n"
                   f"    position INTEGER NOT NULL,\n    {item} TEXT NOT NULL REFERENCES {spec.meta.vocab}s(slug),\n"
                   f"    PRIMARY KEY (partnership_id, position)\n);\n"
                   f"CREATE INDEX partnership_{spec.name}_{item} ON partnership_{spec.name}({item});\n")
@@ -143,7 +144,7 @@ def insert_partnership(con: sqlite3.Connection, pid: str, p: Partnership) -> Non
     texts = [v for s in table().with_("search") if not s.meta.names and not s.meta.vocab and s.kind != "records"
              for v in (getattr(p, s.name) if s.is_list else [getattr(p, s.name)]) if v]
     event_fields = [s.name for s in table().with_("search", "event")]
-    rows = [(pid, None, fold("\n".join(names)), fold("\n".join(texts)))]
+    rows: list[tuple[str, str | None, str, str]] = [(pid, None, fold("\n".join(names)), fold("\n".join(texts)))]
     rows += [(pid, e.id, fold(getattr(e, event_fields[0]) or ""),
               fold("\n".join(getattr(e, f) or "" for f in event_fields[1:]))) for e in events]
     con.executemany("INSERT INTO search (partnership_id, event_id, names, text) VALUES (?, ?, ?, ?)", rows)

@@ -35,8 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from partnerctl.storage import files as fileio
 from partnerctl.core.errors import InvalidInput, WriteFailed
+from partnerctl.storage import files as fileio
 
 MANIFEST = ".partnerctl-manifest.json"
 _ASIDE = ".old"  # the old folder renamed aside where folders cannot be exchanged
@@ -342,7 +342,8 @@ def _libc_function(name: str) -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return getattr(ctypes.CDLL(None, use_errno=True), name)
+        function: Callable[..., int] = getattr(ctypes.CDLL(None, use_errno=True), name)
+        return function
     except (OSError, AttributeError):
         return None
 

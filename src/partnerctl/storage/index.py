@@ -73,7 +73,7 @@ from partnerctl.storage.files import flock_within
 from partnerctl.storage.toml import Damaged, bytes_hash
 
 if TYPE_CHECKING:
-    from partnerctl.core.model import Partnership, Registry
+    from partnerctl.core.model import Registry
     from partnerctl.core.query import Snapshot, Wanted
 
 __all__ = ["Damaged", "FAULTS", "Index", "Key", "apply", "discard", "enabled", "open_current", "save"]
@@ -364,7 +364,7 @@ class Index:
         lists = {s.name for s in table().partnership if s.is_list}
         out = {}
         for row in self._rows(where, params, with_record=False):
-            facts = dict(zip(facts_fields(), row[1 + at:1 + at + len(facts_fields())]))
+            facts = dict(zip(facts_fields(), row[1 + at:1 + at + len(facts_fields())], strict=True))
             for name in lists & facts.keys():
                 facts[name] = json.loads(facts[name])
             out[row[1]] = facts
@@ -560,7 +560,7 @@ def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None
     encoded = [text.encode("utf-8") for _, text in parts]
     # Blocks can be rewritten alone only when the file is exactly its canonical text.
     canonical = b"\n".join(encoded) == data
-    blocks = {pid: bytes_hash(block) for (pid, _), block in zip(parts[1:], encoded[1:])}
+    blocks = {pid: bytes_hash(block) for (pid, _), block in zip(parts[1:], encoded[1:], strict=True)}
     for pid in sorted(reg.partnerships):
         _insert(con, snap, pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
     _write_meta(con, {
@@ -745,7 +745,7 @@ def _apply(con: sqlite3.Connection, old: Key, new: Key, update: Update) -> bool:
     checks = json.loads(meta["checks"])
     for name in _AGGREGATES:
         after = _aggregate(con, name, *scope)
-        checks[name] = [total + a - b for total, a, b in zip(checks[name], after, before[name])]
+        checks[name] = [total + a - b for total, a, b in zip(checks[name], after, before[name], strict=True)]
     meta.update(size=new.size, mtime_ns=new.mtime_ns, digest=new.digest, head_hash=update.head_hash,
                 head=_head_json(update.head), checks=json.dumps(checks))
     meta.pop("check", None)

@@ -25,7 +25,7 @@ import difflib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -120,7 +120,8 @@ def check_text(text: str, name: str,
 
 
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
-    more = f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')" if len(problems) > 1 else ""
+    more = (f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')"
+            if len(problems) > 1 else "")
     return RegistryInvalid(f"invalid registry: {problems[0]}{more}", problems)
 
 
@@ -215,10 +216,11 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
     target = loc.path if dry_run else writable_target(loc)
     with nullcontext() if dry_run else files.locked(target, lock_timeout):
         data, st = read_file(target)
-        draft = _block_draft(target, data, st, str(loc.path)) if index.enabled() and not change.whole else None
-        if draft is not None:
+        block = _block_draft(target, data, st, str(loc.path)) if index.enabled() and not change.whole else None
+        draft: FullDraft | BlockDraft | None = block
+        if block is not None:
             try:
-                result, new_data = _run(change, draft, data, progress)
+                result, new_data = _run(change, block, data, progress)
             except _Retry:
                 draft = None  # the index turned out damaged: the file decides, from the start
         if draft is None:
