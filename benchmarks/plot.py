@@ -18,7 +18,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parents[1] / "docs" / "performance-scaling.png"
 PANELS = (("read", "reads (index)"), ("write", "writes: one block, whole registry"), ("export", "exports"),
           ("edit", "first read after an outside edit"), ("peer", "peers on the exports"))
-STYLES = ("o-", "s-", "^-", "v-", "D-", "P-", "X-", "*-")
+MARKERS = "os^vDPX*"
 
 
 def curves(report: dict, group: str) -> dict[str, list[tuple[int, float]]]:
@@ -43,7 +43,7 @@ def main() -> None:
     fig, axes = plt.subplots(2, 3, figsize=(15, 9), dpi=110)
     for ax, (group, title) in zip(axes.flat, PANELS):
         for i, (name, points) in enumerate(curves(report, group).items()):
-            ax.plot([n for n, _ in points], [t for _, t in points], STYLES[i % len(STYLES)], markersize=4,
+            ax.plot([n for n, _ in points], [t for _, t in points], marker=MARKERS[i % len(MARKERS)], markersize=4,
                     label=name, color=f"C{i % 10}", linestyle="-" if i < 10 else "--")
         for name, style in (("bare Typer app", "--"), ("python -c pass", ":")):
             if name in floors:

@@ -402,9 +402,11 @@ def floor_cases(interp: Interp, env: dict[str, str]) -> list[Case]:
             Case("bare Typer app", "floor", [py, str(HERE / "bare_typer.py")], env, interp=interp.label)]
 
 
-def s_cases(interp: Interp, root: Path, sample: Path, env: dict[str, str], old: bool) -> list[Case]:
+def s_cases(interp: Interp, root: Path, sample: Path, env: dict[str, str], run: Runner, old: bool) -> list[Case]:
     read = Fixture(root / "read", sample, env)
     write = Fixture(root / "write", sample, env)
+    for fx in (read, write):  # the first read builds the index: writes start from a current one
+        run.once(partnerctl(interp, fx.registry, "show", "turin", "--format", "json"), fx.env)
     write.snapshot()
     cases = [("S show turin --format json", read, ["show", "turin", "--format", "json"]),
              ("S list --theme mobility --format json", read, ["list", "--theme", "mobility", "--format", "json"]),
@@ -413,23 +415,27 @@ def s_cases(interp: Interp, root: Path, sample: Path, env: dict[str, str], old: 
                  prepare=fx.restore if fx is write else None, may_fail=old) for name, fx, args in cases]
 
 
+def indexed(interp: Interp, sc: Scale, root: Path, env: dict[str, str], run: Runner) -> Fixture:
+    """A copy of the scale's registry whose index the first read has built (its cost kept, once per install)."""
+    fx = Fixture(root, sc.path, env)
+    elapsed, rss, code, err = run.once(partnerctl(interp, fx.registry, "show", sc.target, "--format", "json"), fx.env)
+    if code != 0 and interp.label == "new":
+        raise SystemExit(f"set-up failed ({code}): {interp.python} show {sc.target} at {sc.n}\n{err}")
+    if code != 0:  # the baseline install cannot read it: its cases fail once and are reported as skipped
+        return fx
+    sc.index.setdefault(interp.label, {"s": elapsed, "max_rss_mb": rss / 1024, "bytes": fx.cache_bytes()})
+    return fx
+
+
 def scale_cases(interp: Interp, sc: Scale, root: Path, env: dict[str, str], run: Runner, full: bool,
                 old: bool) -> list[Case]:
     """Every partnerctl case at one scale, on this interpreter's own copies of the registry and index."""
-    read = Fixture(root / "read", sc.path, env)
-    write = Fixture(root / "write", sc.path, env)
+    read = indexed(interp, sc, root / "read", env, run)
+    write = indexed(interp, sc, root / "write", env, run)
+    write.snapshot()
     out = root / "out"
     out.mkdir()
     show = ["show", sc.target, "--format", "json"]
-    for fx, what in ((read, "index_build"), (write, None)):
-        # The first read builds the index (reported for the read copy, once).
-        elapsed, rss, code, err = run.once(partnerctl(interp, fx.registry, *show), fx.env)
-        if code != 0:
-            raise SystemExit(f"set-up failed ({code}): {interp.python} show {sc.target} at {sc.n}\n{err}")
-        if what:
-            sc.index.setdefault(interp.label, {"s": elapsed, "max_rss_mb": rss / 1024,
-                                               "bytes": read.cache_bytes()})
-    write.snapshot()
 
     def edited(count: int) -> Callable[[], None]:
         def prepare() -> None:
@@ -605,7 +611,7 @@ def slope(res: Results, name: str, scales: list[int], interp: str | None) -> str
 
 def report_scales(res: Results, cases: list[Case], scales: list[int], what: str) -> str:
     groups = {c.name: c.group for c in cases if c.scale is not None}
-    names = list(groups)
+    names = [n for n in groups if what != "new/old" or groups[n] != "peer"]  # peers have no baseline
     bare = res.median("bare Typer app")
     head = ["case"] + [f"{n:,}" for n in scales]
     if what == "ms":
@@ -781,11 +787,14 @@ def bench(args: argparse.Namespace, run: Runner, work: Path, env: dict[str, str]
     for interp in interps:
         cases += floor_cases(interp, env)
     for interp in interps:
-        cases += s_cases(interp, work / f"S-{interp.label}", sample, env, interp.label == "old")
+        cases += s_cases(interp, work / f"S-{interp.label}", sample, env, run, interp.label == "old")
     for sc in scales:
         for interp in interps:
-            cases += scale_cases(interp, sc, work / f"{sc.n}-{interp.label}", env, run, args.full,
-                                 interp.label == "old")
+            where = work / f"{sc.n}-{interp.label}"
+            if args.build_only:
+                indexed(interp, sc, where, env, run)
+            else:
+                cases += scale_cases(interp, sc, where, env, run, args.full, interp.label == "old")
         cases += peer_cases(sc, work / f"{sc.n}-peers", interps[0], env, run, tools)
     if not args.build_only:
         # Twins next to each other: new and old see the same moment of a busy machine.
