@@ -42,15 +42,18 @@ def main() -> None:
     floors = {c["name"]: c["median_ms"] for c in report["cases"] if c["group"] == "floor" and c["interp"] == "new"}
     fig, axes = plt.subplots(2, 3, figsize=(15, 9), dpi=110)
     for ax, (group, title) in zip(axes.flat, PANELS):
-        for i, (name, points) in enumerate(curves(report, group).items()):
+        lines = curves(report, group)
+        for i, (name, points) in enumerate(lines.items()):
             ax.plot([n for n, _ in points], [t for _, t in points], marker=MARKERS[i % len(MARKERS)], markersize=4,
                     label=name, color=f"C{i % 10}", linestyle="-" if i < 10 else "--")
         for name, style in (("bare Typer app", "--"), ("python -c pass", ":")):
             if name in floors:
                 ax.axhline(floors[name], color="black", linewidth=0.8, linestyle=style, label=f"{name} (floor)")
         ax.set(xscale="log", yscale="log", title=title, xlabel="partnerships", ylabel="median wall time (ms)")
+        top = max([t for points in lines.values() for _, t in points] + list(floors.values()), default=1)
+        ax.set_ylim(top=top * (10 if len(lines) < 6 else 60))  # room above the curves for the legend
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", ncol=1 if len(lines) < 6 else 2)
     ax = axes.flat[5]
     for i, (group, _) in enumerate(PANELS[:4]):
         memory: dict[str, list[tuple[int, float]]] = {}
