@@ -1,8 +1,11 @@
-"""Draw the scaling curve of a benchmark run: ``python benchmarks/plot.py results.json out.png``.
+"""Draw the scaling curves of a benchmark run: ``python benchmarks/plot.py results.json [out.png]``.
 
-A development tool, not part of partnerctl: it needs matplotlib
-(``pip install matplotlib``, or the project's ``bench`` extra), which
-partnerctl itself never imports. ``results.json`` is what
+One log-log curve per case (median wall time against the number of
+partnerships), a panel per kind of case, with the start-up floors of the same
+run as horizontal lines, and a panel of peak memory. The default output is
+docs/performance-scaling.png. A development tool, not part of partnerctl: it
+needs matplotlib (the project's ``bench`` extra: ``pip install -e '.[bench]'``),
+which partnerctl itself never imports. ``results.json`` is what
 ``benchmarks/run.py --json results.json`` writes.
 """
 
@@ -12,6 +15,21 @@ import json
 import sys
 from pathlib import Path
 
+OUT = Path(__file__).resolve().parents[1] / "docs" / "performance-scaling.png"
+PANELS = (("read", "reads (index)"), ("write", "writes: one block, whole registry"), ("export", "exports"),
+          ("edit", "first read after an outside edit"), ("peer", "peers on the exports"))
+MARKERS = "os^vDPX*"
+
+
+def curves(report: dict, group: str) -> dict[str, list[tuple[int, float]]]:
+    """Case name -> [(partnerships, median ms)] for one group, this install's runs only."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for case in report["cases"]:
+        if case["group"] == group and case["scale"] is not None and case["interp"] in ("new", None) \
+                and case["times_ms"]:
+            out.setdefault(case["name"], []).append((case["scale"], case["median_ms"]))
+    return {name: sorted(points) for name, points in out.items()}
+
 
 def main() -> None:
     import matplotlib
@@ -20,23 +38,42 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     report = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    rows = report["scaling"]
-    n = [r["partnerships"] for r in rows]
-    typer_ms = next(c["median_ms"] for c in report["cases"] if c["name"] == "bare Typer app")
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
-    ax.plot(n, [r["tomllib_ms"] for r in rows], "o--", color="grey", label="tomllib.load of the file (baseline)")
-    ax.plot(n, [r["show_ms"] for r in rows], "o-", label="show ID --format json (index)")
-    ax.plot(n, [r["add_event_ms"] for r in rows], "s-", label="add-event (one-block rewrite)")
-    ax.axhline(typer_ms, color="black", linewidth=0.8, linestyle=":", label="bare Typer app (start-up floor)")
-    ax.set_xscale("log")
-    ax.set_xlabel("partnerships in the registry (twin-towns dataset)")
-    ax.set_ylabel("median wall time (ms)")
-    ax.set_ylim(bottom=0)
-    ax.set_title(f"partnerctl scaling, {report['date']}, {report['cpus']} CPUs {report['cpu']}", fontsize=9)
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else OUT
+    floors = {c["name"]: c["median_ms"] for c in report["cases"] if c["group"] == "floor" and c["interp"] == "new"}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 9), dpi=110)
+    for ax, (group, title) in zip(axes.flat, PANELS, strict=False):
+        lines = curves(report, group)
+        for i, (name, points) in enumerate(lines.items()):
+            ax.plot([n for n, _ in points], [t for _, t in points], marker=MARKERS[i % len(MARKERS)], markersize=4,
+                    label=name, color=f"C{i % 10}", linestyle="-" if i < 10 else "--")
+        for name, style in (("bare Typer app", "--"), ("python -c pass", ":")):
+            if name in floors:
+                ax.axhline(floors[name], color="black", linewidth=0.8, linestyle=style, label=f"{name} (floor)")
+        ax.set(xscale="log", yscale="log", title=title, xlabel="partnerships", ylabel="median wall time (ms)")
+        top = max([t for points in lines.values() for _, t in points] + list(floors.values()), default=1)
+        ax.set_ylim(top=top * (10 if len(lines) < 6 else 60))  # room above the curves for the legend
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left", ncol=1 if len(lines) < 6 else 2)
+    ax = axes.flat[5]
+    for i, (group, _) in enumerate(PANELS[:4]):
+        memory: dict[str, list[tuple[int, float]]] = {}
+        for case in report["cases"]:
+            if case["group"] == group and case["scale"] is not None and case["interp"] == "new" and case["times_ms"]:
+                memory.setdefault(case["name"], []).append((case["scale"], case["max_rss_mb"]))
+        for j, points in enumerate(sorted(p) for p in memory.values()):
+            ax.plot([n for n, _ in points], [m for _, m in points], "o-", markersize=3, linewidth=1,
+                    color=f"C{i}", label=group if j == 0 else None)
+    ax.axhline(300, color="red", linewidth=0.8, linestyle="--", label="300 MB")
+    ax.set(xscale="log", yscale="log", title="peak RSS of each partnerctl case", xlabel="partnerships",
+           ylabel="max RSS (MB)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
+    versions = "; ".join(i["versions"] for i in report["interpreters"].values() if i is not None)
+    fig.suptitle(f"partnerctl scaling, {report['date']}, {report['cpus']} CPUs {report['cpu']}, "
+                 f"median of {report['runs']} interleaved runs; {versions}", fontsize=10)
     fig.tight_layout()
-    fig.savefig(sys.argv[2])
+    fig.savefig(out)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
