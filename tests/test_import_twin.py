@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from conftest import DATASET, needs_dataset
 from partnerctl.formats import exchange
 
 WORLD = '[registry]\nowner = "World"\n'
@@ -206,17 +207,6 @@ def test_progress_bar_on_a_terminal(world: Path, twin_csv: Path) -> None:
     assert last_stage in shown
     assert b"7 imported" in shown
 
-
-def _dataset() -> Path | None:
-    for folder in (Path(__file__).resolve().parents[1].parent / "shared" / "data", Path("/work/shared/data")):
-        if (folder / "twin_cities_raw.csv").is_file():
-            return folder / "twin_cities_raw.csv"
-    return None
-
-
-DATASET = _dataset()
-needs_dataset = pytest.mark.skipif(
-    DATASET is None, reason="the twin-towns dataset ../shared/data/twin_cities_raw.csv is not on this machine")
 
 
 @needs_dataset

@@ -21,12 +21,10 @@ import pytest
 
 import partnerctl.core.names
 import partnerctl.core.query
-from conftest import SHIPPED_REGISTRY
+from conftest import DATASET, SHIPPED_REGISTRY, needs_dataset
 from partnerctl.core import model
 from partnerctl.formats import exchange
 from partnerctl.storage import reader, store
-from test_editor import editor  # noqa: F401 - the fake $EDITOR fixture
-from test_import_twin import DATASET, needs_dataset
 
 # Cities and aliases of some partnerships are other partnerships' ids: "Turin" is the
 # city of turin and of milan-turin, "Milan" the city of milan and an alias of paris-milan,
