@@ -1,0 +1,103 @@
+"""Settings: the user's config file and the repository's ``partnerctl.toml``, merged.
+
+Two TOML files may hold settings, the nearer one winning:
+
+- ``partnerctl.toml`` in the current folder or the nearest folder above it (as
+  git finds ``.git``): the settings of a team's repository, committed with it;
+- the user's ``config.toml`` in the platform's config folder
+  (``$XDG_CONFIG_HOME/partnerctl/``, default ``~/.config/partnerctl/``).
+
+Each is a table of settings: ``registry`` (the default registry; a relative
+path is relative to the file that names it), ``lang``, ``templates`` and a
+``[site]`` table for the exported site. ``Settings.get`` says the value and
+which file set it, so a message can say where a setting came from. A file that
+cannot be read or parsed is a ``RegistryInvalid`` naming it (exit 3): a
+setting silently ignored would send writes to the wrong registry.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from partnerctl.core.errors import RegistryInvalid
+
+REPOSITORY_FILE = "partnerctl.toml"
+USER_FILE = "config.toml"
+
+
+def user_config_path() -> Path | None:
+    """``$XDG_CONFIG_HOME/partnerctl/config.toml``, else ``~/.config/partnerctl/config.toml`` (None: no home)."""
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    if os.path.isabs(base):
+        return Path(base) / "partnerctl" / USER_FILE
+    try:
+        return Path.home() / ".config" / "partnerctl" / USER_FILE
+    except (RuntimeError, KeyError):
+        return None
+
+
+def repository_config_path(start: Path | None = None) -> Path | None:
+    """The nearest ``partnerctl.toml`` in *start* (default: the current folder) or a folder above it."""
+    try:
+        here = (start or Path.cwd()).resolve()
+    except OSError:
+        return None
+    for folder in (here, *here.parents):
+        candidate = folder / REPOSITORY_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting's value and the file that set it."""
+
+    value: Any
+    source: Path
+
+
+@dataclass
+class Settings:
+    """The settings of the files found, the nearer first (the repository's, then the user's)."""
+
+    files: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+
+    def get(self, name: str) -> Setting | None:
+        """The setting *name* from the nearest file that has it (a path made absolute from that file's folder)."""
+        for path, data in self.files:
+            if name in data:
+                value = data[name]
+                if name in ("registry", "templates") and isinstance(value, str):
+                    value = (path.parent / value) if not os.path.isabs(value) else Path(value)
+                return Setting(value, path)
+        return None
+
+    def table(self, name: str) -> dict[str, Any]:
+        """A table of settings (``[site]``), the nearer file's keys winning over the farther's."""
+        merged: dict[str, Any] = {}
+        for _, data in reversed(self.files):
+            value = data.get(name)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RegistryInvalid(f"cannot read the settings in {path}: {exc}") from None
+
+
+def load(start: Path | None = None) -> Settings:
+    """The settings in force in *start* (default: the current folder)."""
+    found = []
+    for path in (repository_config_path(start), user_config_path()):
+        if path is not None and path.is_file():
+            found.append((path, _read(path)))
+    return Settings(found)
