@@ -423,8 +423,9 @@ class BlockDraft:
 
         if not idx.canonical:
             raise tomlfile.Damaged("the file is not in canonical form")
+        # The head's text ends before the blank line that precedes the first block (as ``dump_parts`` has it).
         start = data.find(b"\n[partnerships.")
-        head_end = start + 1 if start >= 0 else len(data)
+        head_end = start if start >= 0 else len(data)
         if tomlfile.bytes_hash(data[:head_end]) != idx.head_hash:
             raise tomlfile.Damaged("the head is not the one the index recorded")
         parsed, problems = tomlfile.parse(data[:head_end].decode("utf-8"), name)
