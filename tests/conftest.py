@@ -296,7 +296,9 @@ def fresh_index_contents(path: Path, folder: Path) -> dict[str, list[str]]:
     con = sqlite3.connect(target, isolation_level=None)
     try:
         con.execute("PRAGMA synchronous = OFF")
-        index.build_into(con, store.parse_valid(data.decode("utf-8"), str(path)), data, st)
+        reg, problems = store.check_text(data.decode("utf-8"), str(path))  # not parse_valid: see no_full_load
+        assert reg is not None, problems
+        index.build_into(con, reg, data, st)
     finally:
         con.close()
     return index_contents(target)
