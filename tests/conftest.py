@@ -5,6 +5,8 @@
   exactly known contents, for exact expectations.
 - ``invoke``: ``invoke(path, *args, **kwargs)`` runs the CLI against the registry at
   *path* in-process and returns the click ``Result`` (``.stdout``/``.stderr`` apart).
+- ``editor``: ``editor(*steps)`` makes $EDITOR a fake editor following that plan.
+- ``DATASET``, ``needs_dataset``: the twin-towns dataset, when this machine has it.
 - ``index_on``: the index on, even in a run with ``PARTNERCTL_NO_INDEX=1``; with the
   plain functions below, what the tests comparing the index with the file share.
 """
@@ -12,7 +14,9 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -341,3 +345,60 @@ def costly_loads(registry: Path, args: tuple[str, ...], cache: Path) -> tuple[st
     first, second = (subprocess.run(argv, env=env, capture_output=True, text=True, check=True) for _ in "12")
     loaded = second.stderr.rsplit("LOADED=", 1)[1].strip()
     return first.stdout, second.stdout, loaded.split(",") if loaded else []
+
+
+# --- a fake $EDITOR (partnerctl edit) ------------------------------------------------------
+
+FAKE_EDITOR = '''\
+import json, os, subprocess, sys
+from pathlib import Path
+
+plan = Path(os.environ["FAKE_EDITOR_PLAN"])
+counter = plan.with_suffix(".count")
+n = int(counter.read_text()) if counter.exists() else 0
+counter.write_text(str(n + 1))
+step = json.loads(plan.read_text())[n]
+path = Path(sys.argv[1])
+text = path.read_text(encoding="utf-8")
+plan.with_name(f"seen-{n}.toml").write_text(text, encoding="utf-8")
+plan.with_name(f"name-{n}.txt").write_text(path.name, encoding="utf-8")
+if "run" in step:
+    subprocess.run(step["run"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for old, new in step.get("replace", []):
+    assert old in text, old
+    text = text.replace(old, new)
+path.write_text(text, encoding="utf-8")
+sys.exit(step.get("exit", 0))
+'''
+
+
+@pytest.fixture
+def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``editor(*steps)``: make $EDITOR the fake editor with that plan; returns its work folder."""
+    work = tmp_path / "editor"
+    work.mkdir()
+    script = work / "fake_editor.py"
+    script.write_text(FAKE_EDITOR, encoding="utf-8")
+    monkeypatch.delenv("VISUAL", raising=False)
+
+    def make(*steps: dict[str, Any]) -> Path:
+        (work / "plan.json").write_text(json.dumps(list(steps)), encoding="utf-8")
+        monkeypatch.setenv("FAKE_EDITOR_PLAN", str(work / "plan.json"))
+        monkeypatch.setenv("EDITOR", shlex.join([sys.executable, str(script)]))
+        return work
+
+    return make
+
+
+# --- the twin-towns dataset ----------------------------------------------------------------
+
+def _dataset() -> Path | None:
+    for folder in (Path(__file__).resolve().parents[1].parent / "shared" / "data", Path("/work/shared/data")):
+        if (folder / "twin_cities_raw.csv").is_file():
+            return folder / "twin_cities_raw.csv"
+    return None
+
+
+DATASET = _dataset()
+needs_dataset = pytest.mark.skipif(
+    DATASET is None, reason="the twin-towns dataset ../shared/data/twin_cities_raw.csv is not on this machine")

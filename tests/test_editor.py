@@ -8,7 +8,6 @@ command (another writer), and exits with the step's status.
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 import tomllib
 from pathlib import Path
@@ -20,47 +19,6 @@ import partnerctl.cli
 from partnerctl.core import edit
 from partnerctl.storage import toml as tomlfile
 from partnerctl.storage import store
-
-FAKE_EDITOR = '''\
-import json, os, subprocess, sys
-from pathlib import Path
-
-plan = Path(os.environ["FAKE_EDITOR_PLAN"])
-counter = plan.with_suffix(".count")
-n = int(counter.read_text()) if counter.exists() else 0
-counter.write_text(str(n + 1))
-step = json.loads(plan.read_text())[n]
-path = Path(sys.argv[1])
-text = path.read_text(encoding="utf-8")
-plan.with_name(f"seen-{n}.toml").write_text(text, encoding="utf-8")
-plan.with_name(f"name-{n}.txt").write_text(path.name, encoding="utf-8")
-if "run" in step:
-    subprocess.run(step["run"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for old, new in step.get("replace", []):
-    assert old in text, old
-    text = text.replace(old, new)
-path.write_text(text, encoding="utf-8")
-sys.exit(step.get("exit", 0))
-'''
-
-
-@pytest.fixture
-def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """``editor(*steps)``: make $EDITOR the fake editor with that plan; returns its work folder."""
-    work = tmp_path / "editor"
-    work.mkdir()
-    script = work / "fake_editor.py"
-    script.write_text(FAKE_EDITOR, encoding="utf-8")
-    monkeypatch.delenv("VISUAL", raising=False)
-
-    def make(*steps: dict[str, Any]) -> Path:
-        (work / "plan.json").write_text(json.dumps(list(steps)), encoding="utf-8")
-        monkeypatch.setenv("FAKE_EDITOR_PLAN", str(work / "plan.json"))
-        monkeypatch.setenv("EDITOR", shlex.join([sys.executable, str(script)]))
-        return work
-
-    return make
-
 
 def opened(work: Path) -> int:
     counter = work / "plan.count"

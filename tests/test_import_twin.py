@@ -23,6 +23,8 @@ import pytest
 
 from partnerctl.formats import exchange
 
+from conftest import DATASET, needs_dataset
+
 WORLD = '[registry]\nowner = "World"\n'
 
 # File lines (the header is line 1). The quoted name spanning lines 11-12 makes
@@ -205,18 +207,6 @@ def test_progress_bar_on_a_terminal(world: Path, twin_csv: Path) -> None:
     last_stage = b"writing the registry" if os.environ.get("PARTNERCTL_NO_INDEX") else b"updating the index"
     assert last_stage in shown
     assert b"7 imported" in shown
-
-
-def _dataset() -> Path | None:
-    for folder in (Path(__file__).resolve().parents[1].parent / "shared" / "data", Path("/work/shared/data")):
-        if (folder / "twin_cities_raw.csv").is_file():
-            return folder / "twin_cities_raw.csv"
-    return None
-
-
-DATASET = _dataset()
-needs_dataset = pytest.mark.skipif(
-    DATASET is None, reason="the twin-towns dataset ../shared/data/twin_cities_raw.csv is not on this machine")
 
 
 @needs_dataset
