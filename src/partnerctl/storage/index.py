@@ -31,6 +31,10 @@ decides what a write removes. What is checked:
 - A block a write rewrites is found in the file by its header line, and used
   only if the hash of those bytes is the one recorded and they parse to exactly
   the one ``[partnerships.ID]`` table expected (``toml.verified_block``).
+  What the index does not list is looked for in the file before a write takes
+  it as missing, a new block goes only between blocks that follow one another
+  in the file, a change to a vocabulary entry checks every link row first, and
+  ``apply`` checks the rows it replaces (``store.BlockDraft``).
 
 Any disagreement, and any SQLite error, raises or is turned into ``Damaged``:
 the reader answers from the file (a full validated load) and rebuilds the
