@@ -5,19 +5,28 @@
   exactly known contents, for exact expectations.
 - ``invoke``: ``invoke(path, *args, **kwargs)`` runs the CLI against the registry at
   *path* in-process and returns the click ``Result`` (``.stdout``/``.stderr`` apart).
+- ``editor``: ``editor(*steps)`` makes $EDITOR a fake editor following that plan.
+- ``DATASET``, ``needs_dataset``: the twin-towns dataset, when this machine has it.
+- ``index_on``: the index on, even in a run with ``PARTNERCTL_NO_INDEX=1``; with the
+  plain functions below, what the tests comparing the index with the file share.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import shlex
 import shutil
+import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 import partnerctl.cli
@@ -209,7 +218,136 @@ def small_canonical(small_registry: Path) -> Path:
     return small_registry
 
 
-# --- a fake $EDITOR (test_editor, test_rules) -------------------------------------------------
+# --- the index compared with the file ------------------------------------------------------
+
+@pytest.fixture
+def index_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index on, even in a run with PARTNERCTL_NO_INDEX=1: for the tests about the index."""
+    monkeypatch.delenv("PARTNERCTL_NO_INDEX", raising=False)
+
+
+def outputs(invoke: Callable[..., Any], path: Path, args: tuple[str, ...]) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``partnerctl --registry PATH *args``."""
+    result = invoke(path, *args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def no_full_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on a full parse of a registry fails the test: only the index (and single blocks) may answer.
+
+    Every full load goes through ``store.parse_valid``: a read without the index, and a
+    write on the full path (a block write checks only the blocks it writes).
+    """
+    from partnerctl.storage import store
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the registry was parsed in full")
+
+    monkeypatch.setattr(store, "parse_valid", refuse)
+
+
+def damage_every_row(db: Path) -> None:
+    """Alter every row a read can be handed, keeping it valid and where the filters find it: only hashes tell."""
+    # A connection is freed by the cycle collector (it and its statement cache refer to each other):
+    # an in-process read may still hold its read transaction.
+    gc.collect()
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("UPDATE index_records SET record = replace(record, '\"city\": \"', '\"city\": \"X'), "
+                "city = 'X' || city")
+    # Every name pointed at the first partnership (k moved so that no two rows share a key).
+    con.execute("UPDATE index_names SET id = (SELECT min(id) FROM index_records), "
+                "k = k + 1000 * (SELECT count(*) FROM index_records r WHERE r.id < index_names.id)")
+    con.execute("UPDATE index_links SET position = position + 1000")
+    con.close()
+
+
+def assert_same_with_and_without_index(invoke: Callable[..., Any], path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       args: tuple[str, ...]) -> None:
+    """Exit code, stdout and stderr: without the index, while building it, answered by it, and by it damaged."""
+    from partnerctl.storage import index
+
+    monkeypatch.setenv(index.ENV_OFF, "1")
+    without = outputs(invoke, path, args)
+    monkeypatch.delenv(index.ENV_OFF)
+    first = outputs(invoke, path, args)  # builds the index
+    assert index.db_path(path).exists()
+    second = outputs(invoke, path, args)  # answered by it
+    assert first == without
+    assert second == without
+    damage_every_row(index.db_path(path))
+    assert outputs(invoke, path, args) == without  # the damage seen, answered from the file
+
+
+def index_contents(db: Path | str) -> dict[str, list[str]]:
+    """Every row of every table of an index database, and its schema, sorted: to compare two indexes."""
+    con = sqlite3.connect(db)
+    try:
+        tables = [name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        rows = {table: sorted(map(repr, con.execute(f"SELECT * FROM {table}"))) for table in tables}  # noqa: S608
+        rows["sqlite_master"] = sorted(map(repr, con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")))
+        return rows
+    finally:
+        con.close()
+
+
+def fresh_index_contents(path: Path, folder: Path) -> dict[str, list[str]]:
+    """``index_contents`` of an index built from scratch (in *folder*) for the registry file as it is now."""
+    from partnerctl.storage import index, store
+
+    data, st = store.read_file(path)
+    target = folder / "fresh.sqlite"
+    target.unlink(missing_ok=True)
+    con = sqlite3.connect(target, isolation_level=None)
+    try:
+        con.execute("PRAGMA synchronous = OFF")
+        reg, problems = store.check_text(data.decode("utf-8"), str(path))  # not parse_valid: see no_full_load
+        assert reg is not None, problems
+        index.build_into(con, reg, data, st)
+    finally:
+        con.close()
+    return index_contents(target)
+
+
+def completion_context(registry: Path | None, **params: str) -> typer.Context:
+    """A command's context under the root one that holds --registry, as during shell completion."""
+    command = typer.main.get_command(partnerctl.cli.app)
+    root = typer.Context(command, info_name="partnerctl")
+    root.params = {"registry": registry}
+    ctx = typer.Context(command, parent=root, info_name="show")
+    ctx.params = dict(params)
+    return ctx
+
+
+# Runs partnerctl with the arguments it is given, then says what it loaded that costs: Rich,
+# the terminal renderer, a validator of the model (the model's classes alone are cheap).
+_PROBE = """\
+import sys
+from partnerctl.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.split(".")[0] == "rich" or m == "partnerctl.cli.render")
+model = sys.modules.get("partnerctl.core.model")
+loaded += [f"validator of {t}" for t in (model._ADAPTERS if model else ())]
+sys.stderr.write("LOADED=" + ",".join(loaded) + "\\n")
+"""
+
+
+def costly_loads(registry: Path, args: tuple[str, ...], cache: Path) -> tuple[str, str, list[str]]:
+    """Run ``partnerctl -r REGISTRY *args`` twice in real processes, the index on (the first run builds it).
+
+    Returns both runs' stdout and what the second one loaded that costs (see ``_PROBE``).
+    """
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    env.pop("PARTNERCTL_NO_INDEX", None)
+    argv = [sys.executable, "-c", _PROBE, "-r", str(registry), *args]
+    first, second = (subprocess.run(argv, env=env, capture_output=True, text=True, check=True) for _ in "12")
+    loaded = second.stderr.rsplit("LOADED=", 1)[1].strip()
+    return first.stdout, second.stdout, loaded.split(",") if loaded else []
+
+
+# --- a fake $EDITOR (partnerctl edit) ------------------------------------------------------
 
 FAKE_EDITOR = '''\
 import json, os, subprocess, sys
@@ -252,7 +390,7 @@ def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     return make
 
 
-# --- the twin-towns dataset, when this machine has it ------------------------------------------
+# --- the twin-towns dataset ----------------------------------------------------------------
 
 def _dataset() -> Path | None:
     for folder in (Path(__file__).resolve().parents[1].parent / "shared" / "data", Path("/work/shared/data")):

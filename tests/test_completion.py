@@ -5,22 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 import partnerctl.cli
-import partnerctl.cli as cli
+from conftest import completion_context
 from partnerctl.cli import complete
-
-
-def _ctx(registry: Path | None, **params: str) -> typer.Context:
-    """A command's context under the root one that holds --registry, as during completion."""
-    command = typer.main.get_command(cli.app)
-    root = typer.Context(command, info_name="partnerctl")
-    root.params = {"registry": registry}
-    ctx = typer.Context(command, parent=root, info_name="show")
-    ctx.params = dict(params)
-    return ctx
 
 
 def _values(candidates: list[tuple[str, str]]) -> list[str]:
@@ -28,24 +17,24 @@ def _values(candidates: list[tuple[str, str]]) -> list[str]:
 
 
 def test_partner_ids_for_a_prefix(small_registry: Path) -> None:
-    assert complete.partner(_ctx(small_registry), "") == [
+    assert complete.partner(completion_context(small_registry), "") == [
         ("alder", "Marlow (Italy)"), ("birch", "Kingsford (Canada)"), ("cedar", "Élan (Italy)"),
         ("dune", "Bakel (Senegal)")]
-    assert _values(complete.partner(_ctx(small_registry), "c")) == ["cedar"]
-    assert complete.partner(_ctx(small_registry), "zz") == []
+    assert _values(complete.partner(completion_context(small_registry), "c")) == ["cedar"]
+    assert complete.partner(completion_context(small_registry), "zz") == []
 
 
 def test_theme_and_network_slugs_for_a_prefix(small_registry: Path) -> None:
-    assert complete.theme(_ctx(small_registry), "urban-") == [
+    assert complete.theme(completion_context(small_registry), "urban-") == [
         ("urban-mobility", "Urban mobility"), ("urban-planning", "Urban planning")]
-    assert complete.network(_ctx(small_registry), "e") == [("eurocities", "Eurocities")]
+    assert complete.network(completion_context(small_registry), "e") == [("eurocities", "Eurocities")]
 
 
 def test_event_ids_of_the_partner_already_typed(small_registry: Path) -> None:
-    assert _values(complete.event(_ctx(small_registry, partner="Marlow"), "1991")) == [
+    assert _values(complete.event(completion_context(small_registry, partner="Marlow"), "1991")) == [
         "1991-first-contacts", "1991-04-charter"]
     # Without a partner: every partnership's events, the partnership named in the help.
-    assert complete.event(_ctx(small_registry), "20") == [
+    assert complete.event(completion_context(small_registry), "20") == [
         ("2005-tram-exchange", "alder: Tram exchange programme"),
         ("2012-05-16-food-fair", "alder: Food fair"),
         ("2010-03-planning-study", "birch: Joint planning study"),
@@ -55,7 +44,7 @@ def test_event_ids_of_the_partner_already_typed(small_registry: Path) -> None:
 
 def test_registry_from_the_environment(small_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PARTNERCTL_REGISTRY", str(small_registry))
-    assert _values(complete.partner(_ctx(None), "d")) == ["dune"]
+    assert _values(complete.partner(completion_context(None), "d")) == ["dune"]
 
 
 @pytest.mark.parametrize("contents", [None, "not = [valid", "[registry]\nowner = 3\n"])
@@ -64,9 +53,9 @@ def test_a_broken_registry_completes_nothing(tmp_path: Path, contents: str | Non
     if contents is not None:
         path.write_text(contents)
     for callback in (complete.partner, complete.theme, complete.network, complete.event):
-        assert callback(_ctx(path, partner="x"), "") == []
+        assert callback(completion_context(path, partner="x"), "") == []
     # An unknown partner for event ids: nothing, not an error.
-    assert complete.event(_ctx(None, partner="no-such-partner"), "") == []
+    assert complete.event(completion_context(None, partner="no-such-partner"), "") == []
 
 
 def test_through_the_shell_protocol(small_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -208,7 +208,6 @@ def test_progress_bar_on_a_terminal(world: Path, twin_csv: Path) -> None:
     assert b"7 imported" in shown
 
 
-
 @needs_dataset
 def test_the_whole_dataset_is_accounted_for(invoke: Callable[..., Any], world: Path) -> None:
     result = invoke(world, "import", str(DATASET))

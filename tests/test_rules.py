@@ -174,7 +174,7 @@ def test_lyon_ids_after_importing_the_twin_towns_dataset(invoke: Callable[..., A
     (['city = "Marlow"', 'city = "Cedar"'], "'Cedar' already names partnership cedar (Élan)"),
 ])
 def test_edit_refuses_a_name_of_another_partnership(invoke: Callable[..., Any], small_canonical: Path,
-                                                    editor: Any, replace: list[str],  # noqa: F811
+                                                    editor: Any, replace: list[str],
                                                     problem: str) -> None:
     editor({"replace": [replace]})
     before = small_canonical.read_bytes()
@@ -186,7 +186,7 @@ def test_edit_refuses_a_name_of_another_partnership(invoke: Callable[..., Any], 
 
 
 def test_edit_refuses_a_name_another_writer_took_meanwhile(invoke: Callable[..., Any], small_canonical: Path,
-                                                           editor: Any, read_path: str) -> None:  # noqa: F811
+                                                           editor: Any, read_path: str) -> None:
     import sys
 
     other = [sys.executable, "-m", "partnerctl", "--registry", str(small_canonical),
@@ -200,7 +200,7 @@ def test_edit_refuses_a_name_another_writer_took_meanwhile(invoke: Callable[...,
 
 
 def test_edit_keeps_a_city_other_partnerships_share(invoke: Callable[..., Any], make_registry: Any,
-                                                     editor: Any, read_path: str) -> None:  # noqa: F811
+                                                     editor: Any, read_path: str) -> None:
     # Shared partner cities are normal in an imported registry: only new names are checked.
     reg = make_registry(CLASHING)
     editor({"replace": [['owner = "Milan"', 'kind = "twinning"\nowner = "Milan"']]})

@@ -1,28 +1,27 @@
-"""``stats``, ``search`` and shell completion read through the view: same answers as a full load, cheaply."""
+"""``stats``, ``search`` and shell completion read through the read API: same answers as a full load, cheaply."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import (
+    assert_same_with_and_without_index,
+    completion_context,
+    costly_loads,
+    damage_every_row,
+    no_full_load,
+    outputs,
+)
 from partnerctl.cli import complete
 from partnerctl.core import query
-from partnerctl.storage import index, view
-from test_completion import _ctx
-from test_index import assert_same_with_and_without_index, damage_every_row, no_full_load, outputs
+from partnerctl.storage import index, reader
 
-
-@pytest.fixture(autouse=True)
-def index_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests compare the index with a full load: on, even in a run with PARTNERCTL_NO_INDEX=1."""
-    monkeypatch.delenv(index.ENV_OFF, raising=False)
+pytestmark = pytest.mark.usefixtures("index_on")
 
 
 # Text that folds in every way search.py folds: decomposed accents, letters without a
@@ -116,27 +115,36 @@ def test_search_and_stats_from_a_current_index_do_not_parse_the_file(
     assert [invoke(registry_path, *a).stdout for a in args] == expected
 
 
-def test_the_fields_stats_reads_from_the_index_are_the_records(
+def test_the_facts_the_index_answers_with_are_the_records_fields(
     invoke: Callable[..., Any], registry_path: Path, small_registry: Path
 ) -> None:
-    # Source.counted builds partial records from the shared tables: they must say what the JSON records say.
+    # stats, resolution and completion read only the fact columns (no record JSON): they must
+    # say exactly what the JSON records say.
     for path in (registry_path, small_registry):
         invoke(path, "list")
-        v = view.open_view(path)
-        full = v._source.filtered(query.Filters(), [], [])
-        partial = v._source.counted(query.Filters(), [], [])
-        assert list(partial) == list(full)
-        assert all(partial[pid] == {k: full[pid][k] for k in partial[pid]} for pid in full)
+        r = reader.open_registry(path)
+        try:
+            assert r.indexed
+            source = r._guarded.source()  # type: ignore[union-attr]
+            want = query.wanted(r.snapshot({}), query.Filters())
+            full = source.filtered(want)
+            assert list(full) == sorted(full) and len(full) == len(r.registry().partnerships)
+            for partial in (source.counted(want), source.everyone(), source.named(""), source.with_links("theme")):
+                assert set(partial) <= set(full)
+                assert all(partial[pid] == {k: full[pid][k] for k in partial[pid]} for pid in partial)
+            assert set(source.counted(want)) == set(full)
+        finally:
+            r.close()
 
 
 def _candidates(path: Path) -> list[Any]:
     out = []
     for prefix in ("", "t", "tu", "T", "é", "zz", "a-"):
-        out.append(complete.partner(_ctx(path), prefix))
-        out.append(complete.theme(_ctx(path), prefix))
-        out.append(complete.network(_ctx(path), prefix))
+        out.append(complete.partner(completion_context(path), prefix))
+        out.append(complete.theme(completion_context(path), prefix))
+        out.append(complete.network(completion_context(path), prefix))
         for partner in ("", "turin", "Torino", "m", "nowhere"):
-            out.append(complete.event(_ctx(path, partner=partner), prefix[:1]))
+            out.append(complete.event(completion_context(path, partner=partner), prefix[:1]))
     return out
 
 
@@ -151,23 +159,14 @@ def test_completion_through_the_index_equals_completion_from_the_file(
     assert _candidates(registry_path) == without  # the damage seen: from the file, and the index rebuilt
     no_full_load(monkeypatch)
     assert _candidates(registry_path) == without
-    assert ("turin", "Turin (Italy)") in complete.partner(_ctx(registry_path), "tu")
-    assert complete.event(_ctx(registry_path, partner="Torino"), "")
+    assert ("turin", "Turin (Italy)") in complete.partner(completion_context(registry_path), "tu")
+    assert complete.event(completion_context(registry_path, partner="Torino"), "")
 
 
 @pytest.mark.parametrize("args", [("search", "lyon", "--format", "json"), ("stats", "--format", "json")])
-def test_piped_search_and_stats_import_neither_the_model_nor_rich(
+def test_piped_search_and_stats_load_no_rich_and_validate_nothing(
     registry_path: Path, index_cache: Path, args: tuple[str, ...]
 ) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(index_cache)}
-    env.pop(index.ENV_OFF, None)
-    argv = [sys.executable, "-m", "partnerctl", "-r", str(registry_path), *args]
-    built = subprocess.run(argv, env=env, capture_output=True, check=True)  # the first read builds the index
-    done = subprocess.run([sys.executable, "-X", "importtime", *argv[1:]], env=env, capture_output=True,
-                          text=True, check=True)
-    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
-                if line.startswith("import time:") and "|" in line}
-    assert "partnerctl.cli" in imported  # the probe sees partnerctl's own imports
-    assert "partnerctl.core.model" not in imported
-    assert not {m for m in imported if m.split(".")[0] == "rich"}
-    assert done.stdout.encode() == built.stdout and json.loads(done.stdout)
+    first, second, loaded = costly_loads(registry_path, args, index_cache)
+    assert loaded == []
+    assert second == first and json.loads(second)

@@ -31,6 +31,10 @@ decides what a write removes. What is checked:
 - A block a write rewrites is found in the file by its header line, and used
   only if the hash of those bytes is the one recorded and they parse to exactly
   the one ``[partnerships.ID]`` table expected (``toml.verified_block``).
+  What the index does not list is looked for in the file before a write takes
+  it as missing, a new block goes only between blocks that follow one another
+  in the file, a change to a vocabulary entry checks every link row first, and
+  ``apply`` checks the rows it replaces (``store.BlockDraft``).
 
 Any disagreement, and any SQLite error, raises or is turned into ``Damaged``:
 the reader answers from the file (a full validated load) and rebuilds the
@@ -420,6 +424,14 @@ class Index:
                                                        [one, slug])}
         return found
 
+    def check_links(self) -> None:
+        """Check every link row against its hash (Damaged if one differs).
+
+        ``users`` reads the rows of one slug, so a row moved to another slug goes unseen: a
+        change to a vocabulary entry, which must rewrite every user, checks them all first.
+        """
+        self._verified("index_links", LINK_COLUMNS, "1", ())
+
     def narrowing(self, want: Wanted) -> tuple[str, list[Any]]:
         """The SQL condition on ``index_records r`` keeping a superset of what ``query.keeps`` keeps.
 
@@ -476,6 +488,11 @@ class Index:
     def has(self, pid: str) -> bool:
         """Whether the registry holds partnership *pid* (its block is recorded)."""
         return self.con.execute("SELECT 1 FROM index_blocks WHERE id = ?", (pid,)).fetchone() is not None
+
+    def previous_id(self, pid: str) -> str | None:
+        """The id before *pid* in sorted order, if any."""
+        row = self.con.execute("SELECT max(id) FROM index_blocks WHERE id < ?", (pid,)).fetchone()
+        return None if row is None else row[0]
 
     def next_ids(self, pid: str, limit: int) -> list[str]:
         """The ids after *pid* in sorted order (a new block goes before the first one still there)."""
@@ -734,6 +751,12 @@ def _apply(con: sqlite3.Connection, old: Key, new: Key, update: Update) -> bool:
         return False
     pids = sorted(update.records)
     scope = (f"WHERE id IN ({_marks(pids)})", pids)
+    # The rows replaced must be intact: deleting a damaged one (a row of another partnership moved
+    # under one of these ids) would bury the damage with the sums made to agree. Raises Damaged.
+    old_rows = Index(con, meta)
+    old_rows._rows(f"r.id IN ({_marks(pids)})", pids, with_record=True)
+    for name, columns in (("index_names", NAME_COLUMNS), ("index_links", LINK_COLUMNS)):
+        old_rows._verified(name, columns, f"id IN ({_marks(pids)})", pids)
     before = {name: _aggregate(con, name, *scope) for name in _AGGREGATES}
     for name in _PARTNERSHIP_TABLES:
         con.execute(f"DELETE FROM {name} WHERE id IN ({_marks(pids)})", pids)  # noqa: S608 - fixed names

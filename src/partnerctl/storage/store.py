@@ -425,8 +425,9 @@ class BlockDraft:
 
         if not idx.canonical:
             raise tomlfile.Damaged("the file is not in canonical form")
+        # The head's text ends before the blank line that precedes the first block (as ``dump_parts`` has it).
         start = data.find(b"\n[partnerships.")
-        head_end = start + 1 if start >= 0 else len(data)
+        head_end = start if start >= 0 else len(data)
         if tomlfile.bytes_hash(data[:head_end]) != idx.head_hash:
             raise tomlfile.Damaged("the head is not the one the index recorded")
         parsed, problems = tomlfile.parse(data[:head_end].decode("utf-8"), name)
@@ -460,9 +461,22 @@ class BlockDraft:
             return (start, stop), validate(Partnership, table)
         raise tomlfile.Damaged(f"the block of {pid!r} is not where the index says it is")
 
+    def _listed(self, pid: str) -> bool:
+        """Whether the index lists partnership *pid*; when it does not, its header must not be in the file.
+
+        A block the index lost (its row under another id) would otherwise be taken for a missing
+        partnership: written again beside itself, or reported not found. Text holding the header
+        line makes this say Damaged too: the whole file decides then.
+        """
+        if self.idx.has(pid):
+            return True
+        if self.data.find(b"\n" + tomlfile.header(pid), self.head_end) >= 0:
+            raise tomlfile.Damaged(f"the file holds a block of {pid!r} the index does not list")
+        return False
+
     def _touch(self, pid: str) -> _Touched:
         if pid not in self.touched:
-            if not self.idx.has(pid):
+            if not self._listed(pid):
                 from partnerctl.core.errors import NotFound
 
                 raise NotFound(f"no partnership {pid!r}")
@@ -504,11 +518,11 @@ class BlockDraft:
     def has(self, pid: str) -> bool:
         if pid in self.touched:
             return self.touched[pid].now is not None
-        return self.idx.has(pid)
+        return self._listed(pid)
 
     def add(self, pid: str, p: Partnership) -> None:
-        if pid in self.touched:
-            self.touched[pid].now = p
+        if pid in self.touched or self._listed(pid):
+            self._touch(pid).now = p  # as FullDraft: an id taken is replaced (changes check has() first)
         else:
             self.touched[pid] = _Touched(None, p)
 
@@ -576,8 +590,13 @@ class BlockDraft:
         # A vocabulary entry removed, renamed or relabelled changes every block (and search text) that
         # uses it: a change must have touched them all, else the whole file decides.
         before, after = self.head_before, registry_data(checked)
+        changed_vocabulary = False
         for kind in ("theme", "network"):
             changed = {slug for slug, label in before[f"{kind}s"].items() if after[f"{kind}s"].get(slug) != label}
+            if changed and not changed_vocabulary:
+                # users() reads the links of one slug: a link row moved to another slug would hide a user.
+                self.idx.check_links()
+                changed_vocabulary = True
             for slug in changed:
                 if any(pid not in self.touched for pid in self.idx.users(kind, slug)):
                     raise tomlfile.Damaged(f"{kind} {slug!r} changed but not all its users were rewritten")
@@ -589,19 +608,34 @@ class BlockDraft:
         return new
 
     def _insertion(self, pid: str, block: bytes, removed: set[str]) -> tuple[int, int, bytes]:
-        """Where a new block goes: before the first block after it in id order still there, else at the end."""
+        """Where a new block goes: before the first block after it in id order still there, else at the end.
+
+        The blocks the index lists from the one before *pid* up to that place must follow one
+        another in the file: a block the index lost would otherwise be passed over, and the new
+        block put out of order.
+        """
+        previous = self.idx.previous_id(pid)
+        expected = self.head_end if previous is None else self._span(previous)[1]
         after = pid
         while True:
             following = self.idx.next_ids(after, 16)
             for other in following:
-                if other in removed:
-                    continue
-                t = self.touched.get(other)
-                start = t.block[0] if t is not None and t.block is not None else self._block(other)[0][0]
-                return start, start, block + b"\n"
+                start, stop = self._span(other)
+                if start != expected + 1:
+                    raise tomlfile.Damaged(f"a block the index does not list lies before {other!r}")
+                if other not in removed:
+                    return start, start, block + b"\n"
+                expected = stop
             if len(following) < 16:
+                if expected != len(self.data):
+                    raise tomlfile.Damaged("a block the index does not list ends the file")
                 return len(self.data), len(self.data), b"\n" + block
             after = following[-1]
+
+    def _span(self, pid: str) -> tuple[int, int]:
+        """Where partnership *pid*'s block is in the file as read (checked against its hash)."""
+        t = self.touched.get(pid)
+        return t.block if t is not None and t.block is not None else self._block(pid)[0]
 
     def reindex(self, target: Path, old: bytes, new: bytes) -> None:
         """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild."""
