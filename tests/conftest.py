@@ -280,10 +280,15 @@ def assert_same_with_and_without_index(invoke: Callable[..., Any], path: Path, m
 
 def index_contents(db: Path | str) -> dict[str, list[str]]:
     """Every row of every table of an index database, and its schema, sorted: to compare two indexes."""
+    from partnerctl.storage import index
+
     con = sqlite3.connect(db)
     try:
         tables = [name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         rows = {table: sorted(map(repr, con.execute(f"SELECT * FROM {table}"))) for table in tables}  # noqa: S608
+        # What says how and when the file and the database were last verified, not what they hold.
+        rows["index_meta"] = sorted(repr(row) for row in con.execute("SELECT * FROM index_meta")
+                                    if row[0] not in index.HISTORY_META)
         rows["sqlite_master"] = sorted(map(repr, con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")))
         return rows
     finally:

@@ -329,9 +329,9 @@ def test_a_block_edited_by_hand_under_a_forged_key_is_never_written_over(
     registry_path.write_bytes(data)
     con = sqlite3.connect(index.db_path(registry_path), isolation_level=None)
     key = index.key_of(data, registry_path.stat())
-    _forge_checks(con, size=key.size, mtime_ns=key.mtime_ns, digest=key.digest)
+    _forge_checks(con, **index._key_meta(key))
     con.close()
-    assert index.open_current(registry_path, *store.read_file(registry_path)) is not None
+    assert index.open_current(registry_path, registry_path.stat(), lambda: store.read_file(registry_path)) is not None
     expected, expected_file = without_index(invoke, registry_path, monkeypatch, args)
     assert expected[0] == 0 and b'city = "Turix"' in expected_file
     assert run(invoke, registry_path, args)[0] == 0

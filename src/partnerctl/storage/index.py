@@ -64,7 +64,8 @@ import json
 import marshal
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -233,25 +234,63 @@ def _text_hash(text: str) -> int:
     return bytes_hash(text.encode("utf-8"))
 
 
+# How much older than the clock read before the file was opened its last change (ctime) must be for
+# the file's stat alone to vouch for its bytes: more than a filesystem's timestamp step (2 s on FAT)
+# plus the kernel's coarse clock tick. See "The key" in the module docstring.
+SETTLE_NS = 3_000_000_000
+_STAT = ("size", "mtime_ns", "ctime_ns", "ino", "dev")
+
+
+def clock() -> int:
+    """The wall clock file timestamps are taken from (read it before opening the registry: ``key_of``)."""
+    return time.time_ns()
+
+
+def content_hash(data: bytes) -> str:
+    """The hash that names a registry's content in the key (SHA-256: OpenSSL's is the fastest here)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What the key compares of a file's stat: size, mtime, ctime, inode and device."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
 @dataclass(frozen=True)
 class Key:
-    """What an index was built for: the file's size, mtime and content hash."""
+    """What an index was built for: the file's content hash, and its stat when that content was read.
 
-    size: int
-    mtime_ns: int
+    *settled*: the content was read (and hashed) more than ``SETTLE_NS`` after the file's last
+    change, so from then on the same stat means the same bytes (see the module docstring).
+    """
+
     digest: str
+    stat: tuple[int, int, int, int, int]
+    settled: bool = False
 
 
-def key_of(data: bytes, st: os.stat_result) -> Key:
-    """The key of file bytes *data* whose stat is *st*."""
-    return Key(len(data), st.st_mtime_ns, hashlib.blake2b(data).hexdigest())
+def key_of(data: bytes, st: os.stat_result, started: int | None = None) -> Key:
+    """The key of file bytes *data*, whose stat after reading them is *st*.
+
+    *started*: ``clock()`` read before the file was opened; without it (the bytes a writer just
+    wrote) the key is not settled.
+    """
+    settled = (started is not None and st.st_size == len(data)
+               and st.st_ctime_ns < started - SETTLE_NS)
+    return Key(content_hash(data), stat_key(st), settled)
 
 
-def _matches(meta: dict[str, Any], data: bytes, st: os.stat_result) -> bool:
-    # Size and mtime first: a hand edit usually changes one of them, and they cost nothing.
-    return (meta.get("schema") == schema_version() and meta.get("size") == len(data)
-            and meta.get("mtime_ns") == st.st_mtime_ns
-            and meta.get("digest") == hashlib.blake2b(data).hexdigest())
+def _meta_key(meta: dict[str, Any]) -> Key:
+    return Key(meta["digest"], tuple(meta[name] for name in _STAT), bool(meta["settled"]))  # type: ignore[arg-type]
+
+
+# The entries of index_meta that say when the file and the database were last verified (settled,
+# the change counter), not what they hold: two indexes of the same file may differ in them.
+HISTORY_META = ("settled", "counter", "check")
+
+
+def _key_meta(key: Key) -> dict[str, Any]:
+    return {"digest": key.digest, **dict(zip(_STAT, key.stat, strict=True)), "settled": int(key.settled)}
 
 
 def _meta_hash(meta: dict[str, Any]) -> str:
@@ -271,10 +310,50 @@ def _aggregate(con: sqlite3.Connection, table_name: str, where: str = "", params
     return [row[0], row[1]]
 
 
-def _intact(con: sqlite3.Connection, meta: dict[str, Any]) -> bool:
-    """Whether the database is the one that was built: meta, schema, and every table's aggregate."""
-    if meta.get("check") != _meta_hash(meta) or meta.get("master") != _master_hash(con):
+def _file_counter(db: Path) -> int | None:
+    """SQLite's file change counter of database *db* (header bytes 24-27), which every transaction
+    that changes the database increments by one; None when the database is not in rollback-journal mode.
+
+    Read through a descriptor of its own, opened and closed while no connection of this process
+    holds a lock on *db*: closing any descriptor of a file drops the process's POSIX locks on it.
+    """
+    with open(db, "rb") as f:
+        head = f.read(28)
+    if len(head) < 28 or head[:16] != b"SQLite format 3\x00" or head[18:20] != b"\x01\x01":
+        return None
+    return int.from_bytes(head[24:28], "big")
+
+
+def _data_version(con: sqlite3.Connection) -> int:
+    return int(con.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _begin(con: sqlite3.Connection, db: Path, how: str = "BEGIN") -> tuple[dict[str, Any], int | None]:
+    """Start a transaction on *con*: ``index_meta`` as it sees it, and the change counter of that state.
+
+    The counter is read between two ``data_version`` readings: the same value both times means no
+    other connection committed in between, so the counter read is the one of the state the
+    transaction sees; otherwise it is None (unknown).
+    """
+    version = _data_version(con)
+    counter = _file_counter(db)
+    con.execute(how)
+    meta = dict(con.execute("SELECT key, value FROM index_meta"))
+    return meta, counter if _data_version(con) == version else None
+
+
+def _next_counter(counter: int | None) -> int | None:
+    """The change counter a transaction that started at *counter* leaves when it commits."""
+    return None if counter is None else (counter + 1) % 2**32
+
+
+def _intact(con: sqlite3.Connection, meta: dict[str, Any], counter: int | None) -> bool:
+    """Whether the database is the one partnerctl built or updated last: its schema, then either SQLite's
+    change counter as that writer left it (no other transaction since), or every table's aggregate."""
+    if meta.get("master") != _master_hash(con):
         return False
+    if counter is not None and meta.get("counter") == counter:
+        return True
     checks = json.loads(meta["checks"])
     return all(_aggregate(con, name) == checks[name] for name in _AGGREGATES)
 
@@ -330,7 +409,7 @@ class Index:
     @property
     def key(self) -> Key:
         """The key it was built for, which is the file's as read (it was checked on opening)."""
-        return Key(self.meta["size"], self.meta["mtime_ns"], self.meta["digest"])
+        return _meta_key(self.meta)
 
     @property
     def head_hash(self) -> int:
@@ -505,8 +584,15 @@ def _connect_ro(db: Path) -> sqlite3.Connection:
                            timeout=LOCK_TIMEOUT, check_same_thread=False)
 
 
-def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
-    """The index of the registry at *path* if it was built for exactly these bytes and is intact, else None."""
+def open_current(path: Path, st: os.stat_result, read: Callable[[], tuple[bytes, os.stat_result]],
+                 started: int | None = None) -> Index | None:
+    """The index of the registry at *path* if it was built for exactly its bytes and is intact, else None.
+
+    *st* is the file's stat now; *read* gives its bytes and their stat, called only when the stat
+    alone cannot vouch for them (``Key.settled``). *started*: ``clock()`` before the file was opened.
+    A reader passes it, and then records what it verified (a new stat for the same bytes, or that
+    they are now settled), so the next command needs no hash; a writer, about to change the file, does not.
+    """
     db = db_path(path)
     if not db.exists():
         return None
@@ -514,15 +600,62 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
     try:
         con = _connect_ro(db)
         # One read transaction: the key checked below and every row read later agree.
-        con.execute("BEGIN")
-        meta = dict(con.execute("SELECT key, value FROM index_meta"))
-        if _matches(meta, data, st) and _intact(con, meta):
-            return Index(con, meta)
+        meta, counter = _begin(con, db)
+        key = _vouch(meta, st, read, started)
+        if key is not None and _intact(con, meta, counter):
+            if started is None or key == _meta_key(meta):
+                return Index(con, meta)
+            con.execute("COMMIT")
+            _rekey(db, meta, key)
+            meta, counter = _begin(con, db)
+            if (meta.get("check") == _meta_hash(meta) and meta.get("digest") == key.digest
+                    and meta.get("schema") == schema_version() and _intact(con, meta, counter)):
+                return Index(con, meta)
     except (*FAULTS, OSError):
         pass
     if con is not None:
         con.close()
     return None
+
+
+def _vouch(meta: dict[str, Any], st: os.stat_result, read: Callable[[], tuple[bytes, os.stat_result]],
+           started: int | None) -> Key | None:
+    """The key of the file as it is if the index was built for its bytes (None if not): the recorded one when
+    its stat vouches for them, else one made from the bytes (*read*) whose hash is the recorded one."""
+    if meta.get("schema") != schema_version() or meta.get("check") != _meta_hash(meta):
+        return None
+    recorded = _meta_key(meta)
+    if recorded.settled and stat_key(st) == recorded.stat:
+        return recorded
+    data, after = read()
+    key = key_of(data, after, started)
+    if key.digest != recorded.digest:
+        return None
+    return recorded if key.stat == recorded.stat and recorded.settled else key
+
+
+def _rekey(db: Path, meta: dict[str, Any], key: Key) -> None:
+    """Record *key* (the same bytes, verified: a new stat, or now settled) in the index whose meta is *meta*.
+
+    Best effort, and only if nobody changed the index since *meta* was read; the change counter stays
+    the fast check only if it was (no other transaction since partnerctl's last).
+    """
+    with suppress(*FAULTS, OSError), _db_lock(db, 0) as locked:
+        if not locked:
+            return
+        con = sqlite3.connect(db, isolation_level=None, timeout=0)
+        try:
+            con.execute("PRAGMA synchronous = NORMAL")
+            now, counter = _begin(con, db, "BEGIN IMMEDIATE")
+            if now != meta:
+                con.execute("ROLLBACK")
+                return
+            now.pop("check")
+            now.update(_key_meta(key), counter=_next_counter(counter) if now.get("counter") == counter else None)
+            _write_meta(con, now)
+            con.execute("COMMIT")
+        finally:
+            con.close()
 
 
 # --- building and keeping up ------------------------------------------------------------------
@@ -568,7 +701,7 @@ def _head_json(reg: Registry) -> str:
                        list(reg.networks.items())], ensure_ascii=False)
 
 
-def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None:
+def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter: int | None) -> None:
     from partnerctl.core.model import record
     from partnerctl.storage import toml
 
@@ -581,7 +714,7 @@ def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None
     for pid in sorted(reg.partnerships):
         _insert(con, snap, pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
     _write_meta(con, {
-        "schema": schema_version(), "size": key.size, "mtime_ns": key.mtime_ns, "digest": key.digest,
+        "schema": schema_version(), **_key_meta(key), "counter": counter,
         "head_hash": bytes_hash(encoded[0]) if canonical else 0, "canonical": int(canonical),
         "head": _head_json(reg), "master": _master_hash(con),
         "checks": json.dumps({name: _aggregate(con, name) for name in _AGGREGATES})})
@@ -593,12 +726,19 @@ def _write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
                     [*meta.items(), ("check", _meta_hash(meta))])
 
 
-def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_result) -> None:
-    """Fill an empty database with the index of *reg*, the validated registry of bytes *data*."""
+def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_result,
+               started: int | None = None) -> None:
+    """Fill an empty database with the index of *reg*, the validated registry of bytes *data*.
+
+    *st* is the file's stat after reading *data*; *started*, ``clock()`` before it was opened.
+    The database is private to the caller (nobody else writes it while it is built).
+    """
     # executescript commits first, so the schema comes before BEGIN.
     con.executescript(ddl())
+    db = Path(con.execute("PRAGMA database_list").fetchone()[2])
+    counter = _file_counter(db)
     con.execute("BEGIN")
-    _fill(con, reg, data, key_of(data, st))
+    _fill(con, reg, data, key_of(data, st, started), _next_counter(counter))
     con.execute("COMMIT")
 
 
@@ -654,8 +794,10 @@ def _temp_db(db: Path) -> Iterator[Path]:
         os.close(fd)
 
 
-def save(path: Path, reg: Registry, data: bytes, st: os.stat_result) -> bool:
+def save(path: Path, reg: Registry, data: bytes, st: os.stat_result, started: int | None = None) -> bool:
     """Build the index of *reg* (loaded from *data*) and put it in place; False if it could not be.
+
+    *st* and *started* as for ``build_into``.
 
     Built in a temporary file and renamed over the old index, so a reader sees
     the old or the new database, never a part of one. Best effort: a cache
@@ -671,7 +813,7 @@ def save(path: Path, reg: Registry, data: bytes, st: os.stat_result) -> bool:
                 # Private until renamed: no journal needed; a crash leaves only a temp file.
                 con.execute("PRAGMA journal_mode = OFF")
                 con.execute("PRAGMA synchronous = OFF")
-                build_into(con, reg, data, st)
+                build_into(con, reg, data, st, started)
             finally:
                 con.close()
             with open(tmp, "rb") as f:
@@ -716,7 +858,7 @@ class Update:
 def apply(path: Path, old: Key, new: Key, update: Update) -> bool:
     """After a write that rewrote some blocks: replace those partnerships' rows, in one transaction.
 
-    Applied only if the index is still the one for the file as it was (*old*);
+    Applied only if the index is still the one for the file as it was (*old*: its content hash);
     otherwise it is left stale, to be rebuilt by the next read. False when not applied.
 
     Each table's aggregate in ``index_meta`` moves by exactly what the changed
@@ -731,8 +873,8 @@ def apply(path: Path, old: Key, new: Key, update: Update) -> bool:
             con = sqlite3.connect(db, isolation_level=None, timeout=LOCK_TIMEOUT)
             try:
                 con.execute("PRAGMA synchronous = NORMAL")
-                con.execute("BEGIN IMMEDIATE")
-                if not _apply(con, old, new, update):
+                meta, counter = _begin(con, db, "BEGIN IMMEDIATE")
+                if not _apply(con, meta, counter, old, new, update):
                     con.execute("ROLLBACK")
                     return False
                 con.execute("COMMIT")
@@ -743,11 +885,10 @@ def apply(path: Path, old: Key, new: Key, update: Update) -> bool:
         return False
 
 
-def _apply(con: sqlite3.Connection, old: Key, new: Key, update: Update) -> bool:
-    meta = dict(con.execute("SELECT key, value FROM index_meta"))
+def _apply(con: sqlite3.Connection, meta: dict[str, Any], counter: int | None, old: Key, new: Key,
+           update: Update) -> bool:
     if (meta.get("check") != _meta_hash(meta) or meta.get("schema") != schema_version()
-            or not meta.get("canonical")
-            or (meta.get("size"), meta.get("mtime_ns"), meta.get("digest")) != (old.size, old.mtime_ns, old.digest)):
+            or not meta.get("canonical") or meta.get("digest") != old.digest):
         return False
     pids = sorted(update.records)
     scope = (f"WHERE id IN ({_marks(pids)})", pids)
@@ -769,8 +910,10 @@ def _apply(con: sqlite3.Connection, old: Key, new: Key, update: Update) -> bool:
     for name in _AGGREGATES:
         after = _aggregate(con, name, *scope)
         checks[name] = [total + a - b for total, a, b in zip(checks[name], after, before[name], strict=True)]
-    meta.update(size=new.size, mtime_ns=new.mtime_ns, digest=new.digest, head_hash=update.head_hash,
-                head=_head_json(update.head), checks=json.dumps(checks))
+    # The change counter stays the fast check at open only if nobody else changed the database since
+    # partnerctl last did (see _intact).
+    meta.update(_key_meta(new), counter=_next_counter(counter) if meta.get("counter") == counter else None,
+                head_hash=update.head_hash, head=_head_json(update.head), checks=json.dumps(checks))
     meta.pop("check", None)
     _write_meta(con, meta)
     return True

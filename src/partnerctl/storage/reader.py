@@ -267,39 +267,87 @@ class Reader:
                 source.idx.close()
 
 
+class _File:
+    """The registry file opened once: its stat at once, its bytes only when something needs them."""
+
+    def __init__(self, path: Path) -> None:
+        from partnerctl.storage import index, store
+
+        self.path = path
+        # Before opening: what the index's key compares the file's last change with (index.key_of).
+        self.started = index.clock()
+        self._f = store.open_file(path)
+        try:
+            self.st = os.fstat(self._f.fileno())
+        except OSError:
+            self._f.close()
+            raise
+        self._read: tuple[bytes, os.stat_result] | None = None
+
+    def read(self) -> tuple[bytes, os.stat_result]:
+        """The file's bytes, and its stat after reading them (read once)."""
+        from partnerctl.storage import store
+
+        if self._read is None:
+            with self._f:
+                self._read = store.read_open(self._f, self.path)
+        return self._read
+
+    def close(self) -> None:
+        self._f.close()
+
+    def current_index(self) -> Index | None:
+        """The index, when it was built for the file's bytes (``index.open_current``); the file is closed then."""
+        from partnerctl.storage import index
+
+        if not index.enabled():
+            return None
+        idx = index.open_current(self.path, self.st, self.read, self.started)
+        if idx is not None:
+            self.close()
+        return idx
+
+    def load(self) -> Registry:
+        """The registry in the file, validated; indexed again when the index is on."""
+        data, st = self.read()
+        return _load(self.path, data, st, self.started)
+
+
 def open_registry(path: Path) -> Reader:
     """The registry at *path* for reading: from its index when current and intact, else loaded (and indexed)."""
-    from partnerctl.storage import index, store
-
-    data, st = store.read_file(path)
-    if index.enabled():
-        idx = index.open_current(path, data, st)
-        if idx is not None:
-            guarded = _Guarded(_Indexed(idx), lambda: _load(path, data, st))
-            return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None)
-    reg = _load(path, data, st)
+    f = _File(path)
+    idx = f.current_index()
+    if idx is not None:
+        guarded = _Guarded(_Indexed(idx), lambda: _reload(path))
+        return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None)
+    reg = f.load()
     return Reader(path, reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks),
                   None, _Loaded(reg))
 
 
 def problems(path: Path) -> list[Problem]:
     """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid)."""
-    from partnerctl.storage import index, store
+    from partnerctl.storage import store
 
-    data, st = store.read_file(path)
-    if index.enabled():
-        idx = index.open_current(path, data, st)
-        if idx is not None:
-            idx.close()
-            return []
+    f = _File(path)
+    idx = f.current_index()
+    if idx is not None:
+        idx.close()
+        return []
+    data, _ = f.read()
     return store.check_text(store.decode(data, path), str(path))[1]
 
 
-def _load(path: Path, data: bytes, st: os.stat_result) -> Registry:
+def _reload(path: Path) -> Registry:
+    """The registry at *path* read again and loaded in full: the index turned out damaged while answering."""
+    return _File(path).load()
+
+
+def _load(path: Path, data: bytes, st: os.stat_result, started: int | None = None) -> Registry:
     """The registry of bytes *data* read from *path*, validated; indexed again when the index is on."""
     from partnerctl.storage import index, store
 
     reg = store.parse_valid(store.decode(data, path), str(path))
     if index.enabled():
-        index.save(path, reg, data, st)
+        index.save(path, reg, data, st, started)
     return reg

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
 
 from partnerctl.core.errors import InvalidInput, Problem, RegistryInvalid, WriteFailed
 from partnerctl.core.text import counted
@@ -86,11 +86,24 @@ def read_text(path: Path) -> str:
 
 def read_file(path: Path) -> tuple[bytes, os.stat_result]:
     """The registry's bytes and the stat of that same open file (the index's key needs both)."""
+    with open_file(path) as f:
+        return read_open(f, path)
+
+
+def open_file(path: Path) -> BinaryIO:
+    """The registry opened for reading (a read through a current index needs only its stat)."""
     try:
-        with open(path, "rb") as f:
-            return f.read(), os.fstat(f.fileno())
+        return open(path, "rb")
     except FileNotFoundError:
         raise RegistryInvalid(f"registry not found: {path} (name one with --registry PATH)") from None
+    except OSError as exc:
+        raise RegistryInvalid(f"cannot read registry {path}: {exc.strerror}") from None
+
+
+def read_open(f: BinaryIO, path: Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of the registry opened as *f*, and its stat after reading them."""
+    try:
+        return f.read(), os.fstat(f.fileno())
     except OSError as exc:
         raise RegistryInvalid(f"cannot read registry {path}: {exc.strerror}") from None
 
@@ -243,7 +256,7 @@ def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> Bl
     """A BlockDraft when the index is current, intact and the file canonical; else None (after a discard)."""
     from partnerctl.storage import index
 
-    idx = index.open_current(target, data, st)
+    idx = index.open_current(target, st, lambda: (data, st))
     if idx is None:
         return None
     try:
