@@ -3,10 +3,32 @@
 The TOML file stays the only source of truth. The index is a cache of it, one
 database per registry (named after the registry's real path) in
 ``$XDG_CACHE_HOME/partnerctl/`` (default ``~/.cache/partnerctl``). It is used
-only while the size, mtime and BLAKE2b hash of the file's bytes equal the ones
-it was built for; anything else (a hand edit, a missing, stale, corrupt or
-unreadable database, another schema) makes it ignored and rebuilt from a full,
-validated load. ``PARTNERCTL_NO_INDEX=1`` turns it off.
+only while the file's bytes are the ones it was built for (the key, below);
+anything else (a hand edit, a missing, stale, corrupt or unreadable database,
+another schema) makes it ignored and rebuilt from a full, validated load.
+``PARTNERCTL_NO_INDEX=1`` turns it off.
+
+The key: the SHA-256 of the file's bytes, and the file's stat (size, mtime,
+ctime, inode, device) when they were read. Hashing 33 MB on every command
+costs more than the answer, so the stat alone vouches for the bytes when the
+key is *settled*: the bytes were read more than ``SETTLE_NS`` (3 s) after the
+file's last change (its ctime, older than the clock read before the file was
+opened, by that margin). Why that is sound: the kernel sets ctime to the
+current time on every change of the file's bytes or metadata, and no call can
+set it back (``touch`` and ``utime`` set mtime, not ctime); replacing the
+file (an editor's or git's rename) gives another inode. So after a settled
+read, any change of the bytes leaves a ctime later than the read, hence a
+stat other than the recorded one, and the bytes are hashed again. The margin
+is git's "racy" case: a change in the same timestamp tick as the one before
+the read would keep the ctime; a read that came seconds after the last change
+cannot have missed one that kept it. An unsettled key (a file read just after
+it changed, or the bytes a write just wrote) is always checked by hashing,
+and a reader that hashed bytes equal to the recorded ones records the new
+stat (and whether it is now settled), so the next command needs no hash. What
+it assumes: the clock the file's timestamps come from and this process's
+clock agree within the margin (a network file system's server clock running
+more than 3 s behind), and the wall clock is not stepped back by more than
+that between a read and the next change.
 
 What it holds, per partnership: its JSON record (``model.record``); as columns
 of their own, the fields that resolution, completion, filters and ``stats``
@@ -22,9 +44,15 @@ decides what a write removes. What is checked:
 
 - When it is opened: ``index_meta`` against a hash of its own rows; the set of
   tables and indexes (``sqlite_master``) against the hash recorded at build;
-  and, per table, one aggregate (row count and a sum of row hashes) against
-  the one recorded: a dropped or altered table, a deleted or inserted row is
-  seen there.
+  then either SQLite's file change counter (header bytes 24-27, which every
+  committed transaction of any SQLite client moves) equals the one partnerctl
+  recorded with its last transaction, so nobody changed the database through
+  SQLite since; or, per table, one aggregate (row count and a sum of row
+  hashes) equals the one recorded: a dropped or altered table, a deleted or
+  inserted row is seen there. The counter spares the aggregates' scan (every
+  row of every table) on each command; what it does not see is a change of
+  the file's bytes outside SQLite (a bad copy, bit rot), which the row hashes
+  below still catch for every row a read returns.
 - Every row a read returns: each ``index_records``, ``index_names`` and
   ``index_links`` row carries a hash of all its columns (the record through
   its own hash, checked when the record is read), recomputed and compared.
@@ -87,7 +115,7 @@ ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
 # Bumped when what a row holds changes without the schema changing (the schema's own
 # changes are seen by its hash, below).
-FORMAT = 6
+FORMAT = 7
 
 _SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
 
@@ -281,7 +309,7 @@ def key_of(data: bytes, st: os.stat_result, started: int | None = None) -> Key:
 
 
 def _meta_key(meta: dict[str, Any]) -> Key:
-    return Key(meta["digest"], tuple(meta[name] for name in _STAT), bool(meta["settled"]))  # type: ignore[arg-type]
+    return Key(meta["digest"], tuple(meta[name] for name in _STAT), bool(meta["settled"]))
 
 
 # The entries of index_meta that say when the file and the database were last verified (settled,
