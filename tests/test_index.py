@@ -429,3 +429,69 @@ def test_a_piped_indexed_read_loads_no_rich_and_validates_nothing(
     first, second, loaded = costly_loads(registry_path, args, index_cache)
     assert loaded == []
     assert second == first and json.loads(second)
+
+
+def _long_after_the_last_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read happens 10 s after the file's last change: its key is settled (``index.key_of``)."""
+    import time
+
+    monkeypatch.setattr(index, "clock", lambda: time.time_ns() + 10 * 10**9)
+
+
+def test_a_settled_key_answers_from_the_stat_without_reading_the_file(
+    invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _long_after_the_last_change(monkeypatch)
+    expected = invoke(registry_path, "show", "turin", "--format", "json").stdout  # builds the index, settled
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the registry's bytes were read")
+
+    monkeypatch.setattr(store, "read_open", refuse)
+    result = invoke(registry_path, "show", "turin", "--format", "json")
+    assert (result.exit_code, result.stdout) == (0, expected)
+
+
+def test_a_settled_key_still_sees_a_hand_edit_of_the_same_size_and_mtime(
+    invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _long_after_the_last_change(monkeypatch)
+    assert json.loads(invoke(registry_path, "show", "turin", "--format", "json").stdout)["city"] == "Turin"
+    st = registry_path.stat()
+    registry_path.write_bytes(registry_path.read_bytes().replace(b'city = "Turin"', b'city = "Turix"'))
+    os.utime(registry_path, ns=(st.st_atime_ns, st.st_mtime_ns))  # ctime cannot be set back
+    assert json.loads(invoke(registry_path, "show", "turin", "--format", "json").stdout)["city"] == "Turix"
+
+
+def test_a_key_read_just_after_a_change_is_checked_by_hash_then_recorded(
+    invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke(registry_path, "list")  # the file was just copied: not settled, its bytes hashed on each read
+    con = sqlite3.connect(index.db_path(registry_path))
+    assert con.execute("SELECT value FROM index_meta WHERE key = 'settled'").fetchone() == (0,)
+    con.close()
+    _long_after_the_last_change(monkeypatch)
+    invoke(registry_path, "list")  # same bytes, hashed, now settled: recorded
+    con = sqlite3.connect(index.db_path(registry_path))
+    assert con.execute("SELECT value FROM index_meta WHERE key = 'settled'").fetchone() == (1,)
+    con.close()
+    no_full_load(monkeypatch)
+    assert invoke(registry_path, "show", "turin").exit_code == 0
+
+
+def test_the_index_of_a_registry_that_no_longer_exists_is_pruned_at_the_next_build(
+    invoke: Callable[..., Any], registry_path: Path, tmp_path: Path, index_cache: Path
+) -> None:
+    other = tmp_path / "other.toml"
+    other.write_bytes(registry_path.read_bytes())
+    moved = tmp_path / "moved.toml"
+    invoke(registry_path, "list")
+    invoke(other, "list")
+    folder = index_cache / "partnerctl"
+    assert len(list(folder.glob("*.sqlite"))) == 2
+    registry_path.rename(moved)
+    invoke(other, "list")  # no build: nothing pruned yet
+    assert index.db_path(registry_path).exists()
+    invoke(moved, "list")  # a build: the index of the old path goes, with its lock file
+    assert sorted(folder.iterdir()) == sorted(
+        p for db in (index.db_path(other), index.db_path(moved)) for p in (db, db.with_name(db.name + ".lock")))

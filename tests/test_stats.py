@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from conftest import assert_same_with_and_without_index
 from partnerctl.cli import render
+from partnerctl.storage import index
 
 # Five partnerships: one without region, first year or status; regions spelt in two cases.
 STATS_TOML = """\
@@ -166,3 +169,102 @@ def test_bar_chart_on_a_terminal_shows_labels_bars_and_counts() -> None:
     assert "Culture" in lines[1] and "█" * 40 in lines[1] and lines[1].rstrip().endswith("4")
     # Labels are untrusted: markup-looking text is shown as it is.
     assert "[red]x[/red]" in lines[2] and "█" * 20 in lines[2] and "█" * 21 not in lines[2]
+
+
+# Spellings of one country and region whose first (by id) is not the most used; relations of
+# other owners; a partnership with neither themes nor networks.
+TRICKY_TOML = """\
+[registry]
+owner = "Lyon"
+country = "France"
+
+[themes]
+culture = "Culture"
+food = "Good food"
+
+[networks]
+luci = "LUCI"
+
+[partnerships.a1]
+city = "Abidjan"
+country = "côte d'ivoire"
+region = "africa"
+since = 2009
+themes = ["food"]
+
+[partnerships.a2]
+city = "Bouaké"
+country = "Côte d'Ivoire"
+region = "Africa"
+status = "ended"
+since = 2000
+themes = ["culture", "food"]
+networks = ["luci"]
+
+[partnerships.a3]
+city = "Yamoussoukro"
+country = "COTE D'IVOIRE"
+owner = "Lille"
+owner_country = "France"
+since = 1999
+
+[partnerships.b1]
+city = "Bamako"
+country = "Mali"
+region = "AFRICA"
+owner = "lyon"
+status = "active"
+"""
+
+STATS_READS = [
+    ("stats",),
+    ("stats", "--by", "country", "--by", "region"),
+    ("stats", "--by", "theme", "--theme", "culture"),
+    ("stats", "--by", "network", "--network", "luci", "--theme", "food"),
+    ("stats", "--region", "EUROPE", "--by", "decade"),
+    ("stats", "--since", "1995", "--until", "2005"),
+    ("stats", "--status", "active", "--by", "status"),
+    ("stats", "--owner", "lyon", "--by", "country"),
+    ("stats", "--country", "cote d'ivoire", "--by", "theme", "--by", "network"),
+    ("stats", "--project", "none-such"),  # counted on the records: SQL does not filter projects
+    ("stats", "--theme", "nonesuch"),
+    ("themes", "--format", "json"),
+    ("networks", "--format", "json"),
+]
+
+
+@pytest.mark.parametrize("text", [STATS_TOML, TRICKY_TOML], ids=["stats", "tricky"])
+@pytest.mark.parametrize("args", STATS_READS, ids=" ".join)
+def test_counts_by_the_index_equal_counts_of_the_file(
+    invoke, make_registry, monkeypatch: pytest.MonkeyPatch, text: str, args: tuple[str, ...]
+) -> None:
+    if "--format" not in args:
+        args = (*args, "--format", "json")
+    assert_same_with_and_without_index(invoke, make_registry(text), monkeypatch, args)
+
+
+@pytest.mark.usefixtures("index_on")
+def test_the_index_counts_in_sql_without_reading_a_record(
+    invoke, make_registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_registry(TRICKY_TOML)
+    expected = invoke(path, "stats", "--format", "json").stdout  # builds the index
+    themes = invoke(path, "themes", "--format", "json").stdout
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a record row was read")
+
+    monkeypatch.setattr(index.Index, "_rows", refuse)
+    assert invoke(path, "stats", "--format", "json").stdout == expected
+    assert invoke(path, "stats", "--owner", "LYON", "--country", "Mali", "--format", "json").exit_code == 0
+    assert invoke(path, "themes", "--format", "json").stdout == themes
+
+
+@pytest.mark.usefixtures("index_on")
+def test_a_link_row_moved_to_another_theme_is_not_counted(invoke, make_registry) -> None:
+    path = make_registry(TRICKY_TOML)
+    expected = invoke(path, "stats", "--by", "theme", "--format", "json").stdout
+    con = sqlite3.connect(index.db_path(path), isolation_level=None)
+    con.execute("UPDATE index_links SET slug = 'culture' WHERE slug = 'food' AND id = 'a1'")
+    con.close()
+    assert invoke(path, "stats", "--by", "theme", "--format", "json").stdout == expected

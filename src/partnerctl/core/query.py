@@ -292,14 +292,17 @@ def timeline(snap: Snapshot, pids: Sequence[str] | None = None, since: int | Non
 
 def usage(snap: Snapshot, kind: str) -> list[tuple[str, str, int]]:
     """(slug, label, number of partnerships using it) for the theme or network vocabulary."""
-    vocab = snap.vocabulary(kind)
     name = f"{kind}s"
-    counts = {slug: 0 for slug in vocab}
+    counts: dict[str, int] = {}
     for rec in snap.partnerships.values():
         for slug in set(rec[name]):
-            if slug in counts:
-                counts[slug] += 1
-    return [(slug, vocab[slug], counts[slug]) for slug in sorted(vocab)]
+            counts[slug] = counts.get(slug, 0) + 1
+    return usage_of(snap.vocabulary(kind), counts)
+
+
+def usage_of(vocab: Mapping[str, str], counts: Mapping[str, int]) -> list[tuple[str, str, int]]:
+    """``usage``'s rows from *counts* (slug: partnerships naming it) made elsewhere (the index's SQL)."""
+    return [(slug, vocab[slug], counts.get(slug, 0)) for slug in sorted(vocab)]
 
 
 def upcoming(items: Sequence[tuple[str, Record]], today: datetime.date,

@@ -85,16 +85,45 @@ def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
     Only keys that occur are listed. Free-text values (regions, countries) are grouped
     case- and accent-insensitively (the first spelling met, in id order, names the group).
     """
-    folded = table().dimensions()[by].meta.filter == "folded"
     counter: Counter[str | None] = Counter()
     spelling: dict[str | None, str | None] = {}
     for pid in sorted(pids):
         for key in _keys(snap, snap.partnerships[pid], by):
-            group = None if key is None else (fold_cached(key) if folded else key)
+            group = _group(by, key)
             spelling.setdefault(group, key)
             counter[group] += 1
-    items = [Count(by, spelling[g], _label(snap, by, spelling[g]), n) for g, n in counter.items()]
+    return _counts(snap, by, [(spelling[g], n) for g, n in counter.items()])
+
+
+def _group(by: str, key: str | None) -> str | None:
+    # Free text is grouped case- and accent-insensitively.
+    if key is None or table().dimensions()[by].meta.filter != "folded":
+        return key
+    return fold_cached(key)
+
+
+def _counts(snap: Snapshot, by: str, groups: Iterable[tuple[str | None, int]]) -> list[Count]:
+    """The Counts of (spelling, count) groups of one dimension, listed in the order they were first met."""
+    items = [Count(by, key, _label(snap, by, key), n) for key, n in groups]
     return sorted(items, key=lambda item: _order(by, item))
+
+
+def tallied(snap: Snapshot, by: str, rows: Iterable[tuple[str | None, int, str]]) -> list[Count]:
+    """``count``'s answer from counts made elsewhere (the index's SQL): (key, count, first id) rows.
+
+    A row holds the partnerships with one *key* (``_keys``: a value, a slug, a decade; None when
+    they do not say) and the least id among them. Rows whose keys ``count`` groups together (two
+    spellings of a country) are added up, under the spelling of the least id, as ``count`` does.
+    """
+    counter: Counter[str | None] = Counter()
+    first: dict[str | None, tuple[str, str | None]] = {}
+    for key, n, pid in rows:
+        group = _group(by, key)
+        counter[group] += n
+        if group not in first or pid < first[group][0]:
+            first[group] = (pid, key)
+    met = sorted(first, key=lambda g: (first[g][0], first[g][1] is None, first[g][1] or ""))
+    return _counts(snap, by, [(first[g][1], counter[g]) for g in met])
 
 
 def counts(snap: Snapshot, pids: Sequence[str], dimensions: Sequence[str]) -> dict[str, list[Count]]:

@@ -93,10 +93,11 @@ import marshal
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -106,6 +107,7 @@ from partnerctl.storage.files import flock_within
 from partnerctl.storage.toml import Damaged, bytes_hash
 
 if TYPE_CHECKING:
+    from partnerctl.core.fields import FieldSpec
     from partnerctl.core.model import Registry
     from partnerctl.core.query import Snapshot, Wanted
 
@@ -115,7 +117,7 @@ ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
 # Bumped when what a row holds changes without the schema changing (the schema's own
 # changes are seen by its hash, below).
-FORMAT = 7
+FORMAT = 8
 
 _SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
 
@@ -139,18 +141,56 @@ def record_columns() -> tuple[str, ...]:
     return ("id", *(f"{name}_key" for name in key_fields()), "events", "haystack", *facts_fields(), "record_h")
 
 
+@cache
+def linked_fields() -> tuple[tuple[str, str], ...]:
+    """(link kind, field) of the partnership fields whose slugs get ``index_links`` rows: those of a vocabulary."""
+    return tuple((s.meta.vocab, s.name) for s in table().partnership if s.meta.vocab and s.is_list)
+
+
 NAME_COLUMNS = ("key", "id", "k")
 LINK_COLUMNS = ("kind", "slug", "id", "position")
 
 
 @cache
+def grouped_fields() -> tuple[str, ...]:
+    """The fields ``stats`` counts by their value or decade (``Index.tallied``), each with an index of its own."""
+    return tuple(s.name for s in table().partnership if s.meta.stat in ("value", "decade"))
+
+
+@cache
 def ddl() -> str:
-    """The index's SQL schema, derived from the field table."""
+    """The index's SQL schema, derived from the field table: its tables, then its indexes."""
+    return ddl_tables() + ddl_indexes()
+
+
+@cache
+def ddl_indexes() -> str:
+    """The indexes of the index's tables: created after the rows at a build, so their pages come out full.
+
+    Each folded field has an index on its key (filters narrow by it); a field ``stats`` counts by
+    its value or decade has one holding the key, the id and the value: ``tallied`` groups, picks the
+    least id and its spelling from the index alone, without reading the records' pages.
+    """
+    lines = []
+    for name in dict.fromkeys((*key_fields(), *grouped_fields())):
+        if name not in grouped_fields():
+            columns = f"{name}_key"
+        else:
+            columns = f"{name}_key, id, {name}" if name in key_fields() else f"{name}, id"
+        lines.append(f"CREATE INDEX index_records_{name} ON index_records({columns});")
+    return f"""CREATE INDEX index_records_h ON index_records(h);
+{chr(10).join(lines)}
+CREATE INDEX index_names_id ON index_names(id);
+CREATE INDEX index_links_id ON index_links(id);
+"""
+
+
+@cache
+def ddl_tables() -> str:
+    """The index's tables, derived from the field table."""
     t = table()
     facts = ",\n    ".join(f"{name} {_SQL_TYPES[t.get(name).kind]}" for name in facts_fields())
     keys = ",\n    ".join(f"{name}_key TEXT" for name in key_fields())
-    key_indexes = "\n".join(f"CREATE INDEX index_records_{name} ON index_records({name}_key);"
-                            for name in key_fields())
     return f"""
 CREATE TABLE index_meta (
     key TEXT PRIMARY KEY,
@@ -166,8 +206,6 @@ CREATE TABLE index_records (
     record_h INTEGER NOT NULL,
     record TEXT NOT NULL
 );
-CREATE INDEX index_records_h ON index_records(h);
-{key_indexes}
 CREATE TABLE index_names (
     key TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -175,8 +213,6 @@ CREATE TABLE index_names (
     h INTEGER NOT NULL,
     PRIMARY KEY (key, id, k)
 ) WITHOUT ROWID;
-CREATE INDEX index_names_id ON index_names(id);
-CREATE INDEX index_names_h ON index_names(h);
 CREATE TABLE index_links (
     kind TEXT NOT NULL,
     slug TEXT NOT NULL,
@@ -185,7 +221,6 @@ CREATE TABLE index_links (
     h INTEGER NOT NULL,
     PRIMARY KEY (kind, slug, id, position)
 ) WITHOUT ROWID;
-CREATE INDEX index_links_id ON index_links(id);
 CREATE TABLE index_blocks (
     id TEXT PRIMARY KEY,
     hash INTEGER NOT NULL
@@ -200,8 +235,8 @@ def schema_version() -> str:
 
 
 # Per table, the term summed (with the row count) at build and when the index is opened.
-# Row hashes are cut to 32 bits so the sum cannot overflow. The indexes on h make the large
-# tables' sums scans of a small index.
+# Row hashes are cut to 32 bits so the sum cannot overflow. The index on index_records(h) makes
+# that table's sum a scan of a small index; the others are narrow tables, scanned as they are.
 _AGGREGATES = {
     "index_records": "h & 4294967295",
     "index_names": "h & 4294967295",
@@ -386,6 +421,33 @@ def _intact(con: sqlite3.Connection, meta: dict[str, Any], counter: int | None) 
     return all(_aggregate(con, name) == checks[name] for name in _AGGREGATES)
 
 
+@cache
+def _defaults() -> dict[str, Any]:
+    """Every key of a partnership record, in order, with the value of a field left out (None, or [] for a list)."""
+    return {"id": "", **{s.name: [] if s.is_list or s.kind == "records" else None for s in table().partnership}}
+
+
+def _stored(rec: Mapping[str, Any]) -> str:
+    """The JSON text a record is kept as: without the fields it leaves out (a third of the index's size)."""
+    defaults = _defaults()
+    return json.dumps({k: v for k, v in rec.items() if k not in defaults or v != defaults[k]}, ensure_ascii=False)
+
+
+def _restored(text: str) -> dict[str, Any]:
+    """The record kept as *text* (``_stored``), every field present again, in the record's order."""
+    kept = json.loads(text)
+    out = {k: kept.pop(k) if k in kept else ([] if d is not None else None) for k, d in _defaults().items()}
+    out.update(kept)
+    return out
+
+
+def _countable(spec: FieldSpec) -> bool:
+    """Whether ``Index.tallied`` counts dimension *spec* in SQL: by value or decade, or by links."""
+    if spec.meta.stat == "each":
+        return spec.meta.vocab is not None and (spec.meta.vocab, spec.name) in linked_fields()
+    return spec.meta.stat in ("value", "decade") and spec.name in grouped_fields()
+
+
 def _marks(items: Sequence[Any] | set[Any]) -> str:
     return ", ".join("?" * len(items))
 
@@ -428,6 +490,7 @@ class Index:
         self.country: str | None = head[1]
         self.themes: dict[str, str] = dict(head[2])
         self.networks: dict[str, str] = dict(head[3])
+        self._checked: set[str] = set()
 
     @property
     def canonical(self) -> bool:
@@ -466,7 +529,7 @@ class Index:
 
     def records(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: record} of the partnerships passing the SQL condition *where* (on ``r``), by id."""
-        return {row[1]: json.loads(row[-1]) for row in self._rows(where, params, with_record=True)}
+        return {row[1]: _restored(row[-1]) for row in self._rows(where, params, with_record=True)}
 
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
@@ -567,6 +630,95 @@ class Index:
                         where.append(f"r.{spec.name} {op} ?")
                         params.append(bound)
         return " AND ".join(where), params
+
+    def exact(self, want: Wanted) -> bool:
+        """Whether ``narrowing(want)`` keeps exactly what ``query.keeps`` keeps, so SQL alone can count.
+
+        It does for the vocabulary (link rows), folded (key column), enum and year filters; another
+        kind of filter asked for (a project), or text SQLite cannot take, leaves the records to decide.
+        """
+        for spec in table().filters():
+            asked = want.filters.get(spec.name)
+            kind = spec.meta.filter
+            if kind in ("folded", "enum"):
+                if asked is not None and not _bindable(asked):
+                    return False
+            elif kind == "vocab":
+                if spec.meta.vocab is None or (spec.meta.vocab, spec.name) not in linked_fields():
+                    return False
+            elif kind != "year" and asked:
+                return False
+        return True
+
+    def check_tables(self, *names: str) -> None:
+        """Check tables *names* against the row count and hash sum recorded for each (Damaged if one differs).
+
+        What an answer counted by SQL rests on, since it reads no row (``tallied``, ``usage``):
+        no row of those tables was added, removed, or had its hash changed since partnerctl wrote them.
+        """
+        checks = json.loads(self.meta["checks"])
+        for name in names:
+            if name not in self._checked:
+                if _aggregate(self.con, name) != checks[name]:
+                    raise Damaged(f"{name} does not hold the rows recorded")
+                self._checked.add(name)
+
+    def tallied(self, want: Wanted, dimensions: Sequence[str]
+                ) -> tuple[int, dict[str, list[tuple[str | None, int, str]]]] | None:
+        """How many partnerships pass *want*, and per dimension their (key, count, least id) rows
+        (``stats.tallied``), counted by SQL; None when SQL cannot count them exactly (``exact``)."""
+        specs = table().dimensions()
+        if not self.exact(want) or not all(_countable(specs[by]) for by in dimensions):
+            return None
+        self.check_tables("index_records", "index_links")
+        where, params = self.narrowing(want)
+        cond = f"WHERE {where or 1}"
+        total = self.con.execute(f"SELECT count(*) FROM index_records r {cond}", params).fetchone()[0]  # noqa: S608
+        out: dict[str, list[tuple[str | None, int, str]]] = {}
+        for by in dimensions:
+            spec = specs[by]
+            name = spec.name
+            if spec.meta.stat == "each":
+                out[by] = self._tally_links(str(spec.meta.vocab), total, cond, params)
+                continue
+            if spec.meta.stat == "decade":
+                # Python's floor division: the decade of -5 is -10.
+                value, group, args = f"r.{name} - ((r.{name} % 10) + 10) % 10", "1", params
+            elif spec.meta.inherit:
+                value, args = f"coalesce(r.{name}, ?)", [self.head(spec.meta.inherit), *params]
+                group = f"r.{name}_key" if name in key_fields() else f"r.{name}"
+            else:
+                value, args = f"r.{name}", params
+                group = f"r.{name}_key" if name in key_fields() else f"r.{name}"
+            # SQLite takes a bare column from the row min() picked: the spelling of the least id.
+            rows = self.con.execute(f"SELECT {value}, count(*), min(r.id) FROM index_records r {cond} "  # noqa: S608
+                                    f"GROUP BY {group}", args)
+            decade = spec.meta.stat == "decade"
+            out[by] = [(str(key) if decade and key is not None else key, n, first) for key, n, first in rows]
+        return total, out
+
+    def _tally_links(self, kind: str, total: int, cond: str, params: list[Any]) -> list[tuple[str | None, int, str]]:
+        """Per slug of link *kind*, how many of the *total* partnerships passing *cond* name it, and the
+        least id; then those naming none (unknown, which sorts last: its least id does not matter)."""
+        # The link rows counted are checked against their hashes first (a slug moved).
+        self._verified("index_links", LINK_COLUMNS, "kind = ?", [kind])
+        within = f"AND l.id IN (SELECT r.id FROM index_records r {cond})" if params else ""
+        rows: list[tuple[str | None, int, str]] = self.con.execute(
+            f"SELECT l.slug, count(DISTINCT l.id), min(l.id) FROM index_links l WHERE l.kind = ? {within} "  # noqa: S608
+            "GROUP BY l.slug", [kind, *params]).fetchall()
+        named = self.con.execute(f"SELECT count(DISTINCT l.id) FROM index_links l WHERE l.kind = ? {within}",  # noqa: S608
+                                 [kind, *params]).fetchone()[0]
+        return [*rows, (None, total - named, "")] if total > named else rows
+
+    def head(self, name: str) -> Any:
+        """A field of the registry's head (``owner``, ``country``)."""
+        return {"owner": self.owner, "country": self.country}.get(name)
+
+    def usage(self, kind: str) -> dict[str, int]:
+        """{slug: partnerships naming it} of a vocabulary's link kind, counted by SQL (``check_tables``)."""
+        self.check_tables("index_links")
+        return dict(self.con.execute("SELECT slug, count(DISTINCT id) FROM index_links WHERE kind = ? GROUP BY slug",
+                                     [kind]).fetchall())
 
     def containing(self, needle: str) -> dict[str, dict[str, Any]]:
         """{id: record} of the partnerships whose ``search.haystack`` holds *needle*."""
@@ -694,15 +846,14 @@ def _rows_of(snap: Snapshot, pid: str, rec: Mapping[str, Any]
     from partnerctl.core import query, search
     from partnerctl.core.names import fold
 
-    text = json.dumps(rec, ensure_ascii=False)
+    text = _stored(rec)
     keys = [None if (v := snap.value(rec, name)) is None else fold(v) for name in key_fields()]
     lists = {s.name for s in table().partnership if s.is_list}
     facts = [json.dumps(rec[k], ensure_ascii=False) if k in lists else rec[k] for k in facts_fields()]
     values = (pid, *keys, len(rec["events"]), search.haystack(rec, snap.themes, snap.networks), *facts,
               _text_hash(text))
     names = [(name, pid, k) for k, name in enumerate(query.names_of(pid, rec))]
-    links = [(kind, slug, pid, i) for kind, field in (("theme", "themes"), ("network", "networks"))
-             for i, slug in enumerate(rec[field])]
+    links = [(kind, slug, pid, i) for kind, field in linked_fields() for i, slug in enumerate(rec[field])]
     event_themes = [slug for event in rec["events"] for slug in event["themes"]]
     links += [("event-theme", slug, pid, i) for i, slug in enumerate(event_themes)]
     return ((row_hash(values), *values, text),
@@ -710,12 +861,34 @@ def _rows_of(snap: Snapshot, pid: str, rec: Mapping[str, Any]
 
 
 def _insert(con: sqlite3.Connection, snap: Snapshot, pid: str, rec: Mapping[str, Any], block_hash: int) -> None:
-    record_row, names, links = _rows_of(snap, pid, rec)
-    con.execute(f"INSERT INTO index_records (h, {', '.join(record_columns())}, record) "
-                f"VALUES ({_marks(record_row)})", record_row)
+    _insert_rows(con, [(pid, rec, block_hash)], snap)
+
+
+def _insert_rows(con: sqlite3.Connection, items: Iterable[tuple[str, Mapping[str, Any], int]],
+                 snap: Snapshot) -> None:
+    """Insert the rows of partnerships (id, record, block hash, in id order), in batches.
+
+    Each table's rows go in in its key's order (a build inserts every partnership at once), so
+    SQLite appends to the last page instead of splitting pages: the database comes out packed.
+    Records go in batches as they come; the name and link rows, ordered otherwise, at the end.
+    """
+    insert_record = f"INSERT INTO index_records (h, {', '.join(record_columns())}, record) VALUES ({{}})"
+    names: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    batch = iter(items)
+    while chunk := list(islice(batch, 2000)):
+        records = []
+        for pid, rec, _ in chunk:
+            record_row, name_rows, link_rows = _rows_of(snap, pid, rec)
+            records.append(record_row)
+            names += name_rows
+            links += link_rows
+        con.executemany(insert_record.format(_marks(records[0])), records)
+        con.executemany("INSERT INTO index_blocks VALUES (?, ?)", [(pid, h) for pid, _, h in chunk])
+    names.sort(key=lambda row: row[1:])
+    links.sort(key=lambda row: row[1:])
     con.executemany(f"INSERT INTO index_names (h, {', '.join(NAME_COLUMNS)}) VALUES (?, ?, ?, ?)", names)
     con.executemany(f"INSERT INTO index_links (h, {', '.join(LINK_COLUMNS)}) VALUES (?, ?, ?, ?, ?)", links)
-    con.execute("INSERT INTO index_blocks VALUES (?, ?)", (pid, block_hash))
 
 
 def _snapshot(reg: Registry) -> Snapshot:
@@ -729,7 +902,8 @@ def _head_json(reg: Registry) -> str:
                        list(reg.networks.items())], ensure_ascii=False)
 
 
-def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter: int | None) -> None:
+def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter: int | None,
+          registry: Path | None) -> None:
     from partnerctl.core.model import record
     from partnerctl.storage import toml
 
@@ -739,10 +913,15 @@ def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter
     # Blocks can be rewritten alone only when the file is exactly its canonical text.
     canonical = b"\n".join(encoded) == data
     blocks = {pid: bytes_hash(block) for (pid, _), block in zip(parts[1:], encoded[1:], strict=True)}
-    for pid in sorted(reg.partnerships):
-        _insert(con, snap, pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
+    _insert_rows(con, [(pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
+                       for pid in sorted(reg.partnerships)], snap)
+    for statement in ddl_indexes().split(";"):
+        if statement.strip():
+            con.execute(statement)
     _write_meta(con, {
         "schema": schema_version(), **_key_meta(key), "counter": counter,
+        # Whose index it is (``prune``): the registry's real path, as bytes (it may not be UTF-8).
+        "path": None if registry is None else os.fsencode(os.path.realpath(registry)),
         "head_hash": bytes_hash(encoded[0]) if canonical else 0, "canonical": int(canonical),
         "head": _head_json(reg), "master": _master_hash(con),
         "checks": json.dumps({name: _aggregate(con, name) for name in _AGGREGATES})})
@@ -755,18 +934,19 @@ def _write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
 
 
 def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_result,
-               started: int | None = None) -> None:
+               started: int | None = None, registry: Path | None = None) -> None:
     """Fill an empty database with the index of *reg*, the validated registry of bytes *data*.
 
-    *st* is the file's stat after reading *data*; *started*, ``clock()`` before it was opened.
+    *st* is the file's stat after reading *data*; *started*, ``clock()`` before it was opened;
+    *registry*, the file's path (recorded for ``prune``).
     The database is private to the caller (nobody else writes it while it is built).
     """
-    # executescript commits first, so the schema comes before BEGIN.
-    con.executescript(ddl())
+    # executescript commits first, so the tables come before BEGIN; their indexes come after the rows (_fill).
+    con.executescript(ddl_tables())
     db = Path(con.execute("PRAGMA database_list").fetchone()[2])
     counter = _file_counter(db)
     con.execute("BEGIN")
-    _fill(con, reg, data, key_of(data, st, started), _next_counter(counter))
+    _fill(con, reg, data, key_of(data, st, started), _next_counter(counter), registry)
     con.execute("COMMIT")
 
 
@@ -803,6 +983,33 @@ def sweep(folder: Path) -> None:
             os.close(fd)
 
 
+def prune(folder: Path) -> None:
+    """Remove the indexes in *folder* of registries that no longer exist (deleted, or moved away).
+
+    Run whenever an index is built. Each index records its registry's real path; one whose path
+    names no file any more goes, with its lock file. An index that records no path (built by
+    another version) or that cannot be read is left to the version that built it.
+    """
+    for db in folder.glob("*.sqlite"):
+        try:
+            con = _connect_ro(db)
+            try:
+                row = con.execute("SELECT value FROM index_meta WHERE key = 'path'").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            continue
+        if row is None or not isinstance(row[0], bytes) or os.path.lexists(os.fsdecode(row[0])):
+            continue
+        with suppress(OSError), _db_lock(db, 0) as locked:
+            if locked:
+                # The lock file last, while held. Only a command on that very (missing) registry
+                # could be waiting on it; at worst it loses its index, which is rebuilt.
+                for stale in (db.with_name(db.name + "-journal"), db, db.with_name(db.name + ".lock")):
+                    with suppress(FileNotFoundError):
+                        os.unlink(stale)
+
+
 @contextmanager
 def _temp_db(db: Path) -> Iterator[Path]:
     """A new, empty, flocked temporary file beside *db*; removed on the way out unless renamed."""
@@ -835,13 +1042,14 @@ def save(path: Path, reg: Registry, data: bytes, st: os.stat_result, started: in
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
         sweep(db.parent)
+        prune(db.parent)
         with _temp_db(db) as tmp:
             con = sqlite3.connect(tmp, isolation_level=None)
             try:
                 # Private until renamed: no journal needed; a crash leaves only a temp file.
                 con.execute("PRAGMA journal_mode = OFF")
                 con.execute("PRAGMA synchronous = OFF")
-                build_into(con, reg, data, st, started)
+                build_into(con, reg, data, st, started, path)
             finally:
                 con.close()
             with open(tmp, "rb") as f:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from partnerctl.storage.index import Index
 
 Records = dict[str, Record]
+Tallies = tuple[int, dict[str, list[tuple[str | None, int, str]]]]
 
 
 class Source(Protocol):
@@ -41,6 +42,9 @@ class Source(Protocol):
     def everyone(self) -> Records: ...  # every partnership (facts at least)
     def filtered(self, want: query.Wanted) -> Records: ...  # records that can pass the filters
     def counted(self, want: query.Wanted) -> Records: ...  # as filtered; facts are enough
+    # How many pass want, and per dimension (key, count, least id) rows; None: count the records instead.
+    def tallied(self, want: query.Wanted, dimensions: Sequence[str]) -> Tallies | None: ...
+    def used(self, kind: str) -> dict[str, int] | None: ...  # {slug: users}; None: count the records instead
     def containing(self, needle: str) -> Records: ...  # records search could find needle in
     def with_events(self) -> Records: ...
     def with_links(self, kind: str) -> Records: ...  # facts at least
@@ -68,6 +72,12 @@ class _Loaded:
 
     def counted(self, want: query.Wanted) -> Records:
         return self.all
+
+    def tallied(self, want: query.Wanted, dimensions: Sequence[str]) -> Tallies | None:
+        return None
+
+    def used(self, kind: str) -> dict[str, int] | None:
+        return None
 
     def containing(self, needle: str) -> Records:
         return self.all
@@ -102,6 +112,12 @@ class _Indexed:
 
     def counted(self, want: query.Wanted) -> Records:
         return dict(self.idx.facts(*self.idx.narrowing(want)))
+
+    def tallied(self, want: query.Wanted, dimensions: Sequence[str]) -> Tallies | None:
+        return self.idx.tallied(want, dimensions)
+
+    def used(self, kind: str) -> dict[str, int] | None:
+        return self.idx.usage(kind)
 
     def containing(self, needle: str) -> Records:
         return dict(self.idx.containing(needle))
@@ -201,9 +217,15 @@ class Reader:
         from partnerctl.core import stats
 
         want = query.wanted(self.snapshot({}), filters)
+        asked = stats.check_dimensions(dimensions)
+        # Counted by the index's SQL when it can count exactly; else by the core on the records.
+        tallies: Tallies | None = self._ask("tallied", want, asked)
+        if tallies is not None:
+            head = self.snapshot({})
+            return tallies[0], {by: stats.tallied(head, by, tallies[1][by]) for by in asked}
         snap = self.snapshot(self._ask("counted", want))
         pids = query.select(snap, filters)
-        return len(pids), stats.counts(snap, pids, dimensions)
+        return len(pids), stats.counts(snap, pids, asked)
 
     def search(self, text: str) -> list[tuple[Record, Hit]]:
         """``search.search``: (partnership record, hit) for every field that holds *text*."""
@@ -238,6 +260,9 @@ class Reader:
 
     def usage(self, kind: str) -> list[tuple[str, str, int]]:
         """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
+        used: dict[str, int] | None = self._ask("used", kind)
+        if used is not None:
+            return query.usage_of(self.snapshot({}).vocabulary(kind), used)
         return query.usage(self.snapshot(self._ask("with_links", kind)), kind)
 
     def registry(self) -> Registry:
