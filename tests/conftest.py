@@ -307,7 +307,7 @@ def fresh_index_contents(path: Path, folder: Path) -> dict[str, list[str]]:
         con.execute("PRAGMA synchronous = OFF")
         reg, problems = store.check_text(data.decode("utf-8"), str(path))  # not parse_valid: see no_full_load
         assert reg is not None, problems
-        index.build_into(con, reg, data, st)
+        index.build_into(con, reg, data, st, registry=path)
     finally:
         con.close()
     return index_contents(target)

@@ -495,3 +495,23 @@ def test_the_index_of_a_registry_that_no_longer_exists_is_pruned_at_the_next_bui
     invoke(moved, "list")  # a build: the index of the old path goes, with its lock file
     assert sorted(folder.iterdir()) == sorted(
         p for db in (index.db_path(other), index.db_path(moved)) for p in (db, db.with_name(db.name + ".lock")))
+
+
+def test_fmt_check_on_a_canonical_file_takes_the_index_s_word(
+    invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = [outputs(invoke, registry_path, ("fmt", "--check", *more)) for more in ((), ("--format", "json"))]
+    assert expected[0][0] == 0
+    invoke(registry_path, "list")  # builds the index
+    no_full_load(monkeypatch)
+    monkeypatch.setattr(tomlfile, "dump_parts", lambda *a: pytest.fail("the registry was dumped"))
+    assert [outputs(invoke, registry_path, ("fmt", "--check", *more)) for more in ((), ("--format", "json"))] == expected
+
+
+def test_fmt_check_on_a_file_not_in_canonical_form_still_says_so(
+    invoke: Callable[..., Any], registry_path: Path
+) -> None:
+    registry_path.write_bytes(registry_path.read_bytes().replace(b'city = "Turin"', b'city  =  "Turin"'))
+    invoke(registry_path, "list")  # an index, current, of a file not in canonical form
+    result = invoke(registry_path, "fmt", "--check")
+    assert (result.exit_code, result.stderr) == (1, f"partnerctl: {registry_path} is not in canonical form\n")

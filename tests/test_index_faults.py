@@ -161,7 +161,7 @@ SQL_FAULTS: dict[str, tuple[Callable[[sqlite3.Connection, Target], Any], str]] =
 # Every table and every index of the index database: each one dropped.
 TABLES = ["index_meta", "index_records", "index_names", "index_links", "index_blocks"]
 INDEXES = ["index_records_h", "index_records_country", "index_records_region", "index_records_owner",
-           "index_names_id", "index_names_h", "index_links_id"]
+           "index_records_status", "index_records_since", "index_names_id", "index_links_id"]
 def _drop(kind: str, name: str) -> Callable[[sqlite3.Connection, Target], Any]:
     return lambda c, t: c.execute(f"DROP {kind} {name}")
 

@@ -51,10 +51,17 @@ def fmt_(ctx: typer.Context, writing: Writing,
     Example: partnerctl fmt --check
     """
     from partnerctl.core.errors import EXIT_NOT_FOUND, Reported
+    from partnerctl.storage.reader import known_canonical
 
+    path = state(ctx).location().path
+    if check and not writing.dry_run and known_canonical(path):
+        # The index was built for these very bytes and found them canonical: nothing to parse or dump.
+        state(ctx).io.say(f"{path} is canonical")
+        if writing.out.asked:
+            writing.out.emit(state(ctx).io, [{"path": str(path), "changed": False}], one=True)
+        return
     written = write(ctx, lambda draft: draft.everything() and None, writing, whole=True,
                     dry_run=writing.dry_run or check)
-    path = state(ctx).location().path
     changed = written.old_text != written.new_text
     obj: dict[str, Any] = {"path": str(path), "changed": changed}
     if check and not writing.dry_run:

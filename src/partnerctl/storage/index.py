@@ -715,8 +715,10 @@ class Index:
         return {"owner": self.owner, "country": self.country}.get(name)
 
     def usage(self, kind: str) -> dict[str, int]:
-        """{slug: partnerships naming it} of a vocabulary's link kind, counted by SQL (``check_tables``)."""
+        """{slug: partnerships naming it} of a vocabulary's link kind, counted by SQL (``check_tables``;
+        the link rows of that kind checked against their hashes first: a slug moved)."""
         self.check_tables("index_links")
+        self._verified("index_links", LINK_COLUMNS, "kind = ?", [kind])
         return dict(self.con.execute("SELECT slug, count(DISTINCT id) FROM index_links WHERE kind = ? GROUP BY slug",
                                      [kind]).fetchall())
 
@@ -865,30 +867,37 @@ def _insert(con: sqlite3.Connection, snap: Snapshot, pid: str, rec: Mapping[str,
 
 
 def _insert_rows(con: sqlite3.Connection, items: Iterable[tuple[str, Mapping[str, Any], int]],
-                 snap: Snapshot) -> None:
+                 snap: Snapshot, build: bool = False) -> None:
     """Insert the rows of partnerships (id, record, block hash, in id order), in batches.
 
-    Each table's rows go in in its key's order (a build inserts every partnership at once), so
-    SQLite appends to the last page instead of splitting pages: the database comes out packed.
-    Records go in batches as they come; the name and link rows, ordered otherwise, at the end.
+    A *build* (every partnership, into empty tables) puts each table's rows in in its key's order,
+    so SQLite appends to the last page instead of splitting pages: the database comes out packed.
+    Records come in id order; the name and link rows, ordered otherwise, go through temporary
+    tables that SQLite copies over sorted (its sorter spills to disk: memory stays flat).
     """
+    names_table, links_table = ("temp.build_names", "temp.build_links") if build else ("index_names", "index_links")
+    if build:
+        con.execute(f"CREATE TEMP TABLE build_names AS SELECT h, {', '.join(NAME_COLUMNS)} FROM index_names")
+        con.execute(f"CREATE TEMP TABLE build_links AS SELECT h, {', '.join(LINK_COLUMNS)} FROM index_links")
     insert_record = f"INSERT INTO index_records (h, {', '.join(record_columns())}, record) VALUES ({{}})"
-    names: list[tuple[Any, ...]] = []
-    links: list[tuple[Any, ...]] = []
     batch = iter(items)
     while chunk := list(islice(batch, 2000)):
-        records = []
+        records, names, links = [], [], []
         for pid, rec, _ in chunk:
             record_row, name_rows, link_rows = _rows_of(snap, pid, rec)
             records.append(record_row)
             names += name_rows
             links += link_rows
         con.executemany(insert_record.format(_marks(records[0])), records)
+        con.executemany(f"INSERT INTO {names_table} (h, {', '.join(NAME_COLUMNS)}) VALUES (?, ?, ?, ?)", names)
+        con.executemany(f"INSERT INTO {links_table} (h, {', '.join(LINK_COLUMNS)}) VALUES (?, ?, ?, ?, ?)", links)
         con.executemany("INSERT INTO index_blocks VALUES (?, ?)", [(pid, h) for pid, _, h in chunk])
-    names.sort(key=lambda row: row[1:])
-    links.sort(key=lambda row: row[1:])
-    con.executemany(f"INSERT INTO index_names (h, {', '.join(NAME_COLUMNS)}) VALUES (?, ?, ?, ?)", names)
-    con.executemany(f"INSERT INTO index_links (h, {', '.join(LINK_COLUMNS)}) VALUES (?, ?, ?, ?, ?)", links)
+    if build:
+        for table_name, temp, columns in (("index_names", names_table, NAME_COLUMNS),
+                                          ("index_links", links_table, LINK_COLUMNS)):
+            con.execute(f"INSERT INTO {table_name} (h, {', '.join(columns)}) "  # noqa: S608 - fixed names
+                        f"SELECT h, {', '.join(columns)} FROM {temp} ORDER BY {', '.join(columns)}")
+            con.execute(f"DROP TABLE {temp}")
 
 
 def _snapshot(reg: Registry) -> Snapshot:
@@ -913,8 +922,8 @@ def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter
     # Blocks can be rewritten alone only when the file is exactly its canonical text.
     canonical = b"\n".join(encoded) == data
     blocks = {pid: bytes_hash(block) for (pid, _), block in zip(parts[1:], encoded[1:], strict=True)}
-    _insert_rows(con, [(pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
-                       for pid in sorted(reg.partnerships)], snap)
+    _insert_rows(con, ((pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
+                       for pid in sorted(reg.partnerships)), snap, build=True)
     for statement in ddl_indexes().split(";"):
         if statement.strip():
             con.execute(statement)

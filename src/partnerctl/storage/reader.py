@@ -363,6 +363,22 @@ def problems(path: Path) -> list[Problem]:
     return store.check_text(store.decode(data, path), str(path))[1]
 
 
+def known_canonical(path: Path) -> bool:
+    """Whether the index is current for the registry at *path* and knows it in canonical form
+    (``fmt --check`` then needs no parse and no dump); False when it does not know."""
+    f = _File(path)
+    try:
+        idx = f.current_index()
+    finally:
+        f.close()
+    if idx is None:
+        return False
+    try:
+        return idx.canonical
+    finally:
+        idx.close()
+
+
 def _reload(path: Path) -> Registry:
     """The registry at *path* read again and loaded in full: the index turned out damaged while answering."""
     return _File(path).load()
