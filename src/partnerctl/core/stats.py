@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import table
@@ -53,9 +54,14 @@ def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
     if spec.meta.stat == "each":
         # A partnership without themes (networks) counts under unknown, as one without a region does.
         return set(value) or [None]
-    if spec.meta.stat == "decade":
-        return [None if value is None else str(value // 10 * 10)]
-    return [value]
+    return [_key(by, value)]
+
+
+def _key(by: str, value: Any) -> str | None:
+    """The key a partnership counts under, from the dimension's field value (not a list): the decade of a year."""
+    if table().dimensions()[by].meta.stat == "decade":
+        return None if value is None else str(value // 10 * 10)
+    return value  # type: ignore[no-any-return]
 
 
 def _label(snap: Snapshot, by: str, key: str | None) -> str:
@@ -108,16 +114,19 @@ def _counts(snap: Snapshot, by: str, groups: Iterable[tuple[str | None, int]]) -
     return sorted(items, key=lambda item: _order(by, item))
 
 
-def tallied(snap: Snapshot, by: str, rows: Iterable[tuple[str | None, int, str]]) -> list[Count]:
-    """``count``'s answer from counts made elsewhere (the index's SQL): (key, count, first id) rows.
+def tallied(snap: Snapshot, by: str, rows: Iterable[tuple[Any, int, str]]) -> list[Count]:
+    """``count``'s answer from counts made elsewhere (the index's SQL): (value, count, first id) rows.
 
-    A row holds the partnerships with one *key* (``_keys``: a value, a slug, a decade; None when
-    they do not say) and the least id among them. Rows whose keys ``count`` groups together (two
-    spellings of a country) are added up, under the spelling of the least id, as ``count`` does.
+    A row holds the partnerships with one value of the dimension's field (a slug for a list of
+    them; None when they do not say) and the least id among them. Rows whose keys ``count`` groups
+    together (two spellings of a country, two years of a decade) are added up, under the spelling
+    of the least id, as ``count`` does.
     """
     counter: Counter[str | None] = Counter()
     first: dict[str | None, tuple[str, str | None]] = {}
-    for key, n, pid in rows:
+    each = table().dimensions()[by].meta.stat == "each"
+    for value, n, pid in rows:
+        key = value if each else _key(by, value)
         group = _group(by, key)
         counter[group] += n
         if group not in first or pid < first[group][0]:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from partnerctl.storage.index import Index
 
 Records = dict[str, Record]
-Tallies = tuple[int, dict[str, list[tuple[str | None, int, str]]]]
+Tallies = tuple[int, dict[str, list[tuple[Any, int, str]]]]
 
 
 class Source(Protocol):
@@ -42,7 +42,7 @@ class Source(Protocol):
     def everyone(self) -> Records: ...  # every partnership (facts at least)
     def filtered(self, want: query.Wanted) -> Records: ...  # records that can pass the filters
     def counted(self, want: query.Wanted) -> Records: ...  # as filtered; facts are enough
-    # How many pass want, and per dimension (key, count, least id) rows; None: count the records instead.
+    # How many pass want, and per dimension (value, count, least id) rows; None: count the records instead.
     def tallied(self, want: query.Wanted, dimensions: Sequence[str]) -> Tallies | None: ...
     def used(self, kind: str) -> dict[str, int] | None: ...  # {slug: users}; None: count the records instead
     def containing(self, needle: str) -> Records: ...  # records search could find needle in
