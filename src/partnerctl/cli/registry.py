@@ -62,7 +62,7 @@ def fmt_(ctx: typer.Context, writing: Writing,
         return
     written = write(ctx, lambda draft: draft.everything() and None, writing, whole=True,
                     dry_run=writing.dry_run or check)
-    changed = written.old_text != written.new_text
+    changed = written.old_data != written.new_data
     obj: dict[str, Any] = {"path": str(path), "changed": changed}
     if check and not writing.dry_run:
         state(ctx).io.say(f"{path} {'is not in canonical form' if changed else 'is canonical'}")

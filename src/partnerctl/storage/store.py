@@ -197,12 +197,23 @@ class Change(Generic[T]):
 
 @dataclass
 class Written(Generic[T]):
-    """What a write did: the change's result, the old and new text, and whether it was written."""
+    """What a write did: the change's result, the old and new bytes, and whether it was written."""
 
     result: T
-    old_text: str
-    new_text: str
+    old_data: bytes
+    new_data: bytes
     written: bool
+
+    # Decoded only when asked (fmt, a diff): decoding a 33 MB registry twice is most of a one-block write.
+    @property
+    def old_text(self) -> str:
+        """The file's text before the write (UTF-8: the write read it as such)."""
+        return self.old_data.decode("utf-8")
+
+    @property
+    def new_text(self) -> str:
+        """The file's text after the write."""
+        return self.new_data.decode("utf-8")
 
     def diff(self, name: str) -> str:
         """A unified diff from the old to the new text (empty when nothing changes)."""
@@ -249,7 +260,7 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
             if index.enabled():
                 progress("updating the index", 0, None)
                 draft.reindex(target, data, new_data)
-    return Written(result, decode(data, loc.path), decode(new_data, loc.path), written)
+    return Written(result, data, new_data, written)
 
 
 def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
@@ -310,7 +321,7 @@ def create(path: Path, text: str, *, dry_run: bool = False,
         with files.locked(path, lock_timeout):
             files.write_atomic(path, text, exclusive=True)
         LANDED.append(path)
-    return reg, Written(None, "", text, written=not dry_run)
+    return reg, Written(None, b"", text.encode("utf-8"), written=not dry_run)
 
 
 # --- drafts: the registry as a change sees it ----------------------------------------------
