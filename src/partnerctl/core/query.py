@@ -19,7 +19,7 @@ from typing import Any
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound
-from partnerctl.core.fields import STATUSES
+from partnerctl.core.fields import STATUSES, FieldSpec
 from partnerctl.core.model import table
 from partnerctl.core.names import fold
 
@@ -219,17 +219,16 @@ def wanted(snap: Snapshot, filters: Filters) -> Wanted:
     return Wanted(filters, slugs)
 
 
-def keeps(snap: Snapshot, want: Wanted, rec: Record) -> bool:
-    """Whether *rec* passes every filter of *want*."""
-    for spec in table().filters():
+def keeps(snap: Snapshot, want: Wanted, rec: Record, specs: Sequence[FieldSpec] | None = None) -> bool:
+    """Whether *rec* passes every filter of *want* (*specs*: ``table().filters()``, when the caller holds them)."""
+    for spec in table().filters() if specs is None else specs:
         name, kind = spec.name, spec.meta.filter
         asked = want.filters.get(name)
         if kind == "vocab":
             if not all(slugs & set(rec[name]) for slugs in want.slugs.get(name, [])):
                 return False
         elif kind == "member":
-            held = {fold(x) for x in rec[name]}
-            if not all(fold(term) in held for term in asked or []):
+            if asked and not all(fold(term) in {fold(x) for x in rec[name]} for term in asked):
                 return False
         elif kind == "year":
             year = rec[name]
@@ -247,7 +246,8 @@ def keeps(snap: Snapshot, want: Wanted, rec: Record) -> bool:
 def select(snap: Snapshot, filters: Filters, sort: str = "id") -> list[str]:
     """Ids of the partnerships that pass every filter, in the requested order."""
     want = wanted(snap, filters)
-    pids = [pid for pid, rec in snap.partnerships.items() if keeps(snap, want, rec)]
+    specs = table().filters()
+    pids = [pid for pid, rec in snap.partnerships.items() if keeps(snap, want, rec, specs)]
     return sorted(pids, key=lambda pid: sort_key(pid, snap.partnerships[pid], sort))
 
 
