@@ -1003,7 +1003,8 @@ def prune(folder: Path) -> None:
     """
     for db in folder.glob("*.sqlite"):
         try:
-            con = _connect_ro(db)
+            # No waiting: an index being written is in use, so its registry exists.
+            con = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True, isolation_level=None, timeout=0)
             try:
                 row = con.execute("SELECT value FROM index_meta WHERE key = 'path'").fetchone()
             finally:
