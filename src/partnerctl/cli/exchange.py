@@ -51,7 +51,9 @@ def export(
         options["force"] = True
     io = state(ctx).io
     reader = state(ctx).reader()
-    summary = module.export(reader.registry(), fmt, output, io.binary_stdout(), **options)
+    # Text formats go through stdout's text stream (its encoding); calendars and databases are bytes.
+    out = io.stdout if getattr(module, "TEXT", False) else io.binary_stdout()
+    summary = module.export(reader.registry(), fmt, output, out, **options)
     reader.close()
     if summary:
         io.say(summary)

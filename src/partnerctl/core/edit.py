@@ -27,6 +27,7 @@ from partnerctl.core.model import (
     build,
     check_name,
     length_problem,
+    record,
     table,
     to_dict,
 )
@@ -538,7 +539,8 @@ def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Pa
     The names are checked again: another partnership may have taken one while the editor was open.
     """
     current = draft.get(pid)
-    if to_dict(current) != to_dict(before):
+    # Compared as records: the editor opened the record, whose events are in date order, not the file's.
+    if record(pid, current) != record(pid, before):
         raise WriteFailed(f"{pid} was changed by someone else while you edited; run edit again")
     for name in (p.city, *p.aliases):
         check_name_free(draft, pid, current, name)

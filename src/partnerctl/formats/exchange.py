@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -81,17 +81,19 @@ EXISTING = "already in the registry"
 # --------------------------------------------------------------------- export
 
 
-def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, raw: bool = False) -> str | None:
-    """Write the registry as json, jsonl or csv to *target*, or to *out* (stdout's bytes) when None.
+# These formats are text: to stdout they go through its text stream, in the encoding it was given.
+TEXT = True
+
+
+def export(reg: Registry, fmt: str, target: Path | None, out: TextIO, *, raw: bool = False) -> str | None:
+    """Write the registry as json, jsonl or csv to *target*, or to *out* (stdout's text stream) when None.
 
     CSV cells are neutralised for spreadsheets unless *raw*. Returns a one-line
     summary for stderr when writing to a file.
     """
     if target is None:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        _write(reg, fmt, text, raw)
-        text.flush()
-        text.detach()
+        _write(reg, fmt, out, raw)
+        out.flush()
         return None
     files.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)  # type: ignore[arg-type]
     return f"wrote {counted(len(reg.partnerships), 'partnership')} to {target} ({fmt})"
