@@ -13,8 +13,7 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -78,8 +77,7 @@ def _option(name: str, annotation: Any, default: Any = None) -> inspect.Paramete
 
 # --- output --------------------------------------------------------------------------------
 
-@dataclass
-class Output:
+class Output(NamedTuple):
     """The output options of a command: ``--format``, ``--json``, ``--fields``, ``--raw``, and its record shape."""
 
     fmt: Format | None
@@ -167,8 +165,7 @@ def output_options(shape: str) -> Callable[[F], F]:
                         lambda v: Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape))
 
 
-@dataclass
-class Writing:
+class Writing(NamedTuple):
     """The options of a write command: ``--dry-run`` and its output options."""
 
     dry_run: bool
