@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from partnerctl.core.errors import Problem
 
 try:  # CPython's own BLAKE2: hashlib would load OpenSSL too, a few ms of every start-up
-    from _blake2 import blake2b
+    from _blake2 import blake2b as blake2b
 except ImportError:  # pragma: no cover - another Python
-    from hashlib import blake2b
+    from hashlib import blake2b as blake2b
 
 if TYPE_CHECKING:
     from partnerctl.core.model import Partnership, Registry
