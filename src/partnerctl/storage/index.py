@@ -360,6 +360,20 @@ class Index:
         """{id: record} of the partnerships passing the SQL condition *where* (on ``r``), by id."""
         return {row[1]: json.loads(row[-1]) for row in self._rows(where, params, with_record=True)}
 
+    def each_record(self) -> Iterator[tuple[str, str]]:
+        """(id, record JSON text) of every partnership by id, verified, one row at a time (exports).
+
+        Rows come from the cursor as they are read, so memory does not grow with
+        the registry; a damaged row raises ``Damaged`` when it is reached.
+        """
+        names = record_columns()
+        columns = ", ".join(f"r.{c}" for c in ("h", *names, "record"))
+        for row in self.con.execute(f"SELECT {columns} FROM index_records r ORDER BY r.id"):  # noqa: S608
+            values = row[1:len(names) + 1]
+            if row_hash(values) != row[0] or _text_hash(row[-1]) != values[-1]:
+                raise Damaged(f"index row of {values[0]!r} does not match its hash")
+            yield row[1], row[-1]
+
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
         names = record_columns()
