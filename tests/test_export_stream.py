@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import assert_same_with_and_without_index
 
 
@@ -23,7 +24,6 @@ def test_streamed_sqlite_export_is_the_same_from_every_source(invoke: Callable[.
     import sqlite3
 
     from conftest import damage_every_row
-
     from partnerctl.storage import index
 
     def dump(name: str) -> list[str]:
