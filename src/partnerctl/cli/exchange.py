@@ -12,8 +12,10 @@ from partnerctl.cli.app import app, state
 from partnerctl.cli.options import RawOpt
 from partnerctl.cli.writing import progress_bar, write
 
-# Each export format lives in one module of the formats layer; its ``export(reg, fmt, target, out,
+# Each export format lives in one module of the formats layer; its ``export(source, fmt, target, out,
 # **options)`` writes to *target* (a path) or to *out* (stdout's bytes) and returns a summary for stderr.
+# *source* is the storage.reader.Reader: ``source.head()`` and ``source.each_record()`` (one partnership at
+# a time, in id order: memory does not grow with the registry), or ``source.registry()`` (every model).
 EXPORTERS = {
     "json": "partnerctl.formats.exchange", "jsonl": "partnerctl.formats.exchange",
     "csv": "partnerctl.formats.exchange", "sqlite": "partnerctl.formats.sqlite",
@@ -53,7 +55,7 @@ def export(
     reader = state(ctx).reader()
     # Text formats go through stdout's text stream (its encoding); calendars and databases are bytes.
     out = io.stdout if getattr(module, "TEXT", False) else io.binary_stdout()
-    summary = module.export(reader.registry(), fmt, output, out, **options)
+    summary = module.export(reader, fmt, output, out, **options)
     reader.close()
     if summary:
         io.say(summary)

@@ -13,8 +13,7 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -49,6 +48,22 @@ def days(text: str) -> int:
         raise typer.BadParameter(str(exc)) from None
 
 
+def limit(text: str) -> int:
+    """A ``--limit`` value: a whole number of at least 1; a usage error naming the option otherwise."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise typer.BadParameter(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", parser=limit, metavar="N", help="At most N rows: the first N in the order shown.")]
+
+
+def limited(items: list[Any], n: int | None) -> list[Any]:
+    """The first *n* of *items* (all when *n* is None)."""
+    return items if n is None else items[:n]
+
+
 def _with_params(params: list[inspect.Parameter], name: str, build: Callable[[dict[str, Any]], Any]
                  ) -> Callable[[F], F]:
     """A decorator replacing the parameter *name* of a command by *params*, built into one object by *build*."""
@@ -78,8 +93,7 @@ def _option(name: str, annotation: Any, default: Any = None) -> inspect.Paramete
 
 # --- output --------------------------------------------------------------------------------
 
-@dataclass
-class Output:
+class Output(NamedTuple):
     """The output options of a command: ``--format``, ``--json``, ``--fields``, ``--raw``, and its record shape."""
 
     fmt: Format | None
@@ -87,6 +101,7 @@ class Output:
     fields: str | None
     raw: bool
     shape: str
+    pager: bool = True
 
     @property
     def asked(self) -> bool:
@@ -116,11 +131,14 @@ class Output:
         return parse_fields(self.fields, shape(self.shape).fields)
 
     def emit(self, io: IOStreams, records: Sequence[dict[str, Any]], table: Callable[[Any], Any] | None = None,
-             *, nothing: str | None = None, piped: Format = Format.tsv, one: bool = False) -> None:
+             *, nothing: str | None = None, piped: Format = Format.tsv, one: bool = False,
+             footer: str | None = None) -> None:
         """Print *records*: JSON (a list, or the one object with *one*), JSON lines, CSV, TSV, ids, or a table.
 
-        *table* draws the Rich renderable (given a console) for the table format;
-        *nothing* is said on stderr instead of an empty table on a terminal.
+        *table* draws the Rich renderable (given a console), or its parts one after
+        another, for the table format; on a terminal the table goes through the
+        pager (``io.paged``) unless ``--no-pager``, and ends with *footer* (a count
+        line). *nothing* is said on stderr instead of an empty table on a terminal.
         """
         from partnerctl.core.records import shape
         from partnerctl.formats.output import pick, write_json, write_records
@@ -133,9 +151,11 @@ class Output:
                 io.say(nothing)
                 return
             from partnerctl.cli import render
+            from partnerctl.cli.io import paged
 
             draw = table or (lambda con: render.records_table(con, records, spec.columns))
-            render.show(io, draw)
+            with paged(io, self.pager) as shown:
+                render.show(shown, draw, footer)
             return
         if chosen is Format.json and one:
             write_json(pick(records[0], picked) if picked else records[0], io.stdout)
@@ -153,22 +173,23 @@ FieldsOpt = Annotated[str | None, typer.Option(
     "--fields", help="Comma-separated fields that json, jsonl, csv and tsv output carry, in that order.")]
 RawOpt = Annotated[bool, typer.Option(
     "--raw", help="CSV/TSV cells as they are: no leading ' before =, +, -, @ (spreadsheet formula guard).")]
+NoPagerOpt = Annotated[bool, typer.Option(
+    "--no-pager", help="On a terminal, print straight out: no pager ($PARTNERCTL_PAGER, $PAGER, else less -FRX).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the diff of what it would write; write nothing.")]
 
 
 def _output_params() -> list[inspect.Parameter]:
     return [_option("fmt", FormatOpt), _option("as_json", JsonOpt, False),
-            _option("fields", FieldsOpt), _option("raw", RawOpt, False)]
+            _option("fields", FieldsOpt), _option("raw", RawOpt, False), _option("no_pager", NoPagerOpt, False)]
 
 
 def output_options(shape: str) -> Callable[[F], F]:
     """Give a command the output options; it receives them as ``out: Output`` (records of *shape*)."""
     return _with_params(_output_params(), "out",
-                        lambda v: Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape))
+                        lambda v: Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape, not v["no_pager"]))
 
 
-@dataclass
-class Writing:
+class Writing(NamedTuple):
     """The options of a write command: ``--dry-run`` and its output options."""
 
     dry_run: bool
@@ -179,7 +200,7 @@ def write_options(shape: str) -> Callable[[F], F]:
     """Give a command ``--dry-run`` and the output options; it receives them as ``writing: Writing``."""
     params = [_option("dry_run", DryRunOpt, False), *_output_params()]
     return _with_params(params, "writing", lambda v: Writing(
-        v["dry_run"], Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape)))
+        v["dry_run"], Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape, not v["no_pager"])))
 
 
 # --- partnership filters, from the field table ---------------------------------------------

@@ -12,7 +12,7 @@ import typer
 
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
-from partnerctl.cli.options import Output, days, filter_options, output_options, year
+from partnerctl.cli.options import LimitOpt, Output, days, filter_options, limited, output_options, year
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 
@@ -44,6 +44,7 @@ def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
     from partnerctl.core.model import table
 
     specs = [s for s in table().partnership if s.meta.table]
+    labels = {s.name: reader.snapshot({}).vocabulary(s.meta.vocab) for s in specs if s.meta.table == "labels"}
     rows = []
     for r in records:
         row = {"id": r["id"]}
@@ -52,7 +53,7 @@ def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
             if s.meta.table == "count":
                 value = len(value)
             elif s.meta.table == "labels":
-                value = [reader.snapshot({}).vocabulary(s.meta.vocab).get(v, v) for v in value]
+                value = [labels[s.name].get(v, v) for v in value]
             row[s.name] = value
         rows.append(row)
     columns = ("id", *(s.name for s in specs))
@@ -70,7 +71,8 @@ def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
 @output_options("partnership")
 @filter_options
 def list_(ctx: typer.Context, filters: Filters, out: Output,
-          sort: Annotated[str, typer.Option(help="Sort by id, city, country or since (first year).")] = "id") -> None:
+          sort: Annotated[str, typer.Option(help="Sort by id, city, country or since (first year).")] = "id",
+          limit: LimitOpt = None) -> None:
     """List partnerships, one row each; filters combine.
 
     Example: partnerctl list --theme mobility --format json
@@ -81,7 +83,17 @@ def list_(ctx: typer.Context, filters: Filters, out: Output,
     out.check()
     reader = state(ctx).reader()
     records = reader.select(filters, sort)
-    out.emit(state(ctx).io, records, list_table(reader, records), nothing="no partnerships match")
+    shown = limited(records, limit)
+    out.emit(state(ctx).io, shown, list_table(reader, shown), nothing="no partnerships match",
+             footer=count_line(len(shown), len(records), "partnership"))
+
+
+def count_line(shown: int, total: int, noun: str) -> str:
+    """The line that ends a table on a terminal: ``1353 partnerships``, or ``20 of 1353 partnerships (--limit)``."""
+    from partnerctl.core.text import counted
+
+    whole = counted(total, noun)
+    return whole if shown == total else f"{shown} of {whole} (--limit)"
 
 
 @app.command()
@@ -101,6 +113,7 @@ def timeline(
     upcoming: Annotated[bool, typer.Option("--upcoming", help="Only events from today on.")] = False,
     within: Annotated[int | None, typer.Option("--days", parser=days, metavar="N",
                                                help="With --upcoming: starting within N days.")] = None,
+    limit: LimitOpt = None,
 ) -> None:
     """Key events in date order, of all or the named partnerships.
 
@@ -120,7 +133,7 @@ def timeline(
         # --days alone means --upcoming too: there is no other horizon it could count from.
         events = [(rec, e) for rec, e in events
                   if query.upcoming([(rec["id"], e)], datetime.date.today(), within)]
-    items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
+    items = [event_row(rec["id"], rec["city"], e) for rec, e in limited(events, limit)]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
@@ -164,7 +177,8 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
 @app.command()
 @output_options("hit")
 def search(ctx: typer.Context, out: Output,
-           text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")]) -> None:
+           text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")],
+           limit: LimitOpt = None) -> None:
     """Find text in names, aliases, themes, networks, projects, summaries, events and contacts.
 
     Example: partnerctl search delice
@@ -179,12 +193,15 @@ def search(ctx: typer.Context, out: Output,
     if out.chosen(io.stdout_tty) is Format.ids:
         # Ids name partnerships: one line each, however many of its fields hold the text.
         shown = list({h["partner"]: h for h in hits}.values())
+    total = len(shown)
+    shown = limited(shown, limit)
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        return render.search_hits(con, hits)
+        return render.search_hits(con, shown)
 
     out.emit(io, shown, draw)
     partners = len({h["partner"] for h in hits})
-    io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}")
+    also = f" ({len(shown)} of {total} shown: --limit)" if len(shown) < total else ""
+    io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}{also}")

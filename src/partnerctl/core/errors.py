@@ -9,7 +9,7 @@ registry did change).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -18,8 +18,7 @@ EXIT_REGISTRY = 3
 EXIT_WRITE = 4
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One problem found in a registry: where it is and what is wrong."""
 
     where: str

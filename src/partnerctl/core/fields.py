@@ -12,14 +12,15 @@ fails when a surface leaves a field out without saying so.
 
 This module only declares what a field's Meta may say; ``model.table()``
 reads the table from the model's annotations. Neither imports pydantic, so
-the read path may use the table.
+the read path may use the table. Its records are NamedTuples, not dataclasses:
+every command declares them, and a NamedTuple costs a third of a frozen
+dataclass to declare (docs/performance.md, start-up).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterator
+from typing import Any, Literal, NamedTuple
 
 # A partnership's status, in the order they read best (the model's Literal says the same).
 STATUSES = ("active", "suspended", "ended")
@@ -31,8 +32,7 @@ Section = Literal["narrative", "sources", "timeline", "contacts"]
 Kind = Literal["text", "int", "list", "slugs", "records"]
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """How a field shows among the facts of a page (``show`` and the site).
 
     *order* places it; *template* is a sequence of segments, each shown only when
@@ -49,8 +49,7 @@ class Fact:
     tags: bool = False
 
 
-@dataclass(frozen=True)
-class Meta:
+class Meta(NamedTuple):
     """The surfaces of one field. Defaults are "not on that surface"."""
 
     label: str
@@ -89,8 +88,7 @@ class Meta:
     internal: bool = False
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     """One field of a model: its name, its kind of value, whether it is required, and its Meta."""
 
     name: str
@@ -110,14 +108,12 @@ class FieldSpec:
         return self.kind in ("list", "slugs")
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """The fields of the three models, in declaration order."""
 
     partnership: tuple[FieldSpec, ...]
     event: tuple[FieldSpec, ...]
     contact: tuple[FieldSpec, ...]
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def of(self, model: str) -> tuple[FieldSpec, ...]:
         """The fields of ``"partnership"``, ``"event"`` or ``"contact"``."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Problem
@@ -133,8 +133,7 @@ def _year(value: int) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """A strict scalar (``str`` or ``int``) and the function that checks its value.
 
     A marker in a field's ``Annotated`` metadata. Pydantic asks it for its schema

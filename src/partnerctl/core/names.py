@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Container
@@ -60,6 +59,8 @@ def shorten(slug: str, limit: int) -> str:
     of the whole slug: the same slug always gives the same result, and two long ones differ."""
     if len(slug) <= limit:
         return slug
+    import hashlib
+
     digest = hashlib.sha1(slug.encode("utf-8")).hexdigest()[:8]
     return f"{slug[:limit - 9].rstrip('-')}-{digest}"
 

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from partnerctl.core.fields import FieldSpec
 from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """A kind of record: its fields (JSON keys, in order), its TSV/CSV columns, the key ``ids`` prints."""
 
     name: str
@@ -79,8 +77,7 @@ def problem_row(where: str, line: int | None, message: str) -> dict[str, Any]:
 
 # --- the facts of a page ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FactRow:
+class FactRow(NamedTuple):
     """One fact of a page: the field it shows, its label, and its values (several for a list)."""
 
     field: str

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
@@ -50,7 +50,6 @@ from partnerctl.core.model import (
     Registry,
     length_problem,
     problems_of,
-    record,
     registry_data,
     table,
     undeclared,
@@ -60,6 +59,9 @@ from partnerctl.core.names import fold, is_slug, shorten, slugify, unique
 from partnerctl.core.text import counted, loads_json, unneutralise
 from partnerctl.storage import files
 from partnerctl.storage.store import Progress, no_progress
+
+if TYPE_CHECKING:
+    from partnerctl.storage.reader import Reader
 
 FORMATS = ("json", "jsonl", "csv")
 ON_CONFLICT = ("skip", "update", "fail")
@@ -85,34 +87,53 @@ EXISTING = "already in the registry"
 TEXT = True
 
 
-def export(reg: Registry, fmt: str, target: Path | None, out: TextIO, *, raw: bool = False) -> str | None:
-    """Write the registry as json, jsonl or csv to *target*, or to *out* (stdout's text stream) when None.
+def export(source: Reader, fmt: str, target: Path | None, out: TextIO, *, raw: bool = False) -> str | None:
+    """Write the registry *source* reads as json, jsonl or csv to *target*, or to *out* (stdout's text stream).
 
-    CSV cells are neutralised for spreadsheets unless *raw*. Returns a one-line
-    summary for stderr when writing to a file.
+    Streamed: one partnership at a time (``Reader.each_record``), so memory does
+    not grow with the registry. CSV cells are neutralised for spreadsheets unless
+    *raw*. Returns a one-line summary for stderr when writing to a file.
     """
     if target is None:
-        _write(reg, fmt, out, raw)
+        _write(source, fmt, out, raw)
         out.flush()
         return None
-    files.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)  # type: ignore[arg-type]
-    return f"wrote {counted(len(reg.partnerships), 'partnership')} to {target} ({fmt})"
+    written = [0]
+
+    def fill(out: TextIO) -> None:
+        written[0] = _write(source, fmt, out, raw)
+
+    files.write_atomic(target, fill, text=True)  # type: ignore[arg-type]
+    return f"wrote {counted(written[0], 'partnership')} to {target} ({fmt})"
 
 
-def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
-    from partnerctl.formats.output import Format, write_json, write_records
+def _write(source: Reader, fmt: str, out: TextIO, raw: bool = False) -> int:
+    """Write every partnership of *source* in *fmt*, one at a time; return how many."""
+    from partnerctl.core.text import dumps_json
 
-    records = [record(pid, reg.partnerships[pid]) for pid in sorted(reg.partnerships)]
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    n = 0
     if fmt == "json":
-        write_json({**registry_data(reg), "partnerships": records}, out)
+        # Byte for byte what one json.dumps(indent=2) of {head..., "partnerships": [...]} writes.
+        head = dumps_json(registry_data(source.head()), indent=2)
+        out.write(head[:-2] + ',\n  "partnerships": [')
+        for _, rec in source.each_record():
+            # Newlines in indented JSON are only between items (a string's are escaped).
+            out.write(("\n" if n == 0 else ",\n") + "    " + dumps_json(rec, indent=2).replace("\n", "\n    "))
+            n += 1
+        out.write("\n  ]\n}\n" if n else "]\n}\n")
     elif fmt == "jsonl":
-        write_records(Format.jsonl, records, (), out)
-    elif fmt == "csv":
+        for _, rec in source.each_record():
+            out.write(dumps_json(rec) + "\n")
+            n += 1
+    else:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows([_csv_cell(r[c], raw) for c in CSV_COLUMNS] for r in records)
-    else:
-        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        for _, rec in source.each_record():
+            writer.writerow([_csv_cell(rec[c], raw) for c in CSV_COLUMNS])
+            n += 1
+    return n
 
 
 def _csv_cell(value: Any, raw: bool = False) -> str:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import Event, Partnership, Registry, is_web_link
 from partnerctl.core.text import counted
 from partnerctl.storage import files
+
+if TYPE_CHECKING:
+    from partnerctl.storage.reader import Reader
 
 CRLF = "\r\n"
 MAX_OCTETS = 75
@@ -83,28 +86,40 @@ def _vevent(reg: Registry, pid: str, p: Partnership, event: Event) -> list[str]:
     return lines
 
 
-def calendar_text(reg: Registry) -> tuple[str, int, int]:
-    """The iCalendar text of every fully dated event, the number written and the number skipped."""
+def calendar_text(source: Reader) -> tuple[str, int, int]:
+    """The iCalendar text of every fully dated event, the number written and the number skipped.
+
+    The partnerships are read one at a time (``Reader.each_record``); only their
+    events are kept, to be put in date order.
+    """
+    from partnerctl.core.model import partnership_of
+
+    head = source.head()
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{escape_text(f'{reg.registry.owner} international partnerships')}"]
-    written = skipped = 0
-    events = sorted(((pid, e) for pid in sorted(reg.partnerships) for e in reg.partnerships[pid].events),
-                    key=lambda item: (dates.sort_key(item[1].date), item[0]))
-    for pid, event in events:
-        if dates.parse(event.date)[2] is None:
-            skipped += 1
+             f"X-WR-CALNAME:{escape_text(f'{head.registry.owner} international partnerships')}"]
+    skipped = 0
+    events = []
+    for pid, rec in source.each_record():
+        if not rec["events"]:
             continue
-        lines += _vevent(reg, pid, reg.partnerships[pid], event)
-        written += 1
+        p = partnership_of(rec)
+        for event in p.events:
+            if dates.parse(event.date)[2] is None:
+                skipped += 1
+                continue
+            events.append(((dates.sort_key(event.date), pid), _vevent(head, pid, p, event)))
+    events.sort(key=lambda item: item[0])
+    for _, vevent in events:
+        lines += vevent
     lines.append("END:VCALENDAR")
-    return "".join(fold_line(line) + CRLF for line in lines), written, skipped
+    return "".join(fold_line(line) + CRLF for line in lines), len(events), skipped
 
 
-def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO) -> str:
+def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO) -> str:
     """Write the calendar to *target* (a file) or to *out* (stdout's bytes); return a one-line summary."""
     if fmt != "ics":
         raise InvalidInput(f"the ics exporter cannot write {fmt!r}")
-    text, written, skipped = calendar_text(reg)
+    text, written, skipped = calendar_text(source)
     data = text.encode("utf-8")
     if target is None:
         out.write(data)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
 
 from partnerctl.core import dates
@@ -32,6 +32,9 @@ from partnerctl.core.query import Snapshot
 from partnerctl.core.records import FactRow, facts
 from partnerctl.core.text import counted
 from partnerctl.storage import folders as outfolder
+
+if TYPE_CHECKING:
+    from partnerctl.storage.reader import Reader
 
 FORMATS = {"html": ".html", "markdown": ".md"}
 PAGES = "partnerships"
@@ -403,7 +406,7 @@ def index_markdown(reg: Registry) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, force: bool = False) -> str:
+def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO, *, force: bool = False) -> str:
     """Write the site in *fmt* (html or markdown) into the folder *target*; return a one-line summary.
 
     The folder is replaced as a whole (``partnerctl.outfolder``): files an earlier
@@ -411,6 +414,8 @@ def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, force
     registry) are dropped, files partnerctl did not write are kept. A non-empty
     folder that no export wrote is refused unless *force*.
     """
+    # Not streamed yet: the index page and the filters need every partnership.
+    reg = source.registry()
     if fmt not in FORMATS:
         raise InvalidInput(f"the site exporter writes {' or '.join(FORMATS)}, not {fmt!r}")
     if target is None:

@@ -59,7 +59,6 @@ holds locked (left by a process that was killed).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import marshal
 import os
@@ -74,7 +73,7 @@ from urllib.parse import quote
 
 from partnerctl.core.model import table
 from partnerctl.storage.files import flock_within
-from partnerctl.storage.toml import Damaged, bytes_hash
+from partnerctl.storage.toml import Damaged, blake2b, bytes_hash
 
 if TYPE_CHECKING:
     from partnerctl.core.model import Registry
@@ -167,7 +166,7 @@ CREATE TABLE index_blocks (
 @cache
 def schema_version() -> str:
     """A hash of the schema and of the row format: an index built by another version is not used."""
-    return hashlib.blake2b(f"{FORMAT}\n{ddl()}".encode(), digest_size=8).hexdigest()
+    return blake2b(f"{FORMAT}\n{ddl()}".encode(), digest_size=8).hexdigest()
 
 
 # Per table, the term summed (with the row count) at build and when the index is opened.
@@ -217,7 +216,7 @@ def db_path(registry: Path) -> Path:
     folder = cache_dir()
     assert folder is not None, "db_path without a cache folder: check index.enabled() first"
     real = os.path.realpath(registry)
-    digest = hashlib.blake2b(os.fsencode(real), digest_size=12).hexdigest()
+    digest = blake2b(os.fsencode(real), digest_size=12).hexdigest()
     # The name only helps a person; what is not UTF-8 in it becomes "?".
     stem = Path(real).stem[:40].encode("utf-8", "replace").decode("utf-8")
     return folder / f"{stem}-{digest}.sqlite"
@@ -244,25 +243,25 @@ class Key:
 
 def key_of(data: bytes, st: os.stat_result) -> Key:
     """The key of file bytes *data* whose stat is *st*."""
-    return Key(len(data), st.st_mtime_ns, hashlib.blake2b(data).hexdigest())
+    return Key(len(data), st.st_mtime_ns, blake2b(data).hexdigest())
 
 
 def _matches(meta: dict[str, Any], data: bytes, st: os.stat_result) -> bool:
     # Size and mtime first: a hand edit usually changes one of them, and they cost nothing.
     return (meta.get("schema") == schema_version() and meta.get("size") == len(data)
             and meta.get("mtime_ns") == st.st_mtime_ns
-            and meta.get("digest") == hashlib.blake2b(data).hexdigest())
+            and meta.get("digest") == blake2b(data).hexdigest())
 
 
 def _meta_hash(meta: dict[str, Any]) -> str:
-    return hashlib.blake2b(marshal.dumps(tuple(sorted((k, v) for k, v in meta.items() if k != "check")), 0),
+    return blake2b(marshal.dumps(tuple(sorted((k, v) for k, v in meta.items() if k != "check")), 0),
                            digest_size=16).hexdigest()
 
 
 def _master_hash(con: sqlite3.Connection) -> str:
     """A hash of every table and index the database holds, with its SQL."""
     rows = tuple(con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"))
-    return hashlib.blake2b(marshal.dumps(rows, 0), digest_size=16).hexdigest()
+    return blake2b(marshal.dumps(rows, 0), digest_size=16).hexdigest()
 
 
 def _aggregate(con: sqlite3.Connection, table_name: str, where: str = "", params: Sequence[Any] = ()) -> list[int]:
@@ -360,6 +359,20 @@ class Index:
     def records(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: record} of the partnerships passing the SQL condition *where* (on ``r``), by id."""
         return {row[1]: json.loads(row[-1]) for row in self._rows(where, params, with_record=True)}
+
+    def each_record(self) -> Iterator[tuple[str, str]]:
+        """(id, record JSON text) of every partnership by id, verified, one row at a time (exports).
+
+        Rows come from the cursor as they are read, so memory does not grow with
+        the registry; a damaged row raises ``Damaged`` when it is reached.
+        """
+        names = record_columns()
+        columns = ", ".join(f"r.{c}" for c in ("h", *names, "record"))
+        for row in self.con.execute(f"SELECT {columns} FROM index_records r ORDER BY r.id"):  # noqa: S608
+            values = row[1:len(names) + 1]
+            if row_hash(values) != row[0] or _text_hash(row[-1]) != values[-1]:
+                raise Damaged(f"index row of {values[0]!r} does not match its hash")
+            yield row[1], row[-1]
 
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""

@@ -17,7 +17,7 @@ damaged while answering is dropped and the file answers instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -239,6 +239,39 @@ class Reader:
     def usage(self, kind: str) -> list[tuple[str, str, int]]:
         """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
         return query.usage(self.snapshot(self._ask("with_links", kind)), kind)
+
+    def head(self) -> Registry:
+        """The registry's head (owner and vocabularies) as a Registry without partnerships."""
+        from partnerctl.core.model import Owner, Registry
+
+        return Registry(registry=Owner(owner=self.owner, country=self.country), themes=dict(self.themes),
+                        networks=dict(self.networks), partnerships={})
+
+    def each_record(self) -> Iterator[tuple[str, Record]]:
+        """(id, record) of every partnership in id order, one at a time: what a streamed export writes.
+
+        From the index, whose rows are all checked first (a pass that keeps
+        nothing), so that nothing is written from a damaged index: it then falls
+        back to the file, as every read does. From a loaded file, its records.
+        """
+        import json
+
+        from partnerctl.storage import index
+
+        source = self._loaded if self._loaded is not None else self._guarded.source() if self._guarded else None
+        if isinstance(source, _Indexed):
+            try:
+                for _ in source.idx.each_record():
+                    pass
+            except index.FAULTS:
+                assert self._guarded is not None
+                source = self._guarded.fall_back()
+            else:
+                for pid, text in source.idx.each_record():
+                    yield pid, json.loads(text)
+                return
+        assert source is not None
+        yield from source.all.items()  # already in id order
 
     def registry(self) -> Registry:
         """The whole registry as models (``export``, ``edit``): from the verified index, else the file."""

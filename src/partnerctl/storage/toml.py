@@ -10,15 +10,16 @@ on it, and ``splice`` rewrites blocks between untouched bytes.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tomllib
 from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
-import tomli_w
-
 from partnerctl.core.errors import Problem
+
+try:  # CPython's own BLAKE2: hashlib would load OpenSSL too, a few ms of every start-up
+    from _blake2 import blake2b as blake2b
+except ImportError:  # pragma: no cover - another Python
+    from hashlib import blake2b as blake2b
 
 if TYPE_CHECKING:
     from partnerctl.core.model import Partnership, Registry
@@ -36,6 +37,8 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     Text nested too deeply for the parser, or holding a number too long to
     convert, is a problem too, never an exception.
     """
+    import tomllib  # parsers and dumpers are imported when used: an indexed read needs neither
+
     try:
         return tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
@@ -57,6 +60,8 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 def dump_block(pid: str, p: Partnership) -> str:
     """The canonical TOML block of one partnership."""
+    import tomli_w
+
     from partnerctl.core.model import partnership_data
 
     data = partnership_data(p)
@@ -72,6 +77,8 @@ def dump_block(pid: str, p: Partnership) -> str:
 
 def dump_head(reg: Registry) -> str:
     """The canonical TOML head of a registry: owner and vocabularies."""
+    import tomli_w
+
     from partnerctl.core.model import registry_data
 
     return tomli_w.dumps(registry_data(reg), multiline_strings=True)
@@ -103,7 +110,7 @@ def line_of(text: str, where: str) -> int | None:
 
 def bytes_hash(data: bytes) -> int:
     """A 64-bit BLAKE2b hash of *data*, as a signed integer (SQLite stores it as it is)."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 def header(pid: str) -> bytes:
@@ -128,6 +135,8 @@ def verified_block(data: bytes, head_end: int, pid: str, recorded: tuple[int, in
     )
     if not on_boundaries or bytes_hash(data[start:stop]) != digest:
         raise Damaged(f"the indexed span of {pid!r} is not its block")
+    import tomllib
+
     try:
         tables = tomllib.loads(data[start:stop].decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
