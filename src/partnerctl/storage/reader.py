@@ -228,6 +228,19 @@ class Reader:
         records = self._ask("records_of", [pid]) if pid else self._ask("with_events")
         return completion.events(self.snapshot(records), pid, prefix)
 
+    def complete_field(self, model: str, name: str) -> list[tuple[str, str]]:
+        """``completion.field``: what a prompt for field *name* of *model* offers (with the values in use of a
+        ``stats`` dimension counted over every partnership, such as the countries)."""
+        from partnerctl.core import completion
+        from partnerctl.core.model import table
+
+        spec = table().get(name, model)
+        used = []
+        for by, dim in table().dimensions().items():
+            if model == "partnership" and dim.name == name and dim.meta.stat == "value":
+                used = self.counts(query.Filters(), [by])[1][by]
+        return completion.field(spec, self.snapshot({}), used)
+
     def timeline(self, pids: Sequence[str] | None, since: int | None, until: int | None,
                  themes: Sequence[str]) -> list[tuple[Record, Record]]:
         """``query.timeline``: (partnership record, event record) in date order."""
