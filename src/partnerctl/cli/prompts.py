@@ -311,5 +311,6 @@ def missing_argument(ctx: typer.Context, name: str) -> Exception:
     import click
 
     param = next(p for p in ctx.command.params if p.name == name)
-    return click.MissingParameter(ctx=ctx, param=param)
+    # Named as when it was required ('CITY'), not as the optional argument it now is ('[CITY]').
+    return click.MissingParameter(ctx=ctx, param=param, param_hint=f"'{name.upper()}'")
 

@@ -1,0 +1,310 @@
+"""add, add-event and add-contact ask for what is missing on a terminal, never when piped.
+
+The questions are driven on a real pseudo-terminal (pexpect: the process sees a
+terminal on stdin, stdout and stderr, and prompt_toolkit draws on it); each step
+waits for the text it answers, never for time. The registry written is compared,
+byte for byte, with what the same command given as options writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+from partnerctl.core.model import table
+
+CTRL_C, CTRL_D, CTRL_U = "\x03", "\x04", "\x15"
+
+
+def _env(cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("PARTNERCTL_") and k != "PARTNERCTL_NO_INDEX")
+           and k not in ("FORCE_COLOR", "NO_COLOR", "COLUMNS", "LINES", "VISUAL", "EDITOR")}
+    # (prompt_toolkit moves the cursor past a question's last space: expectations end at its colon.)
+    # No cursor position request: pexpect is no terminal emulator that would answer one.
+    env.update(TERM="xterm", LANG="C.UTF-8", PROMPT_TOOLKIT_NO_CPR="1", XDG_CACHE_HOME=str(cache))
+    return env
+
+
+@pytest.fixture
+def terminal(index_cache: Path) -> Callable[..., Any]:
+    """``terminal(registry, *args)``: partnerctl started on a pseudo-terminal of 40 rows and 120 columns."""
+    children: list[Any] = []
+
+    def spawn(registry: Path, *args: str) -> Any:
+        child = pexpect.spawn(sys.executable, ["-m", "partnerctl", "-r", str(registry), *args], env=_env(index_cache),
+                              encoding="utf-8", timeout=20, dimensions=(40, 120))
+        children.append(child)
+        return child
+
+    yield spawn
+    for child in children:
+        child.close(force=True)
+
+
+def _ended(child: Any) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    return int(child.exitstatus)
+
+
+def _as_options(invoke: Any, original: Path, tmp_path: Path, *args: str) -> bytes:
+    """The registry's bytes after the same change given as options, on a copy of *original*."""
+    copy = tmp_path / "as-options.toml"
+    shutil.copyfile(original, copy)
+    result = invoke(copy, *args)
+    assert result.exit_code == 0, result.stderr
+    return copy.read_bytes()
+
+
+# --- on a real terminal ----------------------------------------------------------------------
+
+def test_add_asks_for_each_missing_value(terminal: Any, invoke: Any, registry_path: Path, tmp_path: Path) -> None:
+    original = tmp_path / "before.toml"
+    shutil.copyfile(registry_path, original)
+    child = terminal(registry_path, "add")
+    child.expect_exact("City name:")
+    child.sendline("Zagreb")
+    child.expect_exact("Id [zagreb]:")  # the default shown; Enter takes it
+    child.sendline("")
+    child.expect_exact("Country:")
+    child.sendline("Croatia")
+    child.expect_exact("World region:")
+    child.send("Eur")
+    child.expect_exact("9 partnerships")  # the regions in use, completed with how many use them
+    child.send("\t")
+    child.expect_exact("Europe")
+    child.sendline("")
+    child.expect_exact("Status:")
+    child.sendline("active")
+    child.expect_exact("Kind of relation:")
+    child.sendline("")  # optional: left out
+    child.expect_exact("First year of the partnership:")
+    child.sendline("nineteen")
+    # Refused as --since nineteen is, then asked again with the wrong answer to correct.
+    child.expect_exact("partnerctl: since: 'nineteen' is not a year (digits, 1 to 9999, such as 1991)")
+    child.expect_exact("First year of the partnership:")
+    child.sendline(CTRL_U + "1999")
+    child.expect_exact("Theme:")
+    child.send("mobil")
+    child.expect_exact("Urban mobility")  # the theme's label beside its slug
+    child.send("\t")
+    child.sendline("")
+    child.expect_exact("Theme:")
+    child.sendline("")
+    child.expect_exact("Network:")
+    child.sendline("eurocities")
+    child.expect_exact("Network:")
+    child.sendline("")
+    child.expect_exact("partnerctl: added partnership zagreb (Zagreb)")
+    assert _ended(child) == 0
+
+    assert registry_path.read_bytes() == _as_options(
+        invoke, original, tmp_path, "add", "Zagreb", "--country", "Croatia", "--region", "Europe", "--status", "active", "--since", "1999",
+        "--theme", "urban-mobility", "--network", "eurocities")
+    record = json.loads(invoke(registry_path, "show", "zagreb", "--json").stdout)
+    assert {k: record[k] for k in ("id", "city", "country", "region", "status", "kind", "since", "themes",
+                                   "networks")} == {
+        "id": "zagreb", "city": "Zagreb", "country": "Croatia", "region": "Europe", "status": "active",
+        "kind": None, "since": 1999, "themes": ["urban-mobility"], "networks": ["eurocities"]}
+
+
+def test_add_event_asks_for_the_partner_and_the_event(terminal: Any, invoke: Any, registry_path: Path,
+                                                      tmp_path: Path) -> None:
+    original = tmp_path / "before.toml"
+    shutil.copyfile(registry_path, original)
+    child = terminal(registry_path, "add-event")
+    child.expect_exact("Partner:")
+    child.send("turi")
+    child.expect_exact("Turin (Italy)")  # partner ids completed, with their city
+    child.send("\t")
+    child.sendline("")
+    child.expect_exact("Date:")
+    child.sendline("2026-13")
+    child.expect_exact("partnerctl: invalid event: date:")  # as --date 2026-13 is refused
+    child.expect_exact("Date:")
+    child.sendline(CTRL_U + "2026-11")
+    child.expect_exact("Title:")
+    child.sendline("Visit of the mayor")
+    child.expect_exact("Description:")
+    child.sendline("")
+    child.expect_exact("Theme:")
+    child.sendline("culture")
+    child.expect_exact("Theme:")
+    child.sendline("")
+    child.expect_exact("partnerctl: added event 2026-11-visit-of-the-mayor to turin")
+    assert _ended(child) == 0
+
+    assert registry_path.read_bytes() == _as_options(
+        invoke, original, tmp_path, "add-event", "turin", "--date", "2026-11", "--title", "Visit of the mayor",
+        "--theme", "culture")
+    events = json.loads(invoke(registry_path, "show", "turin", "--json").stdout)["events"]
+    assert {"id": "2026-11-visit-of-the-mayor", "date": "2026-11", "end": None, "title": "Visit of the mayor",
+            "description": None, "themes": ["culture"], "links": []} in events
+
+
+def test_add_contact_asks_for_what_its_options_left_out(terminal: Any, invoke: Any, registry_path: Path,
+                                                        tmp_path: Path) -> None:
+    original = tmp_path / "before.toml"
+    shutil.copyfile(registry_path, original)
+    child = terminal(registry_path, "add-contact", "turin", "--role", "desk officer")
+    child.expect_exact("Name:")
+    child.sendline("Ada Rossi")
+    # --role was given: not asked again.
+    child.expect_exact("Organisation:")
+    child.sendline("")
+    child.expect_exact("E-mail:")
+    child.sendline("ada at example")
+    child.expect_exact("partnerctl: invalid contact: email: 'ada at example' is not an e-mail address")
+    child.expect_exact("E-mail:")
+    child.sendline(CTRL_U + "ada@example.org")
+    child.expect_exact("Phone:")
+    child.sendline("")
+    child.expect_exact("partnerctl: added contact Ada Rossi to turin")
+    assert _ended(child) == 0
+
+    assert registry_path.read_bytes() == _as_options(
+        invoke, original, tmp_path, "add-contact", "turin", "--name", "Ada Rossi", "--role", "desk officer",
+        "--email", "ada@example.org")
+
+
+@pytest.mark.parametrize(("key", "at"), [(CTRL_C, "City name:"), (CTRL_D, "Country:"), (CTRL_C, "Theme:")],
+                         ids=["ctrl-c", "ctrl-d", "ctrl-c-later"])
+def test_ctrl_c_or_ctrl_d_aborts_and_writes_nothing(terminal: Any, registry_path: Path, key: str, at: str) -> None:
+    before = registry_path.read_bytes()
+    child = terminal(registry_path, "add")
+    steps = [("City name:", "Zagreb"), ("Id [zagreb]:", ""), ("Country:", "Croatia"), ("World region:", ""),
+             ("Status:", ""), ("Kind of relation:", ""), ("First year of the partnership:", ""), ("Theme:", "")]
+    for question, answer in steps:
+        child.expect_exact(question)
+        if question == at:
+            break
+        child.sendline(answer)
+    child.send(key)
+    child.expect_exact("partnerctl: error: aborted")
+    assert _ended(child) == 2
+    assert registry_path.read_bytes() == before
+    assert sorted(p.name for p in registry_path.parent.iterdir()) == ["registry.toml"]
+
+
+def test_a_city_that_names_another_partnership_is_asked_again(terminal: Any, registry_path: Path) -> None:
+    child = terminal(registry_path, "add")
+    child.expect_exact("City name:")
+    child.sendline("Torino")
+    child.expect_exact("partnerctl: 'Torino' already names partnership turin (Turin)")
+    child.expect_exact("City name:")
+    child.sendline(CTRL_U + "Turku")
+    child.expect_exact("Id [turku]:")
+    child.sendline("turin")
+    child.expect_exact("partnerctl: partnership 'turin' already exists (Turin, Italy); choose another id")
+    child.expect_exact("Id [turku]:")
+    child.send(CTRL_C)
+    assert _ended(child) == 2
+
+
+# --- never when piped ------------------------------------------------------------------------
+
+MISSING = [
+    (["add"], "partnerctl: error: missing argument 'CITY' (see 'partnerctl add --help')"),
+    (["add", "Zagreb"], "partnerctl: error: missing option --country"),
+    (["add-event"], "partnerctl: error: missing argument PARTNER (or give --from-jsonl FILE)"),
+    (["add-event", "turin", "--date", "2026"], "partnerctl: error: missing option --title"),
+    (["add-contact"], "partnerctl: error: missing argument 'PARTNER' (see 'partnerctl add-contact --help')"),
+    (["add-contact", "turin"], "partnerctl: error: missing option --name"),
+]
+
+
+@pytest.mark.parametrize(("args", "line"), MISSING, ids=[" ".join(a) for a, _ in MISSING])
+def test_piped_a_missing_value_is_a_usage_error(registry_path: Path, index_cache: Path, args: list[str],
+                                                line: str) -> None:
+    before = registry_path.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "partnerctl", "-r", str(registry_path), *args],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, env=_env(index_cache), timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")
+    assert registry_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("piped", ["stdin", "stdout"])
+def test_half_a_terminal_asks_nothing(registry_path: Path, index_cache: Path, piped: str) -> None:
+    # A person must be able to read the question and answer it: stdin and stdout both terminals.
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "partnerctl", "-r", str(registry_path), "add", "Zagreb"],
+                              stdin=subprocess.DEVNULL if piped == "stdin" else follower,
+                              stdout=subprocess.PIPE if piped == "stdout" else follower,
+                              stderr=subprocess.PIPE, env=_env(index_cache), timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2
+    assert done.stderr == b"partnerctl: error: missing option --country\n"
+
+
+def test_no_prompt_library_on_the_read_path_nor_when_nothing_is_missing(registry_path: Path,
+                                                                        index_cache: Path) -> None:
+    for args in (["show", "turin", "--format", "json"],
+                 ["add", "Zagreb", "--country", "Croatia", "--dry-run"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "partnerctl", "-r", str(registry_path),
+                               *args], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              env=_env(index_cache), timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "prompt_toolkit" not in done.stderr
+
+
+# --- on a forced terminal: the same questions as plain lines -----------------------------------
+
+def test_forced_terminal_asks_in_plain_lines(invoke: Any, small_registry: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
+    result = invoke(small_registry, "add-event", "--title", "Tram visit",
+                    input="nowhere\nbirch\n2011-3\n2011-03\n\nmobility\nzzz\n\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "Partner: \n"
+        "partnerctl: no partnership 'nowhere'; 'partnerctl list' shows them all\n"
+        "Partner: \n"
+        "Date: \n"
+        "partnerctl: invalid event: date: invalid date '2011-3': write YYYY, YYYY-MM or YYYY-MM-DD\n"
+        "Date: \n"
+        "Description: \n"
+        "Theme: \n"
+        "Theme: \n"
+        "partnerctl: unknown theme 'zzz'; declared themes: culture (Culture), good-food (Good food), "
+        "urban-mobility (Urban mobility), urban-planning (Urban planning)\n"
+        "Theme: \n"
+        "partnerctl: added event 2011-03-tram-visit to birch\n")
+    assert json.loads(invoke(small_registry, "timeline", "birch", "--json").stdout)[-1]["themes"] == ["urban-mobility"]
+
+
+def test_every_field_the_table_asks_for_is_asked(invoke: Any, small_registry: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The questions come from the table: its required fields and those marked ``ask``, in order."""
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
+    answers = {"city": "Zagreb", "country": "Croatia", "date": "2020", "title": "T", "name": "N"}
+    for model, args in (("partnership", ["add"]), ("event", ["add-event", "dune"]),
+                        ("contact", ["add-contact", "dune"])):
+        asked = table().asked(model)
+        # An optional field's empty answer leaves it out; a list's empty answer ends it.
+        lines = [answers.get(spec.name, "") for spec in asked]
+        if model == "partnership":
+            lines.insert(1, "")  # the id: its default
+        result = invoke(small_registry, *args, input="".join(line + "\n" for line in lines))
+        assert result.exit_code == 0, result.stderr
+        questions = [line.removesuffix(": ") for line in result.stderr.splitlines()[:-1]]
+        expected = [spec.meta.item.capitalize() if spec.is_list and spec.meta.item else spec.meta.label
+                    for spec in asked]
+        if model == "partnership":
+            expected.insert(1, "Id [zagreb]")
+        assert questions == expected
+        assert all(spec.required or spec.meta.ask for spec in asked)
+        assert {s.name for s in table().of(model) if s.required and s.meta.edit != "none"} <= {s.name for s in asked}
