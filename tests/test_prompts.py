@@ -21,6 +21,7 @@ from typing import Any
 import pexpect
 import pytest
 
+from partnerctl.cli import prompts
 from partnerctl.core.model import table
 
 CTRL_C, CTRL_D, CTRL_U = "\x03", "\x04", "\x15"
@@ -301,8 +302,7 @@ def test_every_field_the_table_asks_for_is_asked(invoke: Any, small_registry: Pa
         result = invoke(small_registry, *args, input="".join(line + "\n" for line in lines))
         assert result.exit_code == 0, result.stderr
         questions = [line.removesuffix(": ") for line in result.stderr.splitlines()[:-1]]
-        expected = [spec.meta.item.capitalize() if spec.is_list and spec.meta.item else spec.meta.label
-                    for spec in asked]
+        expected = [prompts.label(spec) for spec in asked]
         if model == "partnership":
             expected.insert(1, "Id [zagreb]")
         assert questions == expected

@@ -184,8 +184,8 @@ def session(ctx: typer.Context) -> Iterator[Session]:
 
 # --- what is asked -------------------------------------------------------------------------
 
-def _label(spec: FieldSpec) -> str:
-    # A list is asked one item at a time ("Theme"); a scalar by its label ("Kind of relation").
+def label(spec: FieldSpec) -> str:
+    """The question for a field: a list is asked one item at a time ("Theme"), a scalar by its label."""
     if spec.is_list:
         return (spec.meta.item or spec.name).replace("_", " ").capitalize()
     return spec.meta.label
@@ -202,7 +202,7 @@ def field(s: Session, model: str, spec: FieldSpec) -> Any:
     from partnerctl.core import edit
 
     candidates = tuple(s.reader.complete_field(model, spec.name))
-    question = Question(_label(spec), _hint(spec), candidates=candidates)
+    question = Question(label(spec), _hint(spec), candidates=candidates)
     if not spec.is_list:
         def check_one(answer: str) -> str | None:
             if not answer and not spec.required:
