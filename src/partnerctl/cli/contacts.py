@@ -45,7 +45,7 @@ def add_contact(ctx: typer.Context, given: dict[str, Any], writing: Writing,
     from partnerctl.core import edit
 
     if prompts.needed(state(ctx).io) and (partner is None or prompts.missing(given, "contact")):
-        writing.out.check()  # a contradiction fails before the questions
+        prompts.ready(ctx, writing)
         partner = prompts.record(ctx, "contact", partner, given)
     if partner is None:
         raise prompts.missing_argument(ctx, "partner")

@@ -79,7 +79,7 @@ def add_event(
         _add_events_from(ctx, from_jsonl, writing)
         return
     if prompts.needed(state(ctx).io) and (partner is None or prompts.missing(given, "event")):
-        writing.out.check()  # a contradiction fails before the questions
+        prompts.ready(ctx, writing)
         partner = prompts.record(ctx, "event", partner, given)
     if partner is None:
         raise InvalidInput("missing argument PARTNER (or give --from-jsonl FILE)")

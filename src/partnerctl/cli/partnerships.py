@@ -55,7 +55,7 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
     from partnerctl.core import edit
 
     if prompts.needed(state(ctx).io) and (city is None or prompts.missing(given, "partnership", skip=("city",))):
-        writing.out.check()  # a contradiction fails before the questions
+        prompts.ready(ctx, writing)
         city, id_ = prompts.partnership(ctx, city, id_, given)
     if city is None:
         raise prompts.missing_argument(ctx, "city")

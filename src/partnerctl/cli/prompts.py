@@ -28,6 +28,7 @@ import typer
 
 from partnerctl.cli.app import state
 from partnerctl.cli.io import IOStreams, _isatty
+from partnerctl.cli.options import Writing
 from partnerctl.core.errors import PartnerctlError
 from partnerctl.core.fields import FieldSpec
 from partnerctl.core.model import table
@@ -53,7 +54,8 @@ class Question:
     label: str
     hint: str = ""
     default: str | None = None
-    candidates: tuple[tuple[str, str], ...] = ()
+    # (value, help) pairs, or a function giving those for what is typed (asked as it is typed).
+    candidates: tuple[tuple[str, str], ...] | Callable[[str], list[tuple[str, str]]] = ()
     # The previous answer, refused: offered again to correct.
     retry: str = ""
 
@@ -66,22 +68,49 @@ def needed(io: IOStreams) -> bool:
     return io.interactive
 
 
+def ready(ctx: typer.Context, writing: Writing) -> None:
+    """What would fail the write anyway fails before the questions, not after them: contradicting output
+    options, a registry that cannot be written (the bundled one, a read-only file)."""
+    from partnerctl.storage import store
+
+    writing.out.check()
+    if not writing.dry_run:
+        store.writable_target(state(ctx).location())
+
+
 # --- the two ways to ask -----------------------------------------------------------------
 
 def _terminal(io: IOStreams) -> Ask:
     """Questions through prompt_toolkit, on the terminal: completion menu, hint, default, line editing."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.completion import Completer, Completion, WordCompleter
     from prompt_toolkit.input import create_input
     from prompt_toolkit.output import create_output
+
+    class Live(Completer):
+        """Candidates asked for what is typed (partner ids: the index hands over only those)."""
+
+        def __init__(self, fetch: Callable[[str], list[tuple[str, str]]]) -> None:
+            self.fetch = fetch
+
+        def get_completions(self, document: Any, complete_event: Any) -> Iterator[Any]:
+            typed = document.text_before_cursor
+            try:
+                found = self.fetch(typed)
+            except Exception:  # noqa: BLE001 - completion must never break the question
+                return
+            for value, meta in found:
+                yield Completion(value, start_position=-len(typed), display_meta=meta)
 
     # The questions go where messages go (stderr), so stdout keeps only what the command prints.
     shown_on = io.stderr if _isatty(io.stderr) else io.stdout
     session: Any = PromptSession(input=create_input(io.stdin), output=create_output(stdout=shown_on))
 
     def ask(q: Question) -> str:
-        completer = None
-        if q.candidates:
+        completer: Any = None
+        if callable(q.candidates):
+            completer = Live(q.candidates)
+        elif q.candidates:
             completer = WordCompleter([value for value, _ in q.candidates], meta_dict=dict(q.candidates),
                                       ignore_case=True, match_middle=True, sentence=True)
         tips = [q.hint, *([TEXTS["complete"]] if completer else []), TEXTS["abort"]]
@@ -243,7 +272,10 @@ def fields(s: Session, model: str, given: dict[str, Any],
 
 def partner(s: Session) -> str:
     """Ask which partnership (completion of ids, with their city); the id it names."""
-    question = Question(TEXTS["partner"], TEXTS["partner_hint"], candidates=tuple(s.reader.complete_partners("")))
+    from partnerctl.core.names import fold
+
+    question = Question(TEXTS["partner"], TEXTS["partner_hint"],
+                        candidates=lambda typed: s.reader.complete_partners(fold(typed.strip())))
     return str(s.until_valid(question, s.reader.resolve))
 
 
