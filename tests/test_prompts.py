@@ -79,6 +79,7 @@ def test_add_asks_for_each_missing_value(terminal: Any, invoke: Any, registry_pa
     child.expect_exact("Id [zagreb]:")  # the default shown; Enter takes it
     child.sendline("")
     child.expect_exact("Country:")
+    child.expect_exact("The partner city's country (required)")  # the field's help, under the question
     child.sendline("Croatia")
     child.expect_exact("World region:")
     child.send("Eur")
@@ -308,3 +309,20 @@ def test_every_field_the_table_asks_for_is_asked(invoke: Any, small_registry: Pa
         assert questions == expected
         assert all(spec.required or spec.meta.ask for spec in asked)
         assert {s.name for s in table().of(model) if s.required and s.meta.edit != "none"} <= {s.name for s in asked}
+
+
+def test_a_registry_that_cannot_be_written_fails_before_the_questions(invoke: Any, small_registry: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
+    small_registry.chmod(0o444)
+    try:
+        result = invoke(small_registry, "add", input="Zagreb\n")
+    finally:
+        small_registry.chmod(0o644)
+    assert (result.exit_code, result.stderr) == (4, f"partnerctl: error: cannot write {small_registry}: the file is "
+                                                    "read-only\n")
+    bundled = subprocess.run([sys.executable, "-m", "partnerctl", "add-event"], input="turin\n", capture_output=True,
+                             text=True, env={**_env(Path(os.environ["XDG_CACHE_HOME"])), "PARTNERCTL_FORCE_TTY": "1"},
+                             cwd=small_registry.parent, timeout=60)
+    assert bundled.returncode == 4
+    assert bundled.stderr.startswith("partnerctl: error: the bundled Lyon registry")

@@ -84,8 +84,12 @@ def _terminal(io: IOStreams) -> Ask:
     """Questions through prompt_toolkit, on the terminal: completion menu, hint, default, line editing."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import Completer, Completion, WordCompleter
+    from prompt_toolkit.formatted_text import FormattedText
     from prompt_toolkit.input import create_input
     from prompt_toolkit.output import create_output
+    from prompt_toolkit.styles import Style
+
+    style = Style.from_dict({"placeholder": "#888888"})
 
     class Live(Completer):
         """Candidates asked for what is typed (partner ids: the index hands over only those)."""
@@ -113,11 +117,13 @@ def _terminal(io: IOStreams) -> Ask:
         elif q.candidates:
             completer = WordCompleter([value for value, _ in q.candidates], meta_dict=dict(q.candidates),
                                       ignore_case=True, match_middle=True, sentence=True)
-        tips = [q.hint, *([TEXTS["complete"]] if completer else []), TEXTS["abort"]]
+        tips = [*([TEXTS["complete"]] if completer else []), TEXTS["abort"]]
         message = f"{q.label} [{q.default}]: " if q.default else f"{q.label}: "
         try:
+            # The hint shows, greyed, where the answer goes until something is typed.
             return str(session.prompt(message, default=q.retry, completer=completer, complete_while_typing=True,
-                                      bottom_toolbar=" · ".join(t for t in tips if t)))
+                                      placeholder=FormattedText([("class:placeholder", q.hint)]),
+                                      bottom_toolbar=" · ".join(tips), style=style))
         except (KeyboardInterrupt, EOFError):
             raise typer.Abort() from None
 
