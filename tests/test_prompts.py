@@ -70,50 +70,43 @@ def _as_options(invoke: Any, original: Path, tmp_path: Path, *args: str) -> byte
 
 # --- on a real terminal ----------------------------------------------------------------------
 
+def _converse(child: Any, *steps: tuple[str, str]) -> None:
+    """For each step, wait for its text, then type its keys ("\\n" is Enter, "\\t" Tab)."""
+    for text, keys in steps:
+        child.expect_exact(text)
+        child.send(keys)
+
+
 def test_add_asks_for_each_missing_value(terminal: Any, invoke: Any, registry_path: Path, tmp_path: Path) -> None:
     original = tmp_path / "before.toml"
     shutil.copyfile(registry_path, original)
     child = terminal(registry_path, "add")
-    child.expect_exact("City name:")
-    child.sendline("Zagreb")
-    child.expect_exact("Id [zagreb]:")  # the default shown; Enter takes it
-    child.sendline("")
-    child.expect_exact("Country:")
-    child.expect_exact("The partner city's country (required)")  # the field's help, under the question
-    child.sendline("Croatia")
-    child.expect_exact("World region:")
-    child.send("Eur")
-    child.expect_exact("9 partnerships")  # the regions in use, completed with how many use them
-    child.send("\t")
-    child.expect_exact("Europe")
-    child.sendline("")
-    child.expect_exact("Status:")
-    child.sendline("active")
-    child.expect_exact("Kind of relation:")
-    child.sendline("")  # optional: left out
-    child.expect_exact("First year of the partnership:")
-    child.sendline("nineteen")
-    # Refused as --since nineteen is, then asked again with the wrong answer to correct.
-    child.expect_exact("partnerctl: since: 'nineteen' is not a year (digits, 1 to 9999, such as 1991)")
-    child.expect_exact("First year of the partnership:")
-    child.sendline(CTRL_U + "1999")
-    child.expect_exact("Theme:")
-    child.send("mobil")
-    child.expect_exact("Urban mobility")  # the theme's label beside its slug
-    child.send("\t")
-    child.sendline("")
-    child.expect_exact("Theme:")
-    child.sendline("")
-    child.expect_exact("Network:")
-    child.sendline("eurocities")
-    child.expect_exact("Network:")
-    child.sendline("")
-    child.expect_exact("partnerctl: added partnership zagreb (Zagreb)")
+    _converse(
+        child,
+        ("City name:", "Zagreb\n"),
+        ("Id [zagreb]:", "\n"),  # the default shown; Enter takes it
+        ("Country:", ""),
+        ("The partner city's country (required)", "Croatia\n"),  # the field's help, greyed where the answer goes
+        ("World region:", "Eur"),
+        ("9 partnerships", "\t"),  # the regions in use, completed with how many use them
+        ("Europe", "\n"),
+        ("Status:", "active\n"),
+        ("Kind of relation:", "\n"),  # optional: left out
+        ("First year of the partnership:", "nineteen\n"),
+        # Refused as --since nineteen is, then asked again with the wrong answer to correct.
+        ("partnerctl: since: 'nineteen' is not a year (digits, 1 to 9999, such as 1991)", ""),
+        ("First year of the partnership:", CTRL_U + "1999\n"),
+        ("Theme:", "mobil"),
+        ("Urban mobility", "\t\n"),  # the theme's label beside its slug
+        ("Theme:", "\n"),
+        ("Network:", "eurocities\n"),
+        ("Network:", "\n"),
+        ("partnerctl: added partnership zagreb (Zagreb)", ""))
     assert _ended(child) == 0
 
     assert registry_path.read_bytes() == _as_options(
-        invoke, original, tmp_path, "add", "Zagreb", "--country", "Croatia", "--region", "Europe", "--status", "active", "--since", "1999",
-        "--theme", "urban-mobility", "--network", "eurocities")
+        invoke, original, tmp_path, "add", "Zagreb", "--country", "Croatia", "--region", "Europe", "--status",
+        "active", "--since", "1999", "--theme", "urban-mobility", "--network", "eurocities")
     record = json.loads(invoke(registry_path, "show", "zagreb", "--json").stdout)
     assert {k: record[k] for k in ("id", "city", "country", "region", "status", "kind", "since", "themes",
                                    "networks")} == {
@@ -126,25 +119,18 @@ def test_add_event_asks_for_the_partner_and_the_event(terminal: Any, invoke: Any
     original = tmp_path / "before.toml"
     shutil.copyfile(registry_path, original)
     child = terminal(registry_path, "add-event")
-    child.expect_exact("Partner:")
-    child.send("turi")
-    child.expect_exact("Turin (Italy)")  # partner ids completed, with their city
-    child.send("\t")
-    child.sendline("")
-    child.expect_exact("Date:")
-    child.sendline("2026-13")
-    child.expect_exact("partnerctl: invalid event: date:")  # as --date 2026-13 is refused
-    child.expect_exact("Date:")
-    child.sendline(CTRL_U + "2026-11")
-    child.expect_exact("Title:")
-    child.sendline("Visit of the mayor")
-    child.expect_exact("Description:")
-    child.sendline("")
-    child.expect_exact("Theme:")
-    child.sendline("culture")
-    child.expect_exact("Theme:")
-    child.sendline("")
-    child.expect_exact("partnerctl: added event 2026-11-visit-of-the-mayor to turin")
+    _converse(
+        child,
+        ("Partner:", "turi"),
+        ("Turin (Italy)", "\t\n"),  # partner ids completed, with their city
+        ("Date:", "2026-13\n"),
+        ("partnerctl: invalid event: date:", ""),  # as --date 2026-13 is refused
+        ("Date:", CTRL_U + "2026-11\n"),
+        ("Title:", "Visit of the mayor\n"),
+        ("Description:", "\n"),
+        ("Theme:", "culture\n"),
+        ("Theme:", "\n"),
+        ("partnerctl: added event 2026-11-visit-of-the-mayor to turin", ""))
     assert _ended(child) == 0
 
     assert registry_path.read_bytes() == _as_options(
@@ -160,19 +146,15 @@ def test_add_contact_asks_for_what_its_options_left_out(terminal: Any, invoke: A
     original = tmp_path / "before.toml"
     shutil.copyfile(registry_path, original)
     child = terminal(registry_path, "add-contact", "turin", "--role", "desk officer")
-    child.expect_exact("Name:")
-    child.sendline("Ada Rossi")
-    # --role was given: not asked again.
-    child.expect_exact("Organisation:")
-    child.sendline("")
-    child.expect_exact("E-mail:")
-    child.sendline("ada at example")
-    child.expect_exact("partnerctl: invalid contact: email: 'ada at example' is not an e-mail address")
-    child.expect_exact("E-mail:")
-    child.sendline(CTRL_U + "ada@example.org")
-    child.expect_exact("Phone:")
-    child.sendline("")
-    child.expect_exact("partnerctl: added contact Ada Rossi to turin")
+    _converse(
+        child,
+        ("Name:", "Ada Rossi\n"),
+        ("Organisation:", "\n"),  # --role was given: not asked again
+        ("E-mail:", "ada at example\n"),
+        ("partnerctl: invalid contact: email: 'ada at example' is not an e-mail address", ""),
+        ("E-mail:", CTRL_U + "ada@example.org\n"),
+        ("Phone:", "\n"),
+        ("partnerctl: added contact Ada Rossi to turin", ""))
     assert _ended(child) == 0
 
     assert registry_path.read_bytes() == _as_options(
