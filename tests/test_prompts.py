@@ -23,6 +23,7 @@ import pytest
 
 from partnerctl.cli import prompts
 from partnerctl.core.model import table
+from partnerctl.storage.reader import open_registry
 
 CTRL_C, CTRL_D, CTRL_U = "\x03", "\x04", "\x15"
 
@@ -80,6 +81,10 @@ def _converse(child: Any, *steps: tuple[str, str]) -> None:
 def test_add_asks_for_each_missing_value(terminal: Any, invoke: Any, registry_path: Path, tmp_path: Path) -> None:
     original = tmp_path / "before.toml"
     shutil.copyfile(registry_path, original)
+    # What completion shows beside a value, from the registry (the regions in use, counted).
+    reader = open_registry(registry_path)
+    europe = dict(reader.complete_field("partnership", "region"))["Europe"]
+    reader.close()
     child = terminal(registry_path, "add")
     _converse(
         child,
@@ -88,7 +93,7 @@ def test_add_asks_for_each_missing_value(terminal: Any, invoke: Any, registry_pa
         ("Country:", ""),
         ("The partner city's country (required)", "Croatia\n"),  # the field's help, greyed where the answer goes
         ("World region:", "Eur"),
-        ("9 partnerships", "\t"),  # the regions in use, completed with how many use them
+        (europe, "\t"),  # the regions in use, completed with how many use them ("9 partnerships")
         ("Europe", "\n"),
         ("Status:", "active\n"),
         ("Kind of relation:", "\n"),  # optional: left out
@@ -118,11 +123,14 @@ def test_add_event_asks_for_the_partner_and_the_event(terminal: Any, invoke: Any
                                                       tmp_path: Path) -> None:
     original = tmp_path / "before.toml"
     shutil.copyfile(registry_path, original)
+    reader = open_registry(registry_path)
+    turin = dict(reader.complete_partners("turi"))["turin"]
+    reader.close()
     child = terminal(registry_path, "add-event")
     _converse(
         child,
         ("Partner:", "turi"),
-        ("Turin (Italy)", "\t\n"),  # partner ids completed, with their city
+        (turin, "\t\n"),  # partner ids completed, with their city ("Turin (Italy)")
         ("Date:", "2026-13\n"),
         ("partnerctl: invalid event: date:", ""),  # as --date 2026-13 is refused
         ("Date:", CTRL_U + "2026-11\n"),
