@@ -316,3 +316,38 @@ def test_a_registry_that_cannot_be_written_fails_before_the_questions(invoke: An
                              cwd=small_registry.parent, timeout=60)
     assert bundled.returncode == 4
     assert bundled.stderr.startswith("partnerctl: error: the bundled Lyon registry")
+
+
+# --- an answer is refused in the words its option's error uses ---------------------------------
+
+ADD = ["add", "Zagreb", "--id", "zagreb"]
+SAME_MESSAGE = [
+    ("partnership", "country", "", [*ADD, "--country", ""]),
+    ("partnership", "city", "Za\u200bgreb", ["add", "Za\u200bgreb", "--id", "zagreb", "--country", "Croatia"]),
+    ("partnership", "since", "nineteen", [*ADD, "--country", "Croatia", "--since", "nineteen"]),
+    ("partnership", "status", "dormant", [*ADD, "--country", "Croatia", "--status", "dormant"]),
+    ("partnership", "themes", ["zzz"], [*ADD, "--country", "Croatia", "--theme", "zzz"]),
+    ("partnership", "themes", ["urban"], [*ADD, "--country", "Croatia", "--theme", "urban"]),
+    ("partnership", "networks", ["zzz"], [*ADD, "--country", "Croatia", "--network", "zzz"]),
+    ("event", "date", "2026-13", ["add-event", "dune", "--date", "2026-13", "--title", "T"]),
+    ("event", "title", " ", ["add-event", "dune", "--date", "2026", "--title", " "]),
+    ("event", "themes", ["zzz"], ["add-event", "dune", "--date", "2026", "--title", "T", "--theme", "zzz"]),
+    ("contact", "email", "ada at example", ["add-contact", "dune", "--name", "Ada", "--email", "ada at example"]),
+    ("contact", "name", "", ["add-contact", "dune", "--name", ""]),
+]
+
+
+@pytest.mark.parametrize(("model", "name", "answer", "args"), SAME_MESSAGE,
+                         ids=[f"{m}-{n}-{a}" for m, n, a, _ in SAME_MESSAGE])
+def test_an_answer_is_refused_as_its_option_is(invoke: Any, small_registry: Path, model: str, name: str,
+                                               answer: Any, args: list[str]) -> None:
+    from partnerctl.core import edit
+    from partnerctl.core.errors import PartnerctlError
+    from partnerctl.storage import store
+
+    draft = store.FullDraft(store.load(small_registry))
+    with pytest.raises(PartnerctlError) as refused:
+        # A partnership's errors name it; an event's and a contact's do not (as add-event, add-contact say them).
+        edit.check_answer(draft, model, name, answer, "zagreb" if model == "partnership" else None)
+    result = invoke(small_registry, *args)
+    assert (result.exit_code, result.stderr) == (2, f"partnerctl: error: {refused.value}\n")
