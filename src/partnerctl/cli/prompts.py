@@ -166,11 +166,9 @@ class _Looking:
         return str(self._reader.resolve(text))
 
     def has(self, pid: str) -> bool:
-        try:
-            self._reader.record(pid)
-        except KeyError:
-            return False
-        return True
+        # An id is one of the partnership's names (a slug is its own folded form); asking the
+        # index for a record it lacks would read the whole file instead.
+        return pid in self._reader.name_owners(pid)
 
     def peek(self, pid: str) -> Any:
         from partnerctl.core.model import partnership_of
