@@ -351,3 +351,22 @@ def test_an_answer_is_refused_as_its_option_is(invoke: Any, small_registry: Path
         edit.check_answer(draft, model, name, answer, "zagreb" if model == "partnership" else None)
     result = invoke(small_registry, *args)
     assert (result.exit_code, result.stderr) == (2, f"partnerctl: error: {refused.value}\n")
+
+
+def test_forced_terminal_options_given_are_not_asked(invoke: Any, small_registry: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
+    before = small_registry.read_bytes()
+    # The end of input at a question aborts, as at remove's.
+    ended = invoke(small_registry, "add", "--country", "Croatia", input="")
+    assert (ended.exit_code, ended.stderr) == (2, "City name: \npartnerctl: error: aborted\n")
+    assert small_registry.read_bytes() == before
+    # --id and --theme given: neither the id nor a theme is asked; the rest is, in the table's order.
+    result = invoke(small_registry, "add", "--id", "zg", "--country", "Croatia", "--theme", "culture",
+                    input="Zagreb\n\n\n\n\n\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ("City name: \nWorld region: \nStatus: \nKind of relation: \n"
+                             "First year of the partnership: \nNetwork: \npartnerctl: added partnership zg (Zagreb)\n")
+    added = json.loads(invoke(small_registry, "show", "zg", "--json").stdout)
+    assert (added["city"], added["country"], added["themes"], added["region"]) == ("Zagreb", "Croatia", ["culture"],
+                                                                                   None)

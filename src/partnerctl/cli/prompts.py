@@ -141,10 +141,10 @@ def _lines(io: IOStreams) -> Ask:
             line = io.stdin.readline()
         except KeyboardInterrupt:
             raise typer.Abort() from None
+        if not line:
+            raise typer.Abort()  # the error mapper ends the question's line
         if not echoed:
             io.stderr.write("\n")  # what was piped in is not echoed: end the question's line
-        if not line:
-            raise typer.Abort()
         return line.rstrip("\n")
 
     return ask
