@@ -45,6 +45,10 @@ EXCLUDED: dict[tuple[str, str], str] = {
     **{("add options", f): "has commands of its own" for f in ("events", "contacts")},
     ("add options", "city"): "the command's argument, not an option",
     **{("edit commands", f): "has commands of its own (add-event, edit-contact...)" for f in ("events", "contacts")},
+    # `add` on a terminal asks for the facts a partnership starts with; the rest is an option or a later set/add-to.
+    **{("prompts", f): "secondary when a partnership is first entered: an option of add, or set/add-to later"
+       for f in ("aliases", "owner", "owner_country", "since_note", "projects", "links", "summary")},
+    **{("prompts", f): "has commands of its own, which ask for their fields" for f in ("events", "contacts")},
 }
 
 
@@ -132,12 +136,47 @@ def _surfaces() -> dict[str, Callable[[], set[str]]]:
     def counted() -> set[str]:
         return {spec.name for spec in table().dimensions().values()} & set(stats.dimensions() and fields)
 
+    def prompted() -> set[str]:
+        """The fields `add` asks for on a terminal, found by answering its questions (required ones with a value)."""
+        import tempfile
+        from pathlib import Path
+
+        from typer.testing import CliRunner
+
+        from partnerctl.cli import prompts
+
+        labels = {prompts.label(spec): spec for spec in table().partnership}
+        seen: list[str] = []
+
+        def answering(io: Any) -> Any:
+            def ask(question: Any) -> str:
+                spec = labels.get(question.label)
+                if spec is None:  # the id: its default
+                    return ""
+                seen.append(spec.name)
+                if not spec.required or seen.count(spec.name) > 1:
+                    return ""
+                return "2000" if spec.kind == "int" else _marker(spec.name)
+            return ask
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "registry.toml"
+            path.write_text('[registry]\nowner = "Lyon"\n', encoding="utf-8")
+            plain, prompts._lines = prompts._lines, answering
+            try:
+                result = CliRunner().invoke(partnerctl.cli.app, ["-r", str(path), "add"],
+                                            env={"PARTNERCTL_FORCE_TTY": "1"})
+            finally:
+                prompts._lines = plain
+        assert result.exit_code == 0, result.stderr
+        return set(seen)
+
     def indexed() -> set[str]:
         return set(index.facts_fields()) | set(json_records())
 
     return {"sqlite": sql, "json": json_records, "csv": csv_columns, "add options": add_options,
             "edit commands": edit_commands, "list columns": list_columns, "facts": facts, "search": searched,
-            "filters": filters, "stats": counted, "index": indexed}
+            "filters": filters, "stats": counted, "index": indexed, "prompts": prompted}
 
 
 @pytest.mark.parametrize("surface", sorted(_surfaces()))

@@ -25,6 +25,7 @@ from partnerctl.core.model import (
     Partnership,
     Registry,
     build,
+    check_field,
     check_name,
     length_problem,
     record,
@@ -78,6 +79,30 @@ def vocabulary(draft: Draft, kind: str) -> dict[str, str]:
     return draft.themes if kind == "theme" else draft.networks
 
 
+_MODELS: dict[str, type[Any]] = {"partnership": Partnership, "event": Event, "contact": Contact}
+
+
+def invalid(model: str, pid: str | None = None) -> str:
+    """How an error names what was given: ``invalid partnership lodz``, ``invalid event``, ``invalid contact``."""
+    return f"invalid {model}" + (f" {pid}" if pid else "")
+
+
+def check_answer(draft: Draft, model: str, name: str, value: str | list[str], pid: str | None = None) -> None:
+    """Check a value given alone for field *name* of *model* as the change will check it from its option.
+
+    For a prompt's answer, before the other fields are known: a year must be one
+    (``convert``), vocabulary terms must each name one entry (``query.resolve_terms``),
+    and the model checks the field (``model.check_field``). InvalidInput otherwise,
+    in the words the option's error uses (*pid* names a partnership in them).
+    """
+    spec = table().get(name, model)
+    if isinstance(value, str) and spec.kind == "int":
+        value = convert(name, value)
+    elif isinstance(value, list) and spec.meta.vocab:
+        value = query.resolve_terms(vocabulary(draft, spec.meta.vocab), value, spec.meta.vocab)
+    check_field(_MODELS[model], name, value, invalid(model, pid))
+
+
 # --- events --------------------------------------------------------------------------------
 
 def new_event_id(taken: set[str], date: str, title: str) -> str:
@@ -93,8 +118,8 @@ def add_event(draft: Draft, pid: str, *, date: str, title: str, end: str | None 
     fields = {"date": date, "end": end, "title": title, "description": description,
               "themes": query.resolve_terms(draft.themes, themes or [], "theme"), "links": links or []}
     # Validate the fields before deriving an id from them, so errors name the field.
-    build(Event, {"id": "x", **fields}, "invalid event")
-    event = build(Event, {"id": new_event_id({e.id for e in p.events}, date, title), **fields}, "invalid event")
+    build(Event, {"id": "x", **fields}, invalid("event"))
+    event = build(Event, {"id": new_event_id({e.id for e in p.events}, date, title), **fields}, invalid("event"))
     p.events.append(event)
     return event
 
@@ -135,7 +160,7 @@ def edit_event(draft: Draft, pid: str, ref: str, changes: dict[str, Any], unset:
     new_id = changes.get("id")
     if new_id is not None and new_id != p.events[i].id and new_id in {e.id for e in p.events}:
         raise InvalidInput(f"{pid} already has an event {new_id!r}")
-    event = build(Event, {**to_dict(p.events[i]), **changes}, "invalid event")
+    event = build(Event, {**to_dict(p.events[i]), **changes}, invalid("event"))
     p.events[i] = event
     return event
 
@@ -319,7 +344,8 @@ def remove_from(draft: Draft, pid: str, field: str, values: list[str]) -> Partne
 
 # --- partnerships: whole ---------------------------------------------------------------------
 
-def _check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
+def check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
+    """*new_id* must be a slug of at most ``MAX_ID_LENGTH`` characters that no partnership has."""
     if not is_slug(new_id):
         raise InvalidInput(f"id {new_id!r} is not a slug (lower-case letters and digits joined by hyphens, "
                            f"e.g. {slugify(new_id) or 'new-york'!r})")
@@ -341,7 +367,7 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
         pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
             raise InvalidInput(f"cannot make an id from the city name {city!r}; give one with --id")
-    _check_new_id(draft, pid, "choose another id with --id")
+    check_new_id(draft, pid, "choose another id with --id")
     check_name_free(draft, pid, None, city)
     for alias in fields.get("aliases") or []:
         check_name_free(draft, pid, None, alias)
@@ -350,7 +376,7 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
     for spec in table().where(edit="list"):
         if spec.meta.vocab:
             data[spec.name] = _list_values(draft, spec.name, data.get(spec.name) or [])
-    draft.add(pid, build(Partnership, data, f"invalid partnership {pid}"))
+    draft.add(pid, build(Partnership, data, invalid("partnership", pid)))
     return pid
 
 
@@ -358,7 +384,7 @@ def rename_partnership(draft: Draft, pid: str, new_id: str) -> str:
     """Give partnership *pid* the id *new_id*; returns the new id."""
     if new_id == pid:
         raise InvalidInput(f"{pid!r} is already the id of this partnership")
-    _check_new_id(draft, new_id, "choose another new id")
+    check_new_id(draft, new_id, "choose another new id")
     draft.add(new_id, draft.remove(pid))
     return new_id
 
@@ -388,7 +414,7 @@ def _check_contact_free(p: Partnership, pid: str, name: str, but: int | None = N
 def add_contact(draft: Draft, pid: str, **fields: str | None) -> Contact:
     """Add a contact to *pid* (name, role, organisation, email, phone); returns it."""
     p = draft.get(pid)
-    contact = build(Contact, fields, "invalid contact")
+    contact = build(Contact, fields, invalid("contact"))
     _check_contact_free(p, pid, contact.name)
     p.contacts.append(contact)
     return contact
@@ -399,7 +425,7 @@ def edit_contact(draft: Draft, pid: str, name: str, changes: dict[str, Any], uns
     p = draft.get(pid)
     i = find_contact(p, pid, name)
     changes = _changes(changes, unset, _unsettable("contact"), _options("contact"))
-    contact = build(Contact, {**to_dict(p.contacts[i]), **changes}, "invalid contact")
+    contact = build(Contact, {**to_dict(p.contacts[i]), **changes}, invalid("contact"))
     _check_contact_free(p, pid, contact.name, but=i)
     p.contacts[i] = contact
     return contact

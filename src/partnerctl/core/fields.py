@@ -86,6 +86,9 @@ class Meta(NamedTuple):
     section: Section | None = None
     # Never published (site, Markdown, calendar) unless asked for.
     internal: bool = False
+    # Asked for by ``add``, ``add-event`` and ``add-contact`` when they prompt on a terminal for what is
+    # missing, after the required fields (which are always asked for); an empty answer leaves it out.
+    ask: bool = False
 
 
 class FieldSpec(NamedTuple):
@@ -153,6 +156,14 @@ class Table(NamedTuple):
     def required(self, model: str = "partnership") -> tuple[str, ...]:
         """Fields that cannot be unset."""
         return tuple(s.name for s in self.of(model) if s.required)
+
+    def asked(self, model: str = "partnership") -> tuple[FieldSpec, ...]:
+        """The fields the add commands ask for on a terminal: required ones and those marked ``ask``, in order.
+
+        A field with commands of its own (``edit="none"``: an event's id, a partnership's events) is not asked.
+        """
+        return tuple(s for s in self.of(model)
+                     if s.meta.edit != "none" and s.kind != "records" and (s.required or s.meta.ask))
 
     def columns(self, model: str = "partnership") -> tuple[str, ...]:
         """The TSV/CSV columns of ``list`` (of ``timeline`` for events: the row keys come first)."""

@@ -180,10 +180,10 @@ class Event:
     date: Annotated[PartialDate, Meta("Date", help="YYYY, YYYY-MM or YYYY-MM-DD", column=True)]
     end: Annotated[PartialDate | None, Meta("End", help="End of a period (partial date)", column=True)] = None
     title: Annotated[Line, Meta("Title", help="One line", search=True, column=True)]
-    description: Annotated[Str | None, Meta("Description", help="Free text", search=True)] = None
+    description: Annotated[Str | None, Meta("Description", help="Free text", search=True, ask=True)] = None
     themes: Annotated[list[Slug], Meta("Themes", edit="list", vocab="theme", item="theme", short="-t",
                                        help="Theme (slug, label or a word of it); repeatable",
-                                       column=True)] = field(default_factory=list)
+                                       column=True, ask=True)] = field(default_factory=list)
     links: Annotated[list[Str], Meta("Sources", edit="list", item="link",
                                      help="Source URL; repeatable")] = field(default_factory=list)
 
@@ -199,11 +199,12 @@ class Contact:
     __pydantic_config__ = _CONFIG
 
     name: Annotated[Name, Meta("Name", help="Full name", search=True, column=True)]
-    role: Annotated[Str | None, Meta("Role", help="Role or title", search=True, column=True)] = None
+    role: Annotated[Str | None, Meta("Role", help="Role or title", search=True, column=True, ask=True)] = None
     organisation: Annotated[Str | None, Meta("Organisation", help="Organisation", search=True,
-                                             column=True)] = None
-    email: Annotated[Email | None, Meta("E-mail", help="E-mail address", search=True, column=True)] = None
-    phone: Annotated[Str | None, Meta("Phone", help="Phone number", search=True, column=True)] = None
+                                             column=True, ask=True)] = None
+    email: Annotated[Email | None, Meta("E-mail", help="E-mail address", search=True, column=True,
+                                        ask=True)] = None
+    phone: Annotated[Str | None, Meta("Phone", help="Phone number", search=True, column=True, ask=True)] = None
 
 
 @dataclass(kw_only=True)
@@ -224,7 +225,7 @@ class Partnership:
         table="value", sort=True, fact=Fact(within="city"))]
     region: Annotated[Str | None, Meta(
         "World region", help="World region", filter="folded", stat="value", stat_order=3, column=True, table="value",
-        fact=Fact(10, ("{region}",)))] = None
+        fact=Fact(10, ("{region}",)), ask=True)] = None
     owner: Annotated[Visible | None, Meta(
         "Owner", help="The owner city of this relation, when not the registry's own", filter="folded",
         inherit="owner",
@@ -233,26 +234,27 @@ class Partnership:
         "Owner's country", help="That owner's country", inherit="country", fact=Fact(within="owner"))] = None
     status: Annotated[Status | None, Meta(
         "Status", help="active, suspended or ended", filter="enum", stat="value", stat_order=6, column=True,
-        fact=Fact(80, ("{status}",), optional=True))] = None
+        fact=Fact(80, ("{status}",), optional=True), ask=True)] = None
     kind: Annotated[Str | None, Meta(
         "Kind of relation", help="Kind of relation (twinning, cooperation, ...)", column=True, table="value",
-        fact=Fact(70, ("{kind}",), optional=True))] = None
+        fact=Fact(70, ("{kind}",), optional=True), ask=True)] = None
     since: Annotated[Year | None, Meta(
         "First year of the partnership", help="First year", filter="year", stat="decade", stat_name="decade",
         stat_order=5,
         column=True, table="value", heading="first year", sort=True,
-        fact=Fact(40, ("{since}", " ({since_note})")))] = None
+        fact=Fact(40, ("{since}", " ({since_note})")), ask=True)] = None
     since_note: Annotated[Str | None, Meta(
         "About the first year", help="How sure the first year is", fact=Fact(within="since"))] = None
     themes: Annotated[list[Slug], Meta(
         "Partnership treated", edit="list", vocab="theme", item="theme", short="-t",
         help="Theme (slug, label or a word of it); repeatable", filter="vocab", stat="each", stat_order=1,
-        search=True, column=True, table="count", fact=Fact(30, ("{themes}",), tags=True))] = field(default_factory=list)
+        search=True, column=True, table="count", fact=Fact(30, ("{themes}",), tags=True),
+        ask=True)] = field(default_factory=list)
     networks: Annotated[list[Slug], Meta(
         "International networks in common with {owner}", edit="list", vocab="network", item="network",
         short="-n", help="Network (slug, label or a word of it); repeatable", filter="vocab", stat="each",
         stat_order=2, search=True, column=True, table="labels",
-        fact=Fact(50, ("{networks}",)))] = field(default_factory=list)
+        fact=Fact(50, ("{networks}",)), ask=True)] = field(default_factory=list)
     projects: Annotated[list[Line], Meta(
         "European projects in common with {owner}", edit="list", item="project", short="-p",
         help="European project; repeatable", filter="member", search=True, column=True,
@@ -400,6 +402,25 @@ def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:
         problem = problems_of(exc)[0]
         where = "" if problem.where == "registry" else f"{problem.where}: "
         raise InvalidInput(f"{what}: {where}{problem.message}") from None
+
+
+def check_field(cls: type[Any], name: str, value: Any, what: str) -> Any:
+    """*value* of the field *name* of *cls*, checked as ``build`` checks it (InvalidInput in its words).
+
+    For a value asked for alone (a prompt's answer) before the whole model can be built.
+    """
+    import typing
+
+    from pydantic import ValidationError
+
+    from partnerctl.core.errors import InvalidInput
+
+    annotation = typing.get_type_hints(cls, include_extras=True)[name]
+    try:
+        return _adapter(annotation).validate_python(_newlines(value))
+    except ValidationError as exc:
+        problem = problems_of(exc, name)[0]
+        raise InvalidInput(f"{what}: {problem.where}: {problem.message}") from None
 
 
 # Partnerships are validated this many at a time, so a progress bar can move between chunks

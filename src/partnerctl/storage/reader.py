@@ -161,6 +161,8 @@ class Reader:
         self.networks = networks
         self._guarded = guarded
         self._loaded = loaded
+        # The values in use of the free-text dimensions (countries, regions), once asked for.
+        self._values: dict[str, list[Count]] | None = None
 
     def _ask(self, question: str, *args: Any) -> Any:
         if self._guarded is not None:
@@ -227,6 +229,24 @@ class Reader:
         pid = self.resolve(partner) if partner else None
         records = self._ask("records_of", [pid]) if pid else self._ask("with_events")
         return completion.events(self.snapshot(records), pid, prefix)
+
+    def complete_field(self, model: str, name: str) -> list[tuple[str, str]]:
+        """``completion.field``: what a prompt for field *name* of *model* offers (with the values in use of a
+        ``stats`` dimension counted over every partnership, such as the countries)."""
+        from partnerctl.core import completion
+        from partnerctl.core.model import table
+
+        spec = table().get(name, model)
+        used: Sequence[Count] = []
+        if model == "partnership" and not spec.meta.vocab and not spec.choices:
+            if self._values is None:
+                # Every such dimension in one pass over the partnerships (a prompt asks for several).
+                free = [by for by, dim in table().dimensions().items()
+                        if dim.meta.stat == "value" and not dim.meta.vocab and not dim.choices]
+                self._values = {table().dimensions()[by].name: found
+                                for by, found in self.counts(query.Filters(), free)[1].items()}
+            used = self._values.get(name, [])
+        return completion.field(spec, self.snapshot({}), used)
 
     def timeline(self, pids: Sequence[str] | None, since: int | None, until: int | None,
                  themes: Sequence[str]) -> list[tuple[Record, Record]]:
