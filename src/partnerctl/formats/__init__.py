@@ -1,0 +1,1 @@
+"""The formats layer: registry data written out as documents (pages, maps, calendars...)."""
