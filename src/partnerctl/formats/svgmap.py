@@ -58,7 +58,7 @@ class Point:
 
 
 def _table(values: Sequence[float], lat: float) -> float:
-    # Linear between the table's rows: under 0.5 units from Robinson's own interpolation here.
+    # Linear between the table's rows, as when the constants above were fitted.
     at = min(abs(lat), 90.0) / 5.0
     row = min(int(at), len(values) - 2)
     return values[row] + (values[row + 1] - values[row]) * (at - row)
