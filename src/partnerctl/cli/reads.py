@@ -6,6 +6,7 @@ core, and prints with its output options (``options.Output``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -127,7 +128,7 @@ def timeline(
         if with_anniversaries:
             items += _anniversary_events(reader, pids, today, since, until, theme or [])
         kept = query.upcoming([(item["partner"], item) for item in items], today, within)
-        items = sorted((item for _, item in kept), key=lambda item: dates.sort_key(item["date"]))
+        items = sorted((dict(item) for _, item in kept), key=lambda item: dates.sort_key(item["date"]))
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
@@ -188,11 +189,14 @@ def anniversaries(
 
 
 @app.command()
-@output_options("stat")
+@output_options("stat", also=("svg",))
 @filter_options
 def stats(ctx: typer.Context, filters: Filters, out: Output,
           by: Annotated[list[str] | None, typer.Option(
               "--by", "-b", help="theme, network, region, country, decade or status; repeatable. Default: all.")]
+          = None,
+          output: Annotated[Path | None, typer.Option(
+              "--output", "-o", dir_okay=False, help="With --format svg: the file to write (default: stdout).")]
           = None) -> None:
     """Count partnerships by theme, network, region, country, decade or status (filters as in list).
 
@@ -201,11 +205,17 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
     from dataclasses import asdict
 
     from partnerctl.core import stats as counting
+    from partnerctl.core.errors import InvalidInput
     from partnerctl.core.text import counted
 
     dimensions = counting.check_dimensions(by or [])
     out.check()
+    if output is not None and out.other != "svg":
+        raise InvalidInput("-o is for --format svg (the other formats print on stdout)")
     kept, groups = state(ctx).reader().counts(filters, dimensions)
+    if out.other == "svg":
+        _write_svg(ctx, groups, kept, output)
+        return
     records = [asdict(c) for items in groups.values() for c in items]
 
     def draw(con: Any) -> Any:
@@ -216,6 +226,23 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
         return render.bar_charts(con, charts)
 
     out.emit(state(ctx).io, records, draw)
+
+
+def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None) -> None:
+    """``stats --format svg``: the bar charts into *output*, or on stdout."""
+    from partnerctl.core.text import counted
+    from partnerctl.formats import charts
+    from partnerctl.storage import files
+
+    io = state(ctx).io
+    svg = charts.charts(groups, kept).encode("utf-8")
+    if output is None:
+        stream = io.binary_stdout()
+        stream.write(svg)
+        stream.flush()
+        return
+    files.write_atomic(output, svg)
+    io.say(f"wrote {counted(len(groups), 'chart')} to {output}")
 
 
 @app.command()
