@@ -2,8 +2,8 @@
 
 One chart per dimension, a bar per count with its percentage printed on it;
 several dimensions are stacked one under the other in one SVG document (each
-pygal chart a nested ``<svg>``). pygal's own script and its tooltips are left
-out (``js=[]``): the file is a picture a slide or a page can use, with no
+pygal chart a nested ``<svg>``). pygal's scripts and its tooltips are left
+out (``js=[]``, and its configuration script removed): the file is a picture a slide or a page can use, with no
 external asset. pygal's random chart id and its dated comment are replaced
 and dropped, so the same counts always give the same bytes. Registry text
 (labels) goes through ``text.clean`` and is XML-escaped by the XML writer.
@@ -67,7 +67,7 @@ def chart(by: str, items: Sequence[Count], kept: int, *, colour: str = DEFAULT_C
     shown = list(reversed(items)) if lying else list(items)
     graph.x_labels = [_text(c.label) for c in shown]
     graph.add(_text(by), [{"value": c.count, "formatter": _formatter(c)} for c in shown])
-    return _without_comments(graph.render(is_unicode=True))
+    return _cleaned(graph.render(is_unicode=True))
 
 
 def _height(bars: int) -> int:
@@ -83,10 +83,15 @@ def _register() -> None:
     ET.register_namespace("xlink", XLINK_NS)
 
 
-def _without_comments(svg: str) -> str:
-    # ElementTree's parser drops comments (pygal's carries the day's date).
+def _cleaned(svg: str) -> str:
+    """pygal's SVG without its comments (one carries the day's date) and without its script (its
+    configuration, labels included, for tooltips that need pygal.js from the network)."""
     _register()
-    return ET.tostring(ET.fromstring(svg), encoding="unicode")
+    root = ET.fromstring(svg)  # ElementTree's parser drops comments
+    for parent in list(root.iter()):
+        for child in [c for c in parent if c.tag == f"{{{SVG_NS}}}script"]:
+            parent.remove(child)
+    return ET.tostring(root, encoding="unicode")
 
 
 def charts(groups: Mapping[str, Sequence[Count]], kept: int, *, colour: str = DEFAULT_COLOUR,

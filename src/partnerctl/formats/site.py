@@ -16,7 +16,7 @@ The HTML site is a folder that works from disk and on any web server:
   contact, the sources), headed with its own owner.
 - ``figures.html`` with ``figures/<dimension>.svg``: the counts of ``stats`` as bar charts.
 - ``map.html`` with ``map.svg``: the partner cities that have a latitude and longitude on a world map
-  drawn offline (``svgmap``).
+  drawn offline (``svgmap``), when some have.
 - ``style.css``, the colours of the ``[site]`` settings; ``logo.*`` when one is set; ``sitemap.xml``
   when a base URL is set.
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -72,7 +72,8 @@ class Site:
     include_internal: bool = False
     fmt: str = "html"
     ext: str = ".html"
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Whether some partner city has a latitude and longitude: only then is there a map (1 MB of countries).
+    has_map: bool = False
 
     @property
     def multi_owner(self) -> bool:
@@ -295,12 +296,15 @@ def site_files(site: Site, records: Mapping[str, Record]) -> dict[str, Callable[
         chart_files, figures_page = figures(site, records)
         files.update(chart_files)
         files["figures.html"] = figures_page
-        files.update(map_files(site, records))
+        site.has_map = bool(points(site, records))
+        if site.has_map:
+            files.update(map_files(site, records))
         if site.branding.logo is not None and site.branding.logo_name:
             logo = site.branding.logo
             files[site.branding.logo_name] = lambda: logo
         if site.branding.base_url:
-            pages = ["index.html", "figures.html", "map.html", *(f"{PAGES}/{pid}.html" for pid in sorted(records))]
+            pages = ["index.html", "figures.html", *(["map.html"] if site.has_map else []),
+                     *(f"{PAGES}/{pid}.html" for pid in sorted(records))]
             files["sitemap.xml"] = lambda: templating.render(
                 site.env, "site/sitemap.xml", urls=[site.branding.url(p) for p in pages])
     for pid in records:

@@ -87,6 +87,15 @@ class Settings:
         return merged
 
 
+    def in_table(self, name: str, key: str) -> Setting | None:
+        """Key *key* of the table *name* (``site.logo``) from the nearest file that has it."""
+        for path, data in self.files:
+            value = data.get(name)
+            if isinstance(value, dict) and key in value:
+                return Setting(value[key], path)
+        return None
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
