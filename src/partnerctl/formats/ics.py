@@ -19,11 +19,9 @@ first year has no day, so its anniversaries are counted as skipped.
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
-from typing import BinaryIO
-
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from partnerctl.core import anniversaries as dated
 from partnerctl.core import dates

@@ -41,7 +41,7 @@ from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import Registry, record
 from partnerctl.core.names import fold, slugify
 from partnerctl.core.query import Record, Snapshot
-from partnerctl.core.records import facts, fact_fields, internal_fields, published
+from partnerctl.core.records import fact_fields, facts, internal_fields, published
 from partnerctl.core.text import counted
 from partnerctl.formats import templating
 from partnerctl.formats.templating import Branding
