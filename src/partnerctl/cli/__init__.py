@@ -11,6 +11,7 @@ from partnerctl.cli import (  # noqa: F401 - imported for the commands they regi
     events,
     exchange,
     partnerships,
+    publish,
     reads,
     registry,
     vocabularies,

@@ -122,13 +122,13 @@ def page_context(site: Site, pid: str, rec: Record) -> dict[str, Any]:
     events = []
     for event in sorted(shown["events"], key=lambda e: _date_key(e["date"])):
         events.append({**event, "theme_labels": [head.themes.get(t, t) for t in event["themes"]],
-                       "notes": _notes(event, "event")})
+                       "notes": notes_of(event, "event")})
     return {
         "pid": pid, "rec": shown, "owner": owner, "city": shown["city"], "country": shown["country"],
         "heading": f"International relations, {owner} - {shown['city']} ({shown['country']})",
         "facts": facts(head, shown), "paragraphs": templating.paragraphs(shown.get("summary")),
-        "events": events, "contacts": [{**c, "notes": _notes(c, "contact")} for c in shown["contacts"]],
-        "links": list(shown["links"]), "notes": _notes(shown, "partnership", skip=fact_fields()),
+        "events": events, "contacts": [{**c, "notes": notes_of(c, "contact")} for c in shown["contacts"]],
+        "links": list(shown["links"]), "notes": notes_of(shown, "partnership", skip=fact_fields()),
     }
 
 
@@ -138,15 +138,18 @@ def _date_key(date: str) -> tuple[int, int, int]:
     return dates.sort_key(date)
 
 
-def _notes(item: Mapping[str, Any], model: str, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """(field, text) of the internal fields of *item* that hold something (shown only with --include-internal
-    and in the brief), besides those a fact already shows."""
+def notes_of(item: Mapping[str, Any], model: str, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(label, text) of the internal fields of *item* that hold something (shown only with
+    --include-internal and in the brief), besides those in *skip* (which a fact already shows)."""
+    from partnerctl.core.model import table
+
     out = []
     for name in internal_fields(model):
         value = item.get(name)
         if name in skip or value in (None, "", []):
             continue
-        out.append((name, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+        label = table().get(name, model).meta.label
+        out.append((label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
     return out
 
 
