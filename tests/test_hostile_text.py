@@ -93,7 +93,7 @@ def test_tsv_cells_are_neutralised_piped_and_raw_keeps_them(invoke, hostile: Pat
     assert _out(invoke, hostile, "themes") == "culture\t'=Culture\t1\n"
     assert _out(invoke, hostile, "networks", "--raw") == "delice\t@Délice\t1\n"
     assert _out(invoke, hostile, "stats", "--by", "theme", "--by", "network", "--format", "csv") == (
-        "by,key,label,count\ntheme,culture,'=Culture,1\nnetwork,delice,'@Délice,1\n")
+        "by,key,label,count,percent\ntheme,culture,'=Culture,1,100.0\nnetwork,delice,'@Délice,1,100.0\n")
 
 
 @pytest.mark.parametrize("args", [
