@@ -156,7 +156,8 @@ def notes_of(item: Mapping[str, Any], model: str, skip: Iterable[str] = ()) -> l
 def page(site: Site, pid: str, rec: Record) -> str:
     """The page of partnership *pid* (it lives in ``partnerships/``)."""
     text = templating.render(site.env, f"{_folder(site)}/partnership{site.ext}",
-                             **site.context("../", page=page_context(site, pid, rec)))
+                             **site.context("../", page=page_context(site, pid, rec),
+                                            canonical=site.branding.url(f"{PAGES}/{pid}{site.ext}")))
     # A section left out leaves its blank lines behind: a page ends with one newline.
     return text.rstrip("\n") + "\n"
 
@@ -217,7 +218,8 @@ def index_data_js(data: Mapping[str, Any]) -> str:
 
 def index_html(site: Site, summary: Mapping[str, Any]) -> str:
     """The index page (its cards come from ``index-data.js``)."""
-    return templating.render(site.env, "site/index.html", **site.context("", index=summary))
+    return templating.render(site.env, "site/index.html", **site.context("", index=summary,
+                                                                          canonical=site.branding.url("index.html")))
 
 
 def index_markdown(site: Site, records: Mapping[str, Record]) -> str:
@@ -249,7 +251,8 @@ def figures(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, Callab
               "items": [{**c.__dict__, "shown": stats.shown_percent(c.percent)} for c in items]}
              for by, items in groups.items()]
     return files, lambda: templating.render(site.env, "site/figures.html",
-                                            **site.context("", charts=shown, kept=len(pids)))
+                                            **site.context("", charts=shown, kept=len(pids),
+                                                         canonical=site.branding.url("figures.html")))
 
 
 def _chart(draw: Callable[..., str], by: str, items: Any, kept: int, colour: str) -> Callable[[], str]:
@@ -278,7 +281,7 @@ def map_files(site: Site, records: Mapping[str, Record]) -> dict[str, Callable[[
     return {
         "map.svg": lambda: svgmap.world_map_svg(placed, width=1000, height=508, title=title),
         "map.html": lambda: templating.render(site.env, "site/map.html", **site.context(
-            "", placed=len(placed), total=len(records))),
+            "", placed=len(placed), total=len(records), canonical=site.branding.url("map.html"))),
     }
 
 
