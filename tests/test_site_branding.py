@@ -207,3 +207,35 @@ def test_a_multi_owner_index_names_and_filters_owners(invoke, make_registry, tea
     assert invoke(path, "export", "--format", "markdown", "-o", str(md)).exit_code == 0
     table = (md / "index.md").read_text(encoding="utf-8")
     assert "| Owner |" in table.replace("Owner city", "Owner") and "Munich" in table
+
+
+# --- the map (issue 11 item 4) -------------------------------------------------------------------------------
+
+
+def test_the_map_places_the_cities_that_have_coordinates(small_registry: Path, tmp_path: Path) -> None:
+    # Until the model has lat and lon (the locate work), the site reads them from the records when present.
+    from partnerctl.core.model import record
+    from partnerctl.formats import site, templating
+    from partnerctl.storage import folders, store
+
+    reg = store.load(small_registry)
+    records = {pid: record(pid, p) for pid, p in reg.partnerships.items()}
+    records["alder"] |= {"lat": 45.07, "lon": 7.69}
+    records["birch"] |= {"lat": 45.50, "lon": -73.57}
+    drawn = site.make_site(reg, templating.environment(), templating.Branding())
+    files = site.site_files(drawn, records)
+    assert {"map.html", "map.svg"} <= set(files)
+    folder = tmp_path / "site"
+    folders.write_folder(folder, files)
+    svg = ET.parse(folder / "map.svg").getroot()
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    dots = svg.findall("svg:g[@id='partner-cities']/svg:circle", ns)
+    assert len(dots) == 2
+    titles = sorted("".join(d.itertext()) for d in dots)
+    assert titles[0].startswith("Kingsford") and titles[1].startswith("Marlow")
+    page = (folder / "map.html").read_text(encoding="utf-8")
+    assert "2 of 4 partner cities placed on the map." in page and '<img id="map" src="map.svg"' in page
+    assert '<a href="map.html">Map</a>' in (folder / "index.html").read_text(encoding="utf-8")
+    # Nothing from the network: no tile server, no external asset.
+    raw = (folder / "map.svg").read_text(encoding="utf-8")
+    assert "<script" not in raw and "href=\"http" not in raw and "url(" not in raw
