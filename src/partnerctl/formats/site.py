@@ -7,7 +7,7 @@ The HTML site is a folder that works from disk and on any web server:
   than one owner), a page of cards at a time. The cards are drawn by
   ``index.js`` from ``index-data.js`` (one compact row per relation), so the
   index stays small and quick at 26,000 relations: the page itself holds no
-  card, the data file about 110 bytes a relation, and only the
+  card, the data file about 125 bytes a relation, and only the
   ``PAGE_SIZE`` cards of the page shown are ever in the document. The filter
   state is in the address (``index.html#theme=urban-mobility&region=europe&page=2``),
   so a filtered view can be shared and is restored on load.
