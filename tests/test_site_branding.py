@@ -239,3 +239,23 @@ def test_the_map_places_the_cities_that_have_coordinates(small_registry: Path, t
     # Nothing from the network: no tile server, no external asset.
     raw = (folder / "map.svg").read_text(encoding="utf-8")
     assert "<script" not in raw and "href=\"http" not in raw and "url(" not in raw
+
+
+def test_the_web_teams_own_pages_are_never_overwritten_or_deleted(invoke, small_registry: Path, team: Path) -> None:
+    # The issue's case: the team's index.html and partnerships/about-twinning.html in the folder.
+    site = team / "www"
+    (site / "partnerships").mkdir(parents=True)
+    (site / "index.html").write_text("<p>our home page</p>\n", encoding="utf-8")
+    (site / "partnerships" / "about-twinning.html").write_text("<p>about</p>\n", encoding="utf-8")
+    refused = _export(invoke, small_registry, site, code=4)
+    assert "give --force to export into it" in refused
+    # --force: the foreign index.html stands where the export's index goes, so it is refused too, naming it.
+    clash = _export(invoke, small_registry, site, "--force", code=4)
+    assert str(site / "index.html") in clash
+    assert (site / "index.html").read_text(encoding="utf-8") == "<p>our home page</p>\n"
+    (site / "index.html").rename(team / "home.html")
+    _export(invoke, small_registry, site, "--force")
+    assert invoke(small_registry, "remove", "dune", "--yes").exit_code == 0
+    stderr = _export(invoke, small_registry, site)
+    assert "removed 1 stale page" in stderr and not (site / "partnerships" / "dune.html").exists()
+    assert (site / "partnerships" / "about-twinning.html").read_text(encoding="utf-8") == "<p>about</p>\n"
