@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MULTI_OWNER_TOML
 from partnerctl.core.names import slugify
 
 LOGO = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
@@ -143,47 +144,10 @@ def test_a_broken_template_names_itself_and_its_line(invoke, small_registry: Pat
 
 # --- several owners ----------------------------------------------------------------------------------------
 
-MULTI = """\
-[registry]
-owner = "Lyon"
-country = "France"
-
-[themes]
-culture = "Culture"
-
-[partnerships.turin]
-city = "Turin"
-country = "Italy"
-region = "Europe"
-since = 1991
-themes = ["culture"]
-
-[partnerships.milan-lyon]
-city = "Milan"
-country = "Italy"
-region = "Europe"
-since = 1966
-
-[partnerships.munich-edinburgh]
-owner = "Munich"
-owner_country = "Germany"
-city = "Edinburgh"
-country = "United Kingdom"
-region = "Europe"
-since = 1954
-
-[partnerships.bordeaux-quebec]
-owner = "Bordeaux"
-owner_country = "France"
-city = "Québec"
-country = "Canada"
-region = "The Americas"
-since = 1962
-"""
 
 
 def test_a_multi_owner_index_names_and_filters_owners(invoke, make_registry, team: Path) -> None:
-    path = make_registry(MULTI)
+    path = make_registry(MULTI_OWNER_TOML)
     site = team / "site"
     _export(invoke, path, site)
     text = (site / "index-data.js").read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from conftest import MULTI_OWNER_TOML
 from partnerctl.core.names import slugify
 from partnerctl.storage import store
 
@@ -215,30 +216,6 @@ def test_cards_come_a_page_at_a_time(browser: Any, invoke, make_registry, tmp_pa
     assert _severe(browser) == []
 
 
-MULTI_OWNER = """\
-[registry]
-owner = "Lyon"
-country = "France"
-
-[partnerships.turin]
-city = "Turin"
-country = "Italy"
-region = "Europe"
-
-[partnerships.munich-edinburgh]
-owner = "Munich"
-owner_country = "Germany"
-city = "Edinburgh"
-country = "United Kingdom"
-region = "Europe"
-
-[partnerships.bordeaux-quebec]
-owner = "Bordeaux"
-owner_country = "France"
-city = "Québec"
-country = "Canada"
-region = "The Americas"
-"""
 
 
 def test_owner_filters_on_a_registry_of_several_owners(browser: Any, invoke, make_registry,
@@ -246,16 +223,16 @@ def test_owner_filters_on_a_registry_of_several_owners(browser: Any, invoke, mak
     from selenium.webdriver.common.by import By
 
     site = tmp_path / "site"
-    assert invoke(make_registry(MULTI_OWNER), "export", "--format", "html", "-o", str(site)).exit_code == 0
+    assert invoke(make_registry(MULTI_OWNER_TOML), "export", "--format", "html", "-o", str(site)).exit_code == 0
     browser.get((site / "index.html").as_uri())
-    everyone = {"turin", "munich-edinburgh", "bordeaux-quebec"}
+    everyone = {"turin", "milan-lyon", "munich-edinburgh", "bordeaux-quebec"}
     assert _visible(browser) == everyone
     owners = {li.get_attribute("data-id"): li.find_element(By.CLASS_NAME, "owner").text
               for li in browser.find_elements(By.CSS_SELECTOR, "#partnerships > li")}
-    assert owners == {"turin": "with Lyon (France)", "munich-edinburgh": "with Munich (Germany)",
+    assert owners == {"turin": "with Lyon (France)", "milan-lyon": "with Lyon (France)", "munich-edinburgh": "with Munich (Germany)",
                       "bordeaux-quebec": "with Bordeaux (France)"}
     _choose(browser, "owner_country", "france")
-    assert _visible(browser) == {"turin", "bordeaux-quebec"}
+    assert _visible(browser) == {"turin", "milan-lyon", "bordeaux-quebec"}
     _choose(browser, "owner", "bordeaux")
     assert _visible(browser) == {"bordeaux-quebec"}
     assert _fragment(browser) == "#owner=bordeaux&owner_country=france"
