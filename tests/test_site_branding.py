@@ -223,3 +223,18 @@ def test_the_web_teams_own_pages_are_never_overwritten_or_deleted(invoke, small_
     stderr = _export(invoke, small_registry, site)
     assert "removed 1 stale page" in stderr and not (site / "partnerships" / "dune.html").exists()
     assert (site / "partnerships" / "about-twinning.html").read_text(encoding="utf-8") == "<p>about</p>\n"
+
+
+def test_no_shipped_template_is_ignored_by_git() -> None:
+    # A pattern such as "site/" in .gitignore once hid templates/site/ from commits and from the wheel.
+    import subprocess
+
+    import partnerctl
+
+    templates = Path(partnerctl.__file__).parent / "templates"
+    names = [str(p) for p in templates.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert len(names) >= 13
+    run = subprocess.run(["git", "-C", str(templates), "check-ignore", *names], capture_output=True, text=True)
+    if run.returncode == 128:
+        pytest.skip(f"not in a git checkout: {run.stderr.strip()}")
+    assert run.stdout == ""
