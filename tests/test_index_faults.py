@@ -14,7 +14,6 @@ head's), after the first write that would rewrite that block.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import signal
@@ -35,10 +34,38 @@ import typer.testing
 
 import partnerctl.cli
 from conftest import fresh_index_contents, index_contents
-from partnerctl.storage import index, store
+from partnerctl.storage import index, reader, store
 from partnerctl.storage import toml as tomlfile
 
 pytestmark = pytest.mark.usefixtures("index_on")
+
+
+@pytest.fixture
+def invoke(invoke: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """conftest's ``invoke``, each command's readers closed when it returns, as when its process exits.
+
+    Left to the garbage collector (a connection and its statement cache refer to each other),
+    a read's transaction would stay open and make the next write's index update wait, or
+    the damage below wait for the database's lock; collecting after every command costs more
+    than the commands.
+    """
+    opened: list[Any] = []
+    real = reader.open_registry
+
+    def tracked(path: Path) -> Any:
+        opened.append(real(path))
+        return opened[-1]
+
+    monkeypatch.setattr(reader, "open_registry", tracked)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return invoke(*args, **kwargs)
+        finally:
+            while opened:
+                opened.pop().close()
+
+    return run
 
 
 _COMMAND: list[Any] = []
@@ -178,7 +205,6 @@ CASES = [(fixture, fault) for fixture in TARGETS for fault in FAULTS
 def damage(path: Path, fault: str, t: Target) -> str:
     """Apply *fault* to the index of *path*; when the index can see it (OPEN, READ or WRITE)."""
     db = index.db_path(path)
-    gc.collect()  # an in-process read's connection (a reference cycle) may still hold its read transaction
     if fault == "flipped byte in a stored record":
         _flip_in_record(db, t)
         return READ
@@ -231,9 +257,6 @@ def untouched(command: str, t: Target, partnerships: dict[str, Any]) -> dict[str
 
 def run(invoke: Callable[..., Any], path: Path, args: tuple[str, ...]) -> tuple[int, str, str]:
     """Exit code, stdout and stderr of a command, its folder written ``DIR`` (to compare runs in two folders)."""
-    # An in-process read's connection (a reference cycle) holds its read transaction until collected;
-    # a process of its own ends it when it exits. Left open, it would make a write's index update wait.
-    gc.collect()
     result = invoke(path, *args)
     folder = str(path.parent)
     return result.exit_code, result.stdout.replace(folder, "DIR"), result.stderr.replace(folder, "DIR")

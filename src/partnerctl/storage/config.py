@@ -86,7 +86,6 @@ class Settings:
                 merged.update(value)
         return merged
 
-
     def in_table(self, name: str, key: str) -> Setting | None:
         """Key *key* of the table *name* (``site.logo``) from the nearest file that has it."""
         for path, data in self.files:
