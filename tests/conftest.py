@@ -42,6 +42,46 @@ SHIPPED_REGISTRY = REPO / "data" / "registry.toml"
 # Theme use: culture 1, good-food 2, urban-mobility 2, urban-planning 2.
 # Network use: delice 2, eurocities 2, luci 1.
 # alder's events are deliberately out of date order in the file (1991-04 before 1991).
+# A registry of the relations of several owner cities (the site's owner filters).
+MULTI_OWNER_TOML = """\
+[registry]
+owner = "Lyon"
+country = "France"
+
+[themes]
+culture = "Culture"
+
+[partnerships.turin]
+city = "Turin"
+country = "Italy"
+region = "Europe"
+since = 1991
+themes = ["culture"]
+
+[partnerships.milan-lyon]
+city = "Milan"
+country = "Italy"
+region = "Europe"
+since = 1966
+
+[partnerships.munich-edinburgh]
+owner = "Munich"
+owner_country = "Germany"
+city = "Edinburgh"
+country = "United Kingdom"
+region = "Europe"
+since = 1954
+
+[partnerships.bordeaux-quebec]
+owner = "Bordeaux"
+owner_country = "France"
+city = "Québec"
+country = "Canada"
+region = "The Americas"
+since = 1962
+"""
+
+
 SMALL_REGISTRY_TOML = """\
 [registry]
 owner = "Lyon"

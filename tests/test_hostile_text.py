@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from partnerctl.core.model import Contact
+from partnerctl.core.model import Contact, record
 from partnerctl.core.names import fold
-from partnerctl.formats import site
+from partnerctl.formats import site, templating
 from partnerctl.storage import store
 
 # --- 1. spreadsheet formulas --------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_tsv_cells_are_neutralised_piped_and_raw_keeps_them(invoke, hostile: Pat
     assert _out(invoke, hostile, "themes") == "culture\t'=Culture\t1\n"
     assert _out(invoke, hostile, "networks", "--raw") == "delice\t@Délice\t1\n"
     assert _out(invoke, hostile, "stats", "--by", "theme", "--by", "network", "--format", "csv") == (
-        "by,key,label,count\ntheme,culture,'=Culture,1\nnetwork,delice,'@Délice,1\n")
+        "by,key,label,count,percent\ntheme,culture,'=Culture,1,100.0\nnetwork,delice,'@Délice,1,100.0\n")
 
 
 @pytest.mark.parametrize("args", [
@@ -279,7 +279,8 @@ def test_mailto_with_a_query_is_plain_text(registry_path: Path) -> None:
     # As if the model had let it in (it does not: next test): the page still links only a plain address.
     reg.partnerships["turin"].contacts = [Contact(name="Ann", email=HOSTILE_MAIL),
                                           Contact(name="Bob", email="bob@example.org")]
-    page = _Links(site.page_html(reg, "turin"))
+    drawn = site.make_site(reg, templating.environment(), templating.Branding())
+    page = _Links(site.page(drawn, "turin", record("turin", reg.partnerships["turin"])))
     mailtos = [h for h in page.hrefs if h.startswith("mailto:")]
     assert mailtos == ["mailto:bob@example.org"]
     assert HOSTILE_MAIL in "".join(page.text)

@@ -53,6 +53,8 @@ MINIMAL: dict[tuple[str, ...], list[str]] = {
     ("list",): ["list"],
     ("timeline",): ["timeline"],
     ("stats",): ["stats"],
+    ("anniversaries",): ["anniversaries", "--every", "1"],
+    ("brief",): ["brief", "mårlø"],
     ("search",): ["search", "élan"],
     ("validate",): ["validate"],
     ("export",): ["export"],
@@ -543,8 +545,12 @@ def test_the_longest_days_still_make_a_date(invoke: object, small_registry: Path
     from partnerctl.core import dates
 
     assert datetime.date.today() + datetime.timedelta(days=dates.MAX_DAYS) < datetime.date.max
-    result = invoke(small_registry, "timeline", "--days", str(dates.MAX_DAYS), "--format", "json")
+    result = invoke(small_registry, "timeline", "--days", str(dates.MAX_DAYS), "--no-anniversaries", "--format",
+                    "json")
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+    # This year's anniversaries are upcoming all year long: only they are listed.
+    result = invoke(small_registry, "timeline", "--days", str(dates.MAX_DAYS), "--format", "json")
+    assert result.exit_code == 0 and all("anniversary-" in e["id"] for e in json.loads(result.stdout))
 
 
 def test_csv_import_reads_since_with_the_same_parser(invoke: object, small_registry: Path, tmp_path: Path) -> None:

@@ -138,7 +138,9 @@ def test_default_is_every_dimension(invoke, stats_registry: Path) -> None:
 def test_piped_output_is_rows(invoke, stats_registry: Path) -> None:
     result = invoke(stats_registry, "stats", "--by", "network")
     assert result.exit_code == 0
-    assert result.stdout == "network\tdelice\tDélice\t2\nnetwork\tluci\tLUCI\t2\nnetwork\t\tunknown\t2\n"
+    # The last column: the share of the partnerships counted (5 here), in percent.
+    assert result.stdout == ("network\tdelice\tDélice\t2\t40.0\nnetwork\tluci\tLUCI\t2\t40.0\n"
+                             "network\t\tunknown\t2\t40.0\n")
 
 
 def test_unknown_dimension_is_a_usage_error(invoke, stats_registry: Path) -> None:
@@ -160,9 +162,24 @@ def test_bar_chart_on_a_terminal_shows_labels_bars_and_counts() -> None:
 
     con = Console(width=80, force_terminal=True, color_system=None)
     with con.capture() as captured:
-        con.print(render.bar_charts(con, [("By theme", [("Culture", 4), ("[red]x[/red]", 2)])]))
+        con.print(render.bar_charts(con, [("By theme", [("Culture", 4, 66.7), ("[red]x[/red]", 2, 33.3)])]))
     lines = captured.get().splitlines()
     assert lines[0].strip() == "By theme"
-    assert "Culture" in lines[1] and "█" * 40 in lines[1] and lines[1].rstrip().endswith("4")
+    assert "Culture" in lines[1] and "█" * 40 in lines[1] and lines[1].split()[-2:] == ["4", "66.7%"]
     # Labels are untrusted: markup-looking text is shown as it is.
     assert "[red]x[/red]" in lines[2] and "█" * 20 in lines[2] and "█" * 21 not in lines[2]
+
+
+def test_json_percent_is_the_share_of_the_partnerships_counted(invoke, stats_registry: Path) -> None:
+    result = invoke(stats_registry, "stats", "--by", "theme", "--by", "status", "--format", "json")
+    rows = json.loads(result.stdout)
+    assert all(set(r) == {"by", "key", "label", "count", "percent"} for r in rows)
+    # 5 partnerships: each count's percent is count / 5, one decimal; themes may add up to more than 100.
+    assert all(r["percent"] == round(100 * r["count"] / 5, 1) for r in rows)
+    assert sum(r["percent"] for r in rows if r["by"] == "status") == pytest.approx(100)
+    # Filters first: the share is of those kept.
+    kept = json.loads(invoke(stats_registry, "stats", "--by", "status", "--region", "Europe",
+                             "--format", "json").stdout)
+    total = sum(r["count"] for r in kept)
+    assert kept and total < 5
+    assert [r["percent"] for r in kept] == [round(100 * r["count"] / total, 1) for r in kept]

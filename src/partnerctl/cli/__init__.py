@@ -19,6 +19,7 @@ def load_all() -> None:
         events,
         exchange,
         partnerships,
+        publish,
         reads,
         registry,
         vocabularies,

@@ -22,7 +22,8 @@ from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
-ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "add", "set", "unset", "tag", "untag",
+ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "add", "set",
+         "unset", "tag", "untag",
          "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
          "add-contact", "edit-contact", "remove-contact", "import", "export", "init", "fmt", "validate")
 
@@ -31,7 +32,8 @@ ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "a
 # partnerctl adds to Typer's own start-up. A command missing here still runs (every module is
 # then imported); tests/test_start.py checks the map against what the modules register.
 HOMES = {
-    **dict.fromkeys(("show", "list", "timeline", "stats", "search"), "reads"),
+    **dict.fromkeys(("show", "list", "timeline", "anniversaries", "stats", "search"), "reads"),
+    "brief": "publish",
     **dict.fromkeys(("themes", "networks"), "vocabularies"),
     **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove"),
                     "partnerships"),

@@ -33,6 +33,14 @@ def export(
     raw: RawOpt = False,
     force: Annotated[bool, typer.Option(
         "--force", help="html/markdown: export into a non-empty folder no export wrote, keeping its files.")] = False,
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", file_okay=False, help="html/markdown: a folder of templates that replace the shipped ones "
+        "(default: the 'templates' setting).")] = None,
+    include_internal: Annotated[bool, typer.Option(
+        "--include-internal", help="html/markdown/ics: publish internal notes, events and contacts too.")] = False,
+    anniversaries: Annotated[str | None, typer.Option(
+        "--anniversaries", metavar="YEARS",
+        help="ics: add the round anniversaries of these years (2026, 2026-2030 or 2026,2028).")] = None,
 ) -> None:
     """Export the whole registry.
 
@@ -44,13 +52,25 @@ def export(
 
     if fmt not in EXPORTERS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
-    if force and fmt not in ("html", "markdown"):
-        raise InvalidInput("--force is for --format html or markdown (a folder of pages)")
+    pages = fmt in ("html", "markdown")
+    for given, name, allowed in ((force, "--force", pages), (templates, "--templates", pages),
+                                 (include_internal, "--include-internal", pages or fmt == "ics"),
+                                 (anniversaries, "--anniversaries", fmt == "ics")):
+        if given and not allowed:
+            kind = "--format ics" if name == "--anniversaries" else (
+                "--format html, markdown or ics" if name == "--include-internal" else "--format html or markdown")
+            raise InvalidInput(f"{name} is for {kind}")
     module = importlib.import_module(EXPORTERS[fmt])
     # Only the CSV has cells to neutralise; the other formats write exact text anyway.
-    options: dict[str, bool] = {"raw": True} if raw and fmt == "csv" else {}
+    options: dict[str, Any] = {"raw": True} if raw and fmt == "csv" else {}
     if force:
         options["force"] = True
+    if include_internal:
+        options["include_internal"] = True
+    if pages:
+        options.update(site_options(templates))
+    if anniversaries is not None:
+        options["anniversaries"] = years(anniversaries)
     io = state(ctx).io
     reader = state(ctx).reader()
     # Text formats go through stdout's text stream (its encoding); calendars and databases are bytes.
@@ -59,6 +79,48 @@ def export(
     reader.close()
     if summary:
         io.say(summary)
+
+
+def site_options(templates: Path | None) -> dict[str, Any]:
+    """The templates folder (the option, else the ``templates`` setting) and the ``[site]`` branding."""
+    from partnerctl.formats import templating
+    from partnerctl.storage import config
+
+    settings = config.load()
+    if templates is None:
+        setting = settings.get("templates")
+        templates = Path(setting.value) if setting is not None else None
+    site = settings.table("site")
+    logo = settings.in_table("site", "logo")
+    logo_path = None
+    where = "the settings"
+    if logo is not None and isinstance(logo.value, str):
+        logo_path = Path(logo.value) if Path(logo.value).is_absolute() else logo.source.parent / logo.value
+        where = str(logo.source)
+    elif settings.files:
+        where = " or ".join(str(path) for path, _ in settings.files)
+    return {"templates": templates, "branding": templating.branding(site, where, logo_path)}
+
+
+def years(text: str) -> list[int]:
+    """``--anniversaries`` years: ``2026``, ``2026-2030`` or ``2026,2028`` (at most 100 years)."""
+    from partnerctl.core import dates
+    from partnerctl.core.errors import InvalidInput
+
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            low = dates.parse_year(first)
+            high = dates.parse_year(last) if last else low
+            if high < low:
+                raise ValueError(f"{part.strip()!r} ends before it starts")
+            out += range(low, high + 1)
+    except ValueError as exc:
+        raise InvalidInput(f"--anniversaries: {exc} (give a year, YEAR-YEAR or YEAR,YEAR)") from None
+    if len(set(out)) > 100:
+        raise InvalidInput("--anniversaries: at most 100 years at a time")
+    return sorted(set(out))
 
 
 @app.command("import")

@@ -102,6 +102,8 @@ class Output(NamedTuple):
     raw: bool
     shape: str
     pager: bool = True
+    # A format of this command's own beyond the record formats (``stats --format svg``).
+    other: str | None = None
 
     @property
     def asked(self) -> bool:
@@ -110,6 +112,8 @@ class Output(NamedTuple):
 
     def check(self) -> None:
         """Fail early (before a write) on contradicting options or an unknown field."""
+        if self.other and self.as_json:
+            raise InvalidInput(f"--json and --format {self.other} contradict each other")
         self.chosen(False)
         self.picked()
 
@@ -178,15 +182,34 @@ NoPagerOpt = Annotated[bool, typer.Option(
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the diff of what it would write; write nothing.")]
 
 
-def _output_params() -> list[inspect.Parameter]:
-    return [_option("fmt", FormatOpt), _option("as_json", JsonOpt, False),
+def _output_params(also: Sequence[str] = ()) -> list[inspect.Parameter]:
+    fmt: Any = FormatOpt
+    if also:
+        import click
+
+        names = [f.value for f in Format] + list(also)
+        fmt = Annotated[str | None, typer.Option(
+            "--format", "-f", click_type=click.Choice(names),
+            help=f"Output format: {', '.join(names)}. Default: table on a terminal, tsv when piped.")]
+    return [_option("fmt", fmt), _option("as_json", JsonOpt, False),
             _option("fields", FieldsOpt), _option("raw", RawOpt, False), _option("no_pager", NoPagerOpt, False)]
 
 
-def output_options(shape: str) -> Callable[[F], F]:
-    """Give a command the output options; it receives them as ``out: Output`` (records of *shape*)."""
-    return _with_params(_output_params(), "out",
-                        lambda v: Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape, not v["no_pager"]))
+def _output(values: dict[str, Any], shape: str) -> Output:
+    fmt = values["fmt"]
+    pager = not values["no_pager"]
+    if isinstance(fmt, str) and fmt not in Format.__members__:
+        return Output(None, values["as_json"], values["fields"], values["raw"], shape, pager, other=fmt)
+    return Output(Format(fmt) if fmt is not None else None, values["as_json"], values["fields"], values["raw"], shape,
+                  pager)
+
+
+def output_options(shape: str, *, also: Sequence[str] = ()) -> Callable[[F], F]:
+    """Give a command the output options; it receives them as ``out: Output`` (records of *shape*).
+
+    *also* names formats of the command's own (``svg``), which it handles itself (``Output.other``).
+    """
+    return _with_params(_output_params(also), "out", lambda v: _output(v, shape))
 
 
 class Writing(NamedTuple):

@@ -6,6 +6,7 @@ core, and prints with its output options (``options.Output``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -110,10 +111,14 @@ def timeline(
     theme: Annotated[list[str] | None, typer.Option(
         "--theme", "-t", help="Theme slug, label or a word of it; repeat: all must hold.",
         autocompletion=complete.theme)] = None,
-    upcoming: Annotated[bool, typer.Option("--upcoming", help="Only events from today on.")] = False,
+    upcoming: Annotated[bool, typer.Option(
+        "--upcoming", help="Only events from today on, with this year's round anniversaries.")] = False,
     within: Annotated[int | None, typer.Option("--days", parser=days, metavar="N",
                                                help="With --upcoming: starting within N days.")] = None,
     limit: LimitOpt = None,
+    with_anniversaries: Annotated[bool, typer.Option(
+        "--anniversaries/--no-anniversaries", help="With --upcoming: list this year's round anniversaries too.")
+    ] = True,
 ) -> None:
     """Key events in date order, of all or the named partnerships.
 
@@ -121,7 +126,7 @@ def timeline(
     """
     import datetime
 
-    from partnerctl.core import query
+    from partnerctl.core import dates, query
     from partnerctl.core.records import event_row
 
     out.check()
@@ -129,11 +134,15 @@ def timeline(
     # dict.fromkeys: naming a partnership twice (turin torino) shows its events once.
     pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
     events = reader.timeline(pids, since, until, theme or [])
+    items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
     if upcoming or within is not None:
         # --days alone means --upcoming too: there is no other horizon it could count from.
-        events = [(rec, e) for rec, e in events
-                  if query.upcoming([(rec["id"], e)], datetime.date.today(), within)]
-    items = [event_row(rec["id"], rec["city"], e) for rec, e in limited(events, limit)]
+        today = datetime.date.today()
+        if with_anniversaries:
+            items += _anniversary_events(reader, pids, today, since, until, theme or [])
+        kept = query.upcoming([(item["partner"], item) for item in items], today, within)
+        items = sorted((dict(item) for _, item in kept), key=lambda item: dates.sort_key(item["date"]))
+    items = limited(items, limit)
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
@@ -143,12 +152,65 @@ def timeline(
     out.emit(state(ctx).io, items, draw, nothing="no events match")
 
 
+def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: int | None, until: int | None,
+                        themes: list[str]) -> list[dict[str, Any]]:
+    """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme."""
+    from partnerctl.core import anniversaries, query
+
+    records = reader.dated(pids)
+    rows = anniversaries.anniversaries(records, today.year, anniversaries.DEFAULT_EVERY)
+    events = [anniversaries.as_event(row, records[row["partner"]]) for row in rows]
+    kept = []
+    snap = reader.snapshot({})
+    wanted = [query.match_vocab(snap.themes, t, "theme") for t in themes]
+    for event in events:
+        on = set(event["themes"] or records[event["partner"]].get("themes") or [])
+        if ((since is None or today.year >= since) and (until is None or today.year <= until)
+                and all(w & on for w in wanted)):
+            kept.append(event)
+    return kept
+
+
 @app.command()
-@output_options("stat")
+@output_options("anniversary")
+def anniversaries(
+    ctx: typer.Context,
+    out: Output,
+    partners: Annotated[list[str] | None, typer.Argument(help="Partnerships (default: all).",
+                                                         autocompletion=complete.partner)] = None,
+    in_year: Annotated[int | None, typer.Option("--year", parser=year, metavar="YEAR",
+                                                help="The year to look at. Default: this year.")] = None,
+    every: Annotated[int, typer.Option("--every", min=1, max=1000, metavar="N",
+                                       help="Anniversaries every N years (25, 50, 75, 100 are jubilees).")] = 5,
+) -> None:
+    """Round anniversaries of each partnership's first year and of key events with a full date.
+
+    Example: partnerctl anniversaries --year 2026
+    """
+    import datetime
+
+    out.check()
+    reader = state(ctx).reader()
+    pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
+    rows = reader.anniversaries(in_year or datetime.date.today().year, every, pids)
+
+    def draw(con: Any) -> Any:
+        from partnerctl.cli import render
+
+        return render.anniversaries(con, rows)
+
+    out.emit(state(ctx).io, rows, draw, nothing="no anniversaries")
+
+
+@app.command()
+@output_options("stat", also=("svg",))
 @filter_options
 def stats(ctx: typer.Context, filters: Filters, out: Output,
           by: Annotated[list[str] | None, typer.Option(
               "--by", "-b", help="theme, network, region, country, decade or status; repeatable. Default: all.")]
+          = None,
+          output: Annotated[Path | None, typer.Option(
+              "--output", "-o", dir_okay=False, help="With --format svg: the file to write (default: stdout).")]
           = None) -> None:
     """Count partnerships by theme, network, region, country, decade or status (filters as in list).
 
@@ -157,21 +219,44 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
     from dataclasses import asdict
 
     from partnerctl.core import stats as counting
+    from partnerctl.core.errors import InvalidInput
     from partnerctl.core.text import counted
 
     dimensions = counting.check_dimensions(by or [])
     out.check()
+    if output is not None and out.other != "svg":
+        raise InvalidInput("-o is for --format svg (the other formats print on stdout)")
     kept, groups = state(ctx).reader().counts(filters, dimensions)
+    if out.other == "svg":
+        _write_svg(ctx, groups, kept, output)
+        return
     records = [asdict(c) for items in groups.values() for c in items]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        charts = [(f"By {dim} ({counted(kept, 'partnership')})", [(c.label, c.count) for c in items])
+        charts = [(f"By {dim} ({counted(kept, 'partnership')})", [(c.label, c.count, c.percent) for c in items])
                   for dim, items in groups.items()]
         return render.bar_charts(con, charts)
 
     out.emit(state(ctx).io, records, draw)
+
+
+def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None) -> None:
+    """``stats --format svg``: the bar charts into *output*, or on stdout."""
+    from partnerctl.core.text import counted
+    from partnerctl.formats import charts
+    from partnerctl.storage import files
+
+    io = state(ctx).io
+    svg = charts.charts(groups, kept).encode("utf-8")
+    if output is None:
+        stream = io.binary_stdout()
+        stream.write(svg)
+        stream.flush()
+        return
+    files.write_atomic(output, svg)
+    io.say(f"wrote {counted(len(groups), 'chart')} to {output}")
 
 
 @app.command()

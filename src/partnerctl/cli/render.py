@@ -266,6 +266,21 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
     return table
 
 
+def anniversaries(con: Console, rows: Sequence[dict[str, Any]]) -> Table:
+    """Anniversaries, one a row: the date, the years (jubilees starred), the partnership and what is celebrated."""
+    from partnerctl.core.anniversaries import describe
+
+    table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
+    for heading, justify in (("DATE", "right"), ("YEARS", "right"), ("PARTNER", "left"), ("ANNIVERSARY", "left")):
+        table.add_column(heading, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        jubilee = row["jubilee"]
+        years = Text(f"{row['years']}" + (" ★" if jubilee else ""), style="bold yellow" if jubilee else "")
+        table.add_row(Text(dates.humanize(row["date"])), years, _t(row["partner"], "bold cyan"),
+                      Text(clean(describe(row))))
+    return table
+
+
 def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> RenderableType:
     """One partnership laid out like the owner's public page: its facts (``records.facts``), then the rest."""
     from partnerctl.core.records import facts
@@ -319,20 +334,23 @@ def bar(count: int, top: int, width: int) -> str:
     return "█" * full + (_EIGHTHS[rest] if rest else "")
 
 
-def bar_chart(con: Console, title: str, rows: Sequence[tuple[str, int]], width: int = 40) -> Table:
-    """Counts as horizontal bars scaled to the largest, one labelled row each."""
+def bar_chart(con: Console, title: str, rows: Sequence[tuple[str, int, float]], width: int = 40) -> Table:
+    """Counts as horizontal bars scaled to the largest, one labelled row each, with their percentage."""
+    from partnerctl.core.stats import shown_percent
+
     table = Table(title=Text(clean(title), style="bold"), title_justify="left", box=None,
                   show_header=False, pad_edge=False, padding=(0, 1))
     table.add_column(no_wrap=True, max_width=36, overflow="ellipsis")
     table.add_column(no_wrap=True, style="cyan")
     table.add_column(justify="right", style="bold")
-    top = max((n for _, n in rows), default=0)
-    for label, n in rows:
-        table.add_row(Text(clean(label)), bar(n, top, width), str(n))
+    table.add_column(justify="right", style="dim")
+    top = max((n for _, n, _ in rows), default=0)
+    for label, n, share in rows:
+        table.add_row(Text(clean(label)), bar(n, top, width), str(n), shown_percent(share))
     return table
 
 
-def bar_charts(con: Console, charts: Sequence[tuple[str, Sequence[tuple[str, int]]]]) -> Group:
+def bar_charts(con: Console, charts: Sequence[tuple[str, Sequence[tuple[str, int, float]]]]) -> Group:
     """Several bar charts, one under the other."""
     parts: list[RenderableType] = []
     for title, rows in charts:

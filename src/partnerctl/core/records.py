@@ -29,6 +29,10 @@ class Shape(NamedTuple):
     id_key: str = "id"
 
 
+# core/anniversaries.py builds these rows.
+ANNIVERSARY_FIELDS = ("partner", "city", "date", "years", "jubilee", "since", "event", "title")
+
+
 def shapes() -> dict[str, Shape]:
     """Every record shape partnerctl prints, by name."""
     t = table()
@@ -42,7 +46,9 @@ def shapes() -> dict[str, Shape]:
                             id_key="slug"),
         "hit": Shape("hit", ("partner", "city", "field", "text", "spans"), ("partner", "field", "text"),
                      id_key="partner"),
-        "stat": Shape("stat", ("by", "key", "label", "count"), ("by", "key", "label", "count"), id_key="label"),
+        "stat": Shape("stat", ("by", "key", "label", "count", "percent"), ("by", "key", "label", "count", "percent"),
+                      id_key="label"),
+        "anniversary": Shape("anniversary", ANNIVERSARY_FIELDS, ANNIVERSARY_FIELDS, id_key="partner"),
         "problem": Shape("problem", ("where", "line", "message"), ("where", "line", "message"), id_key="where"),
         "registry": Shape("registry", ("path", "owner", "country", "themes", "networks", "partnerships"),
                           ("path", "owner", "country", "themes", "networks", "partnerships"), id_key="path"),
@@ -136,3 +142,29 @@ def _names(template: Sequence[str]) -> list[str]:
 def fact_fields() -> set[str]:
     """Every field some fact shows (its own or inside another's template)."""
     return {name for s in table().with_("fact") for name in (s.name, *_names(s.meta.fact.template))}  # type: ignore[union-attr]
+
+
+# --- what is published -----------------------------------------------------------------------
+
+def internal_fields(model: str = "partnership") -> tuple[str, ...]:
+    """The fields of *model* the field table marks internal (``fields.Meta.internal``)."""
+    return tuple(s.name for s in table().with_("internal", model))
+
+
+def _public(item: Mapping[str, Any], model: str) -> dict[str, Any]:
+    out = dict(item)
+    for name in internal_fields(model):
+        if name in out:
+            out[name] = [] if isinstance(out[name], list) else None
+    return out
+
+
+def published(rec: Record) -> dict[str, Any]:
+    """*rec* as a site, Markdown page or calendar may publish it: every field marked internal emptied
+    (on the partnership, its events and contacts) and every event or contact marked ``internal = true``
+    left out. ``show``, JSON and the brief keep everything."""
+    out = _public(rec, "partnership")
+    for kind, model in (("events", "event"), ("contacts", "contact")):
+        if kind in out:
+            out[kind] = [_public(item, model) for item in out[kind] or [] if not item.get("internal")]
+    return out

@@ -25,12 +25,15 @@ class Count:
 
     ``key`` is the slug, the value itself (region, country, status), the decade's
     first year as a string (``"1990"``), or None for partnerships that do not say.
+    ``percent`` is the count's share of the partnerships counted, rounded to one
+    decimal (a partnership counts under each of its themes: those add up to more than 100).
     """
 
     by: str
     key: str | None
     label: str
     count: int
+    percent: float
 
 
 def dimensions() -> tuple[str, ...]:
@@ -45,6 +48,16 @@ def check_dimensions(names: Sequence[str]) -> list[str]:
         if name not in known:
             raise InvalidInput(f"--by must be one of {', '.join(known)}, not {name!r}")
     return list(dict.fromkeys(names)) or list(known)
+
+
+def percent(part: int, whole: int) -> float:
+    """*part* as a percentage of *whole*, one decimal (0 of nothing is 0)."""
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def shown_percent(value: float) -> str:
+    """A percentage as people read it: ``40%``, ``12.5%``."""
+    return f"{value:.1f}".removesuffix(".0") + "%"
 
 
 def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
@@ -93,7 +106,8 @@ def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
             group = None if key is None else (fold_cached(key) if folded else key)
             spelling.setdefault(group, key)
             counter[group] += 1
-    items = [Count(by, spelling[g], _label(snap, by, spelling[g]), n) for g, n in counter.items()]
+    items = [Count(by, spelling[g], _label(snap, by, spelling[g]), n, percent(n, len(pids)))
+             for g, n in counter.items()]
     return sorted(items, key=lambda item: _order(by, item))
 
 

@@ -256,6 +256,21 @@ class Reader:
         return [(snap.partnerships[pid], event)
                 for pid, event in query.timeline(snap, pids, since, until, themes)]
 
+    def dated(self, pids: Sequence[str] | None = None) -> Records:
+        """Records with what anniversaries read: every partnership's first year, and the events of
+        those that have some (of *pids* only, when given)."""
+        if pids is not None:
+            # A loaded registry answers with every record: keep the named ones.
+            found = self._ask("records_of", pids)
+            return {pid: found[pid] for pid in pids}
+        return {**self._ask("everyone"), **self._ask("with_events")}
+
+    def anniversaries(self, year: int, every: int, pids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """``anniversaries.anniversaries`` of every (or the named) partnership in *year*."""
+        from partnerctl.core import anniversaries
+
+        return anniversaries.anniversaries(self.dated(pids), year, every)
+
     def usage(self, kind: str) -> list[tuple[str, str, int]]:
         """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
         return query.usage(self.snapshot(self._ask("with_links", kind)), kind)
