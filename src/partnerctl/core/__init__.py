@@ -1,0 +1,1 @@
+"""The core of partnerctl: the model and the rules on it, without I/O."""
