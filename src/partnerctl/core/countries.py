@@ -54,6 +54,8 @@ _SUBDIVISION_CODE = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
 _WORD = re.compile(r"[^\W_]+")
 _BRACKETED = re.compile(r"\s*\[([^\]]*)\]")
 _PARENTHESISED = re.compile(r"\s*\([^)]*\)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_LONGEST = 200  # characters: more than any country's name, official or French
 
 
 def key(text: str) -> str:
@@ -339,17 +341,20 @@ class Resolver:
         text = text.strip()
         if not key(text):
             raise InvalidInput(f"a country must have a name, not {text!r}")
+        # Folding would drop them, and "\x1bItaly" or an undecodable byte is no spelling of Italy.
+        if _CONTROL.search(text):
+            raise InvalidInput(f"a country name must be one line without control characters, not {text!r}")
         found = self._whole(text)
         if found is not None:
             return found
-        # "X, Y": Y after any comma, the first that names a country (ISO names hold commas).
-        for at in (i for i, c in enumerate(text) if c == ","):
+        # "X, Y": Y after any comma, the longest that names a country (ISO names hold
+        # commas); none is longer than _LONGEST, so a long X costs no look-up per comma.
+        for at in (i for i, c in enumerate(text) if c == "," and len(text) - i <= _LONGEST):
             part, of = text[:at].strip(), self._whole(text[at + 1:].strip())
             if of is not None and key(part):
                 return self._part_of(part, of.code)
-        # "Paris, Frnace": the country part is what is misspelt.
-        hint = self._hint(text) or self._hint(text.rpartition(",")[2])
-        raise InvalidInput(f"unknown country {text!r}{hint}")
+        # The whole text, and what follows its last comma ("Paris, Frnace").
+        raise InvalidInput(f"unknown country {text!r}{self._hint(text, text.rpartition(',')[2])}")
 
     def analyse(self, strings: Iterable[str]) -> list[Analysis]:
         """How each distinct text of *strings* resolves, with how often it occurs, most frequent first."""
@@ -400,14 +405,18 @@ class Resolver:
                 return Resolution(code, "subdivision")
         return Resolution(of, "country-of")
 
-    def _hint(self, text: str) -> str:
-        """``; did you mean 'A', 'B'?`` with up to three names of different countries close to *text*."""
+    def _hint(self, *texts: str) -> str:
+        """``; did you mean 'A', 'B'?``: up to three names of different countries, the closest to any of *texts*."""
         import difflib
 
         spelled = {**_index().spelled, **self._alias_spelled}
+        scored = []
+        for k in {key(t) for t in texts} - {""}:
+            for near in difflib.get_close_matches(k, spelled, n=10, cutoff=0.6):
+                scored.append((-difflib.SequenceMatcher(None, k, near).ratio(), near))
         names: dict[str, str] = {}
-        for k in difflib.get_close_matches(key(text), spelled, n=10, cutoff=0.6):
-            names.setdefault(self._whole(spelled[k]).code, spelled[k])  # type: ignore[union-attr]
+        for _, near in sorted(scored):
+            names.setdefault(self._whole(spelled[near]).code, spelled[near])  # type: ignore[union-attr]
         close = list(names.values())[:3]
         # Quoted: ISO names hold commas ("Åland, Îles").
         return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
