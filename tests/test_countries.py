@@ -149,14 +149,27 @@ def test_a_registry_extends_the_aliases() -> None:
     assert resolver.explain("Écosse, Royaume-Uni") == Resolution("GB-SCT", "subdivision")
 
 
+def test_an_alias_to_a_subdivision_that_does_not_exist_is_refused_when_used() -> None:
+    # Resolver() does not load ISO 3166-2 to check it (a third of a command's start-up).
+    aliases = {"Atlantis": "AT-LA", "Tyrol": "AT-7"}
+    assert countries.alias_problems(aliases) == ["alias 'Atlantis': no country has the code 'AT-LA'"]
+    resolver = Resolver(aliases)
+    assert resolver.resolve("Tyrol") == "AT-7"
+    for text in ("atlantis", "Atlantis, Austria"):
+        with pytest.raises(InvalidInput) as caught:
+            resolver.resolve(text)
+        assert str(caught.value) == "country aliases: alias 'Atlantis': no country has the code 'AT-LA'"
+
+
 @pytest.mark.parametrize(("aliases", "problem"), [
-    ({"Atlantis": "AT-LA"}, "alias 'Atlantis': no country has the code 'AT-LA'"),
+    ({"Atlantis": "AT-LA-X"}, "alias 'Atlantis': no country has the code 'AT-LA-X'"),
     ({"Atlantis": "it"}, "alias 'Atlantis': no country has the code 'it'"),
     ({"Georgia": "US-GA"}, "alias 'Georgia' -> US-GA is ISO's name for GE"),
     ({"Etats Unis": "CA"}, "alias 'Etats Unis' -> CA is ISO's name for US"),
     ({"GB": "IE"}, "alias 'GB' -> IE is ISO's name for GB"),
     ({"--": "IT"}, "alias '--' has no letter or digit"),
     ({"Holland": "NL", "holland": "BE"}, "aliases 'holland' -> BE and -> NL are the same name"),
+    ({"Bourbon": ["RE"]}, "alias 'Bourbon': no country has the code ['RE']"),
 ])
 def test_a_bad_alias_is_refused(aliases: dict[str, str], problem: str) -> None:
     assert countries.alias_problems(aliases) == [problem]
@@ -165,7 +178,8 @@ def test_a_bad_alias_is_refused(aliases: dict[str, str], problem: str) -> None:
 
 
 def test_aliases_to_the_same_code_are_no_problem() -> None:
-    assert countries.alias_problems({"Holland": "NL", "holland": "NL", "Turkey": "TR", "Italy": "IT"}) == []
+    assert countries.alias_problems({"Holland": "NL", "holland": "NL", "Turkey": "TR", "Italy": "IT",
+                                     "Bourbon": "FR-974", "bourbon": "RE"}) == []
 
 
 # --- names shown, codes --------------------------------------------------------------------

@@ -33,9 +33,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from partnerctl.errors import InvalidInput
 from partnerctl.names import fold
@@ -66,16 +65,16 @@ def key(text: str) -> str:
     return " ".join(_WORD.findall(fold(text)))
 
 
-@dataclass(frozen=True)
-class Resolution:
+# NamedTuples, not dataclasses: a third of the cost to define, and this module is
+# imported by commands that may never resolve a country.
+class Resolution(NamedTuple):
     """What a text resolved to (*code*) and by which rule (*how*, one of ``HOWS``)."""
 
     code: str
     how: str
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(NamedTuple):
     """How one distinct text of a dataset resolves, and on how many rows it stands.
 
     *how* is one of ``HOWS`` or ``UNRESOLVED`` (then *code* is None and *error* says why).
@@ -88,8 +87,7 @@ class Analysis:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class Country:
+class Country(NamedTuple):
     """A country or subdivision, by its code (``IT``, ``GB-ENG``); ``country(code)`` checks it."""
 
     code: str
@@ -142,8 +140,7 @@ def _french(domain: str) -> gettext.NullTranslations:
         return gettext.NullTranslations()
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     code: str
     en: str  # the names shown
     fr: str
@@ -172,8 +169,7 @@ def _countries() -> dict[str, _Entry]:
     return entries
 
 
-@dataclass
-class _Index:
+class _Index(NamedTuple):
     exact: dict[str, Resolution]  # text.casefold() -> code, how
     folded: dict[str, str]  # key(name) -> code
     spelled: dict[str, str]  # key(name) -> the name as written, for did-you-mean
@@ -194,9 +190,10 @@ def _index() -> _Index:
     for how, attr in (("name", "english"), ("french", "french")):
         for e in entries:
             for n in getattr(e, attr):
+                k = key(n)
                 exact.setdefault(n.casefold(), Resolution(e.code, how))
-                folded.setdefault(key(n), set()).add(e.code)
-                spelled.setdefault(key(n), n)
+                folded.setdefault(k, set()).add(e.code)
+                spelled.setdefault(k, n)
     # A folded form shared by two countries answers neither (none today).
     return _Index(exact, {k: codes.pop() for k, codes in folded.items() if len(codes) == 1}, spelled)
 
@@ -289,27 +286,32 @@ def default_aliases() -> dict[str, str]:
     return dict(_data("country_aliases.toml")["aliases"])
 
 
-def alias_problems(aliases: Mapping[str, str]) -> list[str]:
+def alias_problems(aliases: Mapping[str, Any], *, subdivisions: bool = True) -> list[str]:
     """What is wrong with an alias table, one message per problem (empty when it is sound).
 
     An alias must have a letter or digit, name a known code, not be ISO's code or name of
-    another country, and not fold alike to an alias of another code.
+    another country, and not fold alike to an alias of another code. With *subdivisions*
+    false, a code shaped like a subdivision's (``GB-ENG``) is not looked up: loading
+    ISO 3166-2 costs more than all the rest (``Resolver`` checks it when the alias is used).
     """
     index = _index()
     problems, seen = [], {}
     for alias, code in aliases.items():
         k = key(alias)
-        theirs = index.exact.get(alias.strip().casefold())
-        theirs_code = theirs.code if theirs else index.folded.get(k)
         if not k:
             problems.append(f"alias {alias!r} has no letter or digit")
-        elif not isinstance(code, str) or not known(code):
+            continue
+        if not isinstance(code, str) or not (known(code) if subdivisions or "-" not in code
+                                             else _SUBDIVISION_CODE.fullmatch(code)):
             problems.append(f"alias {alias!r}: no country has the code {code!r}")
-        elif theirs_code is not None and theirs_code != _territories().get(code, code):
+            continue
+        code = _territories().get(code, code)
+        theirs = index.exact.get(alias.strip().casefold())
+        theirs_code = theirs.code if theirs else index.folded.get(k)
+        if theirs_code is not None and theirs_code != code:
             problems.append(f"alias {alias!r} -> {code} is ISO's name for {theirs_code}")
-        elif seen.get(k, code) != code:
+        elif seen.setdefault(k, code) != code:
             problems.append(f"aliases {alias!r} -> {code} and -> {seen[k]} are the same name")
-        seen.setdefault(k, code)
     return problems
 
 
@@ -320,17 +322,30 @@ class Resolver:
     """Turns what people and datasets write into codes, with one alias table.
 
     *aliases* (alias -> code) is the whole table: pass ``default_aliases()`` merged with a
-    registry's own. A table with a problem (``alias_problems``) raises ``InvalidInput``.
-    Build one and keep it: the ISO tables are indexed on first use, once per process.
+    registry's own. A table with a problem (``alias_problems``) raises ``InvalidInput``;
+    one whose subdivision code does not exist raises it when that alias is first used
+    (a registry's validation calls ``alias_problems`` for the full check). Build one and
+    keep it: the ISO tables are indexed on first use, once per process.
     """
 
     def __init__(self, aliases: Mapping[str, str] | None = None) -> None:
         aliases = dict(aliases or {})
-        problems = alias_problems(aliases)
+        problems = alias_problems(aliases, subdivisions=False)
         if problems:
             raise InvalidInput("country aliases: " + "; ".join(problems))
         self._aliases = {key(a): _territories().get(code, code) for a, code in aliases.items()}
         self._alias_spelled = {key(a): a for a in aliases}
+        self._checked: set[str] = set()
+
+    def _alias(self, k: str) -> str | None:
+        """The code the alias folded to *k* names, its subdivision code checked on first use."""
+        code = self._aliases.get(k)
+        if code is not None and "-" in code and code not in self._checked:
+            if not known(code):
+                raise InvalidInput(f"country aliases: alias {self._alias_spelled[k]!r}: "
+                                   f"no country has the code {code!r}")
+            self._checked.add(code)
+        return code
 
     def resolve(self, text: str) -> str:
         """The code *text* names (``"Italie"`` -> ``"IT"``); ``InvalidInput`` with a did-you-mean else."""
@@ -378,8 +393,9 @@ class Resolver:
         k = key(text)
         if k in index.folded:
             return Resolution(index.folded[k], "folded")
-        if k in self._aliases:
-            return Resolution(self._aliases[k], "alias")
+        alias = self._alias(k)
+        if alias is not None:
+            return Resolution(alias, "alias")
         return None
 
     def _part_of(self, part: str, of: str) -> Resolution:
@@ -393,8 +409,9 @@ class Resolver:
             return Resolution(whole.code, "territory")
         k = key(part)
         codes = set(_iso_subdivisions(nation).get(k, ()))
-        if self._aliases.get(k, "").startswith(f"{nation}-"):
-            codes.add(self._aliases[k])
+        alias = self._alias(k)
+        if alias is not None and alias.startswith(f"{nation}-"):
+            codes.add(alias)
         if len(codes) > 1:  # "Madrid": a province and a community; the top one
             codes = {c for c in codes if not _subdivision(c).parent_code} or codes
         if len(codes) == 1:
