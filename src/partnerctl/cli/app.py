@@ -22,9 +22,10 @@ from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
-ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "add", "set", "unset", "tag", "untag",
-         "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
-         "add-contact", "edit-contact", "remove-contact", "import", "export", "init", "fmt", "validate")
+ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "regions", "countries", "duplicates",
+         "add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove", "merge", "locate", "edit",
+         "add-event", "edit-event", "remove-event", "add-contact", "edit-contact", "remove-contact", "import",
+         "export", "init", "upgrade", "fmt", "validate")
 
 
 class _Group(TyperGroup):

@@ -80,8 +80,10 @@ def import_(
     if on_conflict not in exchange.ON_CONFLICT:
         raise InvalidInput(f"--on-conflict must be one of {', '.join(exchange.ON_CONFLICT)}, not {on_conflict!r}")
     io = state(ctx).io
+    # Countries and regions are read as the registry reads them (its aliases, its regions).
+    head = store.read_head(state(ctx).location().path)
     with progress_bar(io) or nullcontext(store.no_progress) as tick:
-        batch = exchange.load(file, fmt, tick, io.stdin)
+        batch = exchange.load(file, fmt, tick, io.stdin, head)
 
         def change(draft: Any) -> Any:
             return exchange.merge(draft.everything(), batch, on_conflict, owner, tick)

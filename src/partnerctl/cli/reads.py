@@ -36,23 +36,28 @@ def show(ctx: typer.Context, partner: PartnerArg, out: Output) -> None:
 
         return render.partnership(con, reader.snapshot({}), rec)
 
-    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True)
+    many = out.asked and out.chosen(state(ctx).io.stdout_tty) in (Format.csv, Format.tsv) and reader.many_owners()
+    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True, many_owners=many)
 
 
-def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
-    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels)."""
+def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = False) -> Any:
+    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels, names), each
+    value as the partnership holds it (its owner, else the registry's; its region, else its country's)."""
     from partnerctl.core.model import table
 
-    specs = [s for s in table().partnership if s.meta.table]
+    specs = [s for s in table().partnership if s.meta.table and (many_owners or not s.meta.many_owners)]
+    snap = reader.snapshot({})
     rows = []
     for r in records:
         row = {"id": r["id"]}
         for s in specs:
-            value = r[s.name]
+            value = snap.value(r, s.name)
             if s.meta.table == "count":
                 value = len(value)
-            elif s.meta.table == "labels":
-                value = [reader.snapshot({}).vocabulary(s.meta.vocab).get(v, v) for v in value]
+            elif isinstance(value, list):
+                value = [snap.shown(s.name, v) for v in value]
+            elif value is not None:
+                value = snap.shown(s.name, value)
             row[s.name] = value
         rows.append(row)
     columns = ("id", *(s.name for s in specs))
@@ -81,7 +86,9 @@ def list_(ctx: typer.Context, filters: Filters, out: Output,
     out.check()
     reader = state(ctx).reader()
     records = reader.select(filters, sort)
-    out.emit(state(ctx).io, records, list_table(reader, records), nothing="no partnerships match")
+    many = reader.many_owners()
+    out.emit(state(ctx).io, records, list_table(reader, records, many), nothing="no partnerships match",
+             many_owners=many)
 
 
 @app.command()
@@ -130,25 +137,35 @@ def timeline(
     out.emit(state(ctx).io, items, draw, nothing="no events match")
 
 
+def _dimensions() -> str:
+    from partnerctl.core.model import table
+
+    names = list(table().dimensions())
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 @app.command()
 @output_options("stat")
 @filter_options
 def stats(ctx: typer.Context, filters: Filters, out: Output,
           by: Annotated[list[str] | None, typer.Option(
-              "--by", "-b", help="theme, network, region, country, decade or status; repeatable. Default: all.")]
+              "--by", "-b", help=f"{_dimensions()}; repeatable. Default: all (owner and owner-country where the "
+                                 "registry holds several owners).")]
           = None) -> None:
-    """Count partnerships by theme, network, region, country, decade or status (filters as in list).
+    """Count partnerships by theme, network, region, country, decade, status, owner or owner's country.
 
-    Example: partnerctl stats --by theme --region Europe
+    The filters are those of list. Example: partnerctl stats --by theme --region Europe
     """
     from dataclasses import asdict
 
     from partnerctl.core import stats as counting
     from partnerctl.core.text import counted
 
-    dimensions = counting.check_dimensions(by or [])
+    counting.check_dimensions(by or [])
     out.check()
-    kept, groups = state(ctx).reader().counts(filters, dimensions)
+    reader = state(ctx).reader()
+    dimensions = counting.check_dimensions(by or [], reader.many_owners())
+    kept, groups = reader.counts(filters, dimensions)
     records = [asdict(c) for items in groups.values() for c in items]
 
     def draw(con: Any) -> Any:
@@ -188,3 +205,30 @@ def search(ctx: typer.Context, out: Output,
     out.emit(io, shown, draw)
     partners = len({h["partner"] for h in hits})
     io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}")
+
+
+@app.command()
+@output_options("duplicate")
+def duplicates(ctx: typer.Context, out: Output) -> None:
+    """List partnerships that are, or may be, one relation held twice (merge them with merge).
+
+    A duplicate: same owner, a name in common, countries that overlap. A near one: names alike
+    once punctuation is set aside, or one name in countries that differ.
+    Example: partnerctl duplicates
+    """
+    from partnerctl.core.text import counted
+
+    out.check()
+    io = state(ctx).io
+    pairs = state(ctx).reader().duplicates()
+    records = [pair.row() for pair in pairs]
+
+    def draw(con: Any) -> Any:
+        from partnerctl.cli import render
+
+        return render.records_table(con, records, ("partner", "other", "kind", "why"))
+
+    out.emit(io, records, draw)
+    found = sum(p.kind == "duplicate" for p in pairs)
+    io.say(f"{counted(found, 'duplicate')}, {counted(len(pairs) - found, 'near duplicate')}"
+           + ("; fold one into the other with: partnerctl merge PARTNER OTHER" if pairs else ""))

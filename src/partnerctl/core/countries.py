@@ -36,8 +36,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from partnerctl.errors import InvalidInput
-from partnerctl.names import fold
+from partnerctl.core.errors import InvalidInput
+from partnerctl.core.names import fold
 
 if TYPE_CHECKING:
     import gettext
@@ -50,6 +50,7 @@ HOWS = ("code", "name", "french", "folded", "alias", "territory", "subdivision",
 UNRESOLVED = "unresolved"
 
 _SUBDIVISION_CODE = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
+_ALPHA_2 = re.compile(r"[A-Z]{2}")
 _WORD = re.compile(r"[^\W_]+")
 _BRACKETED = re.compile(r"\s*\[([^\]]*)\]")
 _PARENTHESISED = re.compile(r"\s*\([^)]*\)")
@@ -232,7 +233,71 @@ def _territories() -> dict[str, str]:
 
 def known(code: str) -> bool:
     """Whether *code* is a country code (``IT``, ``XK``) or an ISO 3166-2 subdivision code (``GB-ENG``)."""
-    return code in _countries() or _subdivision(code) is not None
+    if "-" not in code:
+        # Every country has a continent (country_continents.toml is written from pycountry's codes):
+        # checking a registry's codes needs no pycountry.
+        return code in _continents() or code in _data("countries.toml")["extra_countries"]
+    return _subdivision(code) is not None
+
+
+def _continents() -> dict[str, str]:
+    continents: dict[str, str] = _data("country_continents.toml")["continents"]
+    return continents
+
+
+def code_problem(code: str) -> str | None:
+    """Why *code* is not a country code a registry may hold (``IT``, ``GB-ENG``), or None when it is one.
+
+    A name where a code belongs (a registry written before codes, an edit by hand) is told which code
+    to write instead, when it names one.
+    """
+    if (_ALPHA_2.fullmatch(code) or _SUBDIVISION_CODE.fullmatch(code)) and known(code):
+        return None
+    try:
+        found = resolver().resolve(code)
+    except InvalidInput:
+        return f"{code!r} is not a country code (ISO 3166: IT, GB-ENG)"
+    return f"{code!r} is not a country code: write {found!r} ({display(found)})"
+
+
+def nation(code: str) -> str:
+    """The ISO 3166-1 country of a code: ``GB`` for ``GB-ENG``, ``IT`` for ``IT``."""
+    return code.split("-")[0]
+
+
+def within(code: str, other: str) -> bool:
+    """Whether *code* is *other* or lies in it: ``GB-ENG`` within ``GB``; ``GB-KEN`` within ``GB-ENG``."""
+    if code == other:
+        return True
+    if nation(code) != nation(other):
+        return False
+    if "-" not in other:
+        return True
+    return "-" in code and other in _ancestors(code)
+
+
+def overlap(a: str, b: str) -> bool:
+    """Whether two codes can name the same place: one is, or lies in, the other (``GB`` and ``GB-ENG``)."""
+    return within(a, b) or within(b, a)
+
+
+def merged_aliases(own: Mapping[str, str]) -> dict[str, str]:
+    """The alias table a registry resolves with: the shipped one, with the registry's own (*own*) over it.
+
+    An alias of the registry replaces a shipped one that folds alike (``turkey`` over ``Turkey``).
+    """
+    mine = {key(alias) for alias in own}
+    return {**{a: c for a, c in default_aliases().items() if key(a) not in mine}, **own}
+
+
+def resolver(own: Mapping[str, str] | None = None) -> Resolver:
+    """The Resolver of a registry whose own aliases are *own*, built once per table in a process."""
+    return _resolver(tuple(sorted((own or {}).items())))
+
+
+@cache
+def _resolver(own: tuple[tuple[str, str], ...]) -> Resolver:
+    return Resolver(merged_aliases(dict(own)))
 
 
 def country(code: str) -> Country:
@@ -242,6 +307,7 @@ def country(code: str) -> Country:
     return Country(code)
 
 
+@cache
 def display(code: str, lang: Lang = "en") -> str:
     """The name shown for *code*: ``"Italy"``/``"Italie"``; a subdivision with its country,
     ``"England (United Kingdom)"``. ``InvalidInput`` for a code no country has."""
@@ -263,17 +329,24 @@ def regions() -> dict[str, str]:
     return dict(_data("countries.toml")["regions"])
 
 
+def default_regions() -> set[str]:
+    """The slugs of the regions that are some country's default region."""
+    data = _data("countries.toml")
+    return {*data["continent_regions"].values(), *data["region_overrides"].values()}
+
+
+@cache
 def default_region(code: str) -> str:
     """The slug of *code*'s default world region: countries.toml's override, else its
     continent's region; a subdivision's is its country's. ``InvalidInput`` for an unknown code."""
+    code = _territories().get(code, code).split("-")[0]
     if not known(code):
         raise InvalidInput(f"no country has the code {code!r}")
-    code = _territories().get(code, code).split("-")[0]
     data = _data("countries.toml")
     override: str | None = data["region_overrides"].get(code)
     if override is not None:
         return override
-    continent = _data("country_continents.toml")["continents"][code]
+    continent = _continents()[code]
     region: str = data["continent_regions"][continent]
     return region
 
@@ -286,16 +359,19 @@ def default_aliases() -> dict[str, str]:
     return dict(_data("country_aliases.toml")["aliases"])
 
 
-def alias_problems(aliases: Mapping[str, Any], *, subdivisions: bool = True) -> list[str]:
+def alias_problems(aliases: Mapping[str, Any], *, subdivisions: bool = True, codes: bool = True) -> list[str]:
     """What is wrong with an alias table, one message per problem (empty when it is sound).
 
     An alias must have a letter or digit, name a known code, not be ISO's code or name of
     another country, and not fold alike to an alias of another code. With *subdivisions*
     false, a code shaped like a subdivision's (``GB-ENG``) is not looked up: loading
     ISO 3166-2 costs more than all the rest (``Resolver`` checks it when the alias is used).
+    With *codes* false, an alias whose code is unknown is left to whoever checks codes (the
+    model's schema): it is not reported here a second time.
     """
     index = _index()
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[str, str] = {}
     for alias, code in aliases.items():
         k = key(alias)
         if not k:
@@ -303,7 +379,8 @@ def alias_problems(aliases: Mapping[str, Any], *, subdivisions: bool = True) -> 
             continue
         if not isinstance(code, str) or not (known(code) if subdivisions or "-" not in code
                                              else _SUBDIVISION_CODE.fullmatch(code)):
-            problems.append(f"alias {alias!r}: no country has the code {code!r}")
+            if codes:
+                problems.append(f"alias {alias!r}: no country has the code {code!r}")
             continue
         code = _territories().get(code, code)
         theirs = index.exact.get(alias.strip().casefold())

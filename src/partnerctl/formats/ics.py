@@ -73,7 +73,9 @@ def _vevent(reg: Registry, pid: str, p: Partnership, event: Event) -> list[str]:
     themes = event.themes or p.themes
     if themes:
         lines.append("CATEGORIES:" + ",".join(escape_text(reg.themes.get(t, t)) for t in themes))
-    location = ", ".join(x for x in (p.city, p.country) if x)
+    from partnerctl.core.countries import display
+
+    location = ", ".join(x for x in (p.city, display(p.country)) if x)
     lines.append(f"LOCATION:{escape_text(location)}")
     # A URI is not TEXT and cannot be escaped: only plain web addresses go in.
     url = next((link for link in event.links if is_web_link(link)), None)
@@ -86,7 +88,7 @@ def _vevent(reg: Registry, pid: str, p: Partnership, event: Event) -> list[str]:
 def calendar_text(reg: Registry) -> tuple[str, int, int]:
     """The iCalendar text of every fully dated event, the number written and the number skipped."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{escape_text(f'{reg.registry.owner} international partnerships')}"]
+             f"X-WR-CALNAME:{escape_text(f'{reg.registry.name or reg.registry.owner} international partnerships')}"]
     written = skipped = 0
     events = sorted(((pid, e) for pid in sorted(reg.partnerships) for e in reg.partnerships[pid].events),
                     key=lambda item: (dates.sort_key(item[1].date), item[0]))

@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import Contact, Event, Partnership, Registry, is_email, is_web_link, record, sorted_events
-from partnerctl.core.names import fold, slugify
+from partnerctl.core.names import fold
 from partnerctl.core.query import Snapshot
+from partnerctl.core.query import snapshot as query_snapshot
 from partnerctl.core.records import FactRow, facts
 from partnerctl.core.text import counted
 from partnerctl.storage import folders as outfolder
@@ -80,7 +81,7 @@ def _paragraphs(text: str | None) -> list[str]:
 
 def snapshot(reg: Registry) -> Snapshot:
     """The registry's head, for the facts of its pages (no records needed)."""
-    return Snapshot(reg.registry.owner, reg.registry.country, reg.themes, reg.networks, {})
+    return query_snapshot(reg, {})
 
 
 def page_of(reg: Registry, pid: str) -> Page:
@@ -89,7 +90,8 @@ def page_of(reg: Registry, pid: str) -> Page:
     snap = snapshot(reg)
     rec = record(pid, p)
     owner = snap.value(rec, "owner")
-    return Page(pid, owner, p.city, p.country, f"International relations, {owner} - {p.city} ({p.country})",
+    country = snap.shown("country", p.country)
+    return Page(pid, owner, p.city, country, f"International relations, {owner} - {p.city} ({country})",
                 facts(snap, rec), _paragraphs(p.summary), sorted_events(p.events), list(p.contacts), list(p.links))
 
 
@@ -312,28 +314,38 @@ def _choices(reg: Registry, keys_of: Callable[[Partnership], list[tuple[str, str
     return sorted(((slug, labels[slug], n) for slug, n in counts.items()), key=lambda c: fold(c[1]))
 
 
-def _region(p: Partnership) -> list[tuple[str, str]]:
-    return [(slugify(p.region), p.region)] if p.region and slugify(p.region) else []
+def _region(reg: Registry, p: Partnership) -> list[tuple[str, str]]:
+    """The world region *p* is in (its own, else its country's), as (slug, label)."""
+    snap = snapshot(reg)
+    region = snap.value({"region": p.region, "country": p.country}, "region")
+    return [(region, snap.shown("region", region))] if region else []
+
+
+def _where(reg: Registry, p: Partnership) -> str:
+    snap = snapshot(reg)
+    region = _region(reg, p)
+    return " · ".join(x for x in (snap.shown("country", p.country), region[0][1] if region else None,
+                                  f"since {p.since}" if p.since else None) if x)
 
 
 def filter_attributes(reg: Registry, pid: str) -> dict[str, str]:
     """The data attributes the index's filters read for partnership *pid*: slugs separated by spaces."""
     p = reg.partnerships[pid]
-    return {"data-region": " ".join(slug for slug, _ in _region(p)),
+    return {"data-region": " ".join(slug for slug, _ in _region(reg, p)),
             "data-themes": " ".join(p.themes), "data-networks": " ".join(p.networks)}
 
 
 def index_html(reg: Registry) -> str:
     """The HTML index of every relation, with its filters."""
-    owner = reg.registry.owner
+    owner = snapshot(reg).title()
     pids = _by_city(reg)
-    regions = _choices(reg, _region)
+    regions = _choices(reg, partial(_region, reg))
     network_choices = _choices(reg, lambda p: [(n, reg.networks.get(n, n)) for n in p.networks])
     cards = []
     for pid in pids:
         p = reg.partnerships[pid]
         attrs = " ".join(f"{k}=\"{esc(v)}\"" for k, v in filter_attributes(reg, pid).items())
-        where = " · ".join(x for x in (p.country, p.region, f"since {p.since}" if p.since else None) if x)
+        where = _where(reg, p)
         themes = ", ".join(reg.themes.get(t, t) for t in p.themes)
         cards.append(f"<li data-id=\"{esc(pid)}\" {attrs}><a href=\"{PAGES}/{pid}.html\">{esc(p.city)}</a>"
                      f"<p class=\"where\">{esc(where)}</p>"
@@ -388,12 +400,15 @@ def page_markdown(reg: Registry, pid: str) -> str:
 
 def index_markdown(reg: Registry) -> str:
     """The Markdown index: one table row per relation."""
-    owner = reg.registry.owner
+    owner = snapshot(reg).title()
+    snap = snapshot(reg)
     lines = [f"# {md(owner)}'s international partnerships", "",
              "| City | Country | World region | First year | Themes | Networks |", "|---|---|---|---|---|---|"]
     for pid in _by_city(reg):
         p = reg.partnerships[pid]
-        cells = [f"[{md(p.city)}]({PAGES}/{pid}.md)", md(p.country), md(p.region or ""), str(p.since or ""),
+        region = _region(reg, p)
+        cells = [f"[{md(p.city)}]({PAGES}/{pid}.md)", md(snap.shown("country", p.country)),
+                 md(region[0][1] if region else ""), str(p.since or ""),
                  md(", ".join(reg.themes.get(t, t) for t in p.themes)),
                  md(", ".join(reg.networks.get(n, n) for n in p.networks))]
         lines.append("| " + " | ".join(cells) + " |")

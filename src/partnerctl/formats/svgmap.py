@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from partnerctl.core.geo import PackageDataMissing
-from partnerctl.errors import InvalidInput
-from partnerctl.output import clean
+from partnerctl.core.errors import InvalidInput, PackageDataMissing
+from partnerctl.core.text import clean
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # The background map's frame, which the fitted constants below belong to: another map

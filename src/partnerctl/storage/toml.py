@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
 
 import tomli_w
@@ -151,8 +151,9 @@ def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
-def parse_block(pid: str, text: str, themes: Container[str], networks: Container[str]) -> Partnership:
-    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies.
+def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None], owned: bool = True) -> Partnership:
+    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies (kind:
+    declared slugs, ``model.vocabularies``) and, in a registry without an owner (*owned* false), for its owner.
 
     The text must hold exactly the table ``[partnerships.<pid>]`` (with its
     events and contacts); anything else is InvalidInput saying what is wrong.
@@ -182,7 +183,7 @@ def parse_block(pid: str, text: str, themes: Container[str], networks: Container
         p = validate(Partnership, tables[pid])
     except ValidationError as exc:
         raise InvalidInput(str(problems_of(exc, f"partnerships.{pid}")[0])) from None
-    problems = partnership_references(pid, p, themes, networks)
+    problems = partnership_references(pid, p, vocabs, owned)
     if problems:
         raise InvalidInput(str(problems[0]))
     return p
