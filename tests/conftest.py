@@ -45,7 +45,7 @@ SHIPPED_REGISTRY = REPO / "data" / "registry.toml"
 SMALL_REGISTRY_TOML = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -58,11 +58,16 @@ delice = "Délice"
 eurocities = "Eurocities"
 luci = "LUCI"
 
+[regions]
+africa = "Africa"
+americas = "The Americas"
+europe = "Europe"
+
 [partnerships.alder]
 city = "Marlow"
 aliases = ["Mårlø"]
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "active"
 kind = "twinning"
 since = 1991
@@ -101,8 +106,8 @@ email = "ann@example.org"
 
 [partnerships.birch]
 city = "Kingsford"
-country = "Canada"
-region = "The Americas"
+country = "CA"
+region = "americas"
 status = "ended"
 kind = "cooperation"
 since = 1975
@@ -122,8 +127,8 @@ title = "Joint planning study"
 
 [partnerships.cedar]
 city = "Élan"
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "suspended"
 since = 2003
 themes = ["urban-mobility", "urban-planning"]
@@ -143,8 +148,8 @@ themes = ["urban-mobility"]
 
 [partnerships.dune]
 city = "Bakel"
-country = "Senegal"
-region = "Africa"
+country = "SN"
+region = "africa"
 themes = ["good-food", "culture"]
 """
 
