@@ -35,12 +35,12 @@ def gaz() -> geo.Gazetteer:
 
 # --- the gazetteer ---------------------------------------------------------------------------------
 
-def test_the_shipped_registry_is_placed_but_for_an_unknown_country_name(gaz: geo.Gazetteer) -> None:
+def test_the_shipped_registry_is_placed(gaz: geo.Gazetteer) -> None:
     partnerships = tomllib.loads((REPO / "data" / "registry.toml").read_text("utf-8"))["partnerships"]
     found = {pid: gaz.locate(p["city"], p["country"], p.get("aliases", [])) for pid, p in partnerships.items()}
 
-    # "Palestine" is not a country name of GeoNames' table ("Palestinian Territory"): not placed, not guessed.
-    assert [pid for pid, m in found.items() if m is None] == ["jericho"]
+    # Countries are codes: Jericho is in PS (GeoNames' "Palestinian Territory"), whatever its name.
+    assert [pid for pid, m in found.items() if m is None] == []
     assert len(found) == 24
     assert all(m.candidates == 1 for m in found.values() if m)
     turin = found["turin"]
@@ -51,7 +51,10 @@ def test_the_shipped_registry_is_placed_but_for_an_unknown_country_name(gaz: geo
     # The alpha-3 code "USA" is the United States; "St. Louis" is the gazetteer's own spelling.
     assert (found["st-louis"].country_code, found["st-louis"].lat, found["st-louis"].lon) == ("US", 38.62727, -90.19789)
     beer_sheva = found["beer-sheva"]
-    assert (beer_sheva.name, beer_sheva.how, beer_sheva.matched) == ("Beersheba", "alternate name", "Be'er Sheva")
+    assert (beer_sheva.name, beer_sheva.how, beer_sheva.matched) == ("Beersheba", "alias", "Beersheba")
+    assert gaz.locate("Be'er Sheva", "IL", []) == geo.Match(
+        beer_sheva.lat, beer_sheva.lon, "Beersheba", "IL", beer_sheva.population, beer_sheva.geonameid,
+        "alternate name", "Be'er Sheva")
     assert gaz.locate("Jericho", "PS") == geo.Match(31.86667, 35.45, "Jericho", "PS", 19783, 284899, "name", "Jericho")
 
 

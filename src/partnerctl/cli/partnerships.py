@@ -68,7 +68,8 @@ def add(ctx: typer.Context, city: Annotated[str, typer.Argument(help="The partne
            [rec])
 
 
-@app.command("set")
+# A value may start with "-" (a longitude west of Greenwich: set montreal lon -73.57): not an option.
+@app.command("set", context_settings={"ignore_unknown_options": True})
 @write_options("partnership")
 def set_(ctx: typer.Context, partner: PartnerArg, writing: Writing,
          field: Annotated[str, typer.Argument(help=", ".join(table().settable()) + ".")],
@@ -194,8 +195,9 @@ def remove(ctx: typer.Context, partner: PartnerArg, writing: Writing,
         reader = state(ctx).reader()
         pid = reader.resolve(partner)
         p = reader.record(pid)
+        country = reader.snapshot({}).shown("country", p["country"])
         reader.close()
-        question = (f"Remove {pid} ({p['city']}, {p['country']}) with its {counted(len(p['events']), 'event')} "
+        question = (f"Remove {pid} ({p['city']}, {country}) with its {counted(len(p['events']), 'event')} "
                     f"and {counted(len(p['contacts']), 'contact')}?")
         if not confirm(io, question):
             raise InvalidInput(f"not removed: {pid}")

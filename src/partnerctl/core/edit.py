@@ -299,7 +299,7 @@ def unset_field(draft: Draft, pid: str, field: str) -> Partnership:
 
 
 def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: str,
-                    owner: str | None = None, country: str | None = None) -> None:
+                    owner: str | None = None, country: str | None = None, *, duplicates_only: bool = False) -> None:
     """A city or alias must not be a name of another partnership of the same owner (``show`` would become
     ambiguous, and the two would likely be one relation).
 
@@ -307,8 +307,10 @@ def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: s
     name partnership *pid* already answers to (*current*) adds no ambiguity and is not
     checked. Partnerships of other owners may share names (many cities are twinned with
     Kraków). *owner* and *country* are those of the partnership (default: *current*'s):
-    another one of that owner with that name in that country (or a part of it, or the
-    country it is part of) is a duplicate, and the error says so.
+    another one of that owner with that name (its city or an alias, not its id) in that
+    country (or a part of it, or the country it is part of) is a duplicate, and the error
+    says so. With *duplicates_only*, only a duplicate is refused (``add`` checks those
+    before the id, the other clashes after).
     """
     from partnerctl.core import countries
 
@@ -323,11 +325,13 @@ def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: s
         if other == pid or not _same_owner(owner_of(draft, facts), owner):
             continue
         shown = describe_one(draft, other, facts)
-        if country and facts.get("country") and countries.overlap(country, facts["country"]):
+        partner = key in {query.name_key(n) for n in (facts.get("city") or "", *(facts.get("aliases") or []))}
+        if partner and country and facts.get("country") and countries.overlap(country, facts["country"]):
             raise InvalidInput(f"{name!r} is already in the registry as {other} ({shown}): the same relation "
                                f"(same owner, partner and country); change that one, or merge two with "
                                f"'partnerctl merge KEEP OTHER'")
-        raise InvalidInput(f"{name!r} already names partnership {other} ({shown})")
+        if not duplicates_only:
+            raise InvalidInput(f"{name!r} already names partnership {other} ({shown})")
 
 
 def describe_one(draft: Draft, pid: str, facts: Any) -> str:
@@ -426,13 +430,16 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
     if owner is None:
         raise InvalidInput("this registry has no owner of its own: say whose relation it is with "
                            "--owner CITY (and --owner-country COUNTRY)")
-    for name in (city, *(data.get("aliases") or [])):
-        check_name_free(draft, pid or "", None, name, owner, country)
+    names = (city, *(data.get("aliases") or []))
+    for name in names:  # the same relation under another id: say so before any id clash
+        check_name_free(draft, pid or "", None, name, owner, country, duplicates_only=True)
     if pid is None:
         pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
             raise InvalidInput(f"cannot make an id from the city name {city!r}; give one with --id")
     _check_new_id(draft, pid, "choose another id with --id")
+    for name in names:
+        check_name_free(draft, pid, None, name, owner, country)
     data = {"city": city, "country": country, **data}
     for spec in table().where(edit="list"):
         if spec.meta.vocab:
@@ -734,6 +741,8 @@ def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, s
             mine, theirs = (getattr(p, name) or getattr(draft.owner, inherit) for p in (a, b))
         if name in take:
             data[name] = getattr(b if take[name] == "other" else a, name)
+        elif table().get(name).meta.names:
+            continue  # keep's city stays; other's becomes an alias (below)
         elif mine is None:
             data[name] = theirs
         elif theirs is None or mine == theirs or (isinstance(mine, str) and fold(mine) == fold(theirs)):
