@@ -655,7 +655,7 @@ def test_an_editor_that_removes_its_file(tmp_path: Path, editor: str, why: str) 
 def test_an_edit_nested_too_deeply_is_a_mistake_to_fix(tmp_path: Path) -> None:
     place = Place(tmp_path)
     deep = tmp_path / "deep.toml"
-    deep.write_text('[partnerships.alder]\ncity = "Marlow"\ncountry = "Italy"\nx = ' + "[" * DEEP + "]" * DEEP
+    deep.write_text('[partnerships.alder]\ncity = "Marlow"\ncountry = "IT"\nx = ' + "[" * DEEP + "]" * DEEP
                     + "\n", encoding="utf-8")
     before = snapshot(place.folder)
     done = place.run(["edit", "alder"], env=clean_env(XDG_CACHE_HOME=str(place.cache), EDITOR=f"cp {deep}"))

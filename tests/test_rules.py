@@ -33,7 +33,7 @@ from partnerctl.storage import reader, store
 CLASHING = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -42,7 +42,7 @@ culture = "Culture"
 
 [partnerships.milan]
 city = "Milan"
-country = "Italy"
+country = "IT"
 
 [[partnerships.milan.events]]
 id = "2001-milan-meeting"
@@ -51,9 +51,9 @@ title = "Milan meeting"
 
 [partnerships.milan-turin]
 city = "Turin"
-country = "Italy"
+country = "IT"
 owner = "Milan"
-owner_country = "Italy"
+owner_country = "IT"
 
 [[partnerships.milan-turin.events]]
 id = "1999-milan-turin-fair"
@@ -63,14 +63,14 @@ title = "Milan-Turin fair"
 [partnerships.paris-milan]
 city = "Milan"
 aliases = ["Turin"]
-country = "Italy"
+country = "IT"
 owner = "Paris"
-owner_country = "France"
+owner_country = "FR"
 
 [partnerships.turin]
 city = "Turin"
 aliases = ["Torino"]
-country = "Italy"
+country = "IT"
 
 [[partnerships.turin.events]]
 id = "1991-turin-charter"
@@ -221,7 +221,7 @@ culture = "Culture"
 
 [partnerships.alder]
 city = "Marlow"
-country = "Italy"
+country = "IT"
 since = "1991"
 themes = ["culture", "opera", 5]
 
@@ -233,7 +233,7 @@ themes = ["sport"]
 
 [partnerships.birch]
 city = "Kingsford"
-country = "Canada"
+country = "CA"
 networks = ["luci"]
 """
 
@@ -305,7 +305,7 @@ def test_tag_with_many_terms_folds_the_vocabulary_once(invoke: Callable[..., Any
     terms = 300
     themes = "\n".join(f't{i:04d} = "Thème {i} word{i % 7}"' for i in range(vocab))
     reg = make_registry(f'[registry]\nowner = "Lyon"\n\n[themes]\n{themes}\n\n[networks]\n\n'
-                        '[partnerships.turin]\ncity = "Turin"\ncountry = "Italy"\n')
+                        '[partnerships.turin]\ncity = "Turin"\ncountry = "IT"\n')
     invoke(reg, "list")  # the index is built before counting
     calls = 0
     real_fold = partnerctl.core.names.fold

@@ -13,7 +13,7 @@ import pytest
 UNTRUSTED_TOML = r"""
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -24,7 +24,7 @@ delice = "Délice"
 [partnerships.evil]
 city = "[bold red]X[/]"
 aliases = ["[link=http://evil.example]Y[/link]"]
-country = "Italy"
+country = "IT"
 region = "Europe"
 since = 2001
 themes = ["culture"]

@@ -89,8 +89,9 @@ def resolve_country(draft: Draft, text: str, what: str = "country") -> str:
     from partnerctl.core import countries
 
     try:
+        check_name(text)  # a name holding an invisible character looks like another: refused, not folded away
         return countries.resolver(draft.countries).resolve(text)
-    except InvalidInput as exc:
+    except (InvalidInput, ValueError) as exc:
         raise InvalidInput(f"{what}: {exc}") from None
 
 
