@@ -83,6 +83,18 @@ MINIMAL: dict[tuple[str, ...], list[str]] = {
     ("networks", "add"): ["networks", "add", "open", "Öpen – cities", "--json"],
     ("networks", "rename"): ["networks", "rename", "luci", "light", "--json"],
     ("networks", "remove"): ["networks", "remove", "luci", "--force", "--json"],
+    ("regions",): ["regions"],
+    ("regions", "add"): ["regions", "add", "oceania", "Océanie – îles", "--json"],
+    ("regions", "rename"): ["regions", "rename", "europe", "europe", "--label", "Europe – UE", "--json"],
+    ("regions", "remove"): ["regions", "remove", "africa", "--force", "--json"],
+    ("countries",): ["countries"],
+    ("countries", "add"): ["countries", "add", "Kosova", "XK", "--json"],
+    ("countries", "remove"): ["countries", "remove", "Kosova", "--json"],
+    ("duplicates",): ["duplicates"],
+    ("merge",): ["merge", "alder", "cedar", "--take", "city=keep", "--take", "status=other", "--take",
+                 "since=keep", "--json"],
+    ("locate",): ["locate", "alder", "--json"],
+    ("upgrade",): ["upgrade", "--json"],
 }
 # What the registry is not read by (it makes a new file).
 NOT_READING = {("init",)}
