@@ -137,8 +137,9 @@ def test_a_name_that_is_no_id_is_still_ambiguous(invoke: Callable[..., Any], mak
     invoke(reg, "list")
     result = invoke(reg, "show", "turi")  # a prefix of an id is no id
     assert result.exit_code == 1
-    assert result.stderr == ("partnerctl: error: 'turi' is ambiguous: milan-turin (Turin), paris-milan (Milan), "
-                             "turin (Turin)\n")
+    # Their owners differ: each candidate says whose relation it is.
+    assert result.stderr == ("partnerctl: error: 'turi' is ambiguous: milan-turin (Milan → Turin, Italy), "
+                             "paris-milan (Paris → Milan, Italy), turin (Lyon → Turin, Italy)\n")
     result = invoke(reg, "show", "Torino", "--format", "json")
     assert (result.exit_code, json.loads(result.stdout)["id"]) == (0, "turin")
 
@@ -169,9 +170,9 @@ def test_lyon_ids_after_importing_the_twin_towns_dataset(invoke: Callable[..., A
 @pytest.mark.parametrize(("replace", "problem"), [
     # An alias that is another partnership's city (in other case)...
     (['aliases = [\n    "Mårlø",\n]', 'aliases = [\n    "Mårlø",\n    "KINGSFORD",\n]'],
-     "'KINGSFORD' already names partnership birch (Kingsford)"),
+     "'KINGSFORD' already names partnership birch (Kingsford, Canada)"),
     # ... a city that is another partnership's id.
-    (['city = "Marlow"', 'city = "Cedar"'], "'Cedar' already names partnership cedar (Élan)"),
+    (['city = "Marlow"', 'city = "Cedar"'], "'Cedar' already names partnership cedar (Élan, Italy)"),
 ])
 def test_edit_refuses_a_name_of_another_partnership(invoke: Callable[..., Any], small_canonical: Path,
                                                     editor: Any, replace: list[str],
@@ -194,7 +195,7 @@ def test_edit_refuses_a_name_another_writer_took_meanwhile(invoke: Callable[...,
     editor({"run": other, "replace": [['"Mårlø",', '"Mårlø",\n    "Marlow Bay",']]})
     result = invoke(small_canonical, "edit", "alder")
     assert result.exit_code == 2
-    assert result.stderr == "partnerctl: error: 'Marlow Bay' already names partnership birch (Kingsford)\n"
+    assert result.stderr == "partnerctl: error: 'Marlow Bay' already names partnership birch (Kingsford, Canada)\n"
     assert table(small_canonical)["alder"]["aliases"] == ["Mårlø"]
     assert table(small_canonical)["birch"]["aliases"] == ["Marlow Bay"]
 
@@ -360,7 +361,7 @@ def test_import_progress_ticks_while_checking_and_writing(tmp_path: Path, monkey
     monkeypatch.setattr(model, "CHUNK", 2)
     reg = tmp_path / "world.toml"
     reg.write_text('[registry]\nowner = "World"\n', encoding="utf-8")
-    rows = "".join(f"Town{i},Land,City{i},Country\n" for i in range(5))
+    rows = "".join(f"Town{i},France,City{i},Italy\n" for i in range(5))
     file = tmp_path / "twins.csv"
     file.write_text("city1,country1,city2,country2\n" + rows, encoding="utf-8")
     heard: list[tuple[str, int, int | None]] = []

@@ -517,9 +517,12 @@ def vocabularies(head: Any) -> dict[str, Any]:
     return out
 
 
-def _slugs_of(value: Any) -> list[str]:
-    """The slugs a vocabulary field holds: a list's strings, or the one value."""
-    return [value] if isinstance(value, str) else _strings(value)
+def _slugs_of(spec: FieldSpec, value: Any) -> list[str]:
+    """The slugs a vocabulary field holds: a list field's strings, or a one-value field's value (a value of
+    the wrong shape holds none: the schema reports it)."""
+    if spec.is_list:
+        return _strings(value)
+    return [value] if isinstance(value, str) else []
 
 
 def undeclared(p: Any, vocabs: Mapping[str, Container[str] | None]) -> list[tuple[str, str, str]]:
@@ -534,7 +537,7 @@ def undeclared(p: Any, vocabs: Mapping[str, Container[str] | None]) -> list[tupl
     for spec in t.partnership:
         vocab = vocabs.get(spec.meta.vocab or "")
         if vocab is not None:
-            found += [(spec.name, spec.meta.vocab or "", slug) for slug in _slugs_of(_given(p, spec.name))
+            found += [(spec.name, spec.meta.vocab or "", slug) for slug in _slugs_of(spec, _given(p, spec.name))
                       if slug not in vocab]
     events = _given(p, "events")
     if isinstance(events, list):
@@ -544,7 +547,7 @@ def undeclared(p: Any, vocabs: Mapping[str, Container[str] | None]) -> list[tupl
                     vocab = vocabs.get(spec.meta.vocab or "")
                     if vocab is not None:
                         found += [(f"events[{i}].{spec.name}", spec.meta.vocab or "", slug)
-                                  for slug in _slugs_of(_given(event, spec.name)) if slug not in vocab]
+                                  for slug in _slugs_of(spec, _given(event, spec.name)) if slug not in vocab]
     return found
 
 
