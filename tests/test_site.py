@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl.core.names import slugify
+from partnerctl.core import query
+from partnerctl.core.model import record
 from partnerctl.storage import store
 
 INJECTION_TOML = """\
@@ -20,10 +21,13 @@ culture = "Culture <i>&</i>"
 [networks]
 delice = "Délice\\" onmouseover=\\"alert(1)"
 
+[regions]
+europe = "\\"><img src=x onerror=alert(1)>Europe<script>"
+
 [partnerships.evil]
 city = "<script>alert(1)</script>"
-country = "\\"><img src=x onerror=alert(1)>"
-region = "Europe<script>"
+country = "IT"
+region = "europe"
 themes = ["culture"]
 networks = ["delice"]
 projects = ["*bold* [link](javascript:alert(1))"]
@@ -98,12 +102,14 @@ def test_filter_attributes_and_options_match_the_registry(site: Path, registry_p
     index = Page(site / "index.html")
     cards = {li["data-id"]: li for li in index.all("li") if "data-id" in li}
     assert set(cards) == set(reg.partnerships)
+    snap = query.snapshot(reg, {pid: record(pid, p) for pid, p in reg.partnerships.items()})
+    regions = {pid: snap.value(rec, "region") for pid, rec in snap.partnerships.items()}  # its own, else its country's
     for pid, p in reg.partnerships.items():
-        assert cards[pid]["data-region"] == (slugify(p.region) if p.region else "")
+        assert cards[pid]["data-region"] == (regions[pid] or "")
         assert cards[pid]["data-themes"].split() == p.themes
         assert cards[pid]["data-networks"].split() == p.networks
     options = {name: [o["value"] for o in _options(site / "index.html", name)] for name in ("region", "theme", "network")}
-    assert sorted(options["region"]) == sorted({"", *(slugify(p.region) for p in reg.partnerships.values() if p.region)})
+    assert sorted(options["region"]) == sorted({"", *(r for r in regions.values() if r)})
     assert sorted(options["theme"]) == sorted({"", *(t for p in reg.partnerships.values() for t in p.themes)})
     assert sorted(options["network"]) == sorted({"", *(n for p in reg.partnerships.values() for n in p.networks)})
     # Plain HTML and CSS: no external script, stylesheet, image or font.
@@ -161,7 +167,8 @@ def test_registry_text_is_escaped(invoke, make_registry, tmp_path: Path) -> None
     assert "<script>alert(1)</script>" in page.plain()
     assert "<iframe src=x></iframe>" in page.plain()
     assert "Culture <i>&</i>" in page.plain()
-    assert index.all("li")[0]["data-region"] == "europe-script"
+    assert index.all("li")[0]["data-region"] == "europe"  # the slug; the hostile label is text
+    assert "\"><img src=x onerror=alert(1)>Europe<script>" in page.plain()
 
 
 def test_markdown_site(invoke, registry_path: Path, tmp_path: Path) -> None:
