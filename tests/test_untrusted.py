@@ -21,11 +21,14 @@ culture = "Culture"
 [networks]
 delice = "Délice"
 
+[regions]
+europe = "Europe"
+
 [partnerships.evil]
 city = "[bold red]X[/]"
 aliases = ["[link=http://evil.example]Y[/link]"]
 country = "IT"
-region = "Europe"
+region = "europe"
 since = 2001
 themes = ["culture"]
 networks = ["delice"]
