@@ -105,6 +105,23 @@ def _same_owner(a: str | None, b: str | None) -> bool:
     return fold(a or "") == fold(b or "")
 
 
+def _owner_country(draft: Draft, facts: Any) -> str | None:
+    """The country of a partnership's owner: its own owner's, else the registry's."""
+    get = facts.get if isinstance(facts, dict) else lambda name: getattr(facts, name)
+    return get("owner_country") if get("owner") else draft.owner.country
+
+
+def _one_owner(draft: Draft, facts: Any, owner: str | None, owner_country: str | None) -> bool:
+    """Whether *facts*' owner is *owner* (in *owner_country*): the same name, and countries that overlap when
+    both are known (Córdoba in Argentina is not Córdoba in Mexico)."""
+    from partnerctl.core import countries
+
+    if not _same_owner(owner_of(draft, facts), owner):
+        return False
+    theirs = _owner_country(draft, facts)
+    return not (theirs and owner_country) or countries.overlap(theirs, owner_country)
+
+
 # --- events --------------------------------------------------------------------------------
 
 def new_event_id(taken: set[str], date: str, title: str) -> str:
@@ -286,7 +303,8 @@ def set_field(draft: Draft, pid: str, field: str, value: str) -> Partnership:
         # The relation becomes another one: it must not be one the registry holds already.
         changed = replace(p, **{field: new})
         for name in (p.city, *p.aliases):
-            check_name_free(draft, pid, None, name, owner_of(draft, changed), changed.country)
+            check_name_free(draft, pid, None, name, owner_of(draft, changed), changed.country,
+                            owner_country=_owner_country(draft, changed))
     return _replace(draft, pid, p, {field: new})
 
 
@@ -300,7 +318,8 @@ def unset_field(draft: Draft, pid: str, field: str) -> Partnership:
 
 
 def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: str,
-                    owner: str | None = None, country: str | None = None, *, duplicates_only: bool = False) -> None:
+                    owner: str | None = None, country: str | None = None, *, duplicates_only: bool = False,
+                    owner_country: str | None = None) -> None:
     """A city or alias must not be a name of another partnership of the same owner (``show`` would become
     ambiguous, and the two would likely be one relation).
 
@@ -320,10 +339,13 @@ def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: s
         if key in query.names_of(pid, current):
             return
         owner = owner or owner_of(draft, current)
+        owner_country = owner_country or _owner_country(draft, current)
         country = country or current.country
+    if owner is None or _same_owner(owner, draft.owner.owner):
+        owner_country = owner_country or draft.owner.country
     owner = owner or draft.owner.owner
     for other, facts in sorted(draft.name_owners(key).items()):
-        if other == pid or not _same_owner(owner_of(draft, facts), owner):
+        if other == pid or not _one_owner(draft, facts, owner, owner_country):
             continue
         shown = describe_one(draft, other, facts)
         partner = key in {query.name_key(n) for n in (facts.get("city") or "", *(facts.get("aliases") or []))}
@@ -432,15 +454,17 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
         raise InvalidInput("this registry has no owner of its own: say whose relation it is with "
                            "--owner CITY (and --owner-country COUNTRY)")
     names = (city, *(data.get("aliases") or []))
+    owner_country = data.get("owner_country") if data.get("owner") else draft.owner.country
     for name in names:  # the same relation under another id: say so before any id clash
-        check_name_free(draft, pid or "", None, name, owner, country, duplicates_only=True)
+        check_name_free(draft, pid or "", None, name, owner, country, duplicates_only=True,
+                        owner_country=owner_country)
     if pid is None:
         pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
             raise InvalidInput(f"cannot make an id from the city name {city!r}; give one with --id")
     _check_new_id(draft, pid, "choose another id with --id")
     for name in names:
-        check_name_free(draft, pid, None, name, owner, country)
+        check_name_free(draft, pid, None, name, owner, country, owner_country=owner_country)
     data = {"city": city, "country": country, **data}
     for spec in table().where(edit="list"):
         if spec.meta.vocab:
@@ -864,6 +888,6 @@ def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Pa
         raise WriteFailed(f"{pid} was changed by someone else while you edited; run edit again")
     for name in (p.city, *p.aliases):
         check_name_free(draft, pid, current if (p.owner, p.country) == (current.owner, current.country) else None,
-                        name, owner_of(draft, p), p.country)
+                        name, owner_of(draft, p), p.country, owner_country=_owner_country(draft, p))
     draft.put(pid, p)
     return p

@@ -590,15 +590,17 @@ class Relations:
 
     def __init__(self, reg: Registry) -> None:
         self.reg = reg
-        self._by: dict[tuple[str, str, str], list[str]] = {}
+        self._by: dict[tuple[str, str, str, str], list[str]] = {}
         for pid in sorted(reg.partnerships):
             self.add(pid, reg.partnerships[pid])
 
-    def _keys(self, p: Partnership) -> set[tuple[str, str, str]]:
+    def _keys(self, p: Partnership) -> set[tuple[str, str, str, str]]:
         from partnerctl.core.countries import nation
 
-        owner = fold(p.owner or self.reg.registry.owner or "")
-        return {(owner, fold(name.strip()), nation(p.country)) for name in (p.city, *p.aliases)}
+        # An owner is its name and its country (Córdoba in Argentina is not Córdoba in Mexico).
+        owner_country = p.owner_country if p.owner else self.reg.registry.country
+        owner = (fold(p.owner or self.reg.registry.owner or ""), nation(owner_country) if owner_country else "")
+        return {(*owner, fold(name.strip()), nation(p.country)) for name in (p.city, *p.aliases)}
 
     def add(self, pid: str, p: Partnership) -> None:
         """Count partnership *pid* among the relations."""
