@@ -56,13 +56,18 @@ def _weight(rec: Record) -> int:
 
 
 def _pairs(snap: Snapshot) -> Iterator[tuple[str, str]]:
-    """Every two partnerships of one owner with a name in common, loosely compared; each pair once."""
-    groups: dict[tuple[str, str], list[str]] = {}
+    """Every two partnerships of one owner (name and country) with a name in common, loosely compared; each
+    pair once."""
+    from partnerctl.core import countries
+
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for pid in sorted(snap.partnerships):
         rec = snap.partnerships[pid]
-        owner = fold(snap.value(rec, "owner") or "")
+        # An owner is its name and its country (Córdoba in Argentina is not Córdoba in Mexico).
+        owner_country = rec.get("owner_country") if rec.get("owner") else snap.country
+        owner = (fold(snap.value(rec, "owner") or ""), countries.nation(owner_country) if owner_country else "")
         for key in {loose(name) for name in _names(rec)} - {""}:
-            groups.setdefault((owner, key), []).append(pid)
+            groups.setdefault((*owner, key), []).append(pid)
     seen: set[tuple[str, str]] = set()
     for pids in groups.values():
         for i, a in enumerate(pids):
