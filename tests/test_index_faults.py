@@ -161,6 +161,7 @@ SQL_FAULTS: dict[str, tuple[Callable[[sqlite3.Connection, Target], Any], str]] =
 # Every table and every index of the index database: each one dropped.
 TABLES = ["index_meta", "index_records", "index_names", "index_links", "index_blocks"]
 INDEXES = ["index_records_h", "index_records_country", "index_records_region", "index_records_owner",
+           "index_records_owner_country",
            "index_names_id", "index_names_h", "index_links_id"]
 def _drop(kind: str, name: str) -> Callable[[sqlite3.Connection, Target], Any]:
     return lambda c, t: c.execute(f"DROP {kind} {name}")
@@ -203,7 +204,7 @@ WRITES = {
     "set": lambda t: ("set", t.pid, "summary", "Rewritten by the fault drill."),
     "remove": lambda t: ("remove", t.next, "--yes"),
     "rename": lambda t: ("rename", t.pid, f"{t.pid}-renamed"),
-    "add": lambda t: ("add", "Faultville", "--country", "Nowhere", "--id", t.pid[:3]),
+    "add": lambda t: ("add", "Faultville", "--country", "Kosovo", "--id", t.pid[:3]),
     "themes rename": lambda t: ("themes", "rename", t.theme, "renamed-theme"),
 }
 
@@ -344,7 +345,7 @@ def test_the_block_the_index_lost_is_neither_duplicated_nor_passed_over(
     # Turin's block row under another id: the index says there is no turin. Adding one would
     # write a second [partnerships.turin] table, and "tur" would go after Turin's block.
     t = TARGETS["registry_path"]
-    for args in [("add", "Turin", "--country", "Italy", "--id", "turin"), ("add", "Tur", "--country", "X"),
+    for args in [("add", "Turin", "--country", "Italy", "--id", "turin"), ("add", "Tur", "--country", "XK"),
                  ("rename", "milan", "turin"), ("add-event", "turin", "--date", "2020", "--title", "T")]:
         build_index(registry_path)
         damage(registry_path, "block row under another id", t)
