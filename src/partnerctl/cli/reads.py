@@ -46,26 +46,27 @@ def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = F
     from partnerctl.core.model import table
 
     specs = [s for s in table().partnership if s.meta.table and (many_owners or not s.meta.many_owners)]
-    snap = reader.snapshot({})
-    rows = []
-    for r in records:
-        row = {"id": r["id"]}
-        for s in specs:
-            value = snap.value(r, s.name)
-            if s.meta.table == "count":
-                value = len(value)
-            elif isinstance(value, list):
-                value = [snap.shown(s.name, v) for v in value]
-            elif value is not None:
-                value = snap.shown(s.name, value)
-            row[s.name] = value
-        rows.append(row)
     columns = ("id", *(s.name for s in specs))
     headings = {s.name: s.meta.heading.upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
+        # Only for a table: the names of countries (pycountry) are not loaded for piped rows.
+        snap = reader.snapshot({})
+        rows = []
+        for r in records:
+            row = {"id": r["id"]}
+            for s in specs:
+                value = snap.value(r, s.name)
+                if s.meta.table == "count":
+                    value = len(value)
+                elif isinstance(value, list):
+                    value = [snap.shown(s.name, v) for v in value]
+                elif value is not None:
+                    value = snap.shown(s.name, value)
+                row[s.name] = value
+            rows.append(row)
         return render.records_table(con, rows, columns, headings)
 
     return draw

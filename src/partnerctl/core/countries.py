@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from partnerctl.core.errors import InvalidInput
+from partnerctl.core.errors import InvalidInput, PackageDataMissing
 from partnerctl.core.names import fold
 
 if TYPE_CHECKING:
@@ -115,12 +115,19 @@ class Country(NamedTuple):
 
 
 @cache
+@cache
 def _data(name: str) -> dict[str, Any]:
+    """A table of the package's data folder, parsed once (callers only read it)."""
     import tomllib
-    from importlib import resources
+    from pathlib import Path
 
-    text = resources.files("partnerctl").joinpath("data").joinpath(name).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    # Read beside this module (importlib.resources costs a command that shows a country more than the file).
+    path = Path(__file__).resolve().parent.parent.joinpath("data", name)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PackageDataMissing(f"cannot read partnerctl's country table {path}: {exc}; "
+                                 "reinstall partnerctl") from None
 
 
 def _pycountry() -> Any:
