@@ -38,7 +38,8 @@ for _old, _new in [('"Marlow and Lyon twinned', '"Marlow and Lyon – twinned'),
                    ('role = "desk officer"', 'role = "desk officer – Lyon"'),
                    ('city = "Kingsford"\n', 'city = "Kingsford"\nsummary = "Kingsford – Lyon"\n'),
                    ('city = "Élan"\n', 'city = "Élan"\nsummary = "Élan – Lyon"\n'),
-                   ('city = "Bakel"\n', 'city = "Bakel"\nsummary = "Bakel – Lyon"\n')]:
+                   ('city = "Bakel"\n', 'city = "Bakel"\nsummary = "Bakel – Lyon"\n'),
+                   ('[regions]\n', '[countries]\n"Kosova – Kosovë" = "XK"\n\n[regions]\n')]:
     assert PLACE_TOML.count(_old) == 1, _old
     PLACE_TOML = PLACE_TOML.replace(_old, _new)
 
@@ -88,11 +89,11 @@ MINIMAL: dict[tuple[str, ...], list[str]] = {
     ("regions", "rename"): ["regions", "rename", "europe", "europe", "--label", "Europe – UE", "--json"],
     ("regions", "remove"): ["regions", "remove", "africa", "--force", "--json"],
     ("countries",): ["countries"],
-    ("countries", "add"): ["countries", "add", "Kosova", "XK", "--json"],
-    ("countries", "remove"): ["countries", "remove", "Kosova", "--json"],
-    ("duplicates",): ["duplicates"],
-    ("merge",): ["merge", "alder", "cedar", "--take", "city=keep", "--take", "status=other", "--take",
-                 "since=keep", "--json"],
+    ("countries", "add"): ["countries", "add", "Kosovo – Ł", "XK", "--json"],
+    ("countries", "remove"): ["countries", "remove", "Kosova – Kosovë", "--json"],
+    ("duplicates",): ["duplicates", "--format", "json"],
+    ("merge",): ["merge", "alder", "cedar", "--take", "status=other", "--take", "since=keep", "--take",
+                 "summary=keep", "--json"],
     ("locate",): ["locate", "alder", "--json"],
     ("upgrade",): ["upgrade", "--json"],
 }
