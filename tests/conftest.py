@@ -85,7 +85,7 @@ since = 1962
 SMALL_REGISTRY_TOML = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -98,11 +98,16 @@ delice = "Délice"
 eurocities = "Eurocities"
 luci = "LUCI"
 
+[regions]
+africa = "Africa"
+americas = "The Americas"
+europe = "Europe"
+
 [partnerships.alder]
 city = "Marlow"
 aliases = ["Mårlø"]
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "active"
 kind = "twinning"
 since = 1991
@@ -141,8 +146,8 @@ email = "ann@example.org"
 
 [partnerships.birch]
 city = "Kingsford"
-country = "Canada"
-region = "The Americas"
+country = "CA"
+region = "americas"
 status = "ended"
 kind = "cooperation"
 since = 1975
@@ -162,8 +167,8 @@ title = "Joint planning study"
 
 [partnerships.cedar]
 city = "Élan"
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "suspended"
 since = 2003
 themes = ["urban-mobility", "urban-planning"]
@@ -183,8 +188,8 @@ themes = ["urban-mobility"]
 
 [partnerships.dune]
 city = "Bakel"
-country = "Senegal"
-region = "Africa"
+country = "SN"
+region = "africa"
 themes = ["good-food", "culture"]
 """
 

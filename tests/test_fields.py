@@ -29,17 +29,23 @@ EXCLUDED: dict[tuple[str, str], str] = {
        for f in ("country", "region", "owner", "owner_country", "status", "kind", "since")},
     ("search", "since_note"): "a research note about the first year, not a description",
     ("search", "links"): "addresses, not words",
+    **{("search", f): "coordinates, not words" for f in ("lat", "lon")},
+    # Coordinates place the partner city on the site's map; people read the city and country instead.
+    **{(surface, f): "coordinates, for the map (set by locate); in JSON, CSV and the exports"
+       for surface in ("facts", "list columns", "filters", "stats") for f in ("lat", "lon")},
     # The list's rows are for scanning: long or secondary text stays in show, JSON and the CSV export.
     **{("list columns", f): "long or secondary text; in show, JSON and the CSV export"
-       for f in ("aliases", "owner", "owner_country", "since_note", "links", "summary")},
+       for f in ("aliases", "since_note", "links", "summary")},
+    **{("list columns", f): "a column only where the registry holds several owners (test_many_owners)"
+       for f in ("owner", "owner_country")},
     **{("list columns", f): "a list of records; in show and JSON"
        for f in ("events", "contacts")},
     # Filters and counts are on what people group partnerships by.
     **{("filters", f): "not something people select partnerships by"
-       for f in ("city", "aliases", "owner_country", "kind", "since_note", "links", "summary",
+       for f in ("city", "aliases", "kind", "since_note", "links", "summary",
                  "events", "contacts")},
     **{("stats", f): "not something people count partnerships by"
-       for f in ("city", "aliases", "owner", "owner_country", "kind", "since_note", "projects", "links",
+       for f in ("city", "aliases", "kind", "since_note", "projects", "links",
                  "summary", "events", "contacts")},
     # Events and contacts have commands of their own (add-event, add-contact...).
     **{("add options", f): "has commands of its own" for f in ("events", "contacts")},

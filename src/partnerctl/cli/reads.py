@@ -37,32 +37,37 @@ def show(ctx: typer.Context, partner: PartnerArg, out: Output) -> None:
 
         return render.partnership(con, reader.snapshot({}), rec)
 
-    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True)
+    many = out.asked and out.chosen(state(ctx).io.stdout_tty) in (Format.csv, Format.tsv) and reader.many_owners()
+    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True, many_owners=many)
 
 
-def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
-    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels)."""
+def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = False) -> Any:
+    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels, names), each
+    value as the partnership holds it (its owner, else the registry's; its region, else its country's)."""
     from partnerctl.core.model import table
 
-    specs = [s for s in table().partnership if s.meta.table]
-    labels = {s.name: reader.snapshot({}).vocabulary(s.meta.vocab) for s in specs if s.meta.table == "labels"}
-    rows = []
-    for r in records:
-        row = {"id": r["id"]}
-        for s in specs:
-            value = r[s.name]
-            if s.meta.table == "count":
-                value = len(value)
-            elif s.meta.table == "labels":
-                value = [labels[s.name].get(v, v) for v in value]
-            row[s.name] = value
-        rows.append(row)
+    specs = [s for s in table().partnership if s.meta.table and (many_owners or not s.meta.many_owners)]
     columns = ("id", *(s.name for s in specs))
     headings = {s.name: s.meta.heading.upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
+        # Only for a table: the names of countries (pycountry) are not loaded for piped rows.
+        snap = reader.snapshot({})
+        rows = []
+        for r in records:
+            row = {"id": r["id"]}
+            for s in specs:
+                value = snap.value(r, s.name)
+                if s.meta.table == "count":
+                    value = len(value)
+                elif isinstance(value, list):
+                    value = [snap.shown(s.name, v) for v in value]
+                elif value is not None:
+                    value = snap.shown(s.name, value)
+                row[s.name] = value
+            rows.append(row)
         return render.records_table(con, rows, columns, headings)
 
     return draw
@@ -85,8 +90,9 @@ def list_(ctx: typer.Context, filters: Filters, out: Output,
     reader = state(ctx).reader()
     records = reader.select(filters, sort)
     shown = limited(records, limit)
-    out.emit(state(ctx).io, shown, list_table(reader, shown), nothing="no partnerships match",
-             footer=count_line(len(shown), len(records), "partnership"))
+    many = reader.many_owners()
+    out.emit(state(ctx).io, shown, list_table(reader, shown, many), nothing="no partnerships match",
+             footer=count_line(len(shown), len(records), "partnership"), many_owners=many)
 
 
 def count_line(shown: int, total: int, noun: str) -> str:
@@ -171,6 +177,13 @@ def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: 
     return kept
 
 
+def _dimensions() -> str:
+    from partnerctl.core.model import table
+
+    names = list(table().dimensions())
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 @app.command()
 @output_options("anniversary")
 def anniversaries(
@@ -207,14 +220,15 @@ def anniversaries(
 @filter_options
 def stats(ctx: typer.Context, filters: Filters, out: Output,
           by: Annotated[list[str] | None, typer.Option(
-              "--by", "-b", help="theme, network, region, country, decade or status; repeatable. Default: all.")]
+              "--by", "-b", help=f"{_dimensions()}; repeatable. Default: all (owner and owner-country where the "
+                                 "registry holds several owners).")]
           = None,
           output: Annotated[Path | None, typer.Option(
               "--output", "-o", dir_okay=False, help="With --format svg: the file to write (default: stdout).")]
           = None) -> None:
-    """Count partnerships by theme, network, region, country, decade or status (filters as in list).
+    """Count partnerships by theme, network, region, country, decade, status, owner or owner's country.
 
-    Example: partnerctl stats --by theme --region Europe
+    The filters are those of list. Example: partnerctl stats --by theme --region Europe
     """
     from dataclasses import asdict
 
@@ -222,11 +236,12 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
     from partnerctl.core.errors import InvalidInput
     from partnerctl.core.text import counted
 
-    dimensions = counting.check_dimensions(by or [])
     out.check()
     if output is not None and out.other != "svg":
         raise InvalidInput("-o is for --format svg (the other formats print on stdout)")
-    kept, groups = state(ctx).reader().counts(filters, dimensions)
+    reader = state(ctx).reader()
+    dimensions = counting.check_dimensions(by or [], reader.many_owners())
+    kept, groups = reader.counts(filters, dimensions)
     if out.other == "svg":
         _write_svg(ctx, groups, kept, output)
         return
@@ -290,3 +305,30 @@ def search(ctx: typer.Context, out: Output,
     partners = len({h["partner"] for h in hits})
     also = f" ({len(shown)} of {total} shown: --limit)" if len(shown) < total else ""
     io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}{also}")
+
+
+@app.command()
+@output_options("duplicate")
+def duplicates(ctx: typer.Context, out: Output) -> None:
+    """List partnerships that are, or may be, one relation held twice (merge them with merge).
+
+    A duplicate: same owner, a name in common, countries that overlap. A near one: names alike
+    once punctuation is set aside, or one name in countries that differ.
+    Example: partnerctl duplicates
+    """
+    from partnerctl.core.text import counted
+
+    out.check()
+    io = state(ctx).io
+    pairs = state(ctx).reader().duplicates()
+    records = [pair.row() for pair in pairs]
+
+    def draw(con: Any) -> Any:
+        from partnerctl.cli import render
+
+        return render.records_table(con, records, ("partner", "other", "kind", "why"))
+
+    out.emit(io, records, draw)
+    found = sum(p.kind == "duplicate" for p in pairs)
+    io.say(f"{counted(found, 'duplicate')}, {counted(len(pairs) - found, 'near duplicate')}"
+           + ("; fold one into the other with: partnerctl merge PARTNER OTHER" if pairs else ""))

@@ -306,8 +306,8 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
             for key in ("role", "organisation", "email", "phone"):
                 if c.get(key):
                     parts.append(Text("  " + clean(c[key])))
-    title = Text(f"International relations, {owner} - {clean(rec['city'])} ({clean(rec['country'])})",
-                 style="bold")
+    country = clean(snap.shown("country", rec["country"]))
+    title = Text(f"International relations, {owner} - {clean(rec['city'])} ({country})", style="bold")
     if not con.is_terminal:
         return Group(title, Text(""), *parts)
     return Panel(Group(*parts), title=title, title_align="left", box=box.ROUNDED, padding=(1, 2))

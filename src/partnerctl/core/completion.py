@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 
 def partners(snap: Snapshot, prefix: str) -> list[tuple[str, str]]:
-    """Partnership ids starting with *prefix*, with the city as help."""
-    return [(pid, f"{p['city']} ({p['country']})") for pid, p in sorted(snap.partnerships.items())
-            if pid.startswith(prefix)]
+    """Partnership ids starting with *prefix*, with the city and its country's name as help."""
+    return [(pid, f"{p['city']} ({snap.shown('country', p['country'])})")
+            for pid, p in sorted(snap.partnerships.items()) if pid.startswith(prefix)]
 
 
 def vocabulary(vocab: Mapping[str, str], prefix: str) -> list[tuple[str, str]]:

@@ -70,6 +70,14 @@ class WriteFailed(PartnerctlError):
     exit_code = EXIT_WRITE
 
 
+class PackageDataMissing(PartnerctlError):
+    """Data partnerctl reads from an installed package (the country tables, the gazetteer, the world
+    map) is missing or unreadable: a broken installation, reported like an unreadable registry (exit 3:
+    the data a command needs cannot be read)."""
+
+    exit_code = EXIT_REGISTRY
+
+
 class OutputFailed(PartnerctlError):
     """stdout could not be written: a full disk, a closed descriptor, a reader that left (*broken_pipe*)."""
 

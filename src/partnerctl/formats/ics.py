@@ -28,6 +28,7 @@ from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import is_web_link
 from partnerctl.core.query import Record, Snapshot
+from partnerctl.core.query import snapshot as query_snapshot
 from partnerctl.core.records import published
 from partnerctl.core.text import counted
 from partnerctl.storage import files
@@ -97,7 +98,9 @@ def _vevent(head: Snapshot, pid: str, rec: Record, event: Mapping[str, Any], *, 
     themes = event["themes"] or rec["themes"]
     if themes:
         lines.append("CATEGORIES:" + ",".join(escape_text(head.themes.get(t, t)) for t in themes))
-    location = ", ".join(x for x in (rec["city"], rec["country"]) if x)
+    from partnerctl.core.countries import display
+
+    location = ", ".join(x for x in (rec["city"], display(rec["country"]) if rec["country"] else None) if x)
     lines.append(f"LOCATION:{escape_text(location)}")
     # A URI is not TEXT and cannot be escaped: only plain web addresses go in.
     url = next((link for link in event["links"] if is_web_link(link)), None)
@@ -115,8 +118,8 @@ def calendar_text(source: Reader, *, include_internal: bool = False,
     The partnerships are read one at a time (``Reader.each_record``); only those
     with events are kept, to put their events in date order.
     """
-    reg = source.head()
-    head = Snapshot(reg.registry.owner, reg.registry.country, reg.themes, reg.networks, {})
+    reg = source.head
+    head = query_snapshot(reg, {})
     records = {}
     for pid, rec in source.each_record():
         if rec["events"]:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -41,6 +41,7 @@ from partnerctl.core.errors import InvalidInput
 from partnerctl.core.model import Registry, record
 from partnerctl.core.names import fold, slugify
 from partnerctl.core.query import Record, Snapshot
+from partnerctl.core.query import snapshot as query_snapshot
 from partnerctl.core.records import fact_fields, facts, internal_fields, published
 from partnerctl.core.text import counted
 from partnerctl.formats import templating
@@ -59,7 +60,7 @@ PAGE_SIZE = 60
 
 def snapshot(reg: Registry) -> Snapshot:
     """The registry's head, for the facts of its pages (no records needed)."""
-    return Snapshot(reg.registry.owner, reg.registry.country, reg.themes, reg.networks, {})
+    return query_snapshot(reg, {})
 
 
 @dataclass
@@ -121,13 +122,14 @@ def page_context(site: Site, pid: str, rec: Record) -> dict[str, Any]:
     shown = site.shown(pid, rec)
     head = site.head
     owner = str(head.value(shown, "owner"))
+    country = head.shown("country", shown["country"])
     events = []
     for event in sorted(shown["events"], key=lambda e: _date_key(e["date"])):
         events.append({**event, "theme_labels": [head.themes.get(t, t) for t in event["themes"]],
                        "notes": notes_of(event, "event")})
     return {
-        "pid": pid, "rec": shown, "owner": owner, "city": shown["city"], "country": shown["country"],
-        "heading": f"International relations, {owner} - {shown['city']} ({shown['country']})",
+        "pid": pid, "rec": shown, "owner": owner, "city": shown["city"], "country": country,
+        "heading": f"International relations, {owner} - {shown['city']} ({country})",
         "facts": facts(head, shown), "paragraphs": templating.paragraphs(shown.get("summary")),
         "events": events, "contacts": [{**c, "notes": notes_of(c, "contact")} for c in shown["contacts"]],
         "links": list(shown["links"]), "notes": notes_of(shown, "partnership", skip=fact_fields()),
@@ -191,16 +193,21 @@ def index_parts(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, An
     for pid in sorted(records, key=lambda p: (fold(records[p]["city"]), p)):
         rec = site.shown(pid, records[pid])
         owner, owner_country = head.value(rec, "owner"), head.value(rec, "owner_country")
-        keys = {"region": _key(rec.get("region")), "owner": _key(owner), "owner_country": _key(owner_country)}
-        for name, text in (("region", rec.get("region")), ("owner", owner), ("owner_country", owner_country)):
+        region = head.value(rec, "region")  # its own, else its country's default
+        country = head.shown("country", rec["country"])
+        shown = {"region": head.shown("region", region), "owner": owner,
+                 "owner_country": head.shown("owner_country", owner_country)}
+        keys = {"region": _key(region), "owner": _key(owner), "owner_country": _key(owner_country)}
+        for name in ("region", "owner", "owner_country"):
             if keys[name]:
-                labels[name].setdefault(keys[name], str(text))
+                labels[name].setdefault(keys[name], str(shown[name]))
                 counts[name][keys[name]] += 1
         counts["theme"].update(set(rec["themes"]))
         counts["network"].update(set(rec["networks"]))
-        countries.add(fold(rec["country"]))
-        words = " ".join(fold(str(t)) for t in (rec["city"], *rec.get("aliases", []), rec["country"], owner) if t)
-        rows.append([pid, rec["city"], rec["country"], keys["region"], rec.get("since"), rec["themes"],
+        countries.add(rec["country"])
+        words = " ".join(fold(str(t)) for t in (rec["city"], *rec.get("aliases", []), country, rec["country"], owner)
+                         if t)
+        rows.append([pid, rec["city"], country, keys["region"], rec.get("since"), rec["themes"],
                      rec["networks"], keys["owner"], keys["owner_country"], words])
     data = {"fields": ["id", "city", "country", "region", "since", "themes", "networks", "owner", "owner_country",
                        "words"],
@@ -229,8 +236,11 @@ def index_markdown(site: Site, records: Mapping[str, Record]) -> str:
     rows = []
     for pid in sorted(records, key=lambda p: (fold(records[p]["city"]), p)):
         rec = site.shown(pid, records[pid])
-        rows.append({"pid": pid, "rec": rec, "owner": site.head.value(rec, "owner"),
-                     "owner_country": site.head.value(rec, "owner_country"),
+        head = site.head
+        rows.append({"pid": pid, "rec": rec, "owner": head.value(rec, "owner"),
+                     "owner_country": head.shown("owner_country", head.value(rec, "owner_country")),
+                     "country": head.shown("country", rec["country"]),
+                     "region": head.shown("region", head.value(rec, "region")),
                      "themes": [site.head.themes.get(t, t) for t in rec["themes"]],
                      "networks": [site.head.networks.get(n, n) for n in rec["networks"]]})
     return templating.render(site.env, "markdown/index.md", **site.context("", rows=rows))
@@ -243,8 +253,7 @@ def figures(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, Callab
     """The figures page and its charts (``figures/<dimension>.svg``), the counts of ``stats``."""
     from partnerctl.formats import charts
 
-    snap = Snapshot(site.head.owner, site.head.country, site.head.themes, site.head.networks,
-                    {pid: site.shown(pid, rec) for pid, rec in records.items()})
+    snap = replace(site.head, partnerships={pid: site.shown(pid, rec) for pid, rec in records.items()})
     pids = sorted(snap.partnerships)
     groups = stats.counts(snap, pids, [])
     colour = site.branding.colours["brand"]
@@ -270,7 +279,7 @@ def points(site: Site, records: Mapping[str, Record]) -> list[Any]:
         rec = records[pid]
         lat, lon = rec.get("lat"), rec.get("lon")
         if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
-            out.append(Point(float(lat), float(lon), rec["city"], rec["country"]))
+            out.append(Point(float(lat), float(lon), rec["city"], site.head.shown("country", rec["country"])))
     return out
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the model is imported by whoever hands us one
 
 # Column names that SQL keeps for itself.
 _SQL_NAMES = {"end": "end_date"}
-_SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT"}
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "list": "TEXT"}
 
 
 def _column(name: str) -> str:
@@ -161,7 +161,7 @@ def fill(con: sqlite3.Connection, source: Reader) -> int:
 
     con.executescript(schema())  # executescript commits first, so the schema comes before BEGIN
     con.execute("BEGIN")
-    insert_head(con, source.head())
+    insert_head(con, source.head)
     n = 0
     for pid, rec in source.each_record():
         insert_partnership(con, pid, partnership_of(rec))

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from partnerctl.core.errors import InvalidInput
-from partnerctl.core.geo import PackageDataMissing
+from partnerctl.core.errors import InvalidInput, PackageDataMissing
 from partnerctl.core.text import clean
 
 SVG_NS = "http://www.w3.org/2000/svg"

@@ -87,7 +87,7 @@ LOCK_TIMEOUT = 2.0
 # changes are seen by its hash, below).
 FORMAT = 6
 
-_SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
 
 
 @cache
@@ -99,8 +99,11 @@ def facts_fields() -> tuple[str, ...]:
 
 @cache
 def key_fields() -> tuple[str, ...]:
-    """The fields filters compare folded: each gets a ``<name>_key`` column with an index."""
-    return tuple(s.name for s in table().filters() if s.meta.filter == "folded")
+    """The fields filters compare by a key (``query.keyed``: a folded text, a country, a region's slug): each
+    gets a ``<name>_key`` column with an index, holding ``query.filter_key`` of the value the field holds."""
+    from partnerctl.core.query import keyed
+
+    return tuple(s.name for s in table().filters() if keyed(s))
 
 
 @cache
@@ -315,11 +318,25 @@ class Index:
     def __init__(self, con: sqlite3.Connection, meta: dict[str, Any]) -> None:
         self.con = con
         self.meta = meta
-        head = json.loads(meta["head"])
-        self.owner: str = head[0]
-        self.country: str | None = head[1]
-        self.themes: dict[str, str] = dict(head[2])
-        self.networks: dict[str, str] = dict(head[3])
+        # The head as ``model.registry_data`` has it (owner, vocabularies, country aliases).
+        self.head: dict[str, Any] = json.loads(meta["head"])
+        owner = self.head["registry"]
+        self.owner: str | None = owner.get("owner")
+        self.country: str | None = owner.get("country")
+        self.name: str | None = owner.get("name")
+        self.themes: dict[str, str] = dict(self.head["themes"])
+        self.networks: dict[str, str] = dict(self.head["networks"])
+        self.regions: dict[str, str] = dict(self.head.get("regions", {}))
+        self.countries: dict[str, str] = dict(self.head.get("countries", {}))
+
+    def registry_head(self) -> Registry:
+        """The head recorded, as a Registry without partnerships (built from the verified meta, not validated
+        again: it was, when the index was built)."""
+        from partnerctl.core.model import Owner, Registry
+
+        owner = Owner(name=self.name, owner=self.owner, country=self.country)
+        return Registry(registry=owner, themes=self.themes, networks=self.networks, regions=self.regions,
+                        countries=self.countries)
 
     @property
     def canonical(self) -> bool:
@@ -454,18 +471,32 @@ class Index:
         where: list[str] = []
         params: list[Any] = []
         for name, sets in want.slugs.items():
-            kind = table().get(name).meta.vocab
-            assert kind is not None
+            spec = table().get(name)
+            if not spec.is_list:
+                continue  # a one-value vocabulary field is compared by its key column, below
+            assert spec.meta.vocab is not None
             for slugs in sets:
-                cond, more = self.linked(kind, sorted(slugs))
+                cond, more = self.linked(spec.meta.vocab, sorted(slugs))
                 where.append(cond)
                 params += more
+        for name, keys in want.keys().items():
+            where.append(f"r.{name}_key IN ({_marks(keys)})")
+            params += keys
         for name, value in want.folded().items():
-            if name in key_fields():
-                where.append(f"r.{name}_key = ?")
-            else:
-                where.append(f"r.{name} = ?")
+            where.append(f"r.{name} = ?")
             params.append(value)
+        involving = want.involving()
+        if involving:
+            either = []
+            for spec, key in involving:
+                if spec.meta.names:
+                    # A city's names are rows of index_names: those read are verified first.
+                    self._verified("index_names", NAME_COLUMNS, "key = ?", [key])
+                    either.append("r.id IN (SELECT id FROM index_names WHERE key = ?)")
+                else:
+                    either.append(f"r.{spec.name}_key = ?")
+                params.append(key)
+            where.append("(" + " OR ".join(either) + ")")
         for spec in table().filters():
             if spec.meta.filter == "year":
                 for bound, op in ((want.filters.since, ">="), (want.filters.until, "<=")):
@@ -497,6 +528,15 @@ class Index:
         if row is None or type(row[0]) is not int:
             raise Damaged(f"no block recorded for {pid!r}")
         return int(row[0])
+
+    def distinct(self, name: str, limit: int) -> int:
+        """How many different keys field *name*'s key column holds (``query.filter_key`` of the values the
+        partnerships hold), counted up to *limit*: how many owners a registry has. It decides which columns
+        ``list`` shows, never which records it returns."""
+        if name not in key_fields():
+            raise KeyError(name)
+        rows = self.con.execute(f"SELECT 1 FROM index_records GROUP BY {name}_key LIMIT ?", (limit,))  # noqa: S608
+        return len(rows.fetchall())
 
     def has(self, pid: str) -> bool:
         """Whether the registry holds partnership *pid* (its block is recorded)."""
@@ -544,10 +584,9 @@ def _rows_of(snap: Snapshot, pid: str, rec: Mapping[str, Any]
              ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """A partnership's rows of index_records, index_names and index_links, each with its hash first."""
     from partnerctl.core import query, search
-    from partnerctl.core.names import fold
 
     text = json.dumps(rec, ensure_ascii=False)
-    keys = [None if (v := snap.value(rec, name)) is None else fold(v) for name in key_fields()]
+    keys = [query.filter_key(table().get(name), snap.value(rec, name)) for name in key_fields()]
     lists = {s.name for s in table().partnership if s.is_list}
     facts = [json.dumps(rec[k], ensure_ascii=False) if k in lists else rec[k] for k in facts_fields()]
     values = (pid, *keys, len(rec["events"]), search.haystack(rec, snap.themes, snap.networks), *facts,
@@ -571,14 +610,20 @@ def _insert(con: sqlite3.Connection, snap: Snapshot, pid: str, rec: Mapping[str,
 
 
 def _snapshot(reg: Registry) -> Snapshot:
-    from partnerctl.core.query import Snapshot
+    from partnerctl.core.query import snapshot
 
-    return Snapshot(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), {})
+    return snapshot(reg, {})
 
 
 def _head_json(reg: Registry) -> str:
-    return json.dumps([reg.registry.owner, reg.registry.country, list(reg.themes.items()),
-                       list(reg.networks.items())], ensure_ascii=False)
+    from partnerctl.core.model import registry_data
+
+    # Key order as in the file: the vocabularies in the order they were declared.
+    data = registry_data(reg)
+    for kind in ("themes", "networks", "regions", "countries"):
+        if kind in data:
+            data[kind] = dict(getattr(reg, kind))
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None:

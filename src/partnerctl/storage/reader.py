@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from partnerctl.core import query
+from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Source(Protocol):
     def with_links(self, kind: str) -> Records: ...  # facts at least
     def records_of(self, pids: Sequence[str]) -> Records: ...
     def name_owners(self, key: str) -> set[str]: ...
+    def distinct(self, name: str, limit: int) -> int: ...  # keys of a keyed field (query.filter_key)
 
 
 class _Loaded:
@@ -84,6 +86,11 @@ class _Loaded:
     def name_owners(self, key: str) -> set[str]:
         return {pid for pid, rec in self.all.items() if key in query.names_of(pid, rec)}
 
+    def distinct(self, name: str, limit: int) -> int:
+        snap = query.snapshot(self.reg, {})
+        spec = table().get(name)
+        return min(limit, len({query.filter_key(spec, snap.value(rec, name)) for rec in self.all.values()}))
+
 
 class _Indexed:
     """Records from the index, narrowed by its SQL to what a question can concern."""
@@ -117,6 +124,9 @@ class _Indexed:
 
     def name_owners(self, key: str) -> set[str]:
         return self.idx.name_owners(key)
+
+    def distinct(self, name: str, limit: int) -> int:
+        return self.idx.distinct(name, limit)
 
 
 class _Guarded:
@@ -152,13 +162,14 @@ class _Guarded:
 class Reader:
     """A registry as the read commands see it; every answer is computed by the core on records."""
 
-    def __init__(self, path: Path, owner: str, country: str | None, themes: dict[str, str],
-                 networks: dict[str, str], guarded: _Guarded | None, loaded: _Loaded | None) -> None:
+    def __init__(self, path: Path, head: Registry, guarded: _Guarded | None, loaded: _Loaded | None) -> None:
         self.path = path
-        self.owner = owner
-        self.country = country
-        self.themes = themes
-        self.networks = networks
+        # The head alone (owner, vocabularies, country aliases): its partnerships are not in it.
+        self.head = head
+        self.owner = head.registry.owner
+        self.country = head.registry.country
+        self.themes = head.themes
+        self.networks = head.networks
         self._guarded = guarded
         self._loaded = loaded
         # The values in use of the free-text dimensions (countries, regions), once asked for.
@@ -171,7 +182,19 @@ class Reader:
 
     def snapshot(self, records: Records) -> Snapshot:
         """The head with *records*: what the core's questions are asked of."""
-        return Snapshot(self.owner, self.country, self.themes, self.networks, records)
+        return query.snapshot(self.head, records)
+
+    def many_owners(self) -> bool:
+        """Whether the partnerships have more than one owner (the registry's own counting as one): then
+        ``list`` shows the owner's columns and ``stats`` counts by owner too."""
+        owner = next(s.name for s in table().partnership if s.meta.inherit == "owner")
+        return self._ask("distinct", owner, 2) > 1  # type: ignore[no-any-return]
+
+    def duplicates(self) -> list[Any]:
+        """``duplicates.find``: pairs of partnerships that are (or may be) one relation."""
+        from partnerctl.core import duplicates
+
+        return duplicates.find(self.snapshot(self._ask("everyone")))
 
     @property
     def indexed(self) -> bool:
@@ -273,14 +296,10 @@ class Reader:
 
     def usage(self, kind: str) -> list[tuple[str, str, int]]:
         """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
+        if not table().get(query.vocabulary_field(kind)).is_list:
+            # A one-value field (a region) has no link rows: it may hold its value by default, too.
+            return query.usage(self.snapshot(self._ask("everyone")), kind)
         return query.usage(self.snapshot(self._ask("with_links", kind)), kind)
-
-    def head(self) -> Registry:
-        """The registry's head (owner and vocabularies) as a Registry without partnerships."""
-        from partnerctl.core.model import Owner, Registry
-
-        return Registry(registry=Owner(owner=self.owner, country=self.country), themes=dict(self.themes),
-                        networks=dict(self.networks), partnerships={})
 
     def each_record(self) -> Iterator[tuple[str, Record]]:
         """(id, record) of every partnership in id order, one at a time: what a streamed export writes.
@@ -316,16 +335,16 @@ class Reader:
         source = self._guarded.source()
         if isinstance(source, _Loaded):
             return source.reg
-        from partnerctl.core.model import Owner, Registry, partnership_of
+        from dataclasses import replace
+
+        from partnerctl.core.model import partnership_of
         from partnerctl.storage import index
 
         try:
             records = source.idx.records()
         except index.FAULTS:
             return self._guarded.fall_back().reg
-        return Registry(registry=Owner(owner=self.owner, country=self.country), themes=dict(self.themes),
-                        networks=dict(self.networks),
-                        partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
+        return replace(self.head, partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
 
     def close(self) -> None:
         """End the index's read transaction, if one is open."""
@@ -344,10 +363,11 @@ def open_registry(path: Path) -> Reader:
         idx = index.open_current(path, data, st)
         if idx is not None:
             guarded = _Guarded(_Indexed(idx), lambda: _load(path, data, st))
-            return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None)
+            return Reader(path, idx.registry_head(), guarded, None)
     reg = _load(path, data, st)
-    return Reader(path, reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks),
-                  None, _Loaded(reg))
+    from dataclasses import replace
+
+    return Reader(path, replace(reg, partnerships={}), None, _Loaded(reg))
 
 
 def problems(path: Path) -> list[Problem]:

@@ -11,7 +11,8 @@ on it, and ``splice`` rewrites blocks between untouched bytes.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+import tomllib
+from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
 
 from partnerctl.core.errors import Problem
@@ -37,7 +38,6 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     Text nested too deeply for the parser, or holding a number too long to
     convert, is a problem too, never an exception.
     """
-    import tomllib  # parsers and dumpers are imported when used: an indexed read needs neither
 
     try:
         return tomllib.loads(text), []
@@ -135,7 +135,6 @@ def verified_block(data: bytes, head_end: int, pid: str, recorded: tuple[int, in
     )
     if not on_boundaries or bytes_hash(data[start:stop]) != digest:
         raise Damaged(f"the indexed span of {pid!r} is not its block")
-    import tomllib
 
     try:
         tables = tomllib.loads(data[start:stop].decode("utf-8"))
@@ -160,8 +159,9 @@ def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
-def parse_block(pid: str, text: str, themes: Container[str], networks: Container[str]) -> Partnership:
-    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies.
+def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None], owned: bool = True) -> Partnership:
+    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies (kind:
+    declared slugs, ``model.vocabularies``) and, in a registry without an owner (*owned* false), for its owner.
 
     The text must hold exactly the table ``[partnerships.<pid>]`` (with its
     events and contacts); anything else is InvalidInput saying what is wrong.
@@ -191,7 +191,7 @@ def parse_block(pid: str, text: str, themes: Container[str], networks: Container
         p = validate(Partnership, tables[pid])
     except ValidationError as exc:
         raise InvalidInput(str(problems_of(exc, f"partnerships.{pid}")[0])) from None
-    problems = partnership_references(pid, p, themes, networks)
+    problems = partnership_references(pid, p, vocabs, owned)
     if problems:
         raise InvalidInput(str(problems[0]))
     return p
