@@ -32,16 +32,17 @@ ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search"
 # partnerctl adds to Typer's own start-up. A command missing here still runs (every module is
 # then imported); tests/test_start.py checks the map against what the modules register.
 HOMES = {
-    **dict.fromkeys(("show", "list", "timeline", "anniversaries", "stats", "search"), "reads"),
+    **dict.fromkeys(("show", "list", "timeline", "anniversaries", "stats", "search", "duplicates"), "reads"),
     "brief": "publish",
-    **dict.fromkeys(("themes", "networks"), "vocabularies"),
-    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove"),
+    **dict.fromkeys(("themes", "networks", "regions", "countries"), "vocabularies"),
+    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove", "merge",
+                     "locate"),
                     "partnerships"),
     "edit": "editor",
     **dict.fromkeys(("add-event", "edit-event", "remove-event"), "events"),
     **dict.fromkeys(("add-contact", "edit-contact", "remove-contact"), "contacts"),
     **dict.fromkeys(("import", "export"), "exchange"),
-    **dict.fromkeys(("init", "fmt", "validate"), "registry"),
+    **dict.fromkeys(("init", "upgrade", "fmt", "validate"), "registry"),
 }
 
 
