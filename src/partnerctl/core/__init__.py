@@ -1,0 +1,1 @@
+"""Pure core: the registry's meaning, without files, processes or terminals."""

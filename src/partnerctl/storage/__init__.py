@@ -1,0 +1,1 @@
+"""Storage: where registries live, their files, their history."""
