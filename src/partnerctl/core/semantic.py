@@ -153,6 +153,16 @@ def _keys(*tables: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(key for table in tables for key in table))
 
 
+def _in_order(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The keys of *new* in its order, each key only *old* has placed after the key it followed there."""
+    order = list(new)
+    for at, key in enumerate(old):
+        if key not in new:
+            before = next((k for k in reversed(list(old)[:at]) if k in order), None)
+            order.insert(order.index(before) + 1 if before is not None else 0, key)
+    return order
+
+
 def _field_kind(*values: Any) -> str | None:
     """What the values of one field are: ``_LIST``, a row key (``"id"``, ``"name"``), or None (a scalar)."""
     present = [v for v in values if v is not None]
@@ -240,7 +250,7 @@ def _diff_terms(vocabulary: str, old: dict[str, Any], new: dict[str, Any]) -> li
 def _diff_table(path: Path, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """The field changes of one table (the head, a partnership, a row): new's field order, then removed ones."""
     changes: list[Change] = []
-    for name in _keys(new, old):
+    for name in _in_order(old, new):
         o, n = old.get(name), new.get(name)
         if o != n:
             changes += _diff_field(path + (name,), o, n)
@@ -284,7 +294,7 @@ def _diff_rows(path: Path, old: list[dict[str, Any]], new: list[dict[str, Any]],
 
 # A value shown as it is (``active``, ``2026-10``, ``https://...``); anything else is quoted.
 _BARE = re.compile(r"[\w.:/@+#%=?&~-]+")
-_SHOWN_LENGTH = 60
+_SHOWN_LENGTH = 100
 
 
 def _show(value: Any) -> str | None:
