@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import stat
 import subprocess
 import tomllib
@@ -13,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from partnerctl import store, tomlfile
+from partnerctl import store
 from partnerctl.core.semantic import describe, merge3
 from partnerctl.errors import WriteFailed
-from partnerctl.model import validate_registry
 from partnerctl.storage import history
 from partnerctl.storage.history import (
     JOURNAL_KEEP,
@@ -34,15 +34,7 @@ from partnerctl.storage.history import (
 )
 
 from conftest import SHIPPED_REGISTRY
-
-ALICE_EVENT = {"id": "2026-10-alice-visit", "date": "2026-10", "title": "Alice's visit to Turin"}
-BOB_EVENT = {"id": "2026-11-bob-visit", "date": "2026-11", "title": "Bob's visit to Turin"}
-
-
-def canonical(doc: dict[str, Any]) -> str:
-    reg, problems = validate_registry(doc)
-    assert problems == []
-    return tomlfile.dump(reg)
+from test_semantic import ALICE_EVENT, BOB_EVENT, canonical
 
 
 @pytest.fixture
@@ -50,9 +42,14 @@ def lyon() -> dict[str, Any]:
     return tomllib.loads(SHIPPED_REGISTRY.read_text(encoding="utf-8"))
 
 
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (apt-get install git)")
+
+
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty git repository whose git ignores the user's and the system's configuration."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed (apt-get install git)")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     where = tmp_path / "repo"
@@ -183,6 +180,7 @@ def test_git_show_of_an_unknown_revision_is_a_typed_error(history_repo: tuple[Pa
         git_show(registry, rev)
 
 
+@needs_git
 def test_outside_a_repository_is_not_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     registry = tmp_path / "registry.toml"

@@ -397,7 +397,7 @@ def merge3(base: dict[str, Any] | None, ours: dict[str, Any] | None,
     same key are merged field by field against an empty base.
     """
     merge = _Merge()
-    return merge.document(base or {}, ours or {}, theirs or {}), merge.conflicts
+    return merge.entries((), base or {}, ours or {}, theirs or {}, merge.section), merge.conflicts
 
 
 class _Merge:
@@ -410,30 +410,11 @@ class _Merge:
         self.conflicts.append(Conflict(path, base, ours, theirs))
         return ours
 
-    def document(self, base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for name in _keys(ours, theirs, base):
-            b, o, t = base.get(name), ours.get(name), theirs.get(name)
-            if o == t or t == b:
-                value = o
-            elif o == b:
-                value = t
-            elif not _all_tables(b, o, t):
-                value = self.conflict((name,), b, o, t)
-            elif name == PARTNERSHIPS:
-                value = self.entries((name,), b or {}, o or {}, t or {}, self.partnership)
-            elif name == HEAD:
-                value = self.table((name,), b or {}, o or {}, t or {})
-            else:
-                value = self.entries((name,), b or {}, o or {}, t or {}, self.conflict)
-            if value is not None:
-                merged[name] = value
-        return merged
-
     def entries(self, path: Path, base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any],
                 both_changed: Callable[[Path, Any, Any, Any], Any],
                 shown: Callable[[str], str] = lambda key: key) -> dict[str, Any]:
-        """Merge keyed entries (partnerships, rows, vocabulary entries); *shown* names a key in paths."""
+        """Merge keyed entries (sections, partnerships, rows, vocabulary entries, fields): a change on one
+        side is taken, and *both_changed* merges what both changed; *shown* names a key in paths."""
         merged: dict[str, Any] = {}
         for key in _keys(ours, theirs, base):
             b, o, t = base.get(key), ours.get(key), theirs.get(key)
@@ -441,32 +422,35 @@ class _Merge:
                 value = o
             elif o == b:
                 value = t
-            elif o is None or t is None:
-                value = self.conflict(path + (shown(key),), b, o, t)  # removed on one side, changed on the other
             else:
                 value = both_changed(path + (shown(key),), b, o, t)
             if value is not None:
                 merged[key] = value
         return merged
 
-    def partnership(self, path: Path, base: Any, ours: Any, theirs: Any) -> Any:
+    def section(self, path: Path, base: Any, ours: Any, theirs: Any) -> Any:
+        """A top-level table both changed: an absent one is empty (a vocabulary may be left out)."""
+        if not _all_tables(base, ours, theirs):
+            return self.conflict(path, base, ours, theirs)
+        b, o, t = base or {}, ours or {}, theirs or {}
+        if path == (PARTNERSHIPS,):
+            return self.entries(path, b, o, t, self.record)
+        if path == (HEAD,):
+            return self.table(path, b, o, t)
+        return self.entries(path, b, o, t, self.conflict)  # a vocabulary: labels are opaque
+
+    def record(self, path: Path, base: Any, ours: Any, theirs: Any) -> Any:
+        """A partnership or row both changed: removed on one side is a conflict; added on both, or changed
+        on both, merges field by field."""
         if isinstance(ours, dict) and isinstance(theirs, dict) and isinstance(base, (dict, type(None))):
             return self.table(path, base or {}, ours, theirs)
         return self.conflict(path, base, ours, theirs)
 
     def table(self, path: Path, base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for name in _keys(ours, theirs, base):
-            value = self.field(path + (name,), base.get(name), ours.get(name), theirs.get(name))
-            if value is not None:
-                merged[name] = value
-        return merged
+        return self.entries(path, base, ours, theirs, self.field)
 
     def field(self, path: Path, base: Any, ours: Any, theirs: Any) -> Any:
-        if ours == theirs or theirs == base:
-            return ours
-        if ours == base:
-            return theirs
+        """A field both changed: list fields and rows merge, a scalar is a conflict."""
         kind = _field_kind(base, ours, theirs)
         if kind == _LIST:
             return _merge_items(base or [], ours or [], theirs or []) or None
@@ -479,8 +463,7 @@ class _Merge:
         b, o, t = (_rows_by_key(rows, key) for rows in (base, ours, theirs))
         # A row is named in paths by its key as one side wrote it (ours', else theirs', else base's).
         names = {k: row[key] for rows in (b, t, o) for k, row in rows.items()}
-        merged = self.entries(path, b, o, t, lambda p, bv, ov, tv: self.table(p, bv or {}, ov, tv), names.__getitem__)
-        return list(merged.values())
+        return list(self.entries(path, b, o, t, self.record, names.__getitem__).values())
 
 
 def _merge_items(base: list[str], ours: list[str], theirs: list[str]) -> list[str]:
