@@ -199,6 +199,19 @@ def test_without_git_is_not_a_repository(history_repo: tuple[Path, list[str]], t
         git_log(registry)
 
 
+def test_a_damaged_repository_is_git_failed(history_repo: tuple[Path, list[str]]) -> None:
+    registry, _ = history_repo
+    repo = registry.parents[1]
+    blob = git(repo, "rev-parse", "HEAD~2:data/registry.toml").stdout.strip()
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    # Not read as "the file did not exist then" (which would say every partnership was removed).
+    with pytest.raises(history.GitFailed, match="object missing"):
+        git_log(registry, changes=True)
+    with pytest.raises(history.GitFailed):
+        git_show(registry, "HEAD~2")
+    assert git_show(registry, "HEAD") is not None
+
+
 def test_a_repository_without_commits_has_no_history(repo: Path) -> None:
     registry = repo / "registry.toml"
     registry.write_text("[registry]\n")

@@ -7,7 +7,7 @@ meaning (``partnerctl.core.semantic``). Git runs as ``git -C <the registry's
 folder>`` with NUL-separated output and literal pathspecs, so no file name,
 author or message can be misread. No git on the machine, or a registry outside
 a git work tree, is a ``NotARepository``; a revision git does not know is an
-``UnknownRevision``.
+``UnknownRevision``; git failing to read its own repository is a ``GitFailed``.
 
 Journal. Before each write through partnerctl the pipeline hands the previous
 bytes to ``journal_push``; ``undo`` puts the newest entry back. Entries live
@@ -56,6 +56,10 @@ class HistoryError(Exception):
 
 class NotARepository(HistoryError):
     """No git on this machine, or the registry is not in a git work tree."""
+
+
+class GitFailed(HistoryError):
+    """Git ran but could not read the history (a damaged repository, an object missing)."""
 
 
 class UnknownRevision(HistoryError):
@@ -149,13 +153,17 @@ def _blobs(folder: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
         return [None if "\n" in spec else _blobs(folder, [spec])[0] for spec in specs]
     done = _git(folder, "cat-file", "--batch", stdin=b"".join(os.fsencode(spec) + b"\n" for spec in specs))
     if done.returncode != 0:
-        raise NotARepository(f"cannot read the registry's history: {_first_line(done.stderr)}")
+        raise GitFailed(f"cannot read the registry's history: {_first_line(done.stderr)}")
     out, at, found = done.stdout, 0, []
-    for _ in specs:
-        end = out.index(b"\n", at)
+    for spec in specs:
+        end = out.find(b"\n", at)
+        if end < 0:
+            raise GitFailed("cannot read the registry's history: git's answer ended early")
         header = _OBJECT_HEADER.fullmatch(out[at:end])
         at = end + 1
-        if header is None:  # "<name> missing" (or ambiguous): no such file at that commit
+        if header is None:  # "<name> missing": no such file at that commit, or a damaged repository
+            if _git(folder, "rev-parse", "--verify", "--quiet", spec).returncode == 0:
+                raise GitFailed(f"cannot read the registry's history: git cannot read {spec} (object missing)")
             found.append(None)
             continue
         size = int(header.group(3))
@@ -186,8 +194,11 @@ def git_log(path: Path, partner: str | None = None, *, changes: bool = False) ->
         return []
     done = _git(folder, "log", "--follow", "-z", "--name-status", "--no-color", _LOG_FORMAT, "--", name)
     if done.returncode != 0:
-        raise NotARepository(f"cannot read the registry's history: {_first_line(done.stderr)}")
-    commits = _parse_log(done.stdout, where)
+        raise GitFailed(f"cannot read the registry's history: {_first_line(done.stderr)}")
+    try:
+        commits = _parse_log(done.stdout, where)
+    except (IndexError, UnicodeDecodeError):
+        raise GitFailed("cannot read the registry's history: git's answer is not in the expected form") from None
     if partner is None and not changes:
         return commits
     docs = _Versions(folder)
@@ -332,7 +343,7 @@ def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None
 
     Call it under the registry's write lock, before the write. Give *new_bytes*:
     without it ``undo`` cannot tell whether the registry changed since. The
-    oldest entries beyond *keep* are removed. WriteFailed (exit 4) when the
+    oldest entries beyond *keep* (at least 1) are removed. WriteFailed (exit 4) when the
     journal cannot be written; the registry is untouched then.
     """
     target = Path(os.path.realpath(path))
@@ -350,7 +361,7 @@ def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None
     write_atomic(entry, old_bytes)
     with contextlib.suppress(OSError):
         os.chmod(entry, mode)
-    for stale in journal_list(path)[keep:]:
+    for stale in journal_list(path)[max(keep, 1):]:
         with contextlib.suppress(FileNotFoundError):
             stale.file.unlink()
     return journal_list(path)[0]
