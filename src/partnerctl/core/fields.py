@@ -27,8 +27,8 @@ STATUSES = ("active", "suspended", "ended")
 Edit = Literal["scalar", "list", "none"]
 Filter = Literal["folded", "enum", "vocab", "member", "year"]
 Stat = Literal["value", "each", "decade"]
-Section = Literal["narrative", "sources", "timeline", "contacts"]
-Kind = Literal["text", "int", "list", "slugs", "records"]
+Section = Literal["narrative", "notes", "sources", "timeline", "contacts"]
+Kind = Literal["text", "int", "bool", "list", "slugs", "records"]
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,9 @@ def spec_of(name: str, annotation: Any, required: bool, meta: Meta) -> FieldSpec
     while pending:
         tp = pending.pop()
         origin = get_origin(tp)
-        if tp is int:
+        if tp is bool:
+            kind = "bool"
+        elif tp is int:
             kind = "int"
         elif origin is list:
             (item,) = get_args(tp) or (str,)

@@ -142,14 +142,14 @@ class Check:
     """
 
     fn: Callable[[Any], Any]
-    kind: Literal["str", "int"] = "str"
+    kind: Literal["str", "int", "bool"] = "str"
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         from pydantic_core import core_schema
 
-        # Strict: "1991" is not a year, 1 is not a string, True is not a number.
-        base = (core_schema.int_schema(strict=True) if self.kind == "int"
-                else core_schema.str_schema(strict=True))
+        # Strict: "1991" is not a year, 1 is not a string, True is not a number, "yes" is not true.
+        base = {"int": core_schema.int_schema, "bool": core_schema.bool_schema}.get(
+            self.kind, core_schema.str_schema)(strict=True)
         return core_schema.no_info_after_validator_function(self.fn, base)
 
 
@@ -165,6 +165,7 @@ Visible = Annotated[str, Check(_visible)]
 OwnerName = Annotated[str, Check(_owner_name)]
 Email = Annotated[str, Check(_email)]
 Year = Annotated[int, Check(_year, "int")]
+Flag = Annotated[bool, Check(lambda value: value, "bool")]
 Status = Literal["active", "suspended", "ended"]
 
 # Models are validated with unknown keys refused (a typo must not be silently ignored).
@@ -187,6 +188,10 @@ class Event:
                                        column=True)] = field(default_factory=list)
     links: Annotated[list[Str], Meta("Sources", edit="list", item="link",
                                      help="Source URL; repeatable")] = field(default_factory=list)
+    notes: Annotated[Str | None, Meta("Notes", help="Internal notes (research, doubts): never published",
+                                      search=True, internal=True)] = None
+    internal: Annotated[Flag, Meta("Internal", help="The whole event is internal: never published",
+                                   internal=True)] = False
 
     def __post_init__(self) -> None:
         if self.end is not None and dates.sort_key(self.end) < dates.sort_key(self.date):
@@ -205,6 +210,10 @@ class Contact:
                                              column=True)] = None
     email: Annotated[Email | None, Meta("E-mail", help="E-mail address", search=True, column=True)] = None
     phone: Annotated[Str | None, Meta("Phone", help="Phone number", search=True, column=True)] = None
+    notes: Annotated[Str | None, Meta("Notes", help="Internal notes: never published", search=True,
+                                      internal=True)] = None
+    internal: Annotated[Flag, Meta("Internal", help="The whole contact is internal: never published",
+                                   internal=True)] = False
 
 
 @dataclass(kw_only=True)
@@ -244,7 +253,8 @@ class Partnership:
         column=True, table="value", heading="first year", sort=True,
         fact=Fact(40, ("{since}", " ({since_note})")))] = None
     since_note: Annotated[Str | None, Meta(
-        "About the first year", help="How sure the first year is", fact=Fact(within="since"))] = None
+        "About the first year", help="How sure the first year is", internal=True,
+        fact=Fact(within="since"))] = None
     themes: Annotated[list[Slug], Meta(
         "Partnership treated", edit="list", vocab="theme", item="theme", short="-t",
         help="Theme (slug, label or a word of it); repeatable", filter="vocab", stat="each", stat_order=1,
@@ -263,6 +273,9 @@ class Partnership:
         section="sources")] = field(default_factory=list)
     summary: Annotated[Str | None, Meta(
         "Summary", help="The narrative", search=True, section="narrative")] = None
+    notes: Annotated[Str | None, Meta(
+        "Notes", help="Internal notes (research, doubts, who to ask): never published", search=True,
+        section="notes", internal=True)] = None
     events: Annotated[list[Event], Meta(
         "Key dates", edit="none", section="timeline")] = field(default_factory=list)
     contacts: Annotated[list[Contact], Meta(
@@ -512,7 +525,7 @@ def _compact(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in obj.__dataclass_fields__:
         value = getattr(obj, name)
-        if value is None or value == [] or value == {}:
+        if value is None or value is False or value == [] or value == {}:
             continue
         if isinstance(value, list) and hasattr(value[0], "__dataclass_fields__"):
             value = [_compact(v) for v in value]
