@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import files
-from partnerctl.core.semantic import describe, merge3
+from conftest import SHIPPED_REGISTRY
 from partnerctl.core.errors import WriteFailed
-from partnerctl.storage import history
+from partnerctl.core.semantic import describe, merge3
+from partnerctl.storage import files, history
 from partnerctl.storage.history import (
     JOURNAL_KEEP,
     ChangedSinceWrite,
@@ -32,8 +32,6 @@ from partnerctl.storage.history import (
     journal_push,
     undo,
 )
-
-from conftest import SHIPPED_REGISTRY
 from test_semantic import ALICE_EVENT, BOB_EVENT, canonical
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from partnerctl.storage import toml as tomlfile
+from conftest import SHIPPED_REGISTRY
+from partnerctl.core.model import validate_registry
 from partnerctl.core.semantic import (
     Change,
     Conflict,
@@ -24,9 +25,7 @@ from partnerctl.core.semantic import (
     merge3,
     report_conflicts,
 )
-from partnerctl.core.model import validate_registry
-
-from conftest import SHIPPED_REGISTRY
+from partnerctl.storage import toml as tomlfile
 
 ALICE_EVENT = {"id": "2026-10-alice-visit", "date": "2026-10", "title": "Alice's visit to Turin"}
 BOB_EVENT = {"id": "2026-11-bob-visit", "date": "2026-11", "title": "Bob's visit to Turin"}

@@ -148,8 +148,13 @@ class Check:
         from pydantic_core import core_schema
 
         # Strict: "1991" is not a year, 1 is not a string, True is not a number, "yes" is not true.
-        base = {"int": core_schema.int_schema, "bool": core_schema.bool_schema}.get(
-            self.kind, core_schema.str_schema)(strict=True)
+        base: Any
+        if self.kind == "int":
+            base = core_schema.int_schema(strict=True)
+        elif self.kind == "bool":
+            base = core_schema.bool_schema(strict=True)
+        else:
+            base = core_schema.str_schema(strict=True)
         return core_schema.no_info_after_validator_function(self.fn, base)
 
 

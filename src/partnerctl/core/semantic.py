@@ -508,7 +508,8 @@ def describe_conflicts(conflicts: Iterable[Conflict]) -> list[str]:
     """
     lines = []
     for c in conflicts:
-        base = "" if isinstance(c.base, dict) else " (base unset)" if c.base is None else f" (base {repr(jsonable(c.base))})"
+        base = ("" if isinstance(c.base, dict) else " (base unset)" if c.base is None
+                else f" (base {repr(jsonable(c.base))})")
         lines.append(f"{c.where}: ours {_side(c.path, c.base, c.ours)}, theirs {_side(c.path, c.base, c.theirs)}{base}")
     return lines
 

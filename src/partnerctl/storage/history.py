@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 from partnerctl.core import semantic
-from partnerctl.core.semantic import Change
 from partnerctl.core.errors import WriteFailed
+from partnerctl.core.semantic import Change
 from partnerctl.storage.files import mode_of, umask, write_atomic
 
 
@@ -140,7 +140,8 @@ def _has_commits(folder: Path) -> bool:
 
 def _commit_id(folder: Path, rev: str) -> str:
     # A revision starting with "-" would be read as an option.
-    done = None if rev.startswith("-") or not rev else _git(folder, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    done = (None if rev.startswith("-") or not rev
+            else _git(folder, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"))
     if done is None or done.returncode != 0:
         raise UnknownRevision(f"unknown revision {rev!r}")
     return done.stdout.decode("ascii").strip()
@@ -154,7 +155,8 @@ def _blobs(folder: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
     done = _git(folder, "cat-file", "--batch", stdin=b"".join(os.fsencode(spec) + b"\n" for spec in specs))
     if done.returncode != 0:
         raise GitFailed(f"cannot read the registry's history: {_first_line(done.stderr)}")
-    out, at, found = done.stdout, 0, []
+    out, at = done.stdout, 0
+    found: list[tuple[str, bytes] | None] = []
     for spec in specs:
         end = out.find(b"\n", at)
         if end < 0:
@@ -225,7 +227,8 @@ def _parse_log(out: bytes, where: str) -> list[Commit]:
     while at + _FIELDS <= len(fields) and fields[at]:
         sha, parents, author, date, subject = fields[at:at + _FIELDS]
         at += _FIELDS
-        path = old = current
+        path: str = current
+        old: str | None = current
         if at < len(fields) and fields[at].startswith(b"\n"):
             status = fields[at][1:2]
             if status in (b"R", b"C"):
