@@ -10,6 +10,7 @@ from partnerctl.cli import (  # noqa: F401 - imported for the commands they regi
     editor,
     events,
     exchange,
+    history,
     partnerships,
     reads,
     registry,

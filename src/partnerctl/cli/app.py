@@ -24,7 +24,8 @@ from partnerctl.core.errors import PartnerctlError
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
 ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "add", "set", "unset", "tag", "untag",
          "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
-         "add-contact", "edit-contact", "remove-contact", "import", "export", "init", "fmt", "validate")
+         "add-contact", "edit-contact", "remove-contact", "undo", "log", "diff", "import", "export", "init", "fmt",
+         "validate", "merge-file", "git-setup", "use")
 
 
 class _Group(TyperGroup):

@@ -49,6 +49,10 @@ def shapes() -> dict[str, Shape]:
         "registry": Shape("registry", ("path", "owner", "country", "themes", "networks", "partnerships"),
                           ("path", "owner", "country", "themes", "networks", "partnerships"), id_key="path"),
         "format": Shape("format", ("path", "changed"), ("path", "changed"), id_key="path"),
+        "commit": Shape("commit", ("commit", "date", "author", "message", "summary", "changes"),
+                        ("commit", "date", "author", "summary"), id_key="commit"),
+        "change": Shape("change", ("kind", "path", "old", "new", "added", "removed", "changes"),
+                        ("kind", "path", "old", "new"), id_key="kind"),
     }
 
 

@@ -45,33 +45,50 @@ from pathlib import Path
 from typing import Any
 
 from partnerctl.core import semantic
-from partnerctl.core.errors import WriteFailed
+from partnerctl.core.errors import (
+    EXIT_NOT_FOUND,
+    EXIT_REGISTRY,
+    EXIT_USAGE,
+    EXIT_WRITE,
+    PartnerctlError,
+    WriteFailed,
+)
 from partnerctl.core.semantic import Change
 from partnerctl.storage.files import mode_of, umask, write_atomic
 
 
-class HistoryError(Exception):
-    """Base of the errors of the registry's history (the CLI maps each to a message and exit code)."""
+class HistoryError(PartnerctlError):
+    """Base of the errors of the registry's history (each with its exit code; one stderr line in cli.app)."""
 
 
 class NotARepository(HistoryError):
     """No git on this machine, or the registry is not in a git work tree."""
 
+    exit_code = EXIT_USAGE
+
 
 class GitFailed(HistoryError):
     """Git ran but could not read the history (a damaged repository, an object missing)."""
+
+    exit_code = EXIT_REGISTRY
 
 
 class UnknownRevision(HistoryError):
     """A revision (``HEAD~2``, a tag, a commit id) that the repository does not have."""
 
+    exit_code = EXIT_NOT_FOUND
+
 
 class NothingToUndo(HistoryError):
     """The journal holds no previous version of the registry."""
 
+    exit_code = EXIT_NOT_FOUND
+
 
 class ChangedSinceWrite(HistoryError):
     """The registry is no longer what partnerctl's last journalled write made it: undo would lose a change."""
+
+    exit_code = EXIT_WRITE
 
 
 # ---------------------------------------------------------------------------- git
@@ -341,13 +358,17 @@ def journal_list(path: Path) -> list[JournalEntry]:
 
 
 def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None,
-                 keep: int = JOURNAL_KEEP) -> JournalEntry:
+                 keep: int = JOURNAL_KEEP, linked: bool = False) -> JournalEntry:
     """Keep *old_bytes*, the registry's version a write is about to replace with *new_bytes*.
 
     Call it under the registry's write lock, before the write. Give *new_bytes*:
     without it ``undo`` cannot tell whether the registry changed since. The
     oldest entries beyond *keep* (at least 1) are removed. WriteFailed (exit 4) when the
     journal cannot be written; the registry is untouched then.
+
+    *linked*: the file at *path* holds *old_bytes* and is about to be replaced by a
+    rename (the write pipeline's way): the entry is a hard link to it, so keeping a
+    version costs no copy whatever the registry's size (a copy where links fail).
     """
     target = Path(os.path.realpath(path))
     folder = journal_folder(path)
@@ -361,13 +382,23 @@ def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     after = f"-{digest(new_bytes)}" if new_bytes is not None else ""
     entry = folder / f"{number:06d}-{stamp}{after}.toml"
-    write_atomic(entry, old_bytes)
+    if not (linked and _link(target, entry)):
+        write_atomic(entry, old_bytes)
     with contextlib.suppress(OSError):
         os.chmod(entry, mode)
     for stale in journal_list(path)[max(keep, 1):]:
         with contextlib.suppress(FileNotFoundError):
             stale.file.unlink()
     return journal_list(path)[0]
+
+
+def _link(target: Path, entry: Path) -> bool:
+    """Make *entry* a hard link to *target* (whose inode a rename is about to retire); False if it cannot be."""
+    try:
+        os.link(target, entry)
+    except OSError:
+        return False
+    return True
 
 
 def journal_pop(path: Path) -> bytes | None:
@@ -434,3 +465,82 @@ def _make_folders(folder: Path, file_mode: int) -> None:
     for made in reversed(missing):
         os.mkdir(made)
         os.chmod(made, _folder_mode(file_mode))  # mkdir's mode is cut by the umask
+
+
+# ---------------------------------------------------------------------------- merge driver and git setup
+
+def conflicts_path(path: Path) -> Path:
+    """Where the conflict report of a merge of the registry at *path* is: ``<registry>.conflicts.json``."""
+    return path.with_name(path.name + ".conflicts.json")
+
+
+def read_conflicts(path: Path) -> list[str] | None:
+    """The conflicts a merge left for the registry at *path*, one line each; None when there is no report."""
+    import json
+
+    report = conflicts_path(path)
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return [f"the conflict report cannot be read ({exc.__class__.__name__})"]
+    try:
+        lines = semantic.describe_conflicts(semantic.report_conflicts(data))
+    except ValueError as exc:
+        return [str(exc)]
+    problems = data.get("problems") if isinstance(data, dict) else None
+    return lines + [str(p) for p in problems or []]
+
+
+GITIGNORE_LINES = ("*.bak", "*.lock", ".partnerctl/")
+DRIVER = "partnerctl"
+
+
+def git_setup(path: Path, command: str) -> list[str]:
+    """Make the repository holding the registry at *path* merge it by meaning; what was done, one line each.
+
+    ``.gitattributes`` at the repository's top names the driver for the registry
+    (``<path> merge=partnerctl``); the repository's own config (``.git/config``, not
+    committed: each clone runs ``git-setup`` once) says how to run it (*command*
+    with ``%O %A %B %P``); ``.gitignore`` gets ``*.bak``, ``*.lock`` and
+    ``.partnerctl/`` (the undo journal). Running it again changes nothing.
+    """
+    folder, _, where = _place(path)
+    done = _git(folder, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        raise GitFailed(f"cannot find the repository's top: {_first_line(done.stderr)}")
+    top = Path(os.fsdecode(done.stdout.rstrip(b"\n")))
+    said = []
+    pattern = "/" + "".join(f"\\{c}" if c in "*?[]\\ #!" else c for c in where)
+    if _add_lines(top / ".gitattributes", [f"{pattern} merge={DRIVER}"]):
+        said.append(f"{top / '.gitattributes'}: {pattern} merge={DRIVER}")
+    if _add_lines(top / ".gitignore", list(GITIGNORE_LINES)):
+        said.append(f"{top / '.gitignore'}: {', '.join(GITIGNORE_LINES)}")
+    driver = f"{command} merge-file %O %A %B %P"
+    for key, value in ((f"merge.{DRIVER}.name", "partnerctl: merge the registry by meaning"),
+                       (f"merge.{DRIVER}.driver", driver)):
+        current = _git(folder, "config", "--local", "--get", key)
+        if current.returncode == 0 and current.stdout.decode("utf-8", "replace").rstrip("\n") == value:
+            continue
+        set_ = _git(folder, "config", "--local", key, value)
+        if set_.returncode != 0:
+            raise GitFailed(f"cannot set {key}: {_first_line(set_.stderr)}")
+        said.append(f"git config {key} {value!r}")
+    return said
+
+
+def _add_lines(file: Path, lines: list[str]) -> bool:
+    """Add the *lines* a text file lacks at its end (creating it); whether it changed."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WriteFailed(f"cannot read {file}: {exc}") from None
+    have = set(text.splitlines())
+    missing = [line for line in lines if line not in have]
+    if not missing:
+        return False
+    write_atomic(file, text + ("\n" if text and not text.endswith("\n") else "") + "".join(f"{m}\n" for m in missing))
+    return True

@@ -283,16 +283,22 @@ def open_registry(path: Path) -> Reader:
 
 
 def problems(path: Path) -> list[Problem]:
-    """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid)."""
-    from partnerctl.storage import index, store
+    """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid).
+
+    A conflict report a merge left beside it (``<registry>.conflicts.json``) is a problem until it is removed.
+    """
+    from partnerctl.core.errors import Problem
+    from partnerctl.storage import history, index, store
 
     data, st = store.read_file(path)
+    conflicts = [Problem(str(history.conflicts_path(path)), f"merge conflict: {line}")
+                 for line in history.read_conflicts(path) or []]
     if index.enabled():
         idx = index.open_current(path, data, st)
         if idx is not None:
             idx.close()
-            return []
-    return store.check_text(store.decode(data, path), str(path))[1]
+            return conflicts
+    return conflicts + store.check_text(store.decode(data, path), str(path))[1]
 
 
 def _load(path: Path, data: bytes, st: os.stat_result) -> Registry:

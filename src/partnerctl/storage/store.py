@@ -21,10 +21,11 @@ once either way; the result is the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -210,8 +211,10 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
 
     An invalid result raises InvalidInput and leaves the file untouched. *dry_run*
     does everything but the commit. *progress* hears of each stage of a long write.
+    The previous version goes to the undo journal (``history.journal_push``).
     """
-    from partnerctl.storage import index
+    # Everything the write needs is imported before the lock: other writers wait for as short a time as can be.
+    from partnerctl.storage import history, index
 
     target = loc.path if dry_run else writable_target(loc)
     with nullcontext() if dry_run else files.locked(target, lock_timeout):
@@ -231,12 +234,45 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
         written = not dry_run and new_data != data
         if written:
             progress("writing the registry", 0, None)
+            history.journal_push(target, data, new_bytes=new_data, linked=True)
             files.write_atomic(target, new_data, backup=backup, shown=loc.path)
             LANDED.append(target)
-            if index.enabled():
-                progress("updating the index", 0, None)
-                draft.reindex(target, data, new_data)
+            new_st = os.stat(target)  # the stat of what this write made (the index's key holds it)
+    # The index has its own lock and key check: it is brought up to date after the registry's lock is
+    # released, so the next writer need not wait for it (if that writer is first, this update is refused
+    # by the key check and the next read catches up).
+    if written and index.enabled():
+        progress("updating the index", 0, None)
+        draft.reindex(target, data, new_data, new_st)
     return Written(result, decode(data, loc.path), decode(new_data, loc.path), written)
+
+
+def undo(loc: Location, *, force: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+         backup: bool = True) -> tuple[Any, bytes, bytes]:
+    """Put back the version the last write through partnerctl replaced (``history.undo``).
+
+    Returns (the journal entry used, the bytes before, the bytes put back). The
+    version put back is validated first; the undo itself is not journalled (a
+    second undo goes one write further back).
+    """
+    from partnerctl.storage import history, index
+
+    target = writable_target(loc)
+    restored: list[tuple[bytes, Registry, os.stat_result]] = []
+
+    def put_back(old: bytes) -> None:
+        reg = parse_valid(decode(old, loc.path), f"{loc.path} (previous version)")
+        files.write_atomic(target, old, backup=backup, shown=loc.path)
+        LANDED.append(target)
+        restored.append((old, reg, os.stat(target)))
+
+    with files.locked(target, lock_timeout):
+        current, _ = read_file(target)
+        entry = history.undo(target, current, put_back, force=force)
+    old, reg, st = restored[0]
+    if index.enabled():
+        index.save(target, reg, old, st)
+    return entry, current, old
 
 
 def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
@@ -376,13 +412,12 @@ class FullDraft:
         self._checked = new_reg
         return text.encode("utf-8")
 
-    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
-        """Build the index of the new file, so the next read needs no rebuild."""
+    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
+        """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
         from partnerctl.storage import index
 
         assert self._checked is not None
-        with _suppress_missing():
-            index.save(target, self._checked, new, os.stat(target))
+        index.save(target, self._checked, new, st)
 
 
 @dataclass
@@ -637,17 +672,60 @@ class BlockDraft:
         t = self.touched.get(pid)
         return t.block if t is not None and t.block is not None else self._block(pid)[0]
 
-    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
+    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
         """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild."""
         from partnerctl.storage import index
 
-        with _suppress_missing():
-            index.apply(target, self.idx.key, index.key_of(new, os.stat(target)), self._update)
+        index.apply(target, self.idx.key, index.key_of(new, st), self._update)
 
 
-@contextmanager
-def _suppress_missing() -> Iterator[None]:
-    try:
-        yield
-    except FileNotFoundError:
-        pass
+@dataclass
+class Merged:
+    """What ``merge_files`` did: the conflicts (one line each), the validation problems, where the report is."""
+
+    conflicts: list[str]
+    problems: list[str]
+    report: Path | None
+
+
+def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
+    """Three-way merge of registry files by meaning (``core.semantic.merge3``), the result written over *ours*.
+
+    As git's merge driver: *base*, *ours*, *theirs* are git's temporary files and
+    *registry* the registry's path in the work tree (``%P``). A clean merge is
+    written in canonical form and validated; an old conflict report of *registry*
+    is removed. A conflict, or a merged registry that is not valid (ours removed a
+    theme theirs started using), keeps ours' value, is written the same way, and
+    ``<registry>.conflicts.json`` says what (design: ``core.semantic``'s docstring).
+    A side that is not a readable registry is InvalidInput: *ours* is left as it was.
+    """
+    import json
+
+    import tomli_w
+
+    from partnerctl.core import semantic
+    from partnerctl.storage import history
+
+    docs = []
+    for side in (base, ours, theirs):
+        try:
+            data = side.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {side}: {exc.strerror}") from None
+        doc = history.parse_document(data) if data.strip() else {}
+        if doc is None:
+            raise InvalidInput(f"{side} is not a registry (not UTF-8 TOML): merge it by hand")
+        docs.append(doc)
+    merged, conflicts = semantic.merge3(*docs)
+    reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))
+    text = tomlfile.dump(reg) if reg is not None else tomli_w.dumps(merged, multiline_strings=True)
+    problems = [str(p) for p in found]
+    files.write_atomic(ours, text)
+    report = history.conflicts_path(registry)
+    if conflicts or problems:
+        found_data = {**semantic.conflict_report(conflicts), "problems": problems}
+        files.write_atomic(report, json.dumps(found_data, ensure_ascii=False, indent=2) + "\n")
+        return Merged(semantic.describe_conflicts(conflicts), problems, report)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(report)
+    return Merged([], [], None)
