@@ -91,20 +91,17 @@ def log(
 
 def _version(path: Path, what: str) -> tuple[dict[str, Any] | None, str]:
     """A registry document named by *what*: a file, or a git revision of the registry."""
-    from partnerctl.core.errors import InvalidInput
-    from partnerctl.storage import history
+    from partnerctl.storage import history, store
 
     given = Path(what)
-    if given.is_file():
-        data: bytes | None = given.read_bytes()
-    else:
-        data = history.git_show(path, what)
-    if data is None:
-        return None, what
-    doc = history.parse_document(data)
-    if doc is None:
-        raise InvalidInput(f"{what}: not a registry (not UTF-8 TOML)")
-    return doc, what
+    data = store.read_file(given)[0] if given.is_file() else history.git_show(path, what)
+    return (None if data is None else _document(data, what)), what
+
+
+def _document(data: bytes, what: str) -> dict[str, Any]:
+    from partnerctl.storage import store
+
+    return store.parse_document(data, what)
 
 
 @app.command()
@@ -127,7 +124,7 @@ def diff(
     out.check()
     io = state(ctx).io
     path = state(ctx).location().path
-    now = history.parse_document(store.read_file(path)[0])
+    now = _document(store.read_file(path)[0], str(path))
     if old is None:
         try:
             before, old_name = _version(path, "HEAD")
@@ -135,7 +132,7 @@ def diff(
             entries = history.journal_list(path)
             if not entries:
                 raise NotFound(f"{path} is not in git and has no previous version in its journal") from None
-            before, old_name = history.parse_document(entries[0].read()), "the version before the last write"
+            before, old_name = _document(entries[0].read(), str(entries[0].file)), "the version before the last write"
     else:
         before, old_name = _version(path, old)
     after = now if new is None else _version(path, new)[0]

@@ -64,20 +64,49 @@ def bundled_path() -> Path:
 
 @dataclass(frozen=True)
 class Location:
-    """A registry file, and whether it is the read-only bundled one."""
+    """A registry file, whether it is the read-only bundled one, and what named it (for messages)."""
 
     path: Path
     bundled: bool = False
+    source: str = ""
 
 
-def locate(explicit: Path | None) -> Location:
-    """``--registry`` / ``$PARTNERCTL_REGISTRY``, else ./data/registry.toml, else the bundled one."""
+def locate(explicit: Path | None, source: str = "--registry") -> Location:
+    """Which registry: the nearest choice wins.
+
+    *explicit* (``--registry`` / ``$PARTNERCTL_REGISTRY``, named by *source*), else
+    the ``registry`` setting of the repository's ``partnerctl.toml`` (nearest folder
+    up), else ./data/registry.toml, else the ``registry`` setting of the user's
+    config.toml, else the bundled sample (``storage.config``).
+    """
+    from partnerctl.storage import config
+
     if explicit is not None:
-        return Location(explicit)
+        return Location(explicit, source=source)
+    settings = config.load()
+    chosen = settings.get("registry")
+    repository = chosen is not None and chosen.source.name == config.REPOSITORY_FILE
+    if chosen is not None and repository:
+        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
     local = Path("data/registry.toml")
     if local.exists():
-        return Location(local)
-    return Location(bundled_path(), bundled=True)
+        return Location(local, source="./data/registry.toml")
+    if chosen is not None:
+        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
+    return Location(bundled_path(), bundled=True, source="the default")
+
+
+def not_found(loc: Location) -> RegistryInvalid:
+    """The error for a registry that is not there: which setting named it, and how to make one."""
+    named = f"named by {loc.source}; " if loc.source else ""
+    return RegistryInvalid(f"registry not found: {loc.path} ({named}create it with: partnerctl init {loc.path} "
+                           "--sample, or --owner CITY --country COUNTRY)")
+
+
+def check_exists(loc: Location) -> None:
+    """RegistryInvalid (``not_found``) when there is no file at *loc*."""
+    if not loc.bundled and not os.path.exists(loc.path):
+        raise not_found(loc)
 
 
 def read_text(path: Path) -> str:
@@ -120,6 +149,14 @@ def check_text(text: str, name: str,
     return reg, located
 
 
+def parse_document(data: bytes, name: str) -> dict[str, Any]:
+    """Registry bytes as a TOML document (not validated); RegistryInvalid naming the problem when they are not."""
+    parsed, problems = tomlfile.parse(decode(data, Path(name)), name)
+    if parsed is None:
+        raise _invalid(problems)
+    return parsed
+
+
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
     more = (f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')"
             if len(problems) > 1 else "")
@@ -155,16 +192,18 @@ def initial_text(sample: bool, owner: str | None, country: str | None) -> tuple[
 
 
 def writable_target(loc: Location) -> Path:
+    """The file a write replaces (a symbolic link's target); WriteFailed or RegistryInvalid when it cannot be."""
     if loc.bundled:
         raise WriteFailed(
             f"the bundled Lyon registry ({loc.path}) is read-only; copy it (partnerctl init PATH --sample) "
-            "and name the copy: partnerctl --registry PATH ..."
+            "and choose the copy: partnerctl use PATH (or --registry PATH)"
         )
     # Write through a symbolic link to its target instead of replacing the link.
     target = Path(os.path.realpath(loc.path))
     if not target.parent.is_dir():
         # Nothing there to read: the same exit 3 as a missing file (and as a read of that path).
         raise RegistryInvalid(f"registry not found: {loc.path} (folder {target.parent} does not exist)")
+    check_exists(loc)
     files.refuse_read_only(target, loc.path)
     return target
 
@@ -697,7 +736,7 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
     is removed. A conflict, or a merged registry that is not valid (ours removed a
     theme theirs started using), keeps ours' value, is written the same way, and
     ``<registry>.conflicts.json`` says what (design: ``core.semantic``'s docstring).
-    A side that is not a readable registry is InvalidInput: *ours* is left as it was.
+    A side that is not a readable registry is RegistryInvalid (exit 3): *ours* is left as it was.
     """
     import json
 
@@ -712,10 +751,7 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
             data = side.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"cannot read {side}: {exc.strerror}") from None
-        doc = history.parse_document(data) if data.strip() else {}
-        if doc is None:
-            raise InvalidInput(f"{side} is not a registry (not UTF-8 TOML): merge it by hand")
-        docs.append(doc)
+        docs.append(parse_document(data, str(side)) if data.strip() else {})
     merged, conflicts = semantic.merge3(*docs)
     reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))
     text = tomlfile.dump(reg) if reg is not None else tomli_w.dumps(merged, multiline_strings=True)
