@@ -219,7 +219,7 @@ def _main(
                                           help="Print the version and exit.")] = False,
     lock_timeout: Annotated[float | None, typer.Option(
         "--lock-timeout", envvar="PARTNERCTL_LOCK_TIMEOUT", min=0,
-        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 5.")] = None,
+        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 300.")] = None,
     no_backup: Annotated[bool, typer.Option(
         "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
         help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,

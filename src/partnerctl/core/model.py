@@ -368,6 +368,12 @@ def _adapter(tp: Any) -> Any:
     return _ADAPTERS[tp]
 
 
+def prepare() -> None:
+    """Build the adapters a write validates with now (a writer does so before it takes the registry's lock)."""
+    for tp in (Registry, Partnership):
+        _adapter(tp)
+
+
 def _newlines(value: Any) -> Any:
     """TOML multi-line strings read \\r\\n back as \\n: store \\n only, so a save is stable."""
     if isinstance(value, str):
