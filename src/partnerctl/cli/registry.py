@@ -54,7 +54,7 @@ def fmt_(ctx: typer.Context, writing: Writing,
     from partnerctl.core.errors import EXIT_NOT_FOUND, Reported
 
     written = write(ctx, lambda draft: draft.everything() and None, writing, whole=True,
-                    dry_run=writing.dry_run or check)
+                    dry_run=writing.dry_run or check, reformat=True)
     path = state(ctx).location().path
     changed = written.old_text != written.new_text
     obj: dict[str, Any] = {"path": str(path), "changed": changed}

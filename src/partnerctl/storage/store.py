@@ -222,6 +222,8 @@ class Change(Generic[T]):
 
     fn: Callable[[Draft], T]
     whole: bool = False
+    # ``fmt``: every block written again in canonical form (comments above blocks kept).
+    reformat: bool = False
 
 
 @dataclass
@@ -273,7 +275,7 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
         if draft is None:
             progress("reading the registry", 0, None)
             draft = FullDraft(parse_valid(decode(data, loc.path), str(loc.path),
-                                          _ticker(progress, "reading the registry")))
+                                          _ticker(progress, "reading the registry")), change.reformat)
             result, new_data = _run(change, draft, data, progress)
         written = not dry_run and new_data != data
         if written:
@@ -385,13 +387,20 @@ def create(path: Path, text: str, *, dry_run: bool = False,
 class FullDraft:
     """Every partnership, loaded and validated: any change runs on it; the file is written whole."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Registry, reformat: bool = False) -> None:
+        from partnerctl.core.model import registry_data
+
         self.reg = reg
         self.owner = reg.registry
         self.themes = reg.themes
         self.networks = reg.networks
         self._names: dict[str, set[str]] | None = None
         self._checked: Registry | None = None
+        # What the change may have changed: the blocks written again when the file holds comments.
+        self.reformat = reformat
+        self.touched: set[str] = set()
+        self.all_touched = False
+        self.head_before = registry_data(reg)
 
     def _records(self) -> Any:
         from partnerctl.core.query import Snapshot
@@ -408,6 +417,7 @@ class FullDraft:
 
     def get(self, pid: str) -> Partnership:
         self._names = None
+        self.touched.add(pid)
         return self.reg.partnerships[pid]
 
     def peek(self, pid: str) -> Partnership:
@@ -415,6 +425,7 @@ class FullDraft:
 
     def put(self, pid: str, p: Partnership) -> None:
         self._names = None
+        self.touched.add(pid)
         self.reg.partnerships[pid] = p
 
     def has(self, pid: str) -> bool:
@@ -422,10 +433,12 @@ class FullDraft:
 
     def add(self, pid: str, p: Partnership) -> None:
         self._names = None
+        self.touched.add(pid)
         self.reg.partnerships[pid] = p
 
     def remove(self, pid: str) -> Partnership:
         self._names = None
+        self.touched.add(pid)
         return self.reg.partnerships.pop(pid)
 
     def name_owners(self, key: str) -> dict[str, str]:
@@ -443,11 +456,18 @@ class FullDraft:
                 if slug in getattr(p, f"{kind}s") or (kind == "theme" and any(slug in e.themes for e in p.events))]
 
     def everything(self) -> Registry:
+        self.all_touched = True
         return self.reg
 
     def render(self, data: bytes, progress: Progress) -> bytes:
-        """The new file: the whole registry in canonical form, checked as the next read will see it."""
+        """The new file, checked as the next read will see it: the whole registry in canonical form, or, when
+        the file holds comments, its text with only the changed blocks written again (``_kept_layout``)."""
         text = tomlfile.dump(self.reg)
+        old = data.decode("utf-8")
+        # A quick look first ("#" on a line outside its strings), then the whole text (multi-line strings).
+        if ("#" in old and any(tomlfile.has_comment(line) for line in old.splitlines() if "#" in line)
+                and tomlfile.has_comment(old)):
+            text = self._kept_layout(old, text)
         # Validate what will be written, exactly as the next read will see it.
         progress("checking the new registry", 0, None)
         new_reg, problems = check_text(text, "new registry", _ticker(progress, "checking the new registry"))
@@ -456,12 +476,92 @@ class FullDraft:
         self._checked = new_reg
         return text.encode("utf-8")
 
+    def _kept_layout(self, old: str, canonical: str) -> str:
+        """*old* with the changed blocks (and head) written again canonically, the rest byte for byte.
+
+        A comment above a block belongs to it (kept, and removed with it); a comment
+        inside a block that changes cannot be kept: InvalidInput saying where it is and
+        what to do. ``fmt`` (*reformat*) rewrites every block, sorted by id.
+        """
+        from partnerctl.core.model import Partnership, partnership_data, registry_data, validate
+
+        layout = tomlfile.Layout.cut(old)
+        if layout is None:
+            raise InvalidInput(
+                "the registry holds comments, and its blocks are not laid out one partnership after another "
+                "(a partnership's tables split, or a quoted id): partnerctl cannot keep the comments while "
+                "writing it; move each partnership's tables together, or remove the comments")
+        line_of_part = {}
+        line = layout.head.count("\n") + 1
+        for pid, above, body in layout.parts:
+            line_of_part[pid] = line + above.count("\n")
+            line += above.count("\n") + body.count("\n")
+
+        def refuse(what: str, body: str, first: int) -> InvalidInput:
+            return InvalidInput(
+                f"{what} holds comments ({tomlfile.comment_lines(body, first)}) that this change would drop: "
+                "move them above the block's first line (a comment there is kept) and run the command again")
+
+        head_above, head_body = _split_above(layout.head)
+        head = layout.head
+        if self.reformat or registry_data(self.reg) != self.head_before:
+            if tomlfile.has_comment(head_body):
+                raise refuse("the head of the registry ([registry], [themes], [networks])", head_body,
+                             head_above.count("\n") + 1)
+            head = head_above + tomlfile.dump_head(self.reg)
+        parts: list[tuple[str, str, str]] = []
+        for pid, above, body in layout.parts:
+            if pid not in self.reg.partnerships:
+                continue  # removed, with the comments above it
+            new_p = self.reg.partnerships[pid]
+            if self.reformat or self.all_touched or pid in self.touched:
+                block = tomlfile.dump_block(pid, new_p)
+                # A block canonical but for its comments is kept as it is, comments and all.
+                if block != body and block != tomlfile.without_comments(body):
+                    table = tomllib_loads(above + body)["partnerships"][pid]
+                    same = partnership_data(validate(Partnership, table)) == partnership_data(new_p)
+                    if not same or self.reformat:
+                        if tomlfile.has_comment(body):
+                            raise refuse(f"the block of {pid}", body, line_of_part[pid])
+                        body = block
+            parts.append((pid, above, body))
+        present = {pid for pid, _, _ in parts}
+        for pid in sorted(set(self.reg.partnerships) - present):
+            at = next((n for n, (other, _, _) in enumerate(parts) if other > pid), len(parts))
+            parts.insert(at, (pid, "\n", tomlfile.dump_block(pid, self.reg.partnerships[pid])))
+        if self.reformat:
+            parts.sort(key=lambda part: part[0])
+            parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
+        kept = tomlfile.Layout(head, parts, layout.tail).text()
+        # The text must mean exactly the registry the change made.
+        checked, _ = check_text(kept, "new registry")
+        if checked is None or tomlfile.dump(checked) != canonical:
+            raise InvalidInput("partnerctl cannot keep the comments of the registry for this change; "
+                               "run 'partnerctl fmt' first, or make the change by hand")
+        return kept
+
     def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
         """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
         from partnerctl.storage import index
 
         assert self._checked is not None
         index.save(target, self._checked, new, st)
+
+
+def _split_above(text: str) -> tuple[str, str]:
+    """*text*'s leading comment and blank lines, and the rest."""
+    lines = text.splitlines(keepends=True)
+    n = 0
+    while n < len(lines) and (not lines[n].strip() or lines[n].lstrip().startswith("#")):
+        n += 1
+    return "".join(lines[:n]), "".join(lines[n:])
+
+
+def tomllib_loads(text: str) -> dict[str, Any]:
+    """Parse a part of the registry ``Layout.cut`` has already parsed once (so it parses)."""
+    import tomllib
+
+    return tomllib.loads(text)
 
 
 @dataclass
