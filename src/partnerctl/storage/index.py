@@ -485,6 +485,10 @@ class Index:
             raise Damaged(f"no block recorded for {pid!r}")
         return int(row[0])
 
+    def block_hashes(self) -> dict[str, int]:
+        """Every partnership's recorded block hash (catching up with an outside change compares them all)."""
+        return {pid: digest for pid, digest in self.con.execute("SELECT id, hash FROM index_blocks")}
+
     def has(self, pid: str) -> bool:
         """Whether the registry holds partnership *pid* (its block is recorded)."""
         return self.con.execute("SELECT 1 FROM index_blocks WHERE id = ?", (pid,)).fetchone() is not None
@@ -517,6 +521,26 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
         con.execute("BEGIN")
         meta = dict(con.execute("SELECT key, value FROM index_meta"))
         if _matches(meta, data, st) and _intact(con, meta):
+            return Index(con, meta)
+    except (*FAULTS, OSError):
+        pass
+    if con is not None:
+        con.close()
+    return None
+
+
+def open_stale(path: Path) -> Index | None:
+    """The index of the registry at *path* whatever file it was built for, if intact, of this schema, and of a
+    canonical file (so its block hashes say which blocks an outside change touched); else None."""
+    db = db_path(path)
+    if not db.exists():
+        return None
+    con = None
+    try:
+        con = _connect_ro(db)
+        con.execute("BEGIN")
+        meta = dict(con.execute("SELECT key, value FROM index_meta"))
+        if meta.get("schema") == schema_version() and meta.get("canonical") and _intact(con, meta):
             return Index(con, meta)
     except (*FAULTS, OSError):
         pass
