@@ -115,14 +115,9 @@ def set_registry(file: Path, registry: Path) -> None:
     comments stay as they are. A relative path is written relative to *file*'s folder
     (``Settings.get`` reads it so), as the path from there when the registry lies below.
     """
-    from partnerctl.storage.files import write_atomic
+    from partnerctl.storage.files import read_text_to_change, write_atomic
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WriteFailed(f"cannot read the settings in {file}: {exc}") from None
+    text = read_text_to_change(file)
     target = registry.resolve()
     try:
         shown = target.relative_to(file.parent.resolve()).as_posix()

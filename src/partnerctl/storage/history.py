@@ -54,7 +54,7 @@ from partnerctl.core.errors import (
     WriteFailed,
 )
 from partnerctl.core.semantic import Change
-from partnerctl.storage.files import mode_of, umask, write_atomic
+from partnerctl.storage.files import mode_of, read_text_to_change, umask, write_atomic
 
 
 class HistoryError(PartnerctlError):
@@ -532,12 +532,7 @@ def git_setup(path: Path, command: str) -> list[str]:
 
 def _add_lines(file: Path, lines: list[str]) -> bool:
     """Add the *lines* a text file lacks at its end (creating it); whether it changed."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WriteFailed(f"cannot read {file}: {exc}") from None
+    text = read_text_to_change(file)
     have = set(text.splitlines())
     missing = [line for line in lines if line not in have]
     if not missing:

@@ -64,7 +64,7 @@ import json
 import marshal
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -511,6 +511,11 @@ def _connect_ro(db: Path) -> sqlite3.Connection:
 
 def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
     """The index of the registry at *path* if it was built for exactly these bytes and is intact, else None."""
+    return _open(path, lambda meta: _matches(meta, data, st))
+
+
+def _open(path: Path, wanted: Callable[[dict[str, Any]], bool]) -> Index | None:
+    """The index of *path* if its meta is *wanted* and it is intact (in one read transaction), else None."""
     db = db_path(path)
     if not db.exists():
         return None
@@ -520,7 +525,7 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
         # One read transaction: the key checked below and every row read later agree.
         con.execute("BEGIN")
         meta = dict(con.execute("SELECT key, value FROM index_meta"))
-        if _matches(meta, data, st) and _intact(con, meta):
+        if wanted(meta) and _intact(con, meta):
             return Index(con, meta)
     except (*FAULTS, OSError):
         pass
@@ -532,21 +537,7 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
 def open_stale(path: Path) -> Index | None:
     """The index of the registry at *path* whatever file it was built for, if intact, of this schema, and of a
     canonical file (so its block hashes say which blocks an outside change touched); else None."""
-    db = db_path(path)
-    if not db.exists():
-        return None
-    con = None
-    try:
-        con = _connect_ro(db)
-        con.execute("BEGIN")
-        meta = dict(con.execute("SELECT key, value FROM index_meta"))
-        if meta.get("schema") == schema_version() and meta.get("canonical") and _intact(con, meta):
-            return Index(con, meta)
-    except (*FAULTS, OSError):
-        pass
-    if con is not None:
-        con.close()
-    return None
+    return _open(path, lambda meta: meta.get("schema") == schema_version() and bool(meta.get("canonical")))
 
 
 # --- building and keeping up ------------------------------------------------------------------
