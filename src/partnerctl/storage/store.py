@@ -280,8 +280,14 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
         written = not dry_run and new_data != data
         if written:
             progress("writing the registry", 0, None)
-            history.journal_push(target, data, new_bytes=new_data, linked=True)
-            files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+            entry = history.journal_push(target, data, new_bytes=new_data, linked=True)
+            try:
+                files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+            except BaseException:
+                # Nothing was written: the journal keeps no version of a write that did not happen.
+                with contextlib.suppress(OSError):
+                    entry.file.unlink()
+                raise
             LANDED.append(target)
             new_st = os.stat(target)  # the stat of what this write made (the index's key holds it)
     # The index has its own lock and key check: it is brought up to date after the registry's lock is
