@@ -146,10 +146,16 @@ def test_diff_between_versions(repo: Path) -> None:
     assert (unknown.returncode, unknown.stderr) == (1, "partnerctl: error: unknown revision 'no-such-rev'\n")
 
 
-def test_undo_restores_the_previous_versions_one_by_one(tmp_path: Path) -> None:
-    folder = tmp_path / "plain"
-    folder.mkdir()
-    shutil.copyfile(SHIPPED_REGISTRY, folder / "registry.toml")
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A folder outside git holding a copy of the Lyon registry."""
+    where = tmp_path / "plain"
+    where.mkdir()
+    shutil.copyfile(SHIPPED_REGISTRY, where / "registry.toml")
+    return where
+
+
+def test_undo_restores_the_previous_versions_one_by_one(folder: Path) -> None:
     v0 = (folder / "registry.toml").read_bytes()
     run(folder, "set", "turin", "status", "suspended")
     v1 = (folder / "registry.toml").read_bytes()
@@ -166,10 +172,7 @@ def test_undo_restores_the_previous_versions_one_by_one(tmp_path: Path) -> None:
     assert json.loads(run(folder, "show", "turin", "--json").stdout)["status"] is None
 
 
-def test_undo_refuses_to_lose_a_hand_edit_unless_forced(tmp_path: Path) -> None:
-    folder = tmp_path / "plain"
-    folder.mkdir()
-    shutil.copyfile(SHIPPED_REGISTRY, folder / "registry.toml")
+def test_undo_refuses_to_lose_a_hand_edit_unless_forced(folder: Path) -> None:
     v0 = (folder / "registry.toml").read_bytes()
     run(folder, "set", "turin", "status", "suspended")
     edited = (folder / "registry.toml").read_bytes().replace(b'status = "suspended"', b'status = "ended"')
@@ -181,10 +184,7 @@ def test_undo_refuses_to_lose_a_hand_edit_unless_forced(tmp_path: Path) -> None:
     assert (folder / "registry.toml").read_bytes() == v0
 
 
-def test_the_journal_keeps_ten(tmp_path: Path) -> None:
-    folder = tmp_path / "plain"
-    folder.mkdir()
-    shutil.copyfile(SHIPPED_REGISTRY, folder / "registry.toml")
+def test_the_journal_keeps_ten(folder: Path) -> None:
     for year in range(1990, 2002):
         run(folder, "set", "turin", "since", str(year))
     assert len(os.listdir(folder / ".partnerctl" / "journal" / "registry.toml")) == 10
