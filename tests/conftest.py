@@ -206,6 +206,8 @@ def index_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     """
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    # Nor the user's settings (partnerctl use): a config folder of its own, empty.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     return cache
 
 

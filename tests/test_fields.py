@@ -35,18 +35,18 @@ EXCLUDED: dict[tuple[str, str], str] = {
        for surface in ("facts", "list columns", "filters", "stats") for f in ("lat", "lon")},
     # The list's rows are for scanning: long or secondary text stays in show, JSON and the CSV export.
     **{("list columns", f): "long or secondary text; in show, JSON and the CSV export"
-       for f in ("aliases", "since_note", "links", "summary")},
+       for f in ("aliases", "since_note", "links", "summary", "notes")},
     **{("list columns", f): "a column only where the registry holds several owners (test_many_owners)"
        for f in ("owner", "owner_country")},
     **{("list columns", f): "a list of records; in show and JSON"
        for f in ("events", "contacts")},
     # Filters and counts are on what people group partnerships by.
     **{("filters", f): "not something people select partnerships by"
-       for f in ("city", "aliases", "kind", "since_note", "links", "summary",
+       for f in ("city", "aliases", "kind", "since_note", "links", "summary", "notes",
                  "events", "contacts")},
     **{("stats", f): "not something people count partnerships by"
        for f in ("city", "aliases", "kind", "since_note", "projects", "links",
-                 "summary", "events", "contacts")},
+                 "summary", "notes", "events", "contacts")},
     # Events and contacts have commands of their own (add-event, add-contact...).
     **{("add options", f): "has commands of its own" for f in ("events", "contacts")},
     ("add options", "city"): "the command's argument, not an option",

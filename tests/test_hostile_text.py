@@ -330,7 +330,7 @@ def test_nested_values_in_a_cell_are_compact_json(invoke, small_registry: Path) 
     assert row[3] == "urban-mobility,good-food"  # a list of strings keeps its form
     tsv = _out(invoke, small_registry, "list", "--fields", "id,contacts")
     assert tsv.splitlines()[0] == ('alder\t[{"name":"Ann Exàmple","role":"desk officer","organisation":null,'
-                                   '"email":"ann@example.org","phone":null}]')
+                                   '"email":"ann@example.org","phone":null,"notes":null,"internal":false}]')
 
 
 # --- 7. search in theme and network labels; ids once ---------------------------------------------

@@ -18,6 +18,7 @@ def load_all() -> None:
         editor,
         events,
         exchange,
+        history,
         partnerships,
         publish,
         reads,

@@ -25,7 +25,8 @@ from partnerctl.core.errors import PartnerctlError
 ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "regions",
          "countries", "duplicates", "add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove",
          "merge", "locate", "edit", "add-event", "edit-event", "remove-event", "add-contact", "edit-contact",
-         "remove-contact", "import", "export", "init", "upgrade", "fmt", "validate")
+         "remove-contact", "undo", "log", "diff", "import", "export", "init", "upgrade", "fmt", "validate",
+         "merge-file", "git-setup", "use")
 
 # The module of cli/ that defines each command. The console script imports only the invoked
 # command's module (``main``): importing them all, and building their options, is most of what
@@ -42,7 +43,8 @@ HOMES = {
     **dict.fromkeys(("add-event", "edit-event", "remove-event"), "events"),
     **dict.fromkeys(("add-contact", "edit-contact", "remove-contact"), "contacts"),
     **dict.fromkeys(("import", "export"), "exchange"),
-    **dict.fromkeys(("init", "upgrade", "fmt", "validate"), "registry"),
+    **dict.fromkeys(("init", "upgrade", "fmt", "validate", "use"), "registry"),
+    **dict.fromkeys(("undo", "log", "diff", "merge-file", "git-setup"), "history"),
 }
 
 
@@ -81,7 +83,7 @@ class _Group(TyperGroup):
 
         _forget_writes()
         try:
-            argv = streams.command_line(sys.argv[1:] if args is None else list(args))
+            argv = registry_first(streams.command_line(sys.argv[1:] if args is None else list(args)))
             # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
             rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
             streams.flush_stdout()
@@ -161,6 +163,7 @@ class State:
     def __init__(self, registry: Path | None = None, lock_timeout: float | None = None, backup: bool = True,
                  io: IOStreams | None = None) -> None:
         self.registry = registry
+        self.registry_source = "--registry"
         self.lock_timeout = lock_timeout
         self.backup = backup
         self._io = io
@@ -174,16 +177,39 @@ class State:
         return self._io
 
     def location(self) -> Any:
-        """Where the registry is (``store.locate``)."""
+        """Where the registry is (``store.locate``), found once per command."""
         from partnerctl.storage import store
 
-        return store.locate(self.registry)
+        if self._location is None:
+            self._location = store.locate(self.registry, self.registry_source)
+        return self._location
+
+    _location: Any = None
+    _noticed = False
 
     def reader(self) -> Any:
-        """The registry for reading, through the one read API (``reader.open_registry``)."""
+        """The registry for reading, through the one read API (``reader.open_registry``).
+
+        Reading the bundled sample is said on a terminal, once: a forgotten ``--registry``
+        must not answer silently from another registry.
+        """
+        from partnerctl.storage import store
         from partnerctl.storage.reader import open_registry
 
-        return open_registry(self.location().path)
+        loc = self.location()
+        store.check_exists(loc)
+        if loc.bundled and not self._noticed and (self.io.stdout_tty or _isatty(self.io.stderr)):
+            self._noticed = True
+            self.io.say("reading the bundled Lyon sample (read-only); choose your registry with "
+                        "'partnerctl use PATH' or --registry PATH")
+        return open_registry(loc.path)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def state(ctx: typer.Context) -> State:
@@ -205,13 +231,15 @@ def _main(
     ctx: typer.Context,
     registry: Annotated[Path | None, typer.Option(
         "--registry", "-r", envvar="PARTNERCTL_REGISTRY", dir_okay=False,
-        help="Registry file. Default: $PARTNERCTL_REGISTRY, ./data/registry.toml, else the bundled Lyon registry.")
+        help="Registry file (also accepted after the command). Default: $PARTNERCTL_REGISTRY, the registry "
+             "setting of partnerctl.toml, ./data/registry.toml, the user's setting (partnerctl use), else the "
+             "bundled Lyon sample.")
     ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
     lock_timeout: Annotated[float | None, typer.Option(
         "--lock-timeout", envvar="PARTNERCTL_LOCK_TIMEOUT", min=0,
-        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 5.")] = None,
+        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 300.")] = None,
     no_backup: Annotated[bool, typer.Option(
         "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
         help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,
@@ -220,8 +248,46 @@ def _main(
     if state is None:
         ctx.obj = state = State()
     state.registry, state.lock_timeout, state.backup = registry, lock_timeout, not no_backup
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source("registry") is ParameterSource.ENVIRONMENT:
+        state.registry_source = "$PARTNERCTL_REGISTRY"
 
 
+
+
+# The root options that take a value: the command's name is the first word that is neither one of them nor its value.
+_ROOT_VALUES = ("--registry", "-r", "--lock-timeout")
+
+
+def registry_first(argv: list[str]) -> list[str]:
+    """*argv* with a ``--registry``/``-r`` given after the command's name moved before it (where click reads it).
+
+    ``partnerctl timeline turin -r my.toml`` is ``partnerctl -r my.toml timeline turin``.
+    Nothing after ``--`` is moved; a later ``--registry`` wins over an earlier one, as click has it.
+    """
+    at = 0
+    while at < len(argv) and argv[at].startswith("-") and argv[at] != "--":
+        at += 2 if argv[at] in _ROOT_VALUES else 1
+    if at >= len(argv) or argv[at] == "--":
+        return argv
+    head, rest, moved = argv[:at], [argv[at]], []
+    i = at + 1
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            rest += argv[i:]
+            break
+        if word in ("--registry", "-r") and i + 1 < len(argv):
+            moved += [word, argv[i + 1]]
+            i += 2
+            continue
+        if word.startswith("--registry=") or (word.startswith("-r") and len(word) > 2 and word[2] != "-"):
+            moved.append(word)
+        else:
+            rest.append(word)
+        i += 1
+    return head + moved + rest
 
 
 def _forget_writes() -> None:

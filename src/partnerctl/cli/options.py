@@ -293,6 +293,9 @@ def field_params(model: str, *, skip: Sequence[str] = (), prefix: str = "field_"
         if spec.is_list:
             annotation: Any = Annotated[list[str] | None, typer.Option(
                 *names, help=help_, autocompletion=completer_for(spec))]
+        elif spec.kind == "bool":
+            # A flag and its opposite: absent keeps the value (edit-event), --no-... sets it false.
+            annotation = Annotated[bool | None, typer.Option(f"{spec.option}/--no-{spec.option[2:]}", help=help_)]
         else:
             annotation = Annotated[str | None, typer.Option(*names, help=help_)]
         params.append(_option(prefix + spec.name, annotation))

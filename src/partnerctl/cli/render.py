@@ -255,9 +255,13 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
             head.append(clean(item["partner"]) + "  ", style="bold cyan")
         head.append(clean(item["title"]), style="bold")
         head.append(f"  [{clean(item['id'])}]", style="dim")
+        if item.get("internal"):
+            head.append("  (internal)", style="yellow")
         body: list[RenderableType] = [head]
         if item.get("description"):
             body.append(Text(clean(item["description"], multiline=True)))
+        if item.get("notes"):
+            body.append(Text("note (internal): " + clean(item["notes"], multiline=True), style="yellow"))
         if item.get("themes"):
             body.append(Text("themes: " + clean(", ".join(item["themes"])), style="magenta"))
         for link in item.get("links") or []:
@@ -294,6 +298,9 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
     parts: list[RenderableType] = [table]
     if rec["summary"]:
         parts += [Text(""), Text(clean(rec["summary"].strip(), multiline=True), overflow="ellipsis")]
+    if rec.get("notes"):
+        parts += [Text(""), Text("Notes (internal)", style="bold yellow"),
+                  Text(clean(rec["notes"].strip(), multiline=True), overflow="ellipsis")]
     for link in rec["links"]:
         parts.append(_link(link))
     if rec["events"]:
@@ -302,10 +309,12 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
     if rec["contacts"]:
         parts += [Text(""), Text("Contact", style="bold underline")]
         for c in rec["contacts"]:
-            parts.append(Text(clean(c["name"]), style="bold"))
+            parts.append(Text(clean(c["name"]) + ("  (internal)" if c.get("internal") else ""), style="bold"))
             for key in ("role", "organisation", "email", "phone"):
                 if c.get(key):
                     parts.append(Text("  " + clean(c[key])))
+            if c.get("notes"):
+                parts.append(Text("  note (internal): " + clean(c["notes"], multiline=True), style="yellow"))
     country = clean(snap.shown("country", rec["country"]))
     title = Text(f"International relations, {owner} - {clean(rec['city'])} ({country})", style="bold")
     if not con.is_terminal:
