@@ -402,7 +402,7 @@ def catch_up(path: Path, data: bytes, st: os.stat_result) -> bool:
     valid against the (unchanged) vocabularies and be canonical; ids must be in order.
     """
     from partnerctl.core.errors import InvalidInput
-    from partnerctl.core.model import Registry, record, validate
+    from partnerctl.core.model import Registry, record, validate, vocabularies
     from partnerctl.storage import index
     from partnerctl.storage import toml as tomlfile
 
