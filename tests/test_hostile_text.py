@@ -128,11 +128,11 @@ def test_export_csv_neutralises_and_import_round_trips_exactly(
     assert invoke(hostile, "export", "--format", "csv", "-o", str(first)).exit_code == 0
     assert first.read_text(encoding="utf-8").splitlines()[1] == (
         "evil,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",''=already quoted;+cmd|' /C calc'!A0,"
-        "IT,,,,,'@SUM(1+1),2001,'just a quote,culture,delice,'-minus;plain,,'\tTabbed =1+2,,")
+        "IT,,,,,'@SUM(1+1),2001,'just a quote,culture,delice,'-minus;plain,,'\tTabbed =1+2,,,")
     raw = _out(invoke, hostile, "export", "--format", "csv", "--raw")
     assert raw.splitlines()[1] == (
         "evil,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'=already quoted;+cmd|' /C calc'!A0,"
-        "IT,,,,,@SUM(1+1),2001,'just a quote,culture,delice,-minus;plain,,\tTabbed =1+2,,")
+        "IT,,,,,@SUM(1+1),2001,'just a quote,culture,delice,-minus;plain,,\tTabbed =1+2,,,")
     empty = make_registry(HOSTILE_HEAD, "empty.toml")
     imported = invoke(empty, "import", str(first))
     assert imported.exit_code == 0, imported.stderr

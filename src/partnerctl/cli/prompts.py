@@ -159,8 +159,11 @@ class _Looking:
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
+        self.owner = reader.head.registry
         self.themes = reader.themes
         self.networks = reader.networks
+        self.regions = reader.head.regions
+        self.countries = reader.head.countries
 
     def resolve(self, text: str) -> str:
         return str(self._reader.resolve(text))
@@ -175,8 +178,10 @@ class _Looking:
 
         return partnership_of(self._reader.record(pid))
 
-    def name_owners(self, key: str) -> dict[str, str]:
-        return {pid: self._reader.record(pid)["city"] for pid in sorted(self._reader.name_owners(key))}
+    def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
+        facts = ("city", "aliases", "country", "owner", "owner_country")
+        return {pid: {k: rec.get(k) for k in facts}
+                for pid in sorted(self._reader.name_owners(key)) for rec in [self._reader.record(pid)]}
 
 
 @dataclass
