@@ -402,6 +402,8 @@ def catch_up(path: Path, data: bytes, st: os.stat_result) -> bool:
     valid against the (unchanged) vocabularies and be canonical; ids must be in order.
     """
     from partnerctl.core.errors import InvalidInput
+    from dataclasses import replace
+
     from partnerctl.core.model import Registry, record, validate, vocabularies
     from partnerctl.storage import index
     from partnerctl.storage import toml as tomlfile
@@ -451,7 +453,7 @@ def catch_up(path: Path, data: bytes, st: os.stat_result) -> bool:
         records[pid], hashes[pid] = record(pid, p), digest
     if not records:
         return False
-    update = index.Update(Registry(registry=head.registry, themes=head.themes, networks=head.networks),
+    update = index.Update(replace(head, partnerships={}),
                           tomlfile.bytes_hash(data[:head_end]), records, hashes)
     return index.apply(path, old_key, index.key_of(data, st), update)
 
