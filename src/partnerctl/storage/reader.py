@@ -401,9 +401,9 @@ def catch_up(path: Path, data: bytes, st: os.stat_result) -> bool:
     unchanged; every other block must parse alone to exactly its partnership, be
     valid against the (unchanged) vocabularies and be canonical; ids must be in order.
     """
-    from partnerctl.core.errors import InvalidInput
     from dataclasses import replace
 
+    from partnerctl.core.errors import InvalidInput
     from partnerctl.core.model import Registry, record, validate, vocabularies
     from partnerctl.storage import index
     from partnerctl.storage import toml as tomlfile
