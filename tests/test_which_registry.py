@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SHIPPED_REGISTRY
-from partnerctl.cli.app import registry_first
+from partnerctl.cli.launch import registry_first
 
 
 def run(cwd: Path, *args: str, tty: bool = False, env: dict[str, str] | None = None

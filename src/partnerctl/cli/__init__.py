@@ -23,6 +23,7 @@ def load_all() -> None:
         publish,
         reads,
         registry,
+        relations,
         vocabularies,
     )
 

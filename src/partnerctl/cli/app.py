@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from partnerctl import __version__
+from partnerctl.cli import launch
 from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 
@@ -36,9 +37,9 @@ HOMES = {
     **dict.fromkeys(("show", "list", "timeline", "anniversaries", "stats", "search", "duplicates"), "reads"),
     "brief": "publish",
     **dict.fromkeys(("themes", "networks", "regions", "countries"), "vocabularies"),
-    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove", "merge",
-                     "locate"),
+    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove"),
                     "partnerships"),
+    **dict.fromkeys(("merge", "locate"), "relations"),
     "edit": "editor",
     **dict.fromkeys(("add-event", "edit-event", "remove-event"), "events"),
     **dict.fromkeys(("add-contact", "edit-contact", "remove-contact"), "contacts"),
@@ -83,7 +84,7 @@ class _Group(TyperGroup):
 
         _forget_writes()
         try:
-            argv = registry_first(streams.command_line(sys.argv[1:] if args is None else list(args)))
+            argv = launch.registry_first(streams.command_line(sys.argv[1:] if args is None else list(args)))
             # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
             rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
             streams.flush_stdout()
@@ -256,40 +257,6 @@ def _main(
 
 
 
-# The root options that take a value: the command's name is the first word that is neither one of them nor its value.
-_ROOT_VALUES = ("--registry", "-r", "--lock-timeout")
-
-
-def registry_first(argv: list[str]) -> list[str]:
-    """*argv* with a ``--registry``/``-r`` given after the command's name moved before it (where click reads it).
-
-    ``partnerctl timeline turin -r my.toml`` is ``partnerctl -r my.toml timeline turin``.
-    Nothing after ``--`` is moved; a later ``--registry`` wins over an earlier one, as click has it.
-    """
-    at = 0
-    while at < len(argv) and argv[at].startswith("-") and argv[at] != "--":
-        at += 2 if argv[at] in _ROOT_VALUES else 1
-    if at >= len(argv) or argv[at] == "--":
-        return argv
-    head, rest, moved = argv[:at], [argv[at]], []
-    i = at + 1
-    while i < len(argv):
-        word = argv[i]
-        if word == "--":
-            rest += argv[i:]
-            break
-        if word in ("--registry", "-r") and i + 1 < len(argv):
-            moved += [word, argv[i + 1]]
-            i += 2
-            continue
-        if word.startswith("--registry=") or (word.startswith("-r") and len(word) > 2 and word[2] != "-"):
-            moved.append(word)
-        else:
-            rest.append(word)
-        i += 1
-    return head + moved + rest
-
-
 def _forget_writes() -> None:
     """A new run has written nothing yet (in-process runs, as tests make, share the module)."""
     store = sys.modules.get("partnerctl.storage.store")
@@ -307,73 +274,11 @@ def _landed() -> bool:
 def main() -> None:
     """Console-script entry point: register the invoked command (or every command when unclear), then run."""
     args = sys.argv[1:]
-    name = _invoked(app, args)
-    _register(name)
+    name = launch.invoked(app, args)
+    launch.register(app, HOMES, name)
     if name is not None:
-        _keep_only(app, name)
+        launch.keep_only(app, name)
         # Typer builds --install-completion and --show-completion on every call; a command line
         # that names a command and neither of them cannot use them (start-up time).
         app._add_completion = False
     app(prog_name="partnerctl")
-
-
-def _register(name: str | None) -> None:
-    """Import the module of command *name* (``HOMES``), else every command module (``partnerctl.cli.load_all``)."""
-    import importlib
-
-    import partnerctl.cli
-
-    if name in HOMES:
-        importlib.import_module(f"partnerctl.cli.{HOMES[name]}")
-        if any(_named(app, name)):
-            return
-    partnerctl.cli.load_all()
-
-
-def _invoked(typer_app: typer.Typer, args: list[str]) -> str | None:
-    """The name of the command *args* invoke, found by the group's own option parser; None when unclear.
-
-    Help, completion, the version and a line without a command are unclear:
-    every command is then registered, so what is printed never changes.
-    """
-    import copy
-    import os
-
-    from typer.main import get_command
-
-    if any(name.endswith("_COMPLETE") for name in os.environ) or any(
-            arg.startswith(("--install-completion", "--show-completion")) for arg in args):
-        return None
-    head = copy.copy(typer_app)
-    head.registered_commands, head.registered_groups = [], []
-    head._add_completion = False
-    try:
-        group = get_command(head)
-        ctx = group.context_class(group, info_name="partnerctl", resilient_parsing=True)
-        opts, rest, _ = group.make_parser(ctx).parse_args(args=list(args))
-    except Exception:  # noqa: BLE001 - any doubt: build everything, as Typer would
-        return None
-    if not rest or opts.get("help") or opts.get("version"):
-        return None
-    return str(rest[0])
-
-
-def _named(typer_app: typer.Typer, name: str) -> tuple[list[Any], list[Any]]:
-    """The registered commands and groups of *typer_app* called *name*."""
-    from typer.main import get_command_name
-
-    commands = [c for c in typer_app.registered_commands
-                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == name]
-    return commands, [g for g in typer_app.registered_groups if g.name == name]
-
-
-def _keep_only(typer_app: typer.Typer, name: str) -> None:
-    """Keep only command *name* in *typer_app*: Typer builds every registered command's options at start-up.
-
-    With some forty commands that is tens of milliseconds on each call (see
-    docs/performance.md). A name that is no command keeps the whole tree, for
-    click's own "no such command" message.
-    """
-    commands, groups = _named(typer_app, name)
-    if commands or groups:
-        typer_app.registered_commands, typer_app.registered_groups = commands, groups
