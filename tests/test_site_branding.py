@@ -167,6 +167,10 @@ def test_a_multi_owner_index_names_and_filters_owners(invoke, make_registry, tea
     assert "munich" in rows["munich-edinburgh"]["words"] and slugify("Québec") in rows["bordeaux-quebec"]["words"]
     page = (site / "partnerships" / "munich-edinburgh.html").read_text(encoding="utf-8")
     assert "International relations, Munich - Edinburgh" in page
+    # Names, never codes, and a region from the country when the relation names none.
+    assert "(United Kingdom)" in page and "Munich (Germany)" in page and "Europe" in page
+    # The owners' figures only here (a registry of one owner has none: test_site_browser).
+    assert {"owner.svg", "owner-country.svg"} <= {p.name for p in (site / "figures").iterdir()}
     md = team / "md"
     assert invoke(path, "export", "--format", "markdown", "-o", str(md)).exit_code == 0
     table = (md / "index.md").read_text(encoding="utf-8")
