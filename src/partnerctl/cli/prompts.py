@@ -245,7 +245,11 @@ def field(s: Session, model: str, spec: FieldSpec) -> Any:
         def check_one(answer: str) -> str | None:
             if not answer and not spec.required:
                 return None
-            edit.check_answer(s.looking, model, spec.name, answer, s.pid)
+            # A country (name, alias or code) and a region (slug or label) resolved as their option is.
+            value: Any = answer
+            if model == "partnership" and (spec.meta.country or spec.meta.vocab):
+                value = edit.convert(s.looking, spec.name, answer)
+            edit.check_answer(s.looking, model, spec.name, value, s.pid)
             if spec.name in s.more:
                 s.more[spec.name](answer)
             return answer
