@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl.cli import render
+from partnerctl.cli import tables
 from partnerctl.core import countries
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -154,7 +154,7 @@ def test_table_lines_fit_the_width(tmp_path: Path, width: int) -> None:
     records = [{"id": f"p{i}-{'x' * (i % 30)}", "city": " ".join(WORDS[i % 13:i % 13 + 3]),
                 "kind": KINDS[i % 3], "since": 1950 + i} for i in range(200)]
     con = Console(width=width, force_terminal=True, color_system=None)
-    text = "".join(render.records_table(con, records, ["id", "city", "kind", "since"]))
+    text = "".join(tables.records_table(con, records, ["id", "city", "kind", "since"]))
     lines = text.splitlines()
     words = words_of(reg) | {r["id"] for r in records} | {"SINCE"} | {str(1950 + i) for i in range(200)}
     assert_fits_without_split_words([line for line in lines if not line.startswith("─")], words, width)
@@ -164,11 +164,11 @@ def test_table_lines_fit_the_width(tmp_path: Path, width: int) -> None:
 def test_fit_widths_keeps_whole_words_when_they_fit() -> None:
     heads = ["ID", "CITY", "KIND"]
     cells = [["a-very-long-partnership-id", "Saint Jean de Maurienne", "decentralised cooperation"]]
-    widths = render.fit_widths(60, heads, cells, fixed=[True, False, False])
+    widths = tables.fit_widths(60, heads, cells, fixed=[True, False, False])
     assert sum(widths) + 2 * 2 == 60
     assert widths[0] == len("a-very-long-partnership-id")
     assert widths[1] >= len("Maurienne") and widths[2] >= len("decentralised")
-    assert render.fit_widths(None, heads, cells, fixed=[True, False, False]) == [26, 23, 25]
+    assert tables.fit_widths(None, heads, cells, fixed=[True, False, False]) == [26, 23, 25]
 
 
 # --- the count line and --limit ------------------------------------------------------------

@@ -155,10 +155,10 @@ class Output(NamedTuple):
             if nothing and not records and io.stdout_tty:
                 io.say(nothing)
                 return
-            from partnerctl.cli import render
-            from partnerctl.cli.io import paged
+            from partnerctl.cli import render, tables
+            from partnerctl.cli.pager import paged
 
-            draw = table or (lambda con: render.records_table(con, records, spec.columns))
+            draw = table or (lambda con: tables.records_table(con, records, spec.columns))
             with paged(io, self.pager) as shown:
                 render.show(shown, draw, footer)
             return

@@ -51,7 +51,7 @@ def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = F
     headings = {s.name: s.meta.heading.upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
-        from partnerctl.cli import render
+        from partnerctl.cli import tables
 
         # Only for a table: the names of countries (pycountry) are not loaded for piped rows.
         snap = reader.snapshot({})
@@ -68,7 +68,7 @@ def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = F
                     value = snap.shown(s.name, value)
                 row[s.name] = value
             rows.append(row)
-        return render.records_table(con, rows, columns, headings)
+        return tables.records_table(con, rows, columns, headings)
 
     return draw
 
@@ -324,9 +324,9 @@ def duplicates(ctx: typer.Context, out: Output) -> None:
     records = [pair.row() for pair in pairs]
 
     def draw(con: Any) -> Any:
-        from partnerctl.cli import render
+        from partnerctl.cli import tables
 
-        return render.records_table(con, records, ("partner", "other", "kind", "why"))
+        return tables.records_table(con, records, ("partner", "other", "kind", "why"))
 
     out.emit(io, records, draw)
     found = sum(p.kind == "duplicate" for p in pairs)
