@@ -18,6 +18,7 @@ def load_all() -> None:
         editor,
         events,
         exchange,
+        figures,
         history,
         partnerships,
         publish,
