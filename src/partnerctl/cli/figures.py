@@ -13,7 +13,8 @@ import typer
 
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
-from partnerctl.cli.options import Output, filter_options, output_options, year
+from partnerctl.cli.options import Output, filter_options, output_options
+from partnerctl.cli.values import year
 from partnerctl.core.query import Filters
 
 

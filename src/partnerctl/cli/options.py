@@ -19,6 +19,7 @@ import typer
 
 from partnerctl.cli.complete import completer_for
 from partnerctl.cli.io import IOStreams
+from partnerctl.cli.values import year
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.fields import FieldSpec
 from partnerctl.core.model import table
@@ -26,42 +27,6 @@ from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def year(text: str) -> int:
-    """A year option's value (``dates.parse_year``); a usage error naming the option otherwise."""
-    from partnerctl.core import dates
-
-    try:
-        return dates.parse_year(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def days(text: str) -> int:
-    """A ``--days`` value (``dates.parse_days``); a usage error naming the option otherwise."""
-    from partnerctl.core import dates
-
-    try:
-        return dates.parse_days(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def limit(text: str) -> int:
-    """A ``--limit`` value: a whole number of at least 1; a usage error naming the option otherwise."""
-    if not text.strip().isdigit() or int(text) < 1:
-        raise typer.BadParameter(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
-LimitOpt = Annotated[int | None, typer.Option(
-    "--limit", parser=limit, metavar="N", help="At most N rows: the first N in the order shown.")]
-
-
-def limited(items: list[Any], n: int | None) -> list[Any]:
-    """The first *n* of *items* (all when *n* is None)."""
-    return items if n is None else items[:n]
 
 
 def _with_params(params: list[inspect.Parameter], name: str, build: Callable[[dict[str, Any]], Any]
@@ -141,7 +106,7 @@ class Output(NamedTuple):
 
         *table* draws the Rich renderable (given a console), or its parts one after
         another, for the table format; on a terminal the table goes through the
-        pager (``io.paged``) unless ``--no-pager``, and ends with *footer* (a count
+        pager (``pager.paged``) unless ``--no-pager``, and ends with *footer* (a count
         line). *nothing* is said on stderr instead of an empty table on a terminal.
         *many_owners*: the records are of a registry of several owners (``records.shapes``).
         """

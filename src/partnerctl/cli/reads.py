@@ -12,7 +12,8 @@ import typer
 
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
-from partnerctl.cli.options import LimitOpt, Output, days, filter_options, limited, output_options, year
+from partnerctl.cli.options import Output, filter_options, output_options
+from partnerctl.cli.values import LimitOpt, days, limited, year
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 
