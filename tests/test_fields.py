@@ -55,6 +55,9 @@ EXCLUDED: dict[tuple[str, str], str] = {
     **{("prompts", f): "secondary when a partnership is first entered: an option of add, or set/add-to later"
        for f in ("aliases", "owner", "owner_country", "since_note", "projects", "links", "summary")},
     **{("prompts", f): "has commands of its own, which ask for their fields" for f in ("events", "contacts")},
+    **{("prompts", f): "filled by locate from the gazetteer, not typed when a partnership is added"
+       for f in ("lat", "lon")},
+    ("prompts", "notes"): "internal notes come later (set), not when a partnership is first entered",
 }
 
 
@@ -160,8 +163,12 @@ def _surfaces() -> dict[str, Callable[[], set[str]]]:
                 if spec is None:  # the id: its default
                     return ""
                 seen.append(spec.name)
+                if seen.count(spec.name) > 3:  # refused again and again: fail, never ask forever
+                    raise AssertionError(f"{spec.name} is asked again and again")
                 if not spec.required or seen.count(spec.name) > 1:
                     return ""
+                if spec.meta.country:
+                    return "HR"  # a country must be one
                 return "2000" if spec.kind == "int" else _marker(spec.name)
             return ask
 
