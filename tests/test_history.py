@@ -111,10 +111,10 @@ def test_git_log_says_what_each_commit_changed(history_repo: tuple[Path, list[st
     assert describe(commits[0].changes or ()) == ["lodz: since 1991 → 1990"]
     assert describe(commits[1].changes or ()) == ["turin: + event 2026-10-alice-visit; + status suspended"]
     first = describe(commits[2].changes or ())
-    assert first[0] == "(registry): + owner Lyon; + country France; " + "; ".join(
-        f"+ theme {slug} {label!r}" for slug, label in tomllib.loads(SHIPPED_REGISTRY.read_text())["themes"].items()
-    ) + "; " + "; ".join(
-        f"+ network {slug} {label!r}" for slug, label in tomllib.loads(SHIPPED_REGISTRY.read_text())["networks"].items())
+    shipped = tomllib.loads(SHIPPED_REGISTRY.read_text())
+    assert first[0] == f"(registry): + owner Lyon; + country {shipped['registry']['country']}; " + "; ".join(
+        f"+ {kind} {slug} {label!r}" for kind in ("theme", "network", "region")
+        for slug, label in shipped[f"{kind}s"].items())
     assert first[1:] == [f"{pid}: + partnership" for pid in sorted(tomllib.loads(SHIPPED_REGISTRY.read_text())["partnerships"])]
 
 

@@ -85,7 +85,7 @@ def test_describe_typical_changes_one_line_per_partnership(base: dict[str, Any])
     assert describe(diff(base, new)) == [
         "(registry): owner Lyon → 'Greater Lyon'; + theme light-festivals 'Light festivals'; "
         "- network aimf; network luci 'LUCI' → 'LUCI network'",
-        "lodz: - region Europe; summary changed",
+        "lodz: - region europe; summary changed",
         "turin: event 2004-tripartite-economic-agreement (+ themes culture); "
         "event 2009-cross-communication-campaigns "
         "(title 'Cross-communication campaigns for the major cultural events' → 'Joint campaigns'); "
