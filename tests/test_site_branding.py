@@ -233,9 +233,8 @@ def test_no_shipped_template_is_ignored_by_git() -> None:
     # A pattern such as "site/" in .gitignore once hid templates/site/ from commits and from the wheel.
     import subprocess
 
-    import partnerctl
-
-    templates = Path(partnerctl.__file__).parent / "templates"
+    # The repository's own files (an installed copy lives in an ignored .venv).
+    templates = Path(__file__).resolve().parents[1] / "src" / "partnerctl" / "templates"
     names = [str(p) for p in templates.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     assert len(names) >= 13
     run = subprocess.run(["git", "-C", str(templates), "check-ignore", "--no-index", *names], capture_output=True, text=True)
