@@ -15,15 +15,18 @@ from typing import Any
 import pytest
 
 from conftest import SHIPPED_REGISTRY
-from partnerctl.core.errors import WriteFailed
+from partnerctl.core.errors import (
+    ChangedSinceWrite,
+    GitFailed,
+    NotARepository,
+    NothingToUndo,
+    UnknownRevision,
+    WriteFailed,
+)
 from partnerctl.core.semantic import describe, merge3
 from partnerctl.storage import files, history
 from partnerctl.storage.history import (
     JOURNAL_KEEP,
-    ChangedSinceWrite,
-    NotARepository,
-    NothingToUndo,
-    UnknownRevision,
     git_log,
     git_show,
     journal_folder,
@@ -203,9 +206,9 @@ def test_a_damaged_repository_is_git_failed(history_repo: tuple[Path, list[str]]
     blob = git(repo, "rev-parse", "HEAD~2:data/registry.toml").stdout.strip()
     (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     # Not read as "the file did not exist then" (which would say every partnership was removed).
-    with pytest.raises(history.GitFailed, match="object missing"):
+    with pytest.raises(GitFailed, match="object missing"):
         git_log(registry, changes=True)
-    with pytest.raises(history.GitFailed):
+    with pytest.raises(GitFailed):
         git_show(registry, "HEAD~2")
     assert git_show(registry, "HEAD") is not None
 

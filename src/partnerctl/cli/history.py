@@ -14,6 +14,7 @@ import typer
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, output_options
+from partnerctl.core.errors import NotARepository
 
 # A commit that changed more partnerships than this (an import) is summed up in one line.
 SUMMARY_OVER = 5
@@ -128,7 +129,7 @@ def diff(
     if old is None:
         try:
             before, old_name = _version(path, "HEAD")
-        except history.NotARepository:
+        except NotARepository:
             entries = history.journal_list(path)
             if not entries:
                 raise NotFound(f"{path} is not in git and has no previous version in its journal") from None
