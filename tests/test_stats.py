@@ -12,7 +12,8 @@ from conftest import assert_same_with_and_without_index
 from partnerctl.cli import render
 from partnerctl.storage import index
 
-# Five partnerships: one without region, first year or status; regions spelt in two cases.
+# Five partnerships: one without region, first year or status (and in a country whose default region, Asia,
+# the registry does not declare).
 STATS_TOML = """\
 [registry]
 owner = "Lyon"
@@ -26,10 +27,15 @@ mobility = "Urban mobility"
 delice = "Délice"
 luci = "LUCI"
 
+[regions]
+africa = "Africa"
+americas = "The Americas"
+europe = "Europe"
+
 [partnerships.a]
 city = "A"
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "active"
 since = 1991
 themes = ["culture", "food"]
@@ -37,7 +43,7 @@ networks = ["delice"]
 
 [partnerships.b]
 city = "B"
-country = "italy"
+country = "IT"
 region = "europe"
 status = "active"
 since = 1999
@@ -46,16 +52,16 @@ networks = ["delice", "luci"]
 
 [partnerships.c]
 city = "C"
-country = "Senegal"
-region = "Africa"
+country = "SN"
+region = "africa"
 status = "ended"
 since = 2003
 themes = ["culture", "mobility"]
 
 [partnerships.d]
 city = "D"
-country = "Canada"
-region = "The Americas"
+country = "CA"
+region = "americas"
 status = "suspended"
 since = 1975
 themes = ["mobility"]
@@ -63,7 +69,7 @@ networks = ["luci"]
 
 [partnerships.e]
 city = "E"
-country = "Japan"
+country = "JP"
 """
 
 
@@ -96,16 +102,16 @@ def test_partnerships_without_networks_count_under_unknown(invoke, stats_registr
     ]
 
 
-def test_regions_and_countries_group_across_case(invoke, stats_registry: Path) -> None:
+def test_regions_and_countries_count_by_slug_and_code(invoke, stats_registry: Path) -> None:
     assert _counts(invoke, stats_registry, "--by", "region", "--by", "country") == [
-        ("region", "Europe", "Europe", 2),
-        ("region", "Africa", "Africa", 1),
-        ("region", "The Americas", "The Americas", 1),
+        ("region", "europe", "Europe", 2),
+        ("region", "africa", "Africa", 1),
+        ("region", "americas", "The Americas", 1),
         ("region", None, "unknown", 1),
-        ("country", "Italy", "Italy", 2),
-        ("country", "Canada", "Canada", 1),
-        ("country", "Japan", "Japan", 1),
-        ("country", "Senegal", "Senegal", 1),
+        ("country", "IT", "Italy", 2),
+        ("country", "CA", "Canada", 1),
+        ("country", "JP", "Japan", 1),
+        ("country", "SN", "Senegal", 1),
     ]
 
 
@@ -141,13 +147,16 @@ def test_default_is_every_dimension(invoke, stats_registry: Path) -> None:
 def test_piped_output_is_rows(invoke, stats_registry: Path) -> None:
     result = invoke(stats_registry, "stats", "--by", "network")
     assert result.exit_code == 0
-    assert result.stdout == "network\tdelice\tDélice\t2\nnetwork\tluci\tLUCI\t2\nnetwork\t\tunknown\t2\n"
+    # The last column: the share of the partnerships counted (5 here), in percent.
+    assert result.stdout == ("network\tdelice\tDélice\t2\t40.0\nnetwork\tluci\tLUCI\t2\t40.0\n"
+                             "network\t\tunknown\t2\t40.0\n")
 
 
 def test_unknown_dimension_is_a_usage_error(invoke, stats_registry: Path) -> None:
     result = invoke(stats_registry, "stats", "--by", "colour")
     assert result.exit_code == 2
-    assert "--by must be one of theme, network, region, country, decade, status" in result.stderr
+    assert ("--by must be one of theme, network, region, country, decade, status, owner, owner-country"
+            in result.stderr)
     assert result.stdout == ""
 
 
@@ -163,20 +172,22 @@ def test_bar_chart_on_a_terminal_shows_labels_bars_and_counts() -> None:
 
     con = Console(width=80, force_terminal=True, color_system=None)
     with con.capture() as captured:
-        con.print(render.bar_charts(con, [("By theme", [("Culture", 4), ("[red]x[/red]", 2)])]))
+        con.print(render.bar_charts(con, [("By theme", [("Culture", 4, 66.7), ("[red]x[/red]", 2, 33.3)])]))
     lines = captured.get().splitlines()
     assert lines[0].strip() == "By theme"
-    assert "Culture" in lines[1] and "█" * 40 in lines[1] and lines[1].rstrip().endswith("4")
+    assert "Culture" in lines[1] and "█" * 40 in lines[1] and lines[1].split()[-2:] == ["4", "66.7%"]
     # Labels are untrusted: markup-looking text is shown as it is.
     assert "[red]x[/red]" in lines[2] and "█" * 20 in lines[2] and "█" * 21 not in lines[2]
 
 
-# Spellings of one country and region whose first (by id) is not the most used; relations of
-# other owners; a partnership with neither themes nor networks.
+# Owners spelled several ways (Lille, LILLE; lyon beside the registry's own Lyon, inherited), whose first
+# (by id) is not the most used; England and Scotland (counted under the United Kingdom) beside GB itself;
+# partnerships without region (their country's default region, declared or not: Japan's asia is not);
+# one with neither themes nor networks.
 TRICKY_TOML = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -185,17 +196,20 @@ food = "Good food"
 [networks]
 luci = "LUCI"
 
+[regions]
+africa = "Africa"
+europe = "Europe"
+
 [partnerships.a1]
 city = "Abidjan"
-country = "côte d'ivoire"
+country = "CI"
 region = "africa"
 since = 2009
 themes = ["food"]
 
 [partnerships.a2]
 city = "Bouaké"
-country = "Côte d'Ivoire"
-region = "Africa"
+country = "CI"
 status = "ended"
 since = 2000
 themes = ["culture", "food"]
@@ -203,33 +217,89 @@ networks = ["luci"]
 
 [partnerships.a3]
 city = "Yamoussoukro"
-country = "COTE D'IVOIRE"
+country = "CI"
+region = "europe"
 owner = "Lille"
-owner_country = "France"
+owner_country = "FR"
 since = 1999
 
 [partnerships.b1]
 city = "Bamako"
-country = "Mali"
-region = "AFRICA"
+country = "ML"
 owner = "lyon"
 status = "active"
+
+[partnerships.g1]
+city = "Birmingham"
+country = "GB-ENG"
+owner = "LILLE"
+since = 1951
+themes = ["culture"]
+
+[partnerships.g2]
+city = "Edinburgh"
+country = "GB-SCT"
+region = "europe"
+owner = "Manchester"
+owner_country = "GB-ENG"
+status = "active"
+since = 2001
+
+[partnerships.g3]
+city = "Cardiff"
+country = "GB"
+owner = "lille"
+owner_country = "FR"
+since = 1958
+networks = ["luci"]
+
+[partnerships.j1]
+city = "Tokyo"
+country = "JP"
+owner = "Manchester"
+owner_country = "GB-ENG"
+since = 1990
 """
 
 STATS_READS = [
     ("stats",),
-    ("stats", "--by", "country", "--by", "region"),
+    *(("stats", "--by", by) for by in ("theme", "network", "region", "country", "decade", "status", "owner",
+                                       "owner-country")),
+    ("stats", "--by", "country", "--by", "region", "--by", "owner", "--by", "owner-country"),
     ("stats", "--by", "theme", "--theme", "culture"),
     ("stats", "--by", "network", "--network", "luci", "--theme", "food"),
-    ("stats", "--region", "EUROPE", "--by", "decade"),
+    ("stats", "--region", "EUROPE", "--by", "decade", "--by", "owner"),
+    ("stats", "--region", "africa", "--by", "country"),
     ("stats", "--since", "1995", "--until", "2005"),
-    ("stats", "--status", "active", "--by", "status"),
+    ("stats", "--status", "active", "--by", "status", "--by", "owner"),
     ("stats", "--owner", "lyon", "--by", "country"),
-    ("stats", "--country", "cote d'ivoire", "--by", "theme", "--by", "network"),
+    ("stats", "--owner", "LILLE", "--by", "region", "--by", "owner-country"),
+    ("stats", "--country", "CI", "--by", "theme", "--by", "network"),
+    ("stats", "--country", "United Kingdom", "--by", "country", "--by", "owner"),
+    ("stats", "--country", "England", "--by", "country"),  # a subdivision: counted on the records
+    ("stats", "--owner-country", "GB", "--by", "owner", "--by", "region"),
+    ("stats", "--owner-country", "France", "--by", "owner-country"),
+    ("stats", "--involving", "Lille", "--by", "country"),  # counted on the records
+    ("stats", "--involving", "GB", "--by", "owner"),
     ("stats", "--project", "none-such"),  # counted on the records: SQL does not filter projects
     ("stats", "--theme", "nonesuch"),
     ("themes", "--format", "json"),
     ("networks", "--format", "json"),
+    ("regions", "--format", "json"),
+]
+
+LIST_READS = [
+    ("list",),
+    ("list", "--country", "GB"),
+    ("list", "--country", "GB-SCT"),
+    ("list", "--region", "europe"),
+    ("list", "--region", "africa", "--owner", "LYON"),
+    ("list", "--owner", "lille"),
+    ("list", "--owner-country", "GB"),
+    ("list", "--involving", "Manchester"),
+    ("list", "--involving", "France"),
+    ("list", "--status", "active", "--since", "1990"),
+    ("list", "--theme", "culture", "--network", "luci"),
 ]
 
 
@@ -241,6 +311,14 @@ def test_counts_by_the_index_equal_counts_of_the_file(
     if "--format" not in args:
         args = (*args, "--format", "json")
     assert_same_with_and_without_index(invoke, make_registry(text), monkeypatch, args)
+
+
+@pytest.mark.parametrize("fmt", ["json", "tsv"])
+@pytest.mark.parametrize("args", LIST_READS, ids=" ".join)
+def test_list_filters_by_the_index_equal_the_file(
+    invoke, make_registry, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], fmt: str
+) -> None:
+    assert_same_with_and_without_index(invoke, make_registry(TRICKY_TOML), monkeypatch, (*args, "--format", fmt))
 
 
 @pytest.mark.usefixtures("index_on")
@@ -256,7 +334,9 @@ def test_the_index_counts_in_sql_without_reading_a_record(
 
     monkeypatch.setattr(index.Index, "_rows", refuse)
     assert invoke(path, "stats", "--format", "json").stdout == expected
-    assert invoke(path, "stats", "--owner", "LYON", "--country", "Mali", "--format", "json").exit_code == 0
+    for args in (("--owner", "LYON", "--country", "Mali"), ("--by", "owner", "--by", "owner-country"),
+                 ("--by", "region", "--region", "europe"), ("--by", "country", "--country", "GB")):
+        assert invoke(path, "stats", *args, "--format", "json").exit_code == 0
     assert invoke(path, "themes", "--format", "json").stdout == themes
 
 
@@ -268,3 +348,18 @@ def test_a_link_row_moved_to_another_theme_is_not_counted(invoke, make_registry)
     con.execute("UPDATE index_links SET slug = 'culture' WHERE slug = 'food' AND id = 'a1'")
     con.close()
     assert invoke(path, "stats", "--by", "theme", "--format", "json").stdout == expected
+
+
+def test_json_percent_is_the_share_of_the_partnerships_counted(invoke, stats_registry: Path) -> None:
+    result = invoke(stats_registry, "stats", "--by", "theme", "--by", "status", "--format", "json")
+    rows = json.loads(result.stdout)
+    assert all(set(r) == {"by", "key", "label", "count", "percent"} for r in rows)
+    # 5 partnerships: each count's percent is count / 5, one decimal; themes may add up to more than 100.
+    assert all(r["percent"] == round(100 * r["count"] / 5, 1) for r in rows)
+    assert sum(r["percent"] for r in rows if r["by"] == "status") == pytest.approx(100)
+    # Filters first: the share is of those kept.
+    kept = json.loads(invoke(stats_registry, "stats", "--by", "status", "--region", "Europe",
+                             "--format", "json").stdout)
+    total = sum(r["count"] for r in kept)
+    assert kept and total < 5
+    assert [r["percent"] for r in kept] == [round(100 * r["count"] / total, 1) for r in kept]

@@ -18,13 +18,36 @@ import typer
 from typer.core import TyperGroup
 
 from partnerctl import __version__
+from partnerctl.cli import launch
 from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
-ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "add", "set", "unset", "tag", "untag",
-         "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
-         "add-contact", "edit-contact", "remove-contact", "import", "export", "init", "fmt", "validate")
+ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "regions",
+         "countries", "duplicates", "add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove",
+         "merge", "locate", "edit", "add-event", "edit-event", "remove-event", "add-contact", "edit-contact",
+         "remove-contact", "undo", "log", "diff", "import", "export", "init", "upgrade", "fmt", "validate",
+         "merge-file", "git-setup", "use")
+
+# The module of cli/ that defines each command. The console script imports only the invoked
+# command's module (``main``): importing them all, and building their options, is most of what
+# partnerctl adds to Typer's own start-up. A command missing here still runs (every module is
+# then imported); tests/test_start.py checks the map against what the modules register.
+HOMES = {
+    **dict.fromkeys(("show", "list", "timeline", "search", "duplicates"), "reads"),
+    **dict.fromkeys(("stats", "anniversaries"), "figures"),
+    "brief": "publish",
+    **dict.fromkeys(("themes", "networks", "regions", "countries"), "vocabularies"),
+    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove"),
+                    "partnerships"),
+    **dict.fromkeys(("merge", "locate"), "relations"),
+    "edit": "editor",
+    **dict.fromkeys(("add-event", "edit-event", "remove-event"), "events"),
+    **dict.fromkeys(("add-contact", "edit-contact", "remove-contact"), "contacts"),
+    **dict.fromkeys(("import", "export"), "exchange"),
+    **dict.fromkeys(("init", "upgrade", "fmt", "validate", "use"), "registry"),
+    **dict.fromkeys(("undo", "log", "diff", "merge-file", "git-setup"), "history"),
+}
 
 
 class _Group(TyperGroup):
@@ -62,7 +85,7 @@ class _Group(TyperGroup):
 
         _forget_writes()
         try:
-            argv = streams.command_line(sys.argv[1:] if args is None else list(args))
+            argv = launch.registry_first(streams.command_line(sys.argv[1:] if args is None else list(args)))
             # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
             rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
             streams.flush_stdout()
@@ -142,6 +165,7 @@ class State:
     def __init__(self, registry: Path | None = None, lock_timeout: float | None = None, backup: bool = True,
                  io: IOStreams | None = None) -> None:
         self.registry = registry
+        self.registry_source = "--registry"
         self.lock_timeout = lock_timeout
         self.backup = backup
         self._io = io
@@ -155,16 +179,39 @@ class State:
         return self._io
 
     def location(self) -> Any:
-        """Where the registry is (``store.locate``)."""
+        """Where the registry is (``store.locate``), found once per command."""
         from partnerctl.storage import store
 
-        return store.locate(self.registry)
+        if self._location is None:
+            self._location = store.locate(self.registry, self.registry_source)
+        return self._location
+
+    _location: Any = None
+    _noticed = False
 
     def reader(self) -> Any:
-        """The registry for reading, through the one read API (``reader.open_registry``)."""
+        """The registry for reading, through the one read API (``reader.open_registry``).
+
+        Reading the bundled sample is said on a terminal, once: a forgotten ``--registry``
+        must not answer silently from another registry.
+        """
+        from partnerctl.storage import store
         from partnerctl.storage.reader import open_registry
 
-        return open_registry(self.location().path)
+        loc = self.location()
+        store.check_exists(loc)
+        if loc.bundled and not self._noticed and (self.io.stdout_tty or _isatty(self.io.stderr)):
+            self._noticed = True
+            self.io.say("reading the bundled Lyon sample (read-only); choose your registry with "
+                        "'partnerctl use PATH' or --registry PATH")
+        return open_registry(loc.path)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def state(ctx: typer.Context) -> State:
@@ -186,13 +233,15 @@ def _main(
     ctx: typer.Context,
     registry: Annotated[Path | None, typer.Option(
         "--registry", "-r", envvar="PARTNERCTL_REGISTRY", dir_okay=False,
-        help="Registry file. Default: $PARTNERCTL_REGISTRY, ./data/registry.toml, else the bundled Lyon registry.")
+        help="Registry file (also accepted after the command). Default: $PARTNERCTL_REGISTRY, the registry "
+             "setting of partnerctl.toml, ./data/registry.toml, the user's setting (partnerctl use), else the "
+             "bundled Lyon sample.")
     ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
     lock_timeout: Annotated[float | None, typer.Option(
         "--lock-timeout", envvar="PARTNERCTL_LOCK_TIMEOUT", min=0,
-        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 5.")] = None,
+        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 300.")] = None,
     no_backup: Annotated[bool, typer.Option(
         "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
         help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,
@@ -201,6 +250,10 @@ def _main(
     if state is None:
         ctx.obj = state = State()
     state.registry, state.lock_timeout, state.backup = registry, lock_timeout, not no_backup
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source("registry") is ParameterSource.ENVIRONMENT:
+        state.registry_source = "$PARTNERCTL_REGISTRY"
 
 
 
@@ -220,38 +273,13 @@ def _landed() -> bool:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    _build_only_invoked(app, sys.argv[1:])
+    """Console-script entry point: register the invoked command (or every command when unclear), then run."""
+    args = sys.argv[1:]
+    name = launch.invoked(app, args)
+    launch.register(app, HOMES, name)
+    if name is not None:
+        launch.keep_only(app, name)
+        # Typer builds --install-completion and --show-completion on every call; a command line
+        # that names a command and neither of them cannot use them (start-up time).
+        app._add_completion = False
     app(prog_name="partnerctl")
-
-
-def _build_only_invoked(typer_app: typer.Typer, args: list[str]) -> None:
-    """Keep only the invoked command in *typer_app*: Typer builds every command's options at start-up.
-
-    With some forty commands that is tens of milliseconds on each call (see
-    docs/performance.md). The command's name is found by the group's own option
-    parser; help, completion, a mistyped command and anything unclear keep the
-    whole tree, so what is printed never changes.
-    """
-    import copy
-    import os
-
-    from typer.main import get_command, get_command_name
-
-    if any(name.endswith("_COMPLETE") for name in os.environ):
-        return
-    head = copy.copy(typer_app)
-    head.registered_commands, head.registered_groups = [], []
-    try:
-        group = get_command(head)
-        ctx = group.context_class(group, info_name="partnerctl", resilient_parsing=True)
-        _, rest, _ = group.make_parser(ctx).parse_args(args=list(args))
-    except Exception:  # noqa: BLE001 - any doubt: build everything, as Typer would
-        return
-    if not rest:
-        return
-    commands = [c for c in typer_app.registered_commands
-                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == rest[0]]
-    groups = [g for g in typer_app.registered_groups if g.name == rest[0]]
-    if commands or groups:
-        typer_app.registered_commands, typer_app.registered_groups = commands, groups

@@ -24,8 +24,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, NamedTuple, TextIO
 
 from partnerctl.core.errors import InvalidInput, OutputFailed
 
@@ -204,8 +203,7 @@ def command_line(args: Sequence[str]) -> list[str]:
     return out
 
 
-@dataclass
-class IOStreams:
+class IOStreams(NamedTuple):
     """The streams a command reads and writes, passed to it (as gh's IOStreams): tests give their own.
 
     *stdout_tty* and *stdin_tty* say whether a person is at the other end; they

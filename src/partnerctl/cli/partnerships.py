@@ -42,21 +42,25 @@ def _change_one(ctx: typer.Context, partner: str, fn: Any, did: Any, writing: Wr
 @app.command()
 @write_options("partnership")
 @field_options("partnership", skip=("city",))
-def add(ctx: typer.Context, city: Annotated[str, typer.Argument(help="The partner city's name.")],
-        given: dict[str, Any], writing: Writing,
+def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
+        city: Annotated[str | None, typer.Argument(
+            help="The partner city's name (asked for on a terminal when left out).", show_default=False)] = None,
         id_: Annotated[str | None, typer.Option("--id", help="Id (a slug). Default: the city's name as a slug.")]
         = None) -> None:
-    """Add a partnership.
+    """Add a partnership; on a terminal, asks for what is missing.
 
     Example: partnerctl add Łódź --country Poland --since 1991 --theme culture   (id: lodz)
     """
+    from partnerctl.cli import prompts
     from partnerctl.core import edit
-    from partnerctl.core.errors import InvalidInput
 
-    for name in table().required():
-        if name != "city" and given.get(name) is None:
-            raise InvalidInput(f"missing option {table().get(name).option}")
-    fields = {k: v for k, v in given.items() if v is not None and k not in table().required()}
+    if prompts.needed(state(ctx).io) and (city is None or prompts.missing(given, "partnership", skip=("city",))):
+        prompts.ready(ctx, writing)
+        city, id_ = prompts.partnership(ctx, city, id_, given)
+    if city is None:
+        raise prompts.missing_argument(ctx, "city")
+    prompts.check_given(given, "partnership", skip=("city",))
+    fields = {k: v for k, v in given.items() if v is not None and k != "country"}
 
     def change(draft: Any) -> dict[str, Any]:
         pid = edit.add_partnership(draft, city, given["country"], id_, **fields)
@@ -68,7 +72,8 @@ def add(ctx: typer.Context, city: Annotated[str, typer.Argument(help="The partne
            [rec])
 
 
-@app.command("set")
+# A value may start with "-" (a longitude west of Greenwich: set montreal lon -73.57): not an option.
+@app.command("set", context_settings={"ignore_unknown_options": True})
 @write_options("partnership")
 def set_(ctx: typer.Context, partner: PartnerArg, writing: Writing,
          field: Annotated[str, typer.Argument(help=", ".join(table().settable()) + ".")],
@@ -194,8 +199,9 @@ def remove(ctx: typer.Context, partner: PartnerArg, writing: Writing,
         reader = state(ctx).reader()
         pid = reader.resolve(partner)
         p = reader.record(pid)
+        country = reader.snapshot({}).shown("country", p["country"])
         reader.close()
-        question = (f"Remove {pid} ({p['city']}, {p['country']}) with its {counted(len(p['events']), 'event')} "
+        question = (f"Remove {pid} ({p['city']}, {country}) with its {counted(len(p['events']), 'event')} "
                     f"and {counted(len(p['contacts']), 'contact')}?")
         if not confirm(io, question):
             raise InvalidInput(f"not removed: {pid}")

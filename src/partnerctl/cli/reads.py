@@ -1,4 +1,4 @@
-"""The read commands: show, list, timeline, stats, search.
+"""The read commands: show, list, timeline, search, duplicates.
 
 Each reads the registry through the one read API (``State.reader``), asks the
 core, and prints with its output options (``options.Output``).
@@ -12,7 +12,8 @@ import typer
 
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
-from partnerctl.cli.options import Output, days, filter_options, output_options, year
+from partnerctl.cli.options import Output, filter_options, output_options
+from partnerctl.cli.values import LimitOpt, days, limited, year
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 
@@ -36,32 +37,38 @@ def show(ctx: typer.Context, partner: PartnerArg, out: Output) -> None:
 
         return render.partnership(con, reader.snapshot({}), rec)
 
-    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True)
+    many = out.asked and out.chosen(state(ctx).io.stdout_tty) in (Format.csv, Format.tsv) and reader.many_owners()
+    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True, many_owners=many)
 
 
-def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
-    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels)."""
+def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = False) -> Any:
+    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels, names), each
+    value as the partnership holds it (its owner, else the registry's; its region, else its country's)."""
     from partnerctl.core.model import table
 
-    specs = [s for s in table().partnership if s.meta.table]
-    rows = []
-    for r in records:
-        row = {"id": r["id"]}
-        for s in specs:
-            value = r[s.name]
-            if s.meta.table == "count":
-                value = len(value)
-            elif s.meta.table == "labels":
-                value = [reader.snapshot({}).vocabulary(s.meta.vocab).get(v, v) for v in value]
-            row[s.name] = value
-        rows.append(row)
+    specs = [s for s in table().partnership if s.meta.table and (many_owners or not s.meta.many_owners)]
     columns = ("id", *(s.name for s in specs))
     headings = {s.name: s.meta.heading.upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
-        from partnerctl.cli import render
+        from partnerctl.cli import tables
 
-        return render.records_table(con, rows, columns, headings)
+        # Only for a table: the names of countries (pycountry) are not loaded for piped rows.
+        snap = reader.snapshot({})
+        rows = []
+        for r in records:
+            row = {"id": r["id"]}
+            for s in specs:
+                value = snap.value(r, s.name)
+                if s.meta.table == "count":
+                    value = len(value)
+                elif isinstance(value, list):
+                    value = [snap.shown(s.name, v) for v in value]
+                elif value is not None:
+                    value = snap.shown(s.name, value)
+                row[s.name] = value
+            rows.append(row)
+        return tables.records_table(con, rows, columns, headings)
 
     return draw
 
@@ -70,7 +77,8 @@ def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
 @output_options("partnership")
 @filter_options
 def list_(ctx: typer.Context, filters: Filters, out: Output,
-          sort: Annotated[str, typer.Option(help="Sort by id, city, country or since (first year).")] = "id") -> None:
+          sort: Annotated[str, typer.Option(help="Sort by id, city, country or since (first year).")] = "id",
+          limit: LimitOpt = None) -> None:
     """List partnerships, one row each; filters combine.
 
     Example: partnerctl list --theme mobility --format json
@@ -81,7 +89,18 @@ def list_(ctx: typer.Context, filters: Filters, out: Output,
     out.check()
     reader = state(ctx).reader()
     records = reader.select(filters, sort)
-    out.emit(state(ctx).io, records, list_table(reader, records), nothing="no partnerships match")
+    shown = limited(records, limit)
+    many = reader.many_owners()
+    out.emit(state(ctx).io, shown, list_table(reader, shown, many), nothing="no partnerships match",
+             footer=count_line(len(shown), len(records), "partnership"), many_owners=many)
+
+
+def count_line(shown: int, total: int, noun: str) -> str:
+    """The line that ends a table on a terminal: ``1353 partnerships``, or ``20 of 1353 partnerships (--limit)``."""
+    from partnerctl.core.text import counted
+
+    whole = counted(total, noun)
+    return whole if shown == total else f"{shown} of {whole} (--limit)"
 
 
 @app.command()
@@ -98,9 +117,14 @@ def timeline(
     theme: Annotated[list[str] | None, typer.Option(
         "--theme", "-t", help="Theme slug, label or a word of it; repeat: all must hold.",
         autocompletion=complete.theme)] = None,
-    upcoming: Annotated[bool, typer.Option("--upcoming", help="Only events from today on.")] = False,
+    upcoming: Annotated[bool, typer.Option(
+        "--upcoming", help="Only events from today on, with this year's round anniversaries.")] = False,
     within: Annotated[int | None, typer.Option("--days", parser=days, metavar="N",
                                                help="With --upcoming: starting within N days.")] = None,
+    limit: LimitOpt = None,
+    with_anniversaries: Annotated[bool, typer.Option(
+        "--anniversaries/--no-anniversaries", help="With --upcoming: list this year's round anniversaries too.")
+    ] = True,
 ) -> None:
     """Key events in date order, of all or the named partnerships.
 
@@ -108,7 +132,7 @@ def timeline(
     """
     import datetime
 
-    from partnerctl.core import query
+    from partnerctl.core import dates, query
     from partnerctl.core.records import event_row
 
     out.check()
@@ -116,11 +140,15 @@ def timeline(
     # dict.fromkeys: naming a partnership twice (turin torino) shows its events once.
     pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
     events = reader.timeline(pids, since, until, theme or [])
+    items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
     if upcoming or within is not None:
         # --days alone means --upcoming too: there is no other horizon it could count from.
-        events = [(rec, e) for rec, e in events
-                  if query.upcoming([(rec["id"], e)], datetime.date.today(), within)]
-    items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
+        today = datetime.date.today()
+        if with_anniversaries:
+            items += _anniversary_events(reader, pids, today, since, until, theme or [])
+        kept = query.upcoming([(item["partner"], item) for item in items], today, within)
+        items = sorted((dict(item) for _, item in kept), key=lambda item: dates.sort_key(item["date"]))
+    items = limited(items, limit)
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
@@ -130,41 +158,30 @@ def timeline(
     out.emit(state(ctx).io, items, draw, nothing="no events match")
 
 
-@app.command()
-@output_options("stat")
-@filter_options
-def stats(ctx: typer.Context, filters: Filters, out: Output,
-          by: Annotated[list[str] | None, typer.Option(
-              "--by", "-b", help="theme, network, region, country, decade or status; repeatable. Default: all.")]
-          = None) -> None:
-    """Count partnerships by theme, network, region, country, decade or status (filters as in list).
+def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: int | None, until: int | None,
+                        themes: list[str]) -> list[dict[str, Any]]:
+    """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme."""
+    from partnerctl.core import anniversaries, query
 
-    Example: partnerctl stats --by theme --region Europe
-    """
-    from dataclasses import asdict
-
-    from partnerctl.core import stats as counting
-    from partnerctl.core.text import counted
-
-    dimensions = counting.check_dimensions(by or [])
-    out.check()
-    kept, groups = state(ctx).reader().counts(filters, dimensions)
-    records = [asdict(c) for items in groups.values() for c in items]
-
-    def draw(con: Any) -> Any:
-        from partnerctl.cli import render
-
-        charts = [(f"By {dim} ({counted(kept, 'partnership')})", [(c.label, c.count) for c in items])
-                  for dim, items in groups.items()]
-        return render.bar_charts(con, charts)
-
-    out.emit(state(ctx).io, records, draw)
+    records = reader.dated(pids)
+    rows = anniversaries.anniversaries(records, today.year, anniversaries.DEFAULT_EVERY)
+    events = [anniversaries.as_event(row, records[row["partner"]]) for row in rows]
+    kept = []
+    snap = reader.snapshot({})
+    wanted = [query.match_vocab(snap.themes, t, "theme") for t in themes]
+    for event in events:
+        on = set(event["themes"] or records[event["partner"]].get("themes") or [])
+        if ((since is None or today.year >= since) and (until is None or today.year <= until)
+                and all(w & on for w in wanted)):
+            kept.append(event)
+    return kept
 
 
 @app.command()
 @output_options("hit")
 def search(ctx: typer.Context, out: Output,
-           text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")]) -> None:
+           text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")],
+           limit: LimitOpt = None) -> None:
     """Find text in names, aliases, themes, networks, projects, summaries, events and contacts.
 
     Example: partnerctl search delice
@@ -179,12 +196,42 @@ def search(ctx: typer.Context, out: Output,
     if out.chosen(io.stdout_tty) is Format.ids:
         # Ids name partnerships: one line each, however many of its fields hold the text.
         shown = list({h["partner"]: h for h in hits}.values())
+    total = len(shown)
+    shown = limited(shown, limit)
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        return render.search_hits(con, hits)
+        return render.search_hits(con, shown)
 
     out.emit(io, shown, draw)
     partners = len({h["partner"] for h in hits})
-    io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}")
+    also = f" ({len(shown)} of {total} shown: --limit)" if len(shown) < total else ""
+    io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}{also}")
+
+
+@app.command()
+@output_options("duplicate")
+def duplicates(ctx: typer.Context, out: Output) -> None:
+    """List partnerships that are, or may be, one relation held twice (merge them with merge).
+
+    A duplicate: same owner, a name in common, countries that overlap. A near one: names alike
+    once punctuation is set aside, or one name in countries that differ.
+    Example: partnerctl duplicates
+    """
+    from partnerctl.core.text import counted
+
+    out.check()
+    io = state(ctx).io
+    pairs = state(ctx).reader().duplicates()
+    records = [pair.row() for pair in pairs]
+
+    def draw(con: Any) -> Any:
+        from partnerctl.cli import tables
+
+        return tables.records_table(con, records, ("partner", "other", "kind", "why"))
+
+    out.emit(io, records, draw)
+    found = sum(p.kind == "duplicate" for p in pairs)
+    io.say(f"{counted(found, 'duplicate')}, {counted(len(pairs) - found, 'near duplicate')}"
+           + ("; fold one into the other with: partnerctl merge PARTNER OTHER" if pairs else ""))

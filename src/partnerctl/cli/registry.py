@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,22 +22,26 @@ def init(
     path: Annotated[Path | None, typer.Argument(
         dir_okay=False, help="The new file. Default: --registry, else data/registry.toml.")] = None,
     owner: Annotated[str | None, typer.Option(help="The city whose partnerships it holds.")] = None,
-    country: Annotated[str | None, typer.Option(help="The owner's country.")] = None,
+    country: Annotated[str | None, typer.Option(help="The owner's country (a code, a name or an alias).")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="The registry's name; without --owner, a registry of many owners (each partnership names its own).")]
+    = None,
     sample: Annotated[bool, typer.Option("--sample", help="A writable copy of the bundled Lyon registry.")] = False,
 ) -> None:
-    """Create a registry: empty (with the Lyon theme vocabulary), or a copy of the Lyon sample.
+    """Create a registry: empty (with the Lyon themes and world regions), or a copy of the Lyon sample.
 
     Example: partnerctl init grenoble.toml --owner Grenoble --country France
     """
     from partnerctl.storage import store
 
     target = path or state(ctx).registry or Path("data/registry.toml")
-    text, what = store.initial_text(sample, owner, country)
+    text, what = store.initial_text(sample, owner, country, name)
     writing.out.check()  # a contradiction fails before the file is created
     reg, written = store.create(target, text, dry_run=writing.dry_run)
     state(ctx).landed = written.written
-    obj = {"path": str(target), "owner": reg.registry.owner, "country": reg.registry.country,
-           "themes": len(reg.themes), "networks": len(reg.networks), "partnerships": len(reg.partnerships)}
+    obj = {"path": str(target), "name": reg.registry.name, "owner": reg.registry.owner,
+           "country": reg.registry.country, "themes": len(reg.themes), "networks": len(reg.networks),
+           "partnerships": len(reg.partnerships)}
     report(ctx, written, writing, (f"created {target} ({what})", f"create {target} ({what})"), [obj],
            name=target.name)
 
@@ -61,7 +66,7 @@ def fmt_(ctx: typer.Context, writing: Writing,
             writing.out.emit(state(ctx).io, [{"path": str(path), "changed": False}], one=True)
         return
     written = write(ctx, lambda draft: draft.everything() and None, writing, whole=True,
-                    dry_run=writing.dry_run or check)
+                    dry_run=writing.dry_run or check, reformat=True)
     changed = written.old_data != written.new_data
     obj: dict[str, Any] = {"path": str(path), "changed": changed}
     if check and not writing.dry_run:
@@ -72,6 +77,24 @@ def fmt_(ctx: typer.Context, writing: Writing,
         report(ctx, written, writing, (f"reformatted {path}", f"reformat {path}"), [obj])
     if check and changed:
         raise Reported(EXIT_NOT_FOUND)
+
+
+@app.command()
+@write_options("format")
+def upgrade(ctx: typer.Context, writing: Writing) -> None:
+    """Bring a registry written before countries were codes up to date: codes, region slugs, [regions].
+
+    A country that cannot be resolved stops it, naming each one (add an alias to [countries] or
+    correct it, and run it again). Example: partnerctl upgrade --dry-run
+    """
+    from partnerctl.core.upgrade import upgrade as upgraded
+
+    done: list[str] = []
+    written = write(ctx, lambda draft: None, writing, whole=True, prepare=lambda data: done.extend(upgraded(data)))
+    path = state(ctx).location().path
+    what = ", ".join(done) or "nothing to change"
+    report(ctx, written, writing, (f"upgraded {path}: {what}", f"upgrade {path}: {what}"),
+           [{"path": str(path), "changed": written.old_text != written.new_text}])
 
 
 @app.command()
@@ -100,3 +123,45 @@ def validate(ctx: typer.Context, out: Output) -> None:
             io.say(f"{path}: valid")
     if found:
         raise Reported(EXIT_REGISTRY)
+
+
+@app.command()
+def use(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(
+        dir_okay=False, help="The registry to read and write by default. Without it: say which one is used.")]
+    = None,
+    repository: Annotated[bool, typer.Option(
+        "--repository", help="Write it to the repository's partnerctl.toml (the team's), not your config.toml.")]
+    = False,
+) -> None:
+    """Choose the default registry (your config.toml; the team's partnerctl.toml with --repository).
+
+    Example: partnerctl use my.toml
+    """
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.storage import config, store
+
+    io = state(ctx).io
+    if path is None:
+        loc = state(ctx).location()
+        io.stdout.write(f"{loc.path}\n")
+        io.say(f"the registry is {loc.path}, named by {loc.source}"
+               + (" (the read-only sample)" if loc.bundled else ""))
+        return
+    if not path.is_file():
+        raise store.not_found(store.Location(path, source="the command line"))
+    if repository:
+        file = config.repository_config_path() or Path.cwd() / config.REPOSITORY_FILE
+    else:
+        found = config.user_config_path()
+        if found is None:
+            raise InvalidInput("no home folder for a config file: set XDG_CONFIG_HOME, or use --repository")
+        file = found
+    config.set_registry(file, path)
+    io.say(f"the default registry is now {path} (set in {file})")
+    now = store.locate(None)
+    if os.path.realpath(now.path) != os.path.realpath(path):
+        io.say(f"note: here {now.source} comes first: {now.path} is read (see 'partnerctl use')")
+    if os.environ.get("PARTNERCTL_REGISTRY"):
+        io.say("note: $PARTNERCTL_REGISTRY is set and comes first")

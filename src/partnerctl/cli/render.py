@@ -27,10 +27,25 @@ def console(file: Any = None, stderr: bool = False, terminal: bool | None = None
     return Console(file=file, stderr=stderr, highlight=False, emoji=False, force_terminal=terminal)
 
 
-def show(io: IOStreams, draw: Callable[[Console], RenderableType]) -> None:
-    """Draw what *draw* makes on stdout: for a terminal, or plain lines when piped."""
+def show(io: IOStreams, draw: Callable[[Console], RenderableType | Iterator[str]],
+         footer: str | None = None) -> None:
+    """Draw what *draw* makes on stdout: for a terminal, or plain lines when piped.
+
+    *draw* gives one Rich renderable, or the lines of a long table already drawn
+    (``records_table``), part after part: each part is written as soon as it is
+    drawn, so the first screen does not wait for the last row. *footer* ends the
+    output on a terminal (a count line).
+    """
     con = console(io.stdout, terminal=io.stdout_tty)
-    print_plain_or_rich(con, draw(con), io.stdout)
+    drawn = draw(con)
+    if isinstance(drawn, Iterator):
+        for part in drawn:
+            io.stdout.write(part)
+            io.stdout.flush()
+    else:
+        print_plain_or_rich(con, drawn, io.stdout)
+    if footer and con.is_terminal:
+        con.print(Text(clean(footer), style="dim"))
 
 
 def print_plain_or_rich(con: Console, renderable: RenderableType, out: Any) -> None:
@@ -57,15 +72,9 @@ def _box(con: Console) -> box.Box | None:
     return box.ROUNDED if con.is_terminal else None
 
 
-def records_table(con: Console, records: Sequence[dict[str, Any]], columns: Sequence[str],
-                  titles: dict[str, str] | None = None) -> Table:
-    """A table of records, one row each, the given columns."""
-    table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
-    for c in columns:
-        table.add_column((titles or {}).get(c, c.replace("_", " ").upper()), overflow="fold")
-    for r in records:
-        table.add_row(*(_t(r.get(c), "bold cyan" if c == "id" else "") for c in columns))
-    return table
+def _link(url: str) -> Text:
+    """A URL on one line, shortened with "…" when longer than the line (never folded)."""
+    return Text(clean(url), style="underline dim", no_wrap=True, overflow="ellipsis")
 
 
 def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool = True) -> Table:
@@ -73,7 +82,7 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
     table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
     table.add_column(justify="right", style="bold green", no_wrap=True)
     table.add_column(style="blue", no_wrap=True)
-    table.add_column(overflow="fold")
+    table.add_column(overflow="ellipsis")
     marker = "●" if con.is_terminal else "*"
     for item in items:
         head = Text()
@@ -81,14 +90,33 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
             head.append(clean(item["partner"]) + "  ", style="bold cyan")
         head.append(clean(item["title"]), style="bold")
         head.append(f"  [{clean(item['id'])}]", style="dim")
+        if item.get("internal"):
+            head.append("  (internal)", style="yellow")
         body: list[RenderableType] = [head]
         if item.get("description"):
             body.append(Text(clean(item["description"], multiline=True)))
+        if item.get("notes"):
+            body.append(Text("note (internal): " + clean(item["notes"], multiline=True), style="yellow"))
         if item.get("themes"):
             body.append(Text("themes: " + clean(", ".join(item["themes"])), style="magenta"))
         for link in item.get("links") or []:
-            body.append(Text(clean(link), style="underline dim"))
+            body.append(_link(link))
         table.add_row(Text(dates.humanize_span(item["date"], item.get("end"))), marker, Group(*body))
+    return table
+
+
+def anniversaries(con: Console, rows: Sequence[dict[str, Any]]) -> Table:
+    """Anniversaries, one a row: the date, the years (jubilees starred), the partnership and what is celebrated."""
+    from partnerctl.core.anniversaries import describe
+
+    table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
+    for heading, justify in (("DATE", "right"), ("YEARS", "right"), ("PARTNER", "left"), ("ANNIVERSARY", "left")):
+        table.add_column(heading, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        jubilee = row["jubilee"]
+        years = Text(f"{row['years']}" + (" ★" if jubilee else ""), style="bold yellow" if jubilee else "")
+        table.add_row(Text(dates.humanize(row["date"])), years, _t(row["partner"], "bold cyan"),
+                      Text(clean(describe(row))))
     return table
 
 
@@ -99,26 +127,31 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
     owner = clean(str(snap.value(rec, "owner")))
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+    table.add_column(overflow="ellipsis")
     for row in facts(snap, rec):
         table.add_row(Text(clean(row.label)), _t(row.values, multiline=False))
     parts: list[RenderableType] = [table]
     if rec["summary"]:
-        parts += [Text(""), Text(clean(rec["summary"].strip(), multiline=True))]
+        parts += [Text(""), Text(clean(rec["summary"].strip(), multiline=True), overflow="ellipsis")]
+    if rec.get("notes"):
+        parts += [Text(""), Text("Notes (internal)", style="bold yellow"),
+                  Text(clean(rec["notes"].strip(), multiline=True), overflow="ellipsis")]
     for link in rec["links"]:
-        parts.append(Text(clean(link), style="underline dim"))
+        parts.append(_link(link))
     if rec["events"]:
         parts += [Text(""), Text(f"{owner} – {clean(rec['city'])} cooperation, key dates", style="bold underline"),
                   timeline(con, rec["events"], show_partner=False)]
     if rec["contacts"]:
         parts += [Text(""), Text("Contact", style="bold underline")]
         for c in rec["contacts"]:
-            parts.append(Text(clean(c["name"]), style="bold"))
+            parts.append(Text(clean(c["name"]) + ("  (internal)" if c.get("internal") else ""), style="bold"))
             for key in ("role", "organisation", "email", "phone"):
                 if c.get(key):
                     parts.append(Text("  " + clean(c[key])))
-    title = Text(f"International relations, {owner} - {clean(rec['city'])} ({clean(rec['country'])})",
-                 style="bold")
+            if c.get("notes"):
+                parts.append(Text("  note (internal): " + clean(c["notes"], multiline=True), style="yellow"))
+    country = clean(snap.shown("country", rec["country"]))
+    title = Text(f"International relations, {owner} - {clean(rec['city'])} ({country})", style="bold")
     if not con.is_terminal:
         return Group(title, Text(""), *parts)
     return Panel(Group(*parts), title=title, title_align="left", box=box.ROUNDED, padding=(1, 2))
@@ -145,20 +178,23 @@ def bar(count: int, top: int, width: int) -> str:
     return "█" * full + (_EIGHTHS[rest] if rest else "")
 
 
-def bar_chart(con: Console, title: str, rows: Sequence[tuple[str, int]], width: int = 40) -> Table:
-    """Counts as horizontal bars scaled to the largest, one labelled row each."""
+def bar_chart(con: Console, title: str, rows: Sequence[tuple[str, int, float]], width: int = 40) -> Table:
+    """Counts as horizontal bars scaled to the largest, one labelled row each, with their percentage."""
+    from partnerctl.core.stats import shown_percent
+
     table = Table(title=Text(clean(title), style="bold"), title_justify="left", box=None,
                   show_header=False, pad_edge=False, padding=(0, 1))
     table.add_column(no_wrap=True, max_width=36, overflow="ellipsis")
     table.add_column(no_wrap=True, style="cyan")
     table.add_column(justify="right", style="bold")
-    top = max((n for _, n in rows), default=0)
-    for label, n in rows:
-        table.add_row(Text(clean(label)), bar(n, top, width), str(n))
+    table.add_column(justify="right", style="dim")
+    top = max((n for _, n, _ in rows), default=0)
+    for label, n, share in rows:
+        table.add_row(Text(clean(label)), bar(n, top, width), str(n), shown_percent(share))
     return table
 
 
-def bar_charts(con: Console, charts: Sequence[tuple[str, Sequence[tuple[str, int]]]]) -> Group:
+def bar_charts(con: Console, charts: Sequence[tuple[str, Sequence[tuple[str, int, float]]]]) -> Group:
     """Several bar charts, one under the other."""
     parts: list[RenderableType] = []
     for title, rows in charts:
@@ -204,8 +240,8 @@ def search_hits(con: Console, hits: Sequence[dict[str, Any]]) -> Table:
     """Search hits: the partnership, the field, and the text with the matches highlighted."""
     table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
     table.add_column("PARTNER", style="bold cyan", no_wrap=True)
-    table.add_column("FIELD", style="dim", max_width=32, overflow="fold")
-    table.add_column("TEXT", overflow="fold")
+    table.add_column("FIELD", style="dim", max_width=32, overflow="ellipsis")
+    table.add_column("TEXT", overflow="ellipsis")
     for hit in hits:
         text, spans = excerpt(hit["text"], [tuple(s) for s in hit["spans"]])
         table.add_row(Text(clean(hit["partner"])), Text(clean(hit["field"])), highlighted(text, spans))

@@ -1,8 +1,11 @@
-"""Counts of partnerships by theme, network, region, country, decade or status.
+"""Counts of partnerships by theme, network, region, country, decade, status, owner or owner's country.
 
 The dimensions are the fields the field table marks ``stat``. It runs on
 partnership records (``model.record``, or the part of them the index keeps as
-columns) and reads only the fields of the dimensions asked for.
+columns) and reads only the fields of the dimensions asked for. Each counts the
+value a partnership holds (``Snapshot.value``: a relation without an owner of its
+own counts under the registry's, one without a region under its country's default
+region); a country counts as its ISO 3166-1 country (England under the United Kingdom).
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ class Count:
 
     ``key`` is the slug, the value itself (region, country, status), the decade's
     first year as a string (``"1990"``), or None for partnerships that do not say.
+    ``percent`` is the count's share of the partnerships counted, rounded to one
+    decimal (a partnership counts under each of its themes: those add up to more than 100).
     """
 
     by: str
     key: str | None
     label: str
     count: int
+    percent: float
 
 
 def dimensions() -> tuple[str, ...]:
@@ -39,13 +45,24 @@ def dimensions() -> tuple[str, ...]:
     return tuple(table().dimensions())
 
 
-def check_dimensions(names: Sequence[str]) -> list[str]:
-    """The dimensions asked for (all of them when none is), or InvalidInput for an unknown one."""
+def check_dimensions(names: Sequence[str], many_owners: bool = True) -> list[str]:
+    """The dimensions asked for, or InvalidInput for an unknown one. None asked: all of them, but those
+    about owners only in a registry of several owners (*many_owners*)."""
     known = dimensions()
     for name in names:
         if name not in known:
             raise InvalidInput(f"--by must be one of {', '.join(known)}, not {name!r}")
-    return list(dict.fromkeys(names)) or list(known)
+    return list(dict.fromkeys(names)) or list(table().default_dimensions(many_owners))
+
+
+def percent(part: int, whole: int) -> float:
+    """*part* as a percentage of *whole*, one decimal (0 of nothing is 0)."""
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def shown_percent(value: float) -> str:
+    """A percentage as people read it: ``40%``, ``12.5%``."""
+    return f"{value:.1f}".removesuffix(".0") + "%"
 
 
 def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
@@ -58,9 +75,17 @@ def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
 
 
 def _key(by: str, value: Any) -> str | None:
-    """The key a partnership counts under, from the dimension's field value (not a list): the decade of a year."""
-    if table().dimensions()[by].meta.stat == "decade":
-        return None if value is None else str(value // 10 * 10)
+    """The key a partnership counts under, from the dimension's field value (not a list): the decade of a
+    year, the ISO 3166-1 country of a subdivision (``GB`` for ``GB-ENG``)."""
+    spec = table().dimensions()[by]
+    if value is None:
+        return None
+    if spec.meta.stat == "decade":
+        return str(value // 10 * 10)
+    if spec.meta.country:
+        from partnerctl.core import countries
+
+        return countries.nation(value)
     return value  # type: ignore[no-any-return]
 
 
@@ -68,11 +93,9 @@ def _label(snap: Snapshot, by: str, key: str | None) -> str:
     if key is None:
         return UNKNOWN
     spec = table().dimensions()[by]
-    if spec.meta.vocab:
-        return snap.vocabulary(spec.meta.vocab).get(key, key)
     if spec.meta.stat == "decade":
         return f"{key}s"
-    return key
+    return snap.shown(spec.name, key)
 
 
 def _order(by: str, item: Count) -> tuple[object, ...]:
@@ -88,8 +111,8 @@ def _order(by: str, item: Count) -> tuple[object, ...]:
 def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
     """Counts of the partnerships *pids* by one dimension; a partnership counts once per key.
 
-    Only keys that occur are listed. Free-text values (regions, countries) are grouped
-    case- and accent-insensitively (the first spelling met, in id order, names the group).
+    Only keys that occur are listed. Free-text values (owners) are grouped case- and
+    accent-insensitively (the first spelling met, in id order, names the group).
     """
     counter: Counter[str | None] = Counter()
     spelling: dict[str | None, str | None] = {}
@@ -98,7 +121,7 @@ def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
             group = _group(by, key)
             spelling.setdefault(group, key)
             counter[group] += 1
-    return _counts(snap, by, [(spelling[g], n) for g, n in counter.items()])
+    return _counts(snap, by, [(spelling[g], n) for g, n in counter.items()], len(pids))
 
 
 def _group(by: str, key: str | None) -> str | None:
@@ -108,18 +131,20 @@ def _group(by: str, key: str | None) -> str | None:
     return fold_cached(key)
 
 
-def _counts(snap: Snapshot, by: str, groups: Iterable[tuple[str | None, int]]) -> list[Count]:
-    """The Counts of (spelling, count) groups of one dimension, listed in the order they were first met."""
-    items = [Count(by, key, _label(snap, by, key), n) for key, n in groups]
+def _counts(snap: Snapshot, by: str, groups: Iterable[tuple[str | None, int]], total: int) -> list[Count]:
+    """The Counts of (spelling, count) groups of one dimension among *total* partnerships, listed in the
+    order they were first met."""
+    items = [Count(by, key, _label(snap, by, key), n, percent(n, total)) for key, n in groups]
     return sorted(items, key=lambda item: _order(by, item))
 
 
-def tallied(snap: Snapshot, by: str, rows: Iterable[tuple[Any, int, str]]) -> list[Count]:
-    """``count``'s answer from counts made elsewhere (the index's SQL): (value, count, first id) rows.
+def tallied(snap: Snapshot, by: str, rows: Iterable[tuple[Any, int, str]], total: int) -> list[Count]:
+    """``count``'s answer from counts made elsewhere (the index's SQL) of *total* partnerships:
+    (value, count, first id) rows.
 
     A row holds the partnerships with one value of the dimension's field (a slug for a list of
     them; None when they do not say) and the least id among them. Rows whose keys ``count`` groups
-    together (two spellings of a country, two years of a decade) are added up, under the spelling
+    together (two spellings of an owner, two years of a decade) are added up, under the spelling
     of the least id, as ``count`` does.
     """
     counter: Counter[str | None] = Counter()
@@ -132,9 +157,10 @@ def tallied(snap: Snapshot, by: str, rows: Iterable[tuple[Any, int, str]]) -> li
         if group not in first or pid < first[group][0]:
             first[group] = (pid, key)
     met = sorted(first, key=lambda g: (first[g][0], first[g][1] is None, first[g][1] or ""))
-    return _counts(snap, by, [(first[g][1], counter[g]) for g in met])
+    return _counts(snap, by, [(first[g][1], counter[g]) for g in met], total)
 
 
-def counts(snap: Snapshot, pids: Sequence[str], dimensions: Sequence[str]) -> dict[str, list[Count]]:
-    """``count`` for each of *dimensions*, in that order."""
-    return {by: count(snap, pids, by) for by in check_dimensions(dimensions)}
+def counts(snap: Snapshot, pids: Sequence[str], dimensions: Sequence[str],
+           many_owners: bool = True) -> dict[str, list[Count]]:
+    """``count`` for each of *dimensions*, in that order (``check_dimensions``)."""
+    return {by: count(snap, pids, by) for by in check_dimensions(dimensions, many_owners)}

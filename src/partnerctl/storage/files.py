@@ -19,7 +19,6 @@ import fcntl
 import io
 import os
 import re
-import secrets
 import shutil
 import signal
 import stat
@@ -143,7 +142,7 @@ _TEMP_HEX = 16
 
 def temp_path(target: Path) -> Path:
     """A fresh name for a temporary file or folder beside *target*: ``.<name>.<16 hex>.tmp``."""
-    return target.with_name(f".{target.name}.{secrets.token_hex(_TEMP_HEX // 2)}.tmp")
+    return target.with_name(f".{target.name}.{os.urandom(_TEMP_HEX // 2).hex()}.tmp")
 
 
 def is_temp_name(target: Path, name: str) -> bool:
@@ -416,6 +415,17 @@ def _os_name(name: str) -> str | bytes:
     except UnicodeEncodeError:
         return name.encode("utf-8", "surrogateescape")
     return name
+
+
+def read_text_to_change(file: Path) -> str:
+    """A small text file a command is about to change (settings, .gitignore): "" when there is none yet;
+    WriteFailed when it cannot be read (it must not be replaced by a file that lost its contents)."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WriteFailed(f"cannot read {file}: {exc}") from None
 
 
 def read_input(source: str, stdin: TextIO | None = None) -> str:

@@ -87,7 +87,6 @@ holds locked (left by a process that was killed).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import marshal
 import os
@@ -104,7 +103,7 @@ from urllib.parse import quote
 
 from partnerctl.core.model import table
 from partnerctl.storage.files import flock_within
-from partnerctl.storage.toml import Damaged, bytes_hash
+from partnerctl.storage.toml import Damaged, blake2b, bytes_hash
 
 if TYPE_CHECKING:
     from partnerctl.core.fields import FieldSpec
@@ -117,9 +116,9 @@ ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
 # Bumped when what a row holds changes without the schema changing (the schema's own
 # changes are seen by its hash, below).
-FORMAT = 8
+FORMAT = 9
 
-_SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
 
 
 @cache
@@ -131,8 +130,11 @@ def facts_fields() -> tuple[str, ...]:
 
 @cache
 def key_fields() -> tuple[str, ...]:
-    """The fields filters compare folded: each gets a ``<name>_key`` column with an index."""
-    return tuple(s.name for s in table().filters() if s.meta.filter == "folded")
+    """The fields filters compare by a key (``query.keyed``: a folded text, a country, a region's slug): each
+    gets a ``<name>_key`` column with an index, holding ``query.filter_key`` of the value the field holds."""
+    from partnerctl.core.query import keyed
+
+    return tuple(s.name for s in table().filters() if keyed(s))
 
 
 @cache
@@ -231,7 +233,7 @@ CREATE TABLE index_blocks (
 @cache
 def schema_version() -> str:
     """A hash of the schema and of the row format: an index built by another version is not used."""
-    return hashlib.blake2b(f"{FORMAT}\n{ddl()}".encode(), digest_size=8).hexdigest()
+    return blake2b(f"{FORMAT}\n{ddl()}".encode(), digest_size=8).hexdigest()
 
 
 # Per table, the term summed (with the row count) at build and when the index is opened.
@@ -281,7 +283,7 @@ def db_path(registry: Path) -> Path:
     folder = cache_dir()
     assert folder is not None, "db_path without a cache folder: check index.enabled() first"
     real = os.path.realpath(registry)
-    digest = hashlib.blake2b(os.fsencode(real), digest_size=12).hexdigest()
+    digest = blake2b(os.fsencode(real), digest_size=12).hexdigest()
     # The name only helps a person; what is not UTF-8 in it becomes "?".
     stem = Path(real).stem[:40].encode("utf-8", "replace").decode("utf-8")
     return folder / f"{stem}-{digest}.sqlite"
@@ -311,6 +313,9 @@ def clock() -> int:
 
 def content_hash(data: bytes) -> str:
     """The hash that names a registry's content in the key (SHA-256: OpenSSL's is the fastest here)."""
+    # Imported here: loading OpenSSL costs a few ms that a read vouched for by a settled stat never pays.
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -357,14 +362,14 @@ def _key_meta(key: Key) -> dict[str, Any]:
 
 
 def _meta_hash(meta: dict[str, Any]) -> str:
-    return hashlib.blake2b(marshal.dumps(tuple(sorted((k, v) for k, v in meta.items() if k != "check")), 0),
+    return blake2b(marshal.dumps(tuple(sorted((k, v) for k, v in meta.items() if k != "check")), 0),
                            digest_size=16).hexdigest()
 
 
 def _master_hash(con: sqlite3.Connection) -> str:
     """A hash of every table and index the database holds, with its SQL."""
     rows = tuple(con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"))
-    return hashlib.blake2b(marshal.dumps(rows, 0), digest_size=16).hexdigest()
+    return blake2b(marshal.dumps(rows, 0), digest_size=16).hexdigest()
 
 
 def _aggregate(con: sqlite3.Connection, table_name: str, where: str = "", params: Sequence[Any] = ()) -> list[int]:
@@ -449,10 +454,18 @@ def _restored(text: str) -> dict[str, Any]:
 
 
 def _countable(spec: FieldSpec) -> bool:
-    """Whether ``Index.tallied`` counts dimension *spec* in SQL: by value or decade, or by links."""
+    """Whether ``Index.tallied`` counts dimension *spec* in SQL, exactly as ``stats.count`` does: by links; by
+    the key column, which holds the value as the core counts it (the field's own value, else the one it
+    inherits or derives, made a key by ``query.filter_key``: a country's ISO 3166-1 code, a region's slug);
+    by the stored value when it is a folded text (grouped by its key; an inherited value filled in from the
+    head) or a field that neither inherits nor derives (a status, a year)."""
     if spec.meta.stat == "each":
         return spec.meta.vocab is not None and (spec.meta.vocab, spec.name) in linked_fields()
-    return spec.meta.stat in ("value", "decade") and spec.name in grouped_fields()
+    if spec.meta.stat not in ("value", "decade") or spec.name not in grouped_fields():
+        return False
+    if spec.name in key_fields():
+        return spec.meta.filter != "folded" or not spec.meta.default_from
+    return not spec.meta.inherit and not spec.meta.default_from
 
 
 def _marks(items: Sequence[Any] | set[Any]) -> str:
@@ -492,12 +505,27 @@ class Index:
     def __init__(self, con: sqlite3.Connection, meta: dict[str, Any]) -> None:
         self.con = con
         self.meta = meta
-        head = json.loads(meta["head"])
-        self.owner: str = head[0]
-        self.country: str | None = head[1]
-        self.themes: dict[str, str] = dict(head[2])
-        self.networks: dict[str, str] = dict(head[3])
+        # The head as ``model.registry_data`` has it (owner, vocabularies, country aliases).
+        self.head: dict[str, Any] = json.loads(meta["head"])
+        owner = self.head["registry"]
+        self.owner: str | None = owner.get("owner")
+        self.country: str | None = owner.get("country")
+        self.name: str | None = owner.get("name")
+        self.themes: dict[str, str] = dict(self.head["themes"])
+        self.networks: dict[str, str] = dict(self.head["networks"])
+        self.regions: dict[str, str] = dict(self.head.get("regions", {}))
+        self.countries: dict[str, str] = dict(self.head.get("countries", {}))
+        # The tables whose aggregates were checked in this transaction (``check_tables``).
         self._checked: set[str] = set()
+
+    def registry_head(self) -> Registry:
+        """The head recorded, as a Registry without partnerships (built from the verified meta, not validated
+        again: it was, when the index was built)."""
+        from partnerctl.core.model import Owner, Registry
+
+        owner = Owner(name=self.name, owner=self.owner, country=self.country)
+        return Registry(registry=owner, themes=self.themes, networks=self.networks, regions=self.regions,
+                        countries=self.countries)
 
     @property
     def canonical(self) -> bool:
@@ -537,6 +565,20 @@ class Index:
     def records(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: record} of the partnerships passing the SQL condition *where* (on ``r``), by id."""
         return {row[1]: _restored(row[-1]) for row in self._rows(where, params, with_record=True)}
+
+    def each_record(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, record) of every partnership by id, verified, one row at a time (exports).
+
+        Rows come from the cursor as they are read, so memory does not grow with
+        the registry; a damaged row raises ``Damaged`` when it is reached.
+        """
+        names = record_columns()
+        columns = ", ".join(f"r.{c}" for c in ("h", *names, "record"))
+        for row in self.con.execute(f"SELECT {columns} FROM index_records r ORDER BY r.id"):  # noqa: S608
+            values = row[1:len(names) + 1]
+            if row_hash(values) != row[0] or _text_hash(row[-1]) != values[-1]:
+                raise Damaged(f"index row of {values[0]!r} does not match its hash")
+            yield row[1], _restored(row[-1])
 
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
@@ -618,18 +660,32 @@ class Index:
         where: list[str] = []
         params: list[Any] = []
         for name, sets in want.slugs.items():
-            kind = table().get(name).meta.vocab
-            assert kind is not None
+            spec = table().get(name)
+            if not spec.is_list:
+                continue  # a one-value vocabulary field is compared by its key column, below
+            assert spec.meta.vocab is not None
             for slugs in sets:
-                cond, more = self.linked(kind, sorted(slugs))
+                cond, more = self.linked(spec.meta.vocab, sorted(slugs))
                 where.append(cond)
                 params += more
+        for name, keys in want.keys().items():
+            where.append(f"r.{name}_key IN ({_marks(keys)})")
+            params += keys
         for name, value in want.folded().items():
-            if name in key_fields():
-                where.append(f"r.{name}_key = ?")
-            else:
-                where.append(f"r.{name} = ?")
+            where.append(f"r.{name} = ?")
             params.append(value)
+        involving = want.involving()
+        if involving:
+            either = []
+            for spec, key in involving:
+                if spec.meta.names:
+                    # A city's names are rows of index_names: those read are verified first.
+                    self._verified("index_names", NAME_COLUMNS, "key = ?", [key])
+                    either.append("r.id IN (SELECT id FROM index_names WHERE key = ?)")
+                else:
+                    either.append(f"r.{spec.name}_key = ?")
+                params.append(key)
+            where.append("(" + " OR ".join(either) + ")")
         for spec in table().filters():
             if spec.meta.filter == "year":
                 for bound, op in ((want.filters.since, ">="), (want.filters.until, "<=")):
@@ -641,17 +697,28 @@ class Index:
     def exact(self, want: Wanted) -> bool:
         """Whether ``narrowing(want)`` keeps exactly what ``query.keeps`` keeps, so SQL alone can count.
 
-        It does for the vocabulary (link rows), folded (key column), enum and year filters; another
-        kind of filter asked for (a project), or text SQLite cannot take, leaves the records to decide.
+        It does for vocabulary filters (link rows for a list, the key column for one value), folded
+        texts and countries (key columns: a country asked as an ISO 3166-1 country, not a subdivision,
+        whose key is exactly what ``countries.within`` compares), enums and years. ``--involving``, a
+        subdivision, another kind of filter asked for (a project), or text SQLite cannot take, leave
+        the records to decide.
         """
+        if want.filters.involving is not None:
+            return False
         for spec in table().filters():
             asked = want.filters.get(spec.name)
             kind = spec.meta.filter
             if kind in ("folded", "enum"):
                 if asked is not None and not _bindable(asked):
                     return False
+            elif kind == "country":
+                code = want.codes.get(spec.name)
+                if code is not None and (spec.name not in key_fields() or "-" in code or not _bindable(code)):
+                    return False
             elif kind == "vocab":
-                if spec.meta.vocab is None or (spec.meta.vocab, spec.name) not in linked_fields():
+                if spec.is_list and (spec.meta.vocab, spec.name) not in linked_fields():
+                    return False
+                if not spec.is_list and spec.name not in key_fields():
                     return False
             elif kind != "year" and asked:
                 return False
@@ -688,10 +755,13 @@ class Index:
             if spec.meta.stat == "each":
                 out[by] = self._tally_links(str(spec.meta.vocab), total, cond, params)
                 continue
-            value, args = f"r.{name}", params
-            if spec.meta.inherit:
-                value, args = f"coalesce(r.{name}, ?)", [self.head(spec.meta.inherit), *params]
-            group = f"r.{name}_key" if name in key_fields() else f"r.{name}"
+            value, args, group = f"r.{name}", params, f"r.{name}"
+            if name in key_fields():
+                group = f"r.{name}_key"
+                if spec.meta.filter != "folded":
+                    value = group  # the value as the core counts it (``_countable``)
+                elif spec.meta.inherit:
+                    value, args = f"coalesce(r.{name}, ?)", [self.head_value(spec.meta.inherit), *params]
             # SQLite takes a bare column from the row min() picked: the spelling of the least id.
             # Years, not decades: the core makes decades of them (stats.tallied), and the index's order
             # groups them without a sort.
@@ -712,7 +782,7 @@ class Index:
                                  [kind, *params]).fetchone()[0]
         return [*rows, (None, total - named, "")] if total > named else rows
 
-    def head(self, name: str) -> Any:
+    def head_value(self, name: str) -> Any:
         """A field of the registry's head (``owner``, ``country``)."""
         return {"owner": self.owner, "country": self.country}.get(name)
 
@@ -747,6 +817,19 @@ class Index:
         if row is None or type(row[0]) is not int:
             raise Damaged(f"no block recorded for {pid!r}")
         return int(row[0])
+
+    def distinct(self, name: str, limit: int) -> int:
+        """How many different keys field *name*'s key column holds (``query.filter_key`` of the values the
+        partnerships hold), counted up to *limit*: how many owners a registry has. It decides which columns
+        ``list`` shows, never which records it returns."""
+        if name not in key_fields():
+            raise KeyError(name)
+        rows = self.con.execute(f"SELECT 1 FROM index_records GROUP BY {name}_key LIMIT ?", (limit,))  # noqa: S608
+        return len(rows.fetchall())
+
+    def block_hashes(self) -> dict[str, int]:
+        """Every partnership's recorded block hash (catching up with an outside change compares them all)."""
+        return {pid: digest for pid, digest in self.con.execute("SELECT id, hash FROM index_blocks")}
 
     def has(self, pid: str) -> bool:
         """Whether the registry holds partnership *pid* (its block is recorded)."""
@@ -842,16 +925,35 @@ def _rekey(db: Path, meta: dict[str, Any], key: Key) -> None:
             con.close()
 
 
+def open_stale(path: Path) -> Index | None:
+    """The index of the registry at *path* whatever file it was built for, if intact, of this schema, and of a
+    canonical file (so its block hashes say which blocks an outside change touched); else None."""
+    db = db_path(path)
+    if not db.exists():
+        return None
+    con = None
+    try:
+        con = _connect_ro(db)
+        meta, counter = _begin(con, db)
+        if (meta.get("check") == _meta_hash(meta) and meta.get("schema") == schema_version()
+                and meta.get("canonical") and _intact(con, meta, counter)):
+            return Index(con, meta)
+    except (*FAULTS, OSError):
+        pass
+    if con is not None:
+        con.close()
+    return None
+
+
 # --- building and keeping up ------------------------------------------------------------------
 
 def _rows_of(snap: Snapshot, pid: str, rec: Mapping[str, Any]
              ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """A partnership's rows of index_records, index_names and index_links, each with its hash first."""
     from partnerctl.core import query, search
-    from partnerctl.core.names import fold
 
     text = _stored(rec)
-    keys = [None if (v := snap.value(rec, name)) is None else fold(v) for name in key_fields()]
+    keys = [query.filter_key(table().get(name), snap.value(rec, name)) for name in key_fields()]
     lists = {s.name for s in table().partnership if s.is_list}
     facts = [json.dumps(rec[k], ensure_ascii=False) if k in lists else rec[k] for k in facts_fields()]
     values = (pid, *keys, len(rec["events"]), search.haystack(rec, snap.themes, snap.networks), *facts,
@@ -903,14 +1005,20 @@ def _insert_rows(con: sqlite3.Connection, items: Iterable[tuple[str, Mapping[str
 
 
 def _snapshot(reg: Registry) -> Snapshot:
-    from partnerctl.core.query import Snapshot
+    from partnerctl.core.query import snapshot
 
-    return Snapshot(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), {})
+    return snapshot(reg, {})
 
 
 def _head_json(reg: Registry) -> str:
-    return json.dumps([reg.registry.owner, reg.registry.country, list(reg.themes.items()),
-                       list(reg.networks.items())], ensure_ascii=False)
+    from partnerctl.core.model import registry_data
+
+    # Key order as in the file: the vocabularies in the order they were declared.
+    data = registry_data(reg)
+    for kind in ("themes", "networks", "regions", "countries"):
+        if kind in data:
+            data[kind] = dict(getattr(reg, kind))
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter: int | None,

@@ -17,11 +17,13 @@ damaged while answering is dropped and the file answers instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from partnerctl.core import query
+from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ class Source(Protocol):
     def with_links(self, kind: str) -> Records: ...  # facts at least
     def records_of(self, pids: Sequence[str]) -> Records: ...
     def name_owners(self, key: str) -> set[str]: ...
+    def distinct(self, name: str, limit: int) -> int: ...  # keys of a keyed field (query.filter_key)
 
 
 class _Loaded:
@@ -94,6 +97,11 @@ class _Loaded:
     def name_owners(self, key: str) -> set[str]:
         return {pid for pid, rec in self.all.items() if key in query.names_of(pid, rec)}
 
+    def distinct(self, name: str, limit: int) -> int:
+        snap = query.snapshot(self.reg, {})
+        spec = table().get(name)
+        return min(limit, len({query.filter_key(spec, snap.value(rec, name)) for rec in self.all.values()}))
+
 
 class _Indexed:
     """Records from the index, narrowed by its SQL to what a question can concern."""
@@ -134,6 +142,9 @@ class _Indexed:
     def name_owners(self, key: str) -> set[str]:
         return self.idx.name_owners(key)
 
+    def distinct(self, name: str, limit: int) -> int:
+        return self.idx.distinct(name, limit)
+
 
 class _Guarded:
     """The index's answers until it turns out damaged; from then on the file's, loaded in full by *load*."""
@@ -168,15 +179,18 @@ class _Guarded:
 class Reader:
     """A registry as the read commands see it; every answer is computed by the core on records."""
 
-    def __init__(self, path: Path, owner: str, country: str | None, themes: dict[str, str],
-                 networks: dict[str, str], guarded: _Guarded | None, loaded: _Loaded | None) -> None:
+    def __init__(self, path: Path, head: Registry, guarded: _Guarded | None, loaded: _Loaded | None) -> None:
         self.path = path
-        self.owner = owner
-        self.country = country
-        self.themes = themes
-        self.networks = networks
+        # The head alone (owner, vocabularies, country aliases): its partnerships are not in it.
+        self.head = head
+        self.owner = head.registry.owner
+        self.country = head.registry.country
+        self.themes = head.themes
+        self.networks = head.networks
         self._guarded = guarded
         self._loaded = loaded
+        # The values in use of the free-text dimensions (countries, regions), once asked for.
+        self._values: dict[str, list[Count]] | None = None
 
     def _ask(self, question: str, *args: Any) -> Any:
         if self._guarded is not None:
@@ -185,7 +199,19 @@ class Reader:
 
     def snapshot(self, records: Records) -> Snapshot:
         """The head with *records*: what the core's questions are asked of."""
-        return Snapshot(self.owner, self.country, self.themes, self.networks, records)
+        return query.snapshot(self.head, records)
+
+    def many_owners(self) -> bool:
+        """Whether the partnerships have more than one owner (the registry's own counting as one): then
+        ``list`` shows the owner's columns and ``stats`` counts by owner too."""
+        owner = next(s.name for s in table().partnership if s.meta.inherit == "owner")
+        return self._ask("distinct", owner, 2) > 1  # type: ignore[no-any-return]
+
+    def duplicates(self) -> list[Any]:
+        """``duplicates.find``: pairs of partnerships that are (or may be) one relation."""
+        from partnerctl.core import duplicates
+
+        return duplicates.find(self.snapshot(self._ask("everyone")))
 
     @property
     def indexed(self) -> bool:
@@ -222,7 +248,7 @@ class Reader:
         tallies: Tallies | None = self._ask("tallied", want, asked)
         if tallies is not None:
             head = self.snapshot({})
-            return tallies[0], {by: stats.tallied(head, by, tallies[1][by]) for by in asked}
+            return tallies[0], {by: stats.tallied(head, by, tallies[1][by], tallies[0]) for by in asked}
         snap = self.snapshot(self._ask("counted", want))
         pids = query.select(snap, filters)
         return len(pids), stats.counts(snap, pids, asked)
@@ -250,6 +276,24 @@ class Reader:
         records = self._ask("records_of", [pid]) if pid else self._ask("with_events")
         return completion.events(self.snapshot(records), pid, prefix)
 
+    def complete_field(self, model: str, name: str) -> list[tuple[str, str]]:
+        """``completion.field``: what a prompt for field *name* of *model* offers (with the values in use of a
+        ``stats`` dimension counted over every partnership, such as the countries)."""
+        from partnerctl.core import completion
+        from partnerctl.core.model import table
+
+        spec = table().get(name, model)
+        used: Sequence[Count] = []
+        if model == "partnership" and not spec.meta.vocab and not spec.choices:
+            if self._values is None:
+                # Every such dimension in one pass over the partnerships (a prompt asks for several).
+                free = [by for by, dim in table().dimensions().items()
+                        if dim.meta.stat == "value" and not dim.meta.vocab and not dim.choices]
+                self._values = {table().dimensions()[by].name: found
+                                for by, found in self.counts(query.Filters(), free)[1].items()}
+            used = self._values.get(name, [])
+        return completion.field(spec, self.snapshot({}), used)
+
     def timeline(self, pids: Sequence[str] | None, since: int | None, until: int | None,
                  themes: Sequence[str]) -> list[tuple[Record, Record]]:
         """``query.timeline``: (partnership record, event record) in date order."""
@@ -258,12 +302,53 @@ class Reader:
         return [(snap.partnerships[pid], event)
                 for pid, event in query.timeline(snap, pids, since, until, themes)]
 
+    def dated(self, pids: Sequence[str] | None = None) -> Records:
+        """Records with what anniversaries read: every partnership's first year, and the events of
+        those that have some (of *pids* only, when given)."""
+        if pids is not None:
+            # A loaded registry answers with every record: keep the named ones.
+            found = self._ask("records_of", pids)
+            return {pid: found[pid] for pid in pids}
+        return {**self._ask("everyone"), **self._ask("with_events")}
+
+    def anniversaries(self, year: int, every: int, pids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """``anniversaries.anniversaries`` of every (or the named) partnership in *year*."""
+        from partnerctl.core import anniversaries
+
+        return anniversaries.anniversaries(self.dated(pids), year, every)
+
     def usage(self, kind: str) -> list[tuple[str, str, int]]:
         """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
+        if not table().get(query.vocabulary_field(kind)).is_list:
+            # A one-value field (a region) has no link rows: it may hold its value by default, too.
+            return query.usage(self.snapshot(self._ask("everyone")), kind)
         used: dict[str, int] | None = self._ask("used", kind)
         if used is not None:
             return query.usage_of(self.snapshot({}).vocabulary(kind), used)
         return query.usage(self.snapshot(self._ask("with_links", kind)), kind)
+
+    def each_record(self) -> Iterator[tuple[str, Record]]:
+        """(id, record) of every partnership in id order, one at a time: what a streamed export writes.
+
+        From the index, whose rows are all checked first (a pass that keeps
+        nothing), so that nothing is written from a damaged index: it then falls
+        back to the file, as every read does. From a loaded file, its records.
+        """
+        from partnerctl.storage import index
+
+        source = self._loaded if self._loaded is not None else self._guarded.source() if self._guarded else None
+        if isinstance(source, _Indexed):
+            try:
+                for _ in source.idx.each_record():
+                    pass
+            except index.FAULTS:
+                assert self._guarded is not None
+                source = self._guarded.fall_back()
+            else:
+                yield from source.idx.each_record()
+                return
+        assert source is not None
+        yield from source.all.items()  # already in id order
 
     def registry(self) -> Registry:
         """The whole registry as models (``export``, ``edit``): from the verified index, else the file."""
@@ -273,16 +358,16 @@ class Reader:
         source = self._guarded.source()
         if isinstance(source, _Loaded):
             return source.reg
-        from partnerctl.core.model import Owner, Registry, partnership_of
+        from dataclasses import replace
+
+        from partnerctl.core.model import partnership_of
         from partnerctl.storage import index
 
         try:
             records = source.idx.records()
         except index.FAULTS:
             return self._guarded.fall_back().reg
-        return Registry(registry=Owner(owner=self.owner, country=self.country), themes=dict(self.themes),
-                        networks=dict(self.networks),
-                        partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
+        return replace(self.head, partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
 
     def close(self) -> None:
         """End the index's read transaction, if one is open."""
@@ -339,28 +424,111 @@ class _File:
 
 
 def open_registry(path: Path) -> Reader:
-    """The registry at *path* for reading: from its index when current and intact, else loaded (and indexed)."""
+    """The registry at *path* for reading: from its index when current and intact, else loaded (and indexed).
+
+    An index left behind by a change made outside partnerctl catches up block by block (``catch_up``).
+    """
+    from partnerctl.storage import index
+
     f = _File(path)
     idx = f.current_index()
+    if idx is None and index.enabled():
+        data, st = f.read()
+        if catch_up(path, data, st, f.started):
+            idx = f.current_index()
     if idx is not None:
         guarded = _Guarded(_Indexed(idx), lambda: _reload(path))
-        return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None)
+        return Reader(path, idx.registry_head(), guarded, None)
     reg = f.load()
-    return Reader(path, reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks),
-                  None, _Loaded(reg))
+    from dataclasses import replace
+
+    return Reader(path, replace(reg, partnerships={}), None, _Loaded(reg))
 
 
 def problems(path: Path) -> list[Problem]:
-    """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid)."""
-    from partnerctl.storage import store
+    """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid).
 
+    A conflict report a merge left beside it (``<registry>.conflicts.json``) is a problem until it is removed.
+    """
+    from partnerctl.core.errors import Problem
+    from partnerctl.storage import history, store
+
+    conflicts = [Problem(str(history.conflicts_path(path)), f"merge conflict: {line}")
+                 for line in history.read_conflicts(path) or []]
     f = _File(path)
     idx = f.current_index()
     if idx is not None:
         idx.close()
-        return []
+        return conflicts
     data, _ = f.read()
-    return store.check_text(store.decode(data, path), str(path))[1]
+    return conflicts + store.check_text(store.decode(data, path), str(path))[1]
+
+
+def catch_up(path: Path, data: bytes, st: os.stat_result, started: int | None = None) -> bool:
+    """Bring a stale index up to date with a change made outside partnerctl (a pull, a checkout, a hand edit),
+    re-reading only the blocks that changed; False when the whole file must decide (then nothing is changed).
+
+    Only for a canonical file whose head is the one the index recorded: the file is
+    cut where canonical blocks start; a block whose hash is the recorded one is
+    unchanged; every other block must parse alone to exactly its partnership, be
+    valid against the (unchanged) vocabularies and be canonical; ids must be in order.
+    *st*: the file's stat after reading *data*; *started*: ``index.clock()`` before it was opened (the new key).
+    """
+    from dataclasses import replace
+
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.model import Registry, record, validate, vocabularies
+    from partnerctl.storage import index
+    from partnerctl.storage import toml as tomlfile
+
+    idx = index.open_stale(path)
+    if idx is None:
+        return False
+    try:
+        start = data.find(b"\n[partnerships.")
+        head_end = start if start >= 0 else len(data)
+        if tomlfile.bytes_hash(data[:head_end]) != idx.head_hash:
+            return False
+        recorded = idx.block_hashes()
+        head = validate(Registry, tomllib.loads(data[:head_end].decode("utf-8")))
+        old_key = idx.key
+    except (*index.FAULTS, ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    finally:
+        idx.close()
+    blocks: dict[str, bytes] = {}
+    at = head_end + 1
+    while at < len(data):
+        nxt = data.find(b"\n\n[partnerships.", at)
+        stop = len(data) if nxt < 0 else nxt + 1
+        block = data[at:stop]
+        line = block[:block.find(b"\n")]
+        if not (line.startswith(b"[partnerships.") and line.endswith(b"]")):
+            return False
+        pid = line[len(b"[partnerships."):-1].decode("utf-8", "replace")
+        if blocks and pid <= next(reversed(blocks)):
+            return False  # not in id order: not canonical
+        blocks[pid] = block
+        at = stop + 1
+    records: dict[str, Any] = {pid: None for pid in recorded if pid not in blocks}
+    hashes: dict[str, int] = {}
+    for pid, block in blocks.items():
+        digest = tomlfile.bytes_hash(block)
+        if recorded.get(pid) == digest:
+            continue
+        try:
+            text = block.decode("utf-8")
+            p = tomlfile.parse_block(pid, text, vocabularies(head), head.registry.owner is not None)
+        except (InvalidInput, UnicodeDecodeError):
+            return False  # invalid: the whole file decides, and says where
+        if tomlfile.dump_block(pid, p) != text:
+            return False
+        records[pid], hashes[pid] = record(pid, p), digest
+    if not records:
+        return False
+    update = index.Update(replace(head, partnerships={}),
+                          tomlfile.bytes_hash(data[:head_end]), records, hashes)
+    return index.apply(path, old_key, index.key_of(data, st, started), update)
 
 
 def known_canonical(path: Path) -> bool:

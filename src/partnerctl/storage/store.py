@@ -21,10 +21,11 @@ once either way; the result is the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
     from partnerctl.storage.index import Index
 
 T = TypeVar("T")
-DEFAULT_LOCK_TIMEOUT = 5.0
+# A waiting writer is queued in the kernel and a dead holder releases the lock: waiting long costs only time,
+# giving up loses what the person typed. 80 writers on a 2-core machine at load ~60 all landed within 140 s.
+DEFAULT_LOCK_TIMEOUT = 300.0
 
 # A progress callback: (stage, done, total or None when unknown). Long writes (import) call
 # it from each stage, so a progress bar on a terminal moves and says what is going on.
@@ -63,20 +66,49 @@ def bundled_path() -> Path:
 
 @dataclass(frozen=True)
 class Location:
-    """A registry file, and whether it is the read-only bundled one."""
+    """A registry file, whether it is the read-only bundled one, and what named it (for messages)."""
 
     path: Path
     bundled: bool = False
+    source: str = ""
 
 
-def locate(explicit: Path | None) -> Location:
-    """``--registry`` / ``$PARTNERCTL_REGISTRY``, else ./data/registry.toml, else the bundled one."""
+def locate(explicit: Path | None, source: str = "--registry") -> Location:
+    """Which registry: the nearest choice wins.
+
+    *explicit* (``--registry`` / ``$PARTNERCTL_REGISTRY``, named by *source*), else
+    the ``registry`` setting of the repository's ``partnerctl.toml`` (nearest folder
+    up), else ./data/registry.toml, else the ``registry`` setting of the user's
+    config.toml, else the bundled sample (``storage.config``).
+    """
+    from partnerctl.storage import config
+
     if explicit is not None:
-        return Location(explicit)
+        return Location(explicit, source=source)
+    settings = config.load()
+    chosen = settings.get("registry")
+    repository = chosen is not None and chosen.source.name == config.REPOSITORY_FILE
+    if chosen is not None and repository:
+        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
     local = Path("data/registry.toml")
     if local.exists():
-        return Location(local)
-    return Location(bundled_path(), bundled=True)
+        return Location(local, source="./data/registry.toml")
+    if chosen is not None:
+        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
+    return Location(bundled_path(), bundled=True, source="the default")
+
+
+def not_found(loc: Location) -> RegistryInvalid:
+    """The error for a registry that is not there: which setting named it, and how to make one."""
+    named = f"named by {loc.source}; " if loc.source else ""
+    return RegistryInvalid(f"registry not found: {loc.path} ({named}create it with: partnerctl init {loc.path} "
+                           "--sample, or --owner CITY --country COUNTRY)")
+
+
+def check_exists(loc: Location) -> None:
+    """RegistryInvalid (``not_found``) when there is no file at *loc*."""
+    if not loc.bundled and not os.path.exists(loc.path):
+        raise not_found(loc)
 
 
 def read_text(path: Path) -> str:
@@ -132,6 +164,14 @@ def check_text(text: str, name: str,
     return reg, located
 
 
+def parse_document(data: bytes, name: str) -> dict[str, Any]:
+    """Registry bytes as a TOML document (not validated); RegistryInvalid naming the problem when they are not."""
+    parsed, problems = tomlfile.parse(decode(data, Path(name)), name)
+    if parsed is None:
+        raise _invalid(problems)
+    return parsed
+
+
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
     more = (f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')"
             if len(problems) > 1 else "")
@@ -151,32 +191,66 @@ def load(path: Path) -> Registry:
     return parse_valid(read_text(path), str(path))
 
 
-def initial_text(sample: bool, owner: str | None, country: str | None) -> tuple[str, str]:
-    """What ``init`` writes, and how to say it: a copy of the bundled sample, or an empty registry of
-    *owner* with the sample's theme vocabulary."""
+def read_head(path: Path) -> Registry:
+    """The head of the registry at *path* (owner, vocabularies, country aliases) without its partnerships:
+    from its index when current, else from the file, parsed and its head alone validated."""
+    from dataclasses import replace
+
+    from partnerctl.core.model import Registry, validate
+    from partnerctl.storage import index
+
+    data, st = read_file(path)
+    if index.enabled():
+        idx = index.open_current(path, st, lambda: (data, st))
+        if idx is not None:
+            idx.close()
+            return idx.registry_head()
+    parsed, problems = tomlfile.parse(decode(data, path), str(path))
+    if parsed is None:
+        raise _invalid(problems)
+    try:
+        head = validate(Registry, {k: v for k, v in parsed.items() if k != "partnerships"})
+    except Exception:  # noqa: BLE001 - whatever is wrong, the full load says it with every problem
+        return load(path)
+    return replace(head, partnerships={})
+
+
+def initial_text(sample: bool, owner: str | None, country: str | None,
+                 name: str | None = None) -> tuple[str, str]:
+    """What ``init`` writes, and how to say it: a copy of the bundled sample, or an empty registry with the
+    sample's theme vocabulary and world regions: of *owner* (in *country*), or named *name* for many owners."""
     from partnerctl.core.edit import new_registry
 
-    if sample and (owner or country):
-        raise InvalidInput("--sample copies the Lyon registry: give no --owner or --country with it")
+    if sample and (owner or country or name):
+        raise InvalidInput("--sample copies the Lyon registry: give no --owner, --country or --name with it")
     if sample:
         return read_text(bundled_path()), "a copy of the Lyon sample"
-    if owner is None or country is None:
-        raise InvalidInput("give --owner CITY and --country COUNTRY for an empty registry, or --sample")
-    themes = load(bundled_path()).themes
-    return tomlfile.dump(new_registry(owner, country, themes)), f"empty, owner {owner}"
+    if owner is None and name is None:
+        raise InvalidInput("give --owner CITY and --country COUNTRY for one city's registry, --name NAME for "
+                           "a registry of many owners, or --sample")
+    if owner is not None and country is None:
+        raise InvalidInput("give the owner's --country too (a code, a name or an alias: FR, France)")
+    if owner is None and country is not None:
+        raise InvalidInput("--country is the owner's country: give --owner with it")
+    sample_reg = load(bundled_path())
+    reg = new_registry(owner, country, sample_reg.themes, name=name, regions=sample_reg.regions)
+    what = f"empty, owner {owner}" if owner else f"empty, {name!r}, for many owners"
+    return tomlfile.dump(reg), what
 
 
 def writable_target(loc: Location) -> Path:
+    """The file a write replaces (a symbolic link's target); WriteFailed or RegistryInvalid when it cannot be."""
     if loc.bundled:
         raise WriteFailed(
             f"the bundled Lyon registry ({loc.path}) is read-only; copy it (partnerctl init PATH --sample) "
-            "and name the copy: partnerctl --registry PATH ..."
+            "and choose the copy: partnerctl use PATH (or --registry PATH)"
         )
     # Write through a symbolic link to its target instead of replacing the link.
     target = Path(os.path.realpath(loc.path))
     if not target.parent.is_dir():
         # Nothing there to read: the same exit 3 as a missing file (and as a read of that path).
         raise RegistryInvalid(f"registry not found: {loc.path} (folder {target.parent} does not exist)")
+    check_exists(loc)
     files.refuse_read_only(target, loc.path)
     return target
 
@@ -193,6 +267,11 @@ class Change(Generic[T]):
 
     fn: Callable[[Draft], T]
     whole: bool = False
+    # Run on the parsed document before it is validated (``upgrade``: a file written before the model
+    # changed). Only with *whole*: the file is read in full.
+    prepare: Callable[[dict[str, Any]], None] | None = None
+    # ``fmt``: every block written again in canonical form (comments above blocks kept).
+    reformat: bool = False
 
 
 @dataclass
@@ -234,8 +313,13 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
 
     An invalid result raises InvalidInput and leaves the file untouched. *dry_run*
     does everything but the commit. *progress* hears of each stage of a long write.
+    The previous version goes to the undo journal (``history.journal_push``).
     """
-    from partnerctl.storage import index
+    # Everything the write needs is imported and built before the lock: other writers wait as little as can be.
+    from partnerctl.core import edit, model, query  # noqa: F401 - the changes and drafts use them
+    from partnerctl.storage import history, index
+
+    model.prepare()
 
     target = loc.path if dry_run else writable_target(loc)
     with nullcontext() if dry_run else files.locked(target, lock_timeout):
@@ -249,18 +333,73 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
                 draft = None  # the index turned out damaged: the file decides, from the start
         if draft is None:
             progress("reading the registry", 0, None)
-            draft = FullDraft(parse_valid(decode(data, loc.path), str(loc.path),
-                                          _ticker(progress, "reading the registry")))
+            draft = FullDraft(_prepared(decode(data, loc.path), str(loc.path), change.prepare)
+                              if change.prepare is not None else
+                              parse_valid(decode(data, loc.path), str(loc.path),
+                                          _ticker(progress, "reading the registry")), change.reformat)
             result, new_data = _run(change, draft, data, progress)
         written = not dry_run and new_data != data
         if written:
             progress("writing the registry", 0, None)
-            files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+            entry = history.journal_push(target, data, new_bytes=new_data, linked=True)
+            try:
+                files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+            except BaseException:
+                # Nothing was written: the journal keeps no version of a write that did not happen.
+                with contextlib.suppress(OSError):
+                    entry.file.unlink()
+                raise
             LANDED.append(target)
-            if index.enabled():
-                progress("updating the index", 0, None)
-                draft.reindex(target, data, new_data)
+            new_st = os.stat(target)  # the stat of what this write made (the index's key holds it)
+    # The index has its own lock and key check: it is brought up to date after the registry's lock is
+    # released, so the next writer need not wait for it (if that writer is first, this update is refused
+    # by the key check and the next read catches up).
+    if written and index.enabled():
+        progress("updating the index", 0, None)
+        draft.reindex(target, data, new_data, new_st)
     return Written(result, data, new_data, written)
+
+
+def _prepared(text: str, name: str, prepare: Callable[[dict[str, Any]], None]) -> Registry:
+    """The registry in *text* once *prepare* has changed the parsed document, validated."""
+    from partnerctl.core.model import validate_registry
+
+    data, problems = tomlfile.parse(text, name)
+    if data is None:
+        raise _invalid(problems)
+    prepare(data)
+    reg, problems = validate_registry(data)
+    if reg is None:
+        raise _invalid([Problem(f"{name}: {p.where}", p.message, p.line) for p in problems])
+    return reg
+
+
+def undo(loc: Location, *, force: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+         backup: bool = True) -> tuple[Any, bytes, bytes]:
+    """Put back the version the last write through partnerctl replaced (``history.undo``).
+
+    Returns (the journal entry used, the bytes before, the bytes put back). The
+    version put back is validated first; the undo itself is not journalled (a
+    second undo goes one write further back).
+    """
+    from partnerctl.storage import history, index
+
+    target = writable_target(loc)
+    restored: list[tuple[bytes, Registry, os.stat_result]] = []
+
+    def put_back(old: bytes) -> None:
+        reg = parse_valid(decode(old, loc.path), f"{loc.path} (previous version)")
+        files.write_atomic(target, old, backup=backup, shown=loc.path)
+        LANDED.append(target)
+        restored.append((old, reg, os.stat(target)))
+
+    with files.locked(target, lock_timeout):
+        current, _ = read_file(target)
+        entry = history.undo(target, current, put_back, force=force)
+    old, reg, st = restored[0]
+    if index.enabled():
+        index.save(target, reg, old, st)
+    return entry, current, old
 
 
 def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
@@ -329,21 +468,29 @@ def create(path: Path, text: str, *, dry_run: bool = False,
 class FullDraft:
     """Every partnership, loaded and validated: any change runs on it; the file is written whole."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Registry, reformat: bool = False) -> None:
+        from partnerctl.core.model import registry_data
+
         self.reg = reg
         self.owner = reg.registry
         self.themes = reg.themes
         self.networks = reg.networks
+        self.regions = reg.regions
+        self.countries = reg.countries
         self._names: dict[str, set[str]] | None = None
         self._checked: Registry | None = None
+        # What the change may have changed: the blocks written again when the file holds comments.
+        self.reformat = reformat
+        self.touched: set[str] = set()
+        self.all_touched = False
+        self.head_before = registry_data(reg)
 
     def _records(self) -> Any:
-        from partnerctl.core.query import Snapshot
+        from partnerctl.core.query import snapshot
 
-        # Resolution reads the names only: the models answer as records do.
-        names = {pid: {"city": p.city, "aliases": p.aliases, "country": p.country}
-                 for pid, p in self.reg.partnerships.items()}
-        return Snapshot(self.owner.owner, self.owner.country, self.themes, self.networks, names)
+        # Resolution reads the names only (and what tells candidates apart): the models answer as records do.
+        names = {pid: _facts(p) for pid, p in self.reg.partnerships.items()}
+        return snapshot(self.reg, names)
 
     def resolve(self, text: str) -> str:
         from partnerctl.core import query
@@ -352,6 +499,7 @@ class FullDraft:
 
     def get(self, pid: str) -> Partnership:
         self._names = None
+        self.touched.add(pid)
         return self.reg.partnerships[pid]
 
     def peek(self, pid: str) -> Partnership:
@@ -359,6 +507,7 @@ class FullDraft:
 
     def put(self, pid: str, p: Partnership) -> None:
         self._names = None
+        self.touched.add(pid)
         self.reg.partnerships[pid] = p
 
     def has(self, pid: str) -> bool:
@@ -366,13 +515,15 @@ class FullDraft:
 
     def add(self, pid: str, p: Partnership) -> None:
         self._names = None
+        self.touched.add(pid)
         self.reg.partnerships[pid] = p
 
     def remove(self, pid: str) -> Partnership:
         self._names = None
+        self.touched.add(pid)
         return self.reg.partnerships.pop(pid)
 
-    def name_owners(self, key: str) -> dict[str, str]:
+    def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
         from partnerctl.core import query
 
         if self._names is None:
@@ -380,18 +531,27 @@ class FullDraft:
             for pid, p in self.reg.partnerships.items():
                 for name in query.names_of(pid, p):
                     self._names.setdefault(name, set()).add(pid)
-        return {pid: self.reg.partnerships[pid].city for pid in self._names.get(key, ())}
+        return {pid: _facts(self.reg.partnerships[pid]) for pid in self._names.get(key, ())}
 
     def users(self, kind: str, slug: str) -> list[str]:
+        from partnerctl.core.edit import _holds
+
         return [pid for pid, p in self.reg.partnerships.items()
-                if slug in getattr(p, f"{kind}s") or (kind == "theme" and any(slug in e.themes for e in p.events))]
+                if _holds(p, kind, slug) or (kind == "theme" and any(slug in e.themes for e in p.events))]
 
     def everything(self) -> Registry:
+        self.all_touched = True
         return self.reg
 
     def render(self, data: bytes, progress: Progress) -> bytes:
-        """The new file: the whole registry in canonical form, checked as the next read will see it."""
+        """The new file, checked as the next read will see it: the whole registry in canonical form, or, when
+        the file holds comments, its text with only the changed blocks written again (``_kept_layout``)."""
         text = tomlfile.dump(self.reg)
+        old = data.decode("utf-8")
+        # A quick look first ("#" on a line outside its strings), then the whole text (multi-line strings).
+        if ("#" in old and any(tomlfile.has_comment(line) for line in old.splitlines() if "#" in line)
+                and tomlfile.has_comment(old)):
+            text = self._kept_layout(old, text)
         # Validate what will be written, exactly as the next read will see it.
         progress("checking the new registry", 0, None)
         new_reg, problems = check_text(text, "new registry", _ticker(progress, "checking the new registry"))
@@ -400,13 +560,98 @@ class FullDraft:
         self._checked = new_reg
         return text.encode("utf-8")
 
-    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
-        """Build the index of the new file, so the next read needs no rebuild."""
+    def _kept_layout(self, old: str, canonical: str) -> str:
+        """*old* with the changed blocks (and head) written again canonically, the rest byte for byte.
+
+        A comment above a block belongs to it (kept, and removed with it); a comment
+        inside a block that changes cannot be kept: InvalidInput saying where it is and
+        what to do. ``fmt`` (*reformat*) rewrites every block, sorted by id.
+        """
+        from partnerctl.core.model import Partnership, partnership_data, registry_data, validate
+
+        layout = tomlfile.Layout.cut(old)
+        if layout is None:
+            raise InvalidInput(
+                "the registry holds comments, and its blocks are not laid out one partnership after another "
+                "(a partnership's tables split, or a quoted id): partnerctl cannot keep the comments while "
+                "writing it; move each partnership's tables together, or remove the comments")
+        line_of_part = {}
+        line = layout.head.count("\n") + 1
+        for pid, above, body in layout.parts:
+            line_of_part[pid] = line + above.count("\n")
+            line += above.count("\n") + body.count("\n")
+
+        def refuse(what: str, body: str, first: int) -> InvalidInput:
+            return InvalidInput(
+                f"{what} holds comments ({tomlfile.comment_lines(body, first)}) that this change would drop: "
+                "move them above the block's first line (a comment there is kept) and run the command again")
+
+        head_above, head_body = _split_above(layout.head)
+        head = layout.head
+        if self.reformat or registry_data(self.reg) != self.head_before:
+            if tomlfile.has_comment(head_body):
+                raise refuse("the head of the registry ([registry], [themes], [networks])", head_body,
+                             head_above.count("\n") + 1)
+            head = head_above + tomlfile.dump_head(self.reg)
+        parts: list[tuple[str, str, str]] = []
+        for pid, above, body in layout.parts:
+            if pid not in self.reg.partnerships:
+                continue  # removed, with the comments above it
+            new_p = self.reg.partnerships[pid]
+            if self.reformat or self.all_touched or pid in self.touched:
+                block = tomlfile.dump_block(pid, new_p)
+                # A block canonical but for its comments is kept as it is, comments and all.
+                if block != body and block != tomlfile.without_comments(body):
+                    table = tomllib_loads(above + body)["partnerships"][pid]
+                    same = partnership_data(validate(Partnership, table)) == partnership_data(new_p)
+                    if not same or self.reformat:
+                        if tomlfile.has_comment(body):
+                            raise refuse(f"the block of {pid}", body, line_of_part[pid])
+                        body = block
+            parts.append((pid, above, body))
+        present = {pid for pid, _, _ in parts}
+        for pid in sorted(set(self.reg.partnerships) - present):
+            at = next((n for n, (other, _, _) in enumerate(parts) if other > pid), len(parts))
+            parts.insert(at, (pid, "\n", tomlfile.dump_block(pid, self.reg.partnerships[pid])))
+        if self.reformat:
+            parts.sort(key=lambda part: part[0])
+            parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
+        kept = tomlfile.Layout(head, parts, layout.tail).text()
+        # The text must mean exactly the registry the change made.
+        checked, _ = check_text(kept, "new registry")
+        if checked is None or tomlfile.dump(checked) != canonical:
+            raise InvalidInput("partnerctl cannot keep the comments of the registry for this change; "
+                               "run 'partnerctl fmt' first, or make the change by hand")
+        return kept
+
+    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
+        """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
         from partnerctl.storage import index
 
         assert self._checked is not None
-        with _suppress_missing():
-            index.save(target, self._checked, new, os.stat(target))
+        index.save(target, self._checked, new, st)
+
+
+def _split_above(text: str) -> tuple[str, str]:
+    """*text*'s leading comment and blank lines, and the rest."""
+    lines = text.splitlines(keepends=True)
+    n = 0
+    while n < len(lines) and (not lines[n].strip() or lines[n].lstrip().startswith("#")):
+        n += 1
+    return "".join(lines[:n]), "".join(lines[n:])
+
+
+def tomllib_loads(text: str) -> dict[str, Any]:
+    """Parse a part of the registry ``Layout.cut`` has already parsed once (so it parses)."""
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _facts(p: Partnership) -> dict[str, Any]:
+    """What resolution and the name checks read of a partnership (as the index's facts have it)."""
+    return {"city": p.city, "aliases": p.aliases, "country": p.country, "owner": p.owner,
+            "owner_country": p.owner_country}
 
 
 @dataclass
@@ -439,6 +684,8 @@ class BlockDraft:
         self.owner: Owner = head.registry
         self.themes: dict[str, str] = head.themes
         self.networks: dict[str, str] = head.networks
+        self.regions: dict[str, str] = head.regions
+        self.countries: dict[str, str] = head.countries
         self.touched: dict[str, _Touched] = {}
         self._update: Any = None
 
@@ -519,11 +766,8 @@ class BlockDraft:
             if t.now is None:
                 records.pop(pid, None)
             else:
-                records[pid] = {"city": t.now.city, "aliases": t.now.aliases, "country": t.now.country}
-        from partnerctl.core.query import Snapshot
-
-        return query.resolve(Snapshot(self.owner.owner, self.owner.country, self.themes, self.networks, records),
-                             text)
+                records[pid] = _facts(t.now)
+        return query.resolve(query.snapshot(self.head, records), text)
 
     def get(self, pid: str) -> Partnership:
         t = self._touch(pid)
@@ -556,22 +800,25 @@ class BlockDraft:
         assert p is not None
         return p
 
-    def name_owners(self, key: str) -> dict[str, str]:
+    def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
         from partnerctl.core import query
 
         owners = {pid for pid in self.idx.name_owners(key) if pid not in self.touched}
-        found = {pid: rec["city"] for pid, rec in self.idx.facts(
-            f"r.id IN ({', '.join('?' * len(owners))})", sorted(owners)).items()} if owners else {}
+        found = dict(self.idx.facts(f"r.id IN ({', '.join('?' * len(owners))})", sorted(owners))) if owners else {}
+        if set(found) != owners:
+            raise tomlfile.Damaged("index_names names partnerships index_records does not hold")
         for pid, t in self.touched.items():
             if t.now is not None and key in query.names_of(pid, t.now):
-                found[pid] = t.now.city
+                found[pid] = _facts(t.now)
         return found
 
     def users(self, kind: str, slug: str) -> list[str]:
+        from partnerctl.core.edit import _holds
+
         users = {pid for pid in self.idx.users(kind, slug) if pid not in self.touched}
         for pid, t in self.touched.items():
             p = t.now
-            if p is not None and (slug in getattr(p, f"{kind}s")
+            if p is not None and (_holds(p, kind, slug)
                                   or (kind == "theme" and any(slug in e.themes for e in p.events))):
                 users.add(pid)
         return sorted(users)
@@ -614,6 +861,10 @@ class BlockDraft:
         # A vocabulary entry removed, renamed or relabelled changes every block (and search text) that
         # uses it: a change must have touched them all, else the whole file decides.
         before, after = self.head_before, registry_data(checked)
+        if before.get("regions") != after.get("regions") or before["registry"] != after["registry"]:
+            # A region's label, a region declared or not, the owner: what every partnership's region or
+            # owner holds may change (a country's default region, the owner it inherits), so every row does.
+            raise tomlfile.Damaged("the head's owner or regions changed: the whole registry is indexed again")
         changed_vocabulary = False
         for kind in ("theme", "network"):
             changed = {slug for slug, label in before[f"{kind}s"].items() if after[f"{kind}s"].get(slug) != label}
@@ -624,7 +875,8 @@ class BlockDraft:
             for slug in changed:
                 if any(pid not in self.touched for pid in self.idx.users(kind, slug)):
                     raise tomlfile.Damaged(f"{kind} {slug!r} changed but not all its users were rewritten")
-        head = Registry(registry=checked.registry, themes=checked.themes, networks=checked.networks)
+        head = Registry(registry=checked.registry, themes=checked.themes, networks=checked.networks,
+                        regions=checked.regions, countries=checked.countries)
         records = {pid: (record(pid, checked.partnerships[pid]) if pid in checked.partnerships else None)
                    for pid in self.touched}
         self._update = index.Update(head, tomlfile.bytes_hash(head_text), records,
@@ -661,17 +913,57 @@ class BlockDraft:
         t = self.touched.get(pid)
         return t.block if t is not None and t.block is not None else self._block(pid)[0]
 
-    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
+    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
         """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild."""
         from partnerctl.storage import index
 
-        with _suppress_missing():
-            index.apply(target, self.idx.key, index.key_of(new, os.stat(target)), self._update)
+        index.apply(target, self.idx.key, index.key_of(new, st), self._update)
 
 
-@contextmanager
-def _suppress_missing() -> Iterator[None]:
-    try:
-        yield
-    except FileNotFoundError:
-        pass
+@dataclass
+class Merged:
+    """What ``merge_files`` did: the conflicts (one line each), the validation problems, where the report is."""
+
+    conflicts: list[str]
+    problems: list[str]
+    report: Path | None
+
+
+def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
+    """Three-way merge of registry files by meaning (``core.semantic.merge3``), the result written over *ours*.
+
+    As git's merge driver: *base*, *ours*, *theirs* are git's temporary files and
+    *registry* the registry's path in the work tree (``%P``). A clean merge is
+    written in canonical form and validated; an old conflict report of *registry*
+    is removed. A conflict, or a merged registry that is not valid (ours removed a
+    theme theirs started using), keeps ours' value, is written the same way, and
+    ``<registry>.conflicts.json`` says what (design: ``core.semantic``'s docstring).
+    A side that is not a readable registry is RegistryInvalid (exit 3): *ours* is left as it was.
+    """
+    import json
+
+    import tomli_w
+
+    from partnerctl.core import semantic
+    from partnerctl.storage import history
+
+    docs = []
+    for side in (base, ours, theirs):
+        try:
+            data = side.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {side}: {exc.strerror}") from None
+        docs.append(parse_document(data, str(side)) if data.strip() else {})
+    merged, conflicts = semantic.merge3(*docs)
+    reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))
+    text = tomlfile.dump(reg) if reg is not None else tomli_w.dumps(merged, multiline_strings=True)
+    problems = [str(p) for p in found]
+    files.write_atomic(ours, text)
+    report = history.conflicts_path(registry)
+    if conflicts or problems:
+        found_data = {**semantic.conflict_report(conflicts), "problems": problems}
+        files.write_atomic(report, json.dumps(found_data, ensure_ascii=False, indent=2) + "\n")
+        return Merged(semantic.describe_conflicts(conflicts), problems, report)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(report)
+    return Merged([], [], None)

@@ -10,15 +10,17 @@ on it, and ``splice`` rewrites blocks between untouched bytes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
 
-import tomli_w
-
 from partnerctl.core.errors import Problem
+
+try:  # CPython's own BLAKE2: hashlib would load OpenSSL too, a few ms of every start-up
+    from _blake2 import blake2b as blake2b
+except ImportError:  # pragma: no cover - another Python
+    from hashlib import blake2b as blake2b
 
 if TYPE_CHECKING:
     from partnerctl.core.model import Partnership, Registry
@@ -36,6 +38,7 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     Text nested too deeply for the parser, or holding a number too long to
     convert, is a problem too, never an exception.
     """
+
     try:
         return tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
@@ -57,6 +60,8 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 def dump_block(pid: str, p: Partnership) -> str:
     """The canonical TOML block of one partnership."""
+    import tomli_w
+
     from partnerctl.core.model import partnership_data
 
     data = partnership_data(p)
@@ -72,6 +77,8 @@ def dump_block(pid: str, p: Partnership) -> str:
 
 def dump_head(reg: Registry) -> str:
     """The canonical TOML head of a registry: owner and vocabularies."""
+    import tomli_w
+
     from partnerctl.core.model import registry_data
 
     return tomli_w.dumps(registry_data(reg), multiline_strings=True)
@@ -103,7 +110,7 @@ def line_of(text: str, where: str) -> int | None:
 
 def bytes_hash(data: bytes) -> int:
     """A 64-bit BLAKE2b hash of *data*, as a signed integer (SQLite stores it as it is)."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 def header(pid: str) -> bytes:
@@ -128,6 +135,7 @@ def verified_block(data: bytes, head_end: int, pid: str, recorded: tuple[int, in
     )
     if not on_boundaries or bytes_hash(data[start:stop]) != digest:
         raise Damaged(f"the indexed span of {pid!r} is not its block")
+
     try:
         tables = tomllib.loads(data[start:stop].decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
@@ -151,8 +159,9 @@ def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
-def parse_block(pid: str, text: str, themes: Container[str], networks: Container[str]) -> Partnership:
-    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies.
+def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None], owned: bool = True) -> Partnership:
+    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies (kind:
+    declared slugs, ``model.vocabularies``) and, in a registry without an owner (*owned* false), for its owner.
 
     The text must hold exactly the table ``[partnerships.<pid>]`` (with its
     events and contacts); anything else is InvalidInput saying what is wrong.
@@ -182,8 +191,139 @@ def parse_block(pid: str, text: str, themes: Container[str], networks: Container
         p = validate(Partnership, tables[pid])
     except ValidationError as exc:
         raise InvalidInput(str(problems_of(exc, f"partnerships.{pid}")[0])) from None
-    problems = partnership_references(pid, p, themes, networks)
+    problems = partnership_references(pid, p, vocabs, owned)
     if problems:
         raise InvalidInput(str(problems[0]))
     return p
 
+
+
+# --- a hand-edited file: comments and layout kept ----------------------------------------------
+
+# A partnership's header line as people write it: ``[partnerships.turin]``, spaces and a comment allowed.
+_HEADER_LINE = re.compile(r"^[ \t]*\[[ \t]*partnerships[ \t]*\.[ \t]*([A-Za-z0-9_-]+)[ \t]*\][ \t]*(?:#.*)?$")
+_QUIET = re.compile(r"^[ \t]*(?:#.*)?$")  # a blank or comment-only line
+
+
+class Layout:
+    """A registry's text cut into the head and one part per partnership, each with the comment and blank
+    lines just above it (a comment above a block belongs to it).
+
+    ``parts``: ``(pid, above, body)`` in file order, *above* the comment/blank lines
+    before the header, *body* from the header to its last line that is not blank or a
+    comment. ``None`` from ``cut`` when the file does not fall into such parts (a
+    partnership's tables split around another's, a quoted id): then nothing can be
+    spliced and the caller refuses if there are comments to lose.
+    """
+
+    def __init__(self, head: str, parts: list[tuple[str, str, str]], tail: str) -> None:
+        self.head, self.parts, self.tail = head, parts, tail
+
+    @classmethod
+    def cut(cls, text: str) -> Layout | None:
+        lines = text.splitlines(keepends=True)
+        starts = [(i, m.group(1)) for i, line in enumerate(lines) if (m := _HEADER_LINE.match(line))]
+        if not starts:
+            return None
+
+        def above_start(i: int) -> int:
+            while i > 0 and _QUIET.match(lines[i - 1]):
+                i -= 1
+            return i
+
+        head_end = above_start(starts[0][0])
+        head = "".join(lines[:head_end])
+        parts = []
+        for n, (at, pid) in enumerate(starts):
+            stop = above_start(starts[n + 1][0]) if n + 1 < len(starts) else len(lines)
+            body_stop = stop
+            if n + 1 == len(starts):
+                while body_stop > at + 1 and _QUIET.match(lines[body_stop - 1]):
+                    body_stop -= 1
+            parts.append((pid, "".join(lines[above_start(at) if n else head_end:at]), "".join(lines[at:body_stop])))
+        tail = "".join(lines[len(lines) if len(starts) == 0 else _tail_start(lines, starts):])
+        layout = cls(head, parts, tail)
+        return layout if layout.text() == text and layout._separate() else None
+
+    def text(self) -> str:
+        """The text the parts make, joined as they are."""
+        return self.head + "".join(above + body for _, above, body in self.parts) + self.tail
+
+    def _separate(self) -> bool:
+        """Whether each part parses alone to exactly its own partnership, and the head to no partnership."""
+        try:
+            if "partnerships" in tomllib.loads(self.head):
+                return False
+            seen = set()
+            for pid, above, body in self.parts:
+                tables = tomllib.loads(above + body)
+                if list(tables) != ["partnerships"] or list(tables["partnerships"]) != [pid] or pid in seen:
+                    return False
+                seen.add(pid)
+            return not tomllib.loads(self.tail) if self.tail.strip() else True
+        except (ValueError, RecursionError):
+            return False
+
+
+def _tail_start(lines: list[str], starts: list[tuple[int, str]]) -> int:
+    """Where the comment and blank lines after the last block begin (they stay at the end)."""
+    i = len(lines)
+    while i > starts[-1][0] + 1 and _QUIET.match(lines[i - 1]):
+        i -= 1
+    return i
+
+
+def _comments(text: str) -> list[tuple[int, int]]:
+    """The spans of the comments of TOML *text*: from a ``#`` outside every string to the end of its line."""
+    found, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            found.append((i, end))
+            i = end
+            continue
+        if c in "\"'":
+            triple = text.startswith(c * 3, i)
+            quote = c * 3 if triple else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                if c == '"' and text[i] == "\\":
+                    i += 1
+                elif not triple and text[i] == "\n":
+                    break
+                i += 1
+            i += len(quote)
+            continue
+        i += 1
+    return found
+
+
+def has_comment(text: str) -> bool:
+    """Whether TOML *text* holds a comment: a ``#`` outside every string."""
+    return bool(_comments(text))
+
+
+def without_comments(text: str) -> str:
+    """*text* with its comments taken out (and the spaces before them; comment-only lines removed)."""
+    out, at = [], 0
+    for start, stop in _comments(text):
+        before = text[at:start]
+        line_start = before.rfind("\n") + 1
+        if not before[line_start:].strip():  # a comment-only line: the line goes
+            out.append(before[:line_start])
+            at = stop + 1
+        else:
+            out.append(before.rstrip(" \t"))
+            at = stop
+    out.append(text[at:])
+    return "".join(out)
+
+
+def comment_lines(text: str, first_line: int) -> str:
+    """``lines 12-14`` or ``line 12``: where in the file the comments of *text* (starting at *first_line*) are."""
+    found = [first_line + n for n, line in enumerate(text.splitlines()) if has_comment(line)]
+    if not found:
+        return f"line {first_line}"
+    return f"line {found[0]}" if len(found) == 1 else f"lines {found[0]}-{found[-1]}"
