@@ -143,6 +143,10 @@ def describe(snap: Snapshot, pids: Iterable[str]) -> str:
     return ", ".join(one(pid) for pid in pids)
 
 
+# How close (``difflib``'s ratio) a name must be to an unknown one to be offered as "did you mean".
+HINT_CUTOFF = 0.6
+
+
 def resolve(snap: Snapshot, text: str) -> str:
     """The id of the partnership *text* names: id, city or alias, any case or accents, or a unique prefix.
 
@@ -150,7 +154,9 @@ def resolve(snap: Snapshot, text: str) -> str:
     whatever other partnerships' cities or aliases are (an imported registry holds
     many relations with partner "Turin"; ``turin`` is still Lyon's). Then an exact
     city or alias, then a prefix of any of these. *snap* must hold every
-    partnership with a name starting with the folded text (all, for the hint).
+    partnership with a name starting with the folded text; when there is none, every
+    partnership with a name ``difflib`` may find close to it (all, or those the index's
+    ``near`` keeps), for the hint.
     """
     key = name_key(text)
     parts = snap.partnerships
@@ -168,7 +174,7 @@ def resolve(snap: Snapshot, text: str) -> str:
     if prefixed:
         raise Ambiguous(f"{text!r} is ambiguous: {describe(snap, prefixed)}")
     by_name = {n: pid for pid, keys in names.items() for n in keys}
-    close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=0.6)}
+    close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=HINT_CUTOFF)}
     hint = f"; did you mean {describe(snap, close)}?" if close else "; 'partnerctl list' shows them all"
     raise NotFound(f"no partnership {text!r}{hint}")
 

@@ -616,6 +616,43 @@ class Index:
             raise Damaged("index_names names partnerships index_records does not hold")
         return found
 
+    def near(self, key: str) -> dict[str, dict[str, Any]]:
+        """{id: facts} of the partnerships with a folded name that may be close enough to *key* for the
+        did-you-mean hint (``query.HINT_CUTOFF``): a superset, counted by SQL over the names table.
+
+        ``difflib``'s ratio of two texts is at most its ``quick_ratio``: twice the characters they have
+        in common (as multisets) over their summed lengths. SQL computes that bound for each name (in C:
+        a name's count of a character is its length less that of the name without it) and keeps those
+        that reach the cutoff; the core then weighs only those (``query.resolve``), as it would weigh
+        every name, so the hint is the same. No record is read for a name that cannot be suggested.
+        """
+        from collections import Counter
+
+        from partnerctl.core.query import HINT_CUTOFF
+
+        if not key or not _bindable(key):
+            return self.facts()
+        length = len(key)
+        terms = [f"min({n}, length(key) - length(replace(key, ?, '')))" for n in Counter(key).values()]
+        # A hair below the cutoff: SQLite's float arithmetic must never drop a name Python would keep.
+        cutoff = HINT_CUTOFF - 1e-9
+        cond = (f"length(key) BETWEEN ? AND ? AND 2.0 * ({' + '.join(terms)}) >= ? * (length(key) + ?)")
+        params: list[Any] = [int(length * cutoff / (2 - cutoff)), int(length * (2 - cutoff) / cutoff) + 1,
+                             *Counter(key), cutoff, length]
+        ids = {row[1] for row in self._verified("index_names", NAME_COLUMNS, cond, params)}
+        found = self.facts(f"r.id IN ({_marks(ids)})", sorted(ids)) if ids else {}
+        if set(found) != ids:
+            raise Damaged("index_names names partnerships index_records does not hold")
+        return found
+
+    def lacks(self, pid: str) -> bool:
+        """Whether the registry holds no partnership *pid*: neither a record nor a block recorded for it,
+        in tables whose row counts and hash sums are the ones recorded (``check_tables``: a row deleted
+        by hand is seen). Then a read can say "not found" without loading the file."""
+        self.check_tables("index_records", "index_blocks")
+        return not self.has(pid) and self.con.execute("SELECT 1 FROM index_records WHERE id = ?",
+                                                      (pid,)).fetchone() is None
+
     def name_owners(self, key: str) -> set[str]:
         """The ids of the partnerships one of whose folded names is exactly *key*."""
         if not _bindable(key):
@@ -805,10 +842,16 @@ class Index:
         return self.records("r.events > 0")
 
     def records_of(self, pids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """{id: record} of the given partnerships; all of them, or Damaged."""
+        """{id: record} of the given partnerships: all of them; NotFound for one the registry lacks
+        (``lacks``), Damaged for one it holds but the index lost."""
         rows = self.records(f"r.id IN ({_marks(pids)})", list(pids))
-        if set(rows) != set(pids):
-            raise Damaged("index_records lacks a partnership its names resolve to")
+        missing = sorted(set(pids) - set(rows))
+        if missing:
+            if not self.lacks(missing[0]):
+                raise Damaged("index_records lacks a partnership its names resolve to")
+            from partnerctl.core.errors import NotFound
+
+            raise NotFound(f"no partnership {missing[0]!r}")
         return rows
 
     def block_hash(self, pid: str) -> int:

@@ -50,8 +50,9 @@ class Source(Protocol):
     def containing(self, needle: str) -> Records: ...  # records search could find needle in
     def with_events(self) -> Records: ...
     def with_links(self, kind: str) -> Records: ...  # facts at least
-    def records_of(self, pids: Sequence[str]) -> Records: ...
+    def records_of(self, pids: Sequence[str]) -> Records: ...  # NotFound: one that the registry lacks
     def name_owners(self, key: str) -> set[str]: ...
+    def near(self, key: str) -> Records: ...  # those with a name the did-you-mean hint may offer (facts)
     def distinct(self, name: str, limit: int) -> int: ...  # keys of a keyed field (query.filter_key)
 
 
@@ -97,6 +98,9 @@ class _Loaded:
     def name_owners(self, key: str) -> set[str]:
         return {pid for pid, rec in self.all.items() if key in query.names_of(pid, rec)}
 
+    def near(self, key: str) -> Records:
+        return self.all
+
     def distinct(self, name: str, limit: int) -> int:
         snap = query.snapshot(self.reg, {})
         spec = table().get(name)
@@ -141,6 +145,9 @@ class _Indexed:
 
     def name_owners(self, key: str) -> set[str]:
         return self.idx.name_owners(key)
+
+    def near(self, key: str) -> Records:
+        return dict(self.idx.near(key))
 
     def distinct(self, name: str, limit: int) -> int:
         return self.idx.distinct(name, limit)
@@ -220,13 +227,20 @@ class Reader:
 
     def resolve(self, text: str) -> str:
         """``query.resolve``: the id *text* names (NotFound / Ambiguous otherwise)."""
-        found = self._ask("named", query.name_key(text))
-        # Nothing starts with the text: the did-you-mean hint weighs every name.
-        return query.resolve(self.snapshot(found or self._ask("everyone")), text)
+        key = query.name_key(text)
+        found = self._ask("named", key)
+        # Nothing starts with the text: the did-you-mean hint weighs the names that may be close to it.
+        return query.resolve(self.snapshot(found or self._ask("near", key)), text)
 
     def record(self, pid: str) -> Record:
-        """The JSON record of partnership *pid* (``model.record``)."""
-        return self._ask("records_of", [pid])[pid]  # type: ignore[no-any-return]
+        """The JSON record of partnership *pid* (``model.record``); NotFound when the registry lacks it
+        (said by a current index without loading the file)."""
+        from partnerctl.core.errors import NotFound
+
+        found: Records = self._ask("records_of", [pid])
+        if pid not in found:
+            raise NotFound(f"no partnership {pid!r}")
+        return found[pid]
 
     def name_owners(self, key: str) -> set[str]:
         """Ids of the partnerships one of whose folded names is exactly *key*."""
