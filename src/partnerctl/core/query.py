@@ -154,9 +154,7 @@ def resolve(snap: Snapshot, text: str) -> str:
     whatever other partnerships' cities or aliases are (an imported registry holds
     many relations with partner "Turin"; ``turin`` is still Lyon's). Then an exact
     city or alias, then a prefix of any of these. *snap* must hold every
-    partnership with a name starting with the folded text; when there is none, every
-    partnership with a name ``difflib`` may find close to it (all, or those the index's
-    ``near`` keeps), for the hint.
+    partnership with a name starting with the folded text (all, for the hint: ``suggest``).
     """
     key = name_key(text)
     parts = snap.partnerships
@@ -174,9 +172,21 @@ def resolve(snap: Snapshot, text: str) -> str:
     if prefixed:
         raise Ambiguous(f"{text!r} is ambiguous: {describe(snap, prefixed)}")
     by_name = {n: pid for pid, keys in names.items() for n in keys}
-    close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=HINT_CUTOFF)}
+    raise not_found(snap, text, suggest(key, by_name))
+
+
+def suggest(key: str, by_name: Mapping[str, str]) -> set[str]:
+    """The ids to offer for *key*, which names no partnership: those of the (up to three) folded names
+    closest to it (``difflib``, ``HINT_CUTOFF``). *by_name*: {folded name: the greatest id holding it}, for
+    every name (or every name that may reach the cutoff: the index's ``near``)."""
+    return {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=HINT_CUTOFF)}
+
+
+def not_found(snap: Snapshot, text: str, close: Iterable[str]) -> NotFound:
+    """The error for *text*, which names no partnership, with a did-you-mean of *close* (held by *snap*)."""
+    close = set(close)
     hint = f"; did you mean {describe(snap, close)}?" if close else "; 'partnerctl list' shows them all"
-    raise NotFound(f"no partnership {text!r}{hint}")
+    return NotFound(f"no partnership {text!r}{hint}")
 
 
 _WORD = re.compile(r"[a-z0-9]+")

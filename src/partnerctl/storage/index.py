@@ -616,34 +616,38 @@ class Index:
             raise Damaged("index_names names partnerships index_records does not hold")
         return found
 
-    def near(self, key: str) -> dict[str, dict[str, Any]]:
-        """{id: facts} of the partnerships with a folded name that may be close enough to *key* for the
-        did-you-mean hint (``query.HINT_CUTOFF``): a superset, counted by SQL over the names table.
+    def near(self, key: str) -> dict[str, str]:
+        """{folded name: the greatest id holding it} of the names that may be close enough to *key* for the
+        did-you-mean hint (``query.suggest``): a superset, found by SQL over the names table.
 
         ``difflib``'s ratio of two texts is at most its ``quick_ratio``: twice the characters they have
         in common (as multisets) over their summed lengths. SQL computes that bound for each name (in C:
         a name's count of a character is its length less that of the name without it) and keeps those
-        that reach the cutoff; the core then weighs only those (``query.resolve``), as it would weigh
-        every name, so the hint is the same. No record is read for a name that cannot be suggested.
+        that reach the cutoff; the core then weighs only those, as it would weigh every name, so the
+        hint is the same. No record is read but those of the (up to three) names offered.
         """
         from collections import Counter
 
         from partnerctl.core.query import HINT_CUTOFF
 
-        if not key or not _bindable(key):
-            return self.facts()
-        length = len(key)
-        terms = [f"min({n}, length(key) - length(replace(key, ?, '')))" for n in Counter(key).values()]
-        # A hair below the cutoff: SQLite's float arithmetic must never drop a name Python would keep.
-        cutoff = HINT_CUTOFF - 1e-9
-        cond = (f"length(key) BETWEEN ? AND ? AND 2.0 * ({' + '.join(terms)}) >= ? * (length(key) + ?)")
-        params: list[Any] = [int(length * cutoff / (2 - cutoff)), int(length * (2 - cutoff) / cutoff) + 1,
-                             *Counter(key), cutoff, length]
-        ids = {row[1] for row in self._verified("index_names", NAME_COLUMNS, cond, params)}
-        found = self.facts(f"r.id IN ({_marks(ids)})", sorted(ids)) if ids else {}
-        if set(found) != ids:
-            raise Damaged("index_names names partnerships index_records does not hold")
-        return found
+        cond, params = "1", []
+        if key and _bindable(key):
+            length, chars = len(key), Counter(key)
+            # A hair below the cutoff: SQLite's float arithmetic must never drop a name Python would keep.
+            cutoff = HINT_CUTOFF - 1e-9
+            # First a looser bound that needs no copy of the name (each character counted as often as
+            # *key* has it, if the name has it at all), then the bound itself.
+            loose = " + ".join(f"{n} * (instr(key, ?) > 0)" for n in chars.values())
+            tight = " + ".join(f"min({n}, length(key) - length(replace(key, ?, '')))" for n in chars.values())
+            cond = (f"length(key) BETWEEN ? AND ? AND 2.0 * ({loose}) >= ? * (length(key) + ?) "
+                    f"AND 2.0 * ({tight}) >= ? * (length(key) + ?)")
+            params = [int(length * cutoff / (2 - cutoff)), int(length * (2 - cutoff) / cutoff) + 1,
+                      *chars, cutoff, length, *chars, cutoff, length]
+        out: dict[str, str] = {}
+        for name, pid, _ in self._verified("index_names", NAME_COLUMNS, cond, params):
+            if pid > out.get(name, ""):
+                out[name] = pid
+        return out
 
     def lacks(self, pid: str) -> bool:
         """Whether the registry holds no partnership *pid*: neither a record nor a block recorded for it,

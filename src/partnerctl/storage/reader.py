@@ -52,7 +52,7 @@ class Source(Protocol):
     def with_links(self, kind: str) -> Records: ...  # facts at least
     def records_of(self, pids: Sequence[str]) -> Records: ...  # NotFound: one that the registry lacks
     def name_owners(self, key: str) -> set[str]: ...
-    def near(self, key: str) -> Records: ...  # those with a name the did-you-mean hint may offer (facts)
+    def near(self, key: str) -> dict[str, str]: ...  # {folded name: greatest id} the hint may offer
     def distinct(self, name: str, limit: int) -> int: ...  # keys of a keyed field (query.filter_key)
 
 
@@ -98,8 +98,8 @@ class _Loaded:
     def name_owners(self, key: str) -> set[str]:
         return {pid for pid, rec in self.all.items() if key in query.names_of(pid, rec)}
 
-    def near(self, key: str) -> Records:
-        return self.all
+    def near(self, key: str) -> dict[str, str]:
+        return {n: pid for pid, rec in self.all.items() for n in query.names_of(pid, rec)}
 
     def distinct(self, name: str, limit: int) -> int:
         snap = query.snapshot(self.reg, {})
@@ -146,8 +146,8 @@ class _Indexed:
     def name_owners(self, key: str) -> set[str]:
         return self.idx.name_owners(key)
 
-    def near(self, key: str) -> Records:
-        return dict(self.idx.near(key))
+    def near(self, key: str) -> dict[str, str]:
+        return self.idx.near(key)
 
     def distinct(self, name: str, limit: int) -> int:
         return self.idx.distinct(name, limit)
@@ -229,8 +229,12 @@ class Reader:
         """``query.resolve``: the id *text* names (NotFound / Ambiguous otherwise)."""
         key = query.name_key(text)
         found = self._ask("named", key)
-        # Nothing starts with the text: the did-you-mean hint weighs the names that may be close to it.
-        return query.resolve(self.snapshot(found or self._ask("near", key)), text)
+        if found:
+            return query.resolve(self.snapshot(found), text)
+        # No name starts with the text: weigh the names that may be close to it (all of them from a loaded
+        # file; from the index, those its SQL finds may be), then read the records of those offered.
+        close = query.suggest(key, self._ask("near", key))
+        raise query.not_found(self.snapshot(self._ask("records_of", sorted(close)) if close else {}), text, close)
 
     def record(self, pid: str) -> Record:
         """The JSON record of partnership *pid* (``model.record``); NotFound when the registry lacks it
