@@ -300,6 +300,9 @@ LIST_READS = [
     ("list", "--involving", "France"),
     ("list", "--status", "active", "--since", "1990"),
     ("list", "--theme", "culture", "--network", "luci"),
+    *(("list", "--sort", by) for by in ("city", "country", "since")),
+    ("list", "--sort", "country", "--limit", "3", "--region", "europe"),
+    ("list", "--sort", "since", "--fields", "id,since,owner"),
 ]
 
 
@@ -313,7 +316,7 @@ def test_counts_by_the_index_equal_counts_of_the_file(
     assert_same_with_and_without_index(invoke, make_registry(text), monkeypatch, args)
 
 
-@pytest.mark.parametrize("fmt", ["json", "tsv"])
+@pytest.mark.parametrize("fmt", ["json", "tsv", "jsonl", "csv", "ids"])
 @pytest.mark.parametrize("args", LIST_READS, ids=" ".join)
 def test_list_filters_by_the_index_equal_the_file(
     invoke, make_registry, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], fmt: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, NamedTuple, TypeVar
 
 import typer
@@ -131,9 +131,11 @@ class Output(NamedTuple):
             write_json(pick(records[0], picked) if picked else records[0], io.stdout)
             return
         columns: Sequence[str] = spec.columns
+        rows: Iterable[dict[str, Any]] = records
         if picked and chosen is not Format.ids:
-            records, columns = [pick(r, picked) for r in records], picked
-        write_records(chosen, records, columns, io.stdout, id_key=spec.id_key, raw=self.raw)
+            # Picked as written: a long list (``reader.Selected``) is read as it goes, never held.
+            rows, columns = (pick(r, picked) for r in records), picked
+        write_records(chosen, rows, columns, io.stdout, id_key=spec.id_key, raw=self.raw)
 
 
 FormatOpt = Annotated[Format | None, typer.Option(

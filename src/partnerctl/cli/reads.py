@@ -6,6 +6,7 @@ core, and prints with its output options (``options.Output``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -41,7 +42,7 @@ def show(ctx: typer.Context, partner: PartnerArg, out: Output) -> None:
     out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True, many_owners=many)
 
 
-def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = False) -> Any:
+def list_table(reader: Any, records: Sequence[dict[str, Any]], many_owners: bool = False) -> Any:
     """How ``list`` draws on a terminal: the table columns of the field table (counts, labels, names), each
     value as the partnership holds it (its owner, else the registry's; its region, else its country's)."""
     from partnerctl.core.model import table
@@ -55,8 +56,8 @@ def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = F
 
         # Only for a table: the names of countries (pycountry) are not loaded for piped rows.
         snap = reader.snapshot({})
-        rows = []
-        for r in records:
+
+        def row_of(r: dict[str, Any]) -> dict[str, Any]:
             row = {"id": r["id"]}
             for s in specs:
                 value = snap.value(r, s.name)
@@ -67,8 +68,10 @@ def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = F
                 elif value is not None:
                     value = snap.shown(s.name, value)
                 row[s.name] = value
-            rows.append(row)
-        return tables.records_table(con, rows, columns, headings)
+            return row
+
+        # Rows made as the table draws them (a hundred at a time): the records are read as they go too.
+        return tables.records_table(con, tables.Mapped(records, row_of), columns, headings)
 
     return draw
 

@@ -9,8 +9,8 @@ Rich's styles, so the first screen shows at once. Every cell goes through
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
 from rich.console import Console
 from rich.text import Text
@@ -23,6 +23,30 @@ CHUNK = 100
 ID_MIN = 12
 # The rows whose cells set the column widths of a long table (a multiple of CHUNK).
 FIT_ROWS = 2000
+
+
+class Mapped(Sequence[dict[str, Any]]):
+    """*items* each passed through *fn* when taken (a slice maps lazily too): a table's rows made as drawn."""
+
+    def __init__(self, items: Sequence[Any], fn: Callable[[Any], dict[str, Any]]) -> None:
+        self.items = items
+        self.fn = fn
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, at: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, at: slice) -> Mapped: ...
+
+    def __getitem__(self, at: int | slice) -> dict[str, Any] | Mapped:
+        if isinstance(at, slice):
+            return Mapped(self.items[at], self.fn)
+        return self.fn(self.items[at])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self.fn, self.items)
 
 
 def records_table(con: Console, records: Sequence[dict[str, Any]], columns: Sequence[str],

@@ -3,7 +3,8 @@ that name the option."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -39,6 +40,10 @@ LimitOpt = Annotated[int | None, typer.Option(
     "--limit", parser=limit, metavar="N", help="At most N rows: the first N in the order shown.")]
 
 
-def limited(items: list[Any], n: int | None) -> list[Any]:
-    """The first *n* of *items* (all when *n* is None)."""
-    return items if n is None else items[:n]
+SequenceT = TypeVar("SequenceT", bound=Sequence[Any])
+
+
+def limited(items: SequenceT, n: int | None) -> SequenceT:
+    """The first *n* of *items* (all when *n* is None), of the same type: a slice of a list is a list, of a
+    ``reader.Selected`` a Selected (which reads nothing yet)."""
+    return items if n is None else cast(SequenceT, items[:n])

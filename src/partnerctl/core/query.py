@@ -430,14 +430,24 @@ def keeps(snap: Snapshot, want: Wanted, rec: Record, specs: Sequence[FieldSpec] 
 
 def select(snap: Snapshot, filters: Filters, sort: str = "id") -> list[str]:
     """Ids of the partnerships that pass every filter, in the requested order."""
-    want = wanted(snap, filters)
+    return selected(snap, wanted(snap, filters), snap.partnerships.items(), sort)
+
+
+def selected(snap: Snapshot, want: Wanted, items: Iterable[tuple[str, Record]], sort: str = "id") -> list[str]:
+    """Ids of the (id, record) *items* that pass *want*, in *sort* order (``select``; *snap*: the head).
+
+    Keeps one sort key per partnership kept, not its record: ``list`` reads
+    the records one by one (from the index) and streams them out in this order.
+    """
+    filters = want.filters
     asked = any(v not in (None, []) for v in filters.values.values())
-    if asked or filters.since is not None or filters.until is not None or filters.involving is not None:
-        specs = table().filters()
-        pids = [pid for pid, rec in snap.partnerships.items() if keeps(snap, want, rec, specs)]
-    else:  # nothing asked: every partnership passes (``list`` of 26,000 without testing each)
-        pids = list(snap.partnerships)
-    return sorted(pids, key=lambda pid: sort_key(pid, snap.partnerships[pid], sort))
+    specs = table().filters()
+    if not (asked or filters.since is not None or filters.until is not None or filters.involving is not None):
+        # Nothing asked: every partnership passes (``list`` of 26,000 without testing each).
+        return sorted(pid for pid, _ in items) if sort == "id" else [
+            str(key[-1]) for key in sorted(sort_key(pid, rec, sort) for pid, rec in items)]
+    keys = [sort_key(pid, rec, sort) for pid, rec in items if keeps(snap, want, rec, specs)]
+    return [str(key[-1]) for key in sorted(keys)]
 
 
 def check_sort(sort: str) -> None:
@@ -448,7 +458,8 @@ def check_sort(sort: str) -> None:
 
 
 def sort_key(pid: str, rec: Record, sort: str) -> tuple[object, ...]:
-    """The key *sort* orders by: the field (folded text; unknown years last), then the city, then the id."""
+    """The key *sort* orders by: the field (folded text; unknown years last), then the city, then the id
+    (always last: ``selected`` takes it from there)."""
     if sort == "id":
         return (pid,)
     value = rec[sort]

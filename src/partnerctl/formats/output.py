@@ -61,11 +61,22 @@ def write_json(items: Any, out: TextIO) -> None:
     out.write(dumps_json(items, indent=2) + "\n")
 
 
-def write_records(fmt: Format, records: Sequence[dict[str, Any]], columns: Sequence[str],
+def write_json_list(items: Iterable[Any], out: TextIO) -> None:
+    """``write_json`` of a list, written an item at a time (the same bytes: an item's indented JSON holds
+    no line break but its own, since JSON escapes those inside strings)."""
+    sep = "[\n  "
+    for item in items:
+        out.write(sep + dumps_json(item, indent=2).replace("\n", "\n  "))
+        sep = ",\n  "
+    out.write("[]\n" if sep.startswith("[") else "\n]\n")
+
+
+def write_records(fmt: Format, records: Iterable[dict[str, Any]], columns: Sequence[str],
                   out: TextIO, *, id_key: str = "id", raw: bool = False) -> None:
-    """Print *records* in a machine format; *columns* choose CSV/TSV cells (*raw*: not neutralised)."""
+    """Print *records* in a machine format, one at a time as they come; *columns* choose CSV/TSV cells
+    (*raw*: not neutralised)."""
     if fmt is Format.json:
-        write_json(list(records), out)
+        write_json_list(records, out)
     elif fmt is Format.jsonl:
         for r in records:
             out.write(dumps_json(r) + "\n")

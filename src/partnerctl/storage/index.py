@@ -582,16 +582,24 @@ class Index:
 
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
+        return dict(self.each_facts(where, params))
+
+    def each_facts(self, where: str = "", params: Sequence[Any] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, the record's ``FACTS`` fields) of the partnerships passing *where*, by id, verified, one row
+        at a time from the cursor (``list`` keeps a sort key of each, not its facts)."""
         names = record_columns()
         at = names.index(facts_fields()[0])
         lists = {s.name for s in table().partnership if s.is_list}
-        out = {}
-        for row in self._rows(where, params, with_record=False):
+        columns = ", ".join(f"r.{c}" for c in ("h", *names))
+        n = len(names)
+        for row in self.con.execute(f"SELECT {columns} FROM index_records r "  # noqa: S608
+                                    f"{'WHERE ' + where if where else ''} ORDER BY r.id", params):
+            if row_hash(row[1:n + 1]) != row[0]:
+                raise Damaged(f"index row of {row[1]!r} does not match its hash")
             facts = dict(zip(facts_fields(), row[1 + at:1 + at + len(facts_fields())], strict=True))
             for name in lists & facts.keys():
                 facts[name] = json.loads(facts[name])
-            out[row[1]] = facts
-        return out
+            yield row[1], facts
 
     def _verified(self, table_name: str, columns: tuple[str, ...], where: str,
                   params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -20,7 +20,7 @@ import os
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from partnerctl.core import query
 from partnerctl.core.model import table
@@ -183,6 +183,37 @@ class _Guarded:
         return getattr(self._loaded, question)(*args)
 
 
+class Selected(Sequence[Record]):
+    """Records in a given order, read a chunk at a time as they are gone through: only their ids are held.
+
+    A slice is another ``Selected``; ``len`` needs no read. *fetch* gives the
+    records of a list of ids, in that order.
+    """
+
+    CHUNK = 500
+
+    def __init__(self, ids: Sequence[str], fetch: Callable[[list[str]], list[Record]]) -> None:
+        self.ids = ids
+        self._fetch = fetch
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, at: int) -> Record: ...
+    @overload
+    def __getitem__(self, at: slice) -> Selected: ...
+
+    def __getitem__(self, at: int | slice) -> Record | Selected:
+        if isinstance(at, slice):
+            return Selected(self.ids[at], self._fetch)
+        return self._fetch([self.ids[at]])[0]
+
+    def __iter__(self) -> Iterator[Record]:
+        for start in range(0, len(self.ids), self.CHUNK):
+            yield from self._fetch(list(self.ids[start:start + self.CHUNK]))
+
+
 class Reader:
     """A registry as the read commands see it; every answer is computed by the core on records."""
 
@@ -250,11 +281,32 @@ class Reader:
         """Ids of the partnerships one of whose folded names is exactly *key*."""
         return self._ask("name_owners", key)  # type: ignore[no-any-return]
 
-    def select(self, filters: query.Filters, sort: str = "id") -> list[Record]:
-        """``query.select``: the records that pass *filters*, in *sort* order."""
-        want = query.wanted(self.snapshot({}), filters)
+    def select(self, filters: query.Filters, sort: str = "id") -> Sequence[Record]:
+        """``query.select``: the records that pass *filters*, in *sort* order.
+
+        From the index: their ids in order (``query.selected`` over the facts of
+        the rows SQL narrows to, streamed), and the records read a chunk at a time
+        as the caller goes through them (``Selected``), so that ``list`` of every
+        partnership holds ids, not records. From a loaded file: its records.
+        """
+        from partnerctl.storage import index
+
+        head = self.snapshot({})
+        want = query.wanted(head, filters)
+        source = self._guarded.source() if self._guarded is not None else None
+        if isinstance(source, _Indexed):
+            try:
+                ids = query.selected(head, want, source.idx.each_facts(*source.idx.narrowing(want)), sort)
+            except index.FAULTS:
+                pass
+            else:
+                return Selected(ids, self._in_order)
         snap = self.snapshot(self._ask("filtered", want))
         return [snap.partnerships[pid] for pid in query.select(snap, filters, sort)]
+
+    def _in_order(self, pids: list[str]) -> list[Record]:
+        found = self._ask("records_of", pids)
+        return [found[pid] for pid in pids]
 
     def counts(self, filters: query.Filters, dimensions: Sequence[str]) -> tuple[int, dict[str, list[Count]]]:
         """``stats.counts`` of the partnerships ``query.select`` keeps, and how many those are."""
