@@ -515,3 +515,34 @@ def test_fmt_check_on_a_file_not_in_canonical_form_still_says_so(
     invoke(registry_path, "list")  # an index, current, of a file not in canonical form
     result = invoke(registry_path, "fmt", "--check")
     assert (result.exit_code, result.stderr) == (1, f"partnerctl: {registry_path} is not in canonical form\n")
+
+
+def test_a_canonical_registry_is_indexed_a_block_at_a_time(
+    invoke: Callable[..., Any], small_canonical: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No index yet: a canonical file is indexed block by block (never loaded whole, so memory does not
+    grow with it), into exactly the index a full load builds."""
+    monkeypatch.setenv(index.ENV_OFF, "1")
+    expected = outputs(invoke, small_canonical, ("list", "--format", "json"))
+    monkeypatch.delenv(index.ENV_OFF)
+    no_full_load(monkeypatch)
+    assert outputs(invoke, small_canonical, ("list", "--format", "json")) == expected
+    assert index_contents(index.db_path(small_canonical)) == fresh_index_contents(small_canonical, tmp_path)
+
+
+@pytest.mark.parametrize("change", ["not canonical", "invalid block", "invalid head"])
+def test_a_file_the_blocks_cannot_index_is_loaded_whole(
+    invoke: Callable[..., Any], small_canonical: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    text = small_canonical.read_text(encoding="utf-8")
+    if change == "not canonical":
+        text = text.replace("\n[partnerships.", "\n\n[partnerships.", 1)
+    elif change == "invalid block":
+        text = text.rstrip("\n") + '\nstatus = "maybe"\n'
+    else:
+        text = text.replace("[themes]\n", "[themes]\nBad_Slug = \"x\"\n", 1)
+    small_canonical.write_text(text, encoding="utf-8")
+    args = ("list", "--format", "json")
+    assert_same_with_and_without_index(invoke, small_canonical, monkeypatch, args)
+    code = outputs(invoke, small_canonical, args)[0]
+    assert code == (0 if change == "not canonical" else 3)

@@ -71,8 +71,12 @@ class _Group(TyperGroup):
 
         # The root callback fills it in; it also records whether a write landed (see _failed).
         state = extra.setdefault("obj", State())
+        state = state if isinstance(state, State) else State()
         with streams.standard():
-            code = self._run(args, complete_var, extra, state if isinstance(state, State) else State())
+            try:
+                code = self._run(args, complete_var, extra, state)
+            finally:
+                state.close()
         if standalone_mode:
             sys.exit(code)
         return code
@@ -170,6 +174,7 @@ class State:
         self.backup = backup
         self._io = io
         self.landed = False
+        self._readers: list[Any] = []  # closed when the command ends (``close``)
 
     @property
     def io(self) -> IOStreams:
@@ -204,7 +209,14 @@ class State:
             self._noticed = True
             self.io.say("reading the bundled Lyon sample (read-only); choose your registry with "
                         "'partnerctl use PATH' or --registry PATH")
-        return open_registry(loc.path)
+        reader = open_registry(loc.path)
+        self._readers.append(reader)
+        return reader
+
+    def close(self) -> None:
+        """Close the readers the command opened (a ``list`` streamed from the index holds one to the end)."""
+        while self._readers:
+            self._readers.pop().close()
 
 
 def _isatty(stream: Any) -> bool:

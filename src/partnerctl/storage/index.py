@@ -110,7 +110,7 @@ if TYPE_CHECKING:
     from partnerctl.core.model import Registry
     from partnerctl.core.query import Snapshot, Wanted
 
-__all__ = ["Damaged", "FAULTS", "Index", "Key", "apply", "discard", "enabled", "open_current", "save"]
+__all__ = ["Build", "Damaged", "FAULTS", "Index", "Key", "apply", "discard", "enabled", "open_current", "save"]
 
 ENV_OFF = "PARTNERCTL_NO_INDEX"
 LOCK_TIMEOUT = 2.0
@@ -1076,19 +1076,34 @@ def _head_json(reg: Registry) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter: int | None,
-          registry: Path | None) -> None:
+@dataclass(frozen=True)
+class Build:
+    """What a new index is filled from: the head, and per partnership in id order (id, record, the hash of
+    its block, 0 when the file is not canonical), given as they are made (a build holds a few at a time)."""
+
+    head: Registry
+    items: Iterable[tuple[str, Mapping[str, Any], int]]
+    head_hash: int
+    canonical: bool
+
+
+def _of_registry(reg: Registry, data: bytes) -> Build:
+    """The Build of *reg*, loaded in full from *data*: canonical when *data* is exactly its canonical text."""
     from partnerctl.core.model import record
     from partnerctl.storage import toml
 
-    snap = _snapshot(reg)
     parts = toml.dump_parts(reg)
     encoded = [text.encode("utf-8") for _, text in parts]
     # Blocks can be rewritten alone only when the file is exactly its canonical text.
     canonical = b"\n".join(encoded) == data
     blocks = {pid: bytes_hash(block) for (pid, _), block in zip(parts[1:], encoded[1:], strict=True)}
-    _insert_rows(con, ((pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
-                       for pid in sorted(reg.partnerships)), snap, build=True)
+    items = ((pid, record(pid, reg.partnerships[pid]), blocks[pid] if canonical else 0)
+             for pid in sorted(reg.partnerships))
+    return Build(reg, items, bytes_hash(encoded[0]) if canonical else 0, canonical)
+
+
+def _fill(con: sqlite3.Connection, build: Build, key: Key, counter: int | None, registry: Path | None) -> None:
+    _insert_rows(con, build.items, _snapshot(build.head), build=True)
     for statement in ddl_indexes().split(";"):
         if statement.strip():
             con.execute(statement)
@@ -1096,8 +1111,8 @@ def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key, counter
         "schema": schema_version(), **_key_meta(key), "counter": counter,
         # Whose index it is (``prune``): the registry's real path, as bytes (it may not be UTF-8).
         "path": None if registry is None else os.fsencode(os.path.realpath(registry)),
-        "head_hash": bytes_hash(encoded[0]) if canonical else 0, "canonical": int(canonical),
-        "head": _head_json(reg), "master": _master_hash(con),
+        "head_hash": build.head_hash if build.canonical else 0, "canonical": int(build.canonical),
+        "head": _head_json(build.head), "master": _master_hash(con),
         "checks": json.dumps({name: _aggregate(con, name) for name in _AGGREGATES})})
 
 
@@ -1107,20 +1122,22 @@ def _write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
                     [*meta.items(), ("check", _meta_hash(meta))])
 
 
-def build_into(con: sqlite3.Connection, reg: Registry, data: bytes, st: os.stat_result,
+def build_into(con: sqlite3.Connection, reg: Registry | Build, data: bytes, st: os.stat_result,
                started: int | None = None, registry: Path | None = None) -> None:
-    """Fill an empty database with the index of *reg*, the validated registry of bytes *data*.
+    """Fill an empty database with the index of *reg*, the validated registry of bytes *data* (or what a
+    ``Build`` makes of them, block by block).
 
     *st* is the file's stat after reading *data*; *started*, ``clock()`` before it was opened;
     *registry*, the file's path (recorded for ``prune``).
     The database is private to the caller (nobody else writes it while it is built).
     """
+    build = reg if isinstance(reg, Build) else _of_registry(reg, data)
     # executescript commits first, so the tables come before BEGIN; their indexes come after the rows (_fill).
     con.executescript(ddl_tables())
     db = Path(con.execute("PRAGMA database_list").fetchone()[2])
     counter = _file_counter(db)
     con.execute("BEGIN")
-    _fill(con, reg, data, key_of(data, st, started), _next_counter(counter), registry)
+    _fill(con, build, key_of(data, st, started), _next_counter(counter), registry)
     con.execute("COMMIT")
 
 
@@ -1204,10 +1221,10 @@ def _temp_db(db: Path) -> Iterator[Path]:
         os.close(fd)
 
 
-def save(path: Path, reg: Registry, data: bytes, st: os.stat_result, started: int | None = None) -> bool:
-    """Build the index of *reg* (loaded from *data*) and put it in place; False if it could not be.
-
-    *st* and *started* as for ``build_into``.
+def save(path: Path, reg: Registry | Build, data: bytes, st: os.stat_result, started: int | None = None) -> bool:
+    """Build the index of *reg* (loaded from *data*, or a ``Build`` of it) and put it in place; False if it
+    could not be. *st* and *started* as for ``build_into``. What a ``Build`` raises while it is read (a
+    block found invalid) is raised, and nothing is put in place.
 
     Built in a temporary file and renamed over the old index, so a reader sees
     the old or the new database, never a part of one. Best effort: a cache

@@ -504,7 +504,9 @@ def open_registry(path: Path) -> Reader:
     idx = f.current_index()
     if idx is None and index.enabled():
         data, st = f.read()
-        if catch_up(path, data, st, f.started):
+        # An index left behind by an outside change catches up; none (or one that cannot) is built again
+        # a block at a time; a file that is not canonical, or not valid, is loaded whole below.
+        if catch_up(path, data, st, f.started) or build_by_blocks(path, data, st, f.started):
             idx = f.current_index()
     if idx is not None:
         guarded = _Guarded(_Indexed(idx), lambda: _reload(path))
@@ -534,6 +536,89 @@ def problems(path: Path) -> list[Problem]:
     return conflicts + store.check_text(store.decode(data, path), str(path))[1]
 
 
+class _NotCanonical(Exception):
+    """The file is not cut into canonical blocks: the whole file must decide."""
+
+
+def _head_end(data: bytes) -> int:
+    """Where the head of the file ends: before the line that starts the first block (the file's end if none)."""
+    start = data.find(b"\n[partnerships.")
+    return start if start >= 0 else len(data)
+
+
+def _blocks(data: bytes, head_end: int) -> Iterator[tuple[str, bytes]]:
+    """(id, block bytes) of each partnership of a canonical file after its head, in order: each block
+    starts at a header line, after one blank line; _NotCanonical when the file is not so cut or the ids
+    are not in order."""
+    at, last = head_end + 1, None
+    while at < len(data):
+        nxt = data.find(b"\n\n[partnerships.", at)
+        stop = len(data) if nxt < 0 else nxt + 1
+        block = data[at:stop]
+        line = block[:block.find(b"\n")]
+        if not (line.startswith(b"[partnerships.") and line.endswith(b"]")):
+            raise _NotCanonical
+        pid = line[len(b"[partnerships."):-1].decode("utf-8", "replace")
+        if last is not None and pid <= last:
+            raise _NotCanonical  # not in id order
+        yield pid, block
+        last, at = pid, stop + 1
+
+
+def _block_record(pid: str, block: bytes, head: Registry) -> Record:
+    """The record of partnership *pid* from its block alone, validated against *head*'s vocabularies;
+    InvalidInput (or UnicodeDecodeError) when it is not valid, _NotCanonical when not in canonical form."""
+    from partnerctl.core.model import record, vocabularies
+    from partnerctl.storage import toml as tomlfile
+
+    text = block.decode("utf-8")
+    p = tomlfile.parse_block(pid, text, vocabularies(head), head.registry.owner is not None)
+    if tomlfile.dump_block(pid, p) != text:
+        raise _NotCanonical
+    return record(pid, p)
+
+
+def _canonical_head(data: bytes, head_end: int) -> Registry:
+    """The head of the file, valid; _NotCanonical unless it is, and its text is the canonical one."""
+    from partnerctl.core.model import Registry, check_references, validate
+    from partnerctl.storage import toml as tomlfile
+
+    try:
+        parsed = tomllib.loads(data[:head_end].decode("utf-8"))
+        head = validate(Registry, parsed)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _NotCanonical from None
+    # The head's own rules (its country aliases); the full load says what is wrong.
+    if check_references(parsed) or tomlfile.dump_head(head).encode("utf-8") != data[:head_end]:
+        raise _NotCanonical
+    return head
+
+
+def build_by_blocks(path: Path, data: bytes, st: os.stat_result, started: int | None = None) -> bool:
+    """Index the registry of bytes *data* read from *path* a block at a time, without loading it whole (its
+    memory does not grow with the file); False when it cannot (the whole file must then be loaded).
+
+    For a canonical file: its head is validated, then each block alone (as ``catch_up`` does), which is
+    what a full load checks too (every rule of the registry is one partnership's, against the head). A
+    block found invalid, or not canonical, stops the build with nothing put in place.
+    """
+    from dataclasses import replace
+
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.storage import index
+    from partnerctl.storage import toml as tomlfile
+
+    try:
+        head_end = _head_end(data)
+        head = _canonical_head(data, head_end)
+        items = ((pid, _block_record(pid, block, head), tomlfile.bytes_hash(block))
+                 for pid, block in _blocks(data, head_end))
+        build = index.Build(replace(head, partnerships={}), items, tomlfile.bytes_hash(data[:head_end]), True)
+        return index.save(path, build, data, st, started)
+    except (_NotCanonical, InvalidInput, UnicodeDecodeError):
+        return False
+
+
 def catch_up(path: Path, data: bytes, st: os.stat_result, started: int | None = None) -> bool:
     """Bring a stale index up to date with a change made outside partnerctl (a pull, a checkout, a hand edit),
     re-reading only the blocks that changed; False when the whole file must decide (then nothing is changed).
@@ -547,7 +632,7 @@ def catch_up(path: Path, data: bytes, st: os.stat_result, started: int | None = 
     from dataclasses import replace
 
     from partnerctl.core.errors import InvalidInput
-    from partnerctl.core.model import Registry, record, validate, vocabularies
+    from partnerctl.core.model import Registry, validate
     from partnerctl.storage import index
     from partnerctl.storage import toml as tomlfile
 
@@ -555,8 +640,7 @@ def catch_up(path: Path, data: bytes, st: os.stat_result, started: int | None = 
     if idx is None:
         return False
     try:
-        start = data.find(b"\n[partnerships.")
-        head_end = start if start >= 0 else len(data)
+        head_end = _head_end(data)
         if tomlfile.bytes_hash(data[:head_end]) != idx.head_hash:
             return False
         recorded = idx.block_hashes()
@@ -566,34 +650,18 @@ def catch_up(path: Path, data: bytes, st: os.stat_result, started: int | None = 
         return False
     finally:
         idx.close()
-    blocks: dict[str, bytes] = {}
-    at = head_end + 1
-    while at < len(data):
-        nxt = data.find(b"\n\n[partnerships.", at)
-        stop = len(data) if nxt < 0 else nxt + 1
-        block = data[at:stop]
-        line = block[:block.find(b"\n")]
-        if not (line.startswith(b"[partnerships.") and line.endswith(b"]")):
-            return False
-        pid = line[len(b"[partnerships."):-1].decode("utf-8", "replace")
-        if blocks and pid <= next(reversed(blocks)):
-            return False  # not in id order: not canonical
-        blocks[pid] = block
-        at = stop + 1
-    records: dict[str, Any] = {pid: None for pid in recorded if pid not in blocks}
+    records: dict[str, Any] = {}
     hashes: dict[str, int] = {}
-    for pid, block in blocks.items():
-        digest = tomlfile.bytes_hash(block)
-        if recorded.get(pid) == digest:
-            continue
-        try:
-            text = block.decode("utf-8")
-            p = tomlfile.parse_block(pid, text, vocabularies(head), head.registry.owner is not None)
-        except (InvalidInput, UnicodeDecodeError):
-            return False  # invalid: the whole file decides, and says where
-        if tomlfile.dump_block(pid, p) != text:
-            return False
-        records[pid], hashes[pid] = record(pid, p), digest
+    seen: set[str] = set()
+    try:
+        for pid, block in _blocks(data, head_end):
+            seen.add(pid)
+            digest = tomlfile.bytes_hash(block)
+            if recorded.get(pid) != digest:
+                records[pid], hashes[pid] = _block_record(pid, block, head), digest
+    except (_NotCanonical, InvalidInput, UnicodeDecodeError):
+        return False  # invalid: the whole file decides, and says where
+    records.update({pid: None for pid in recorded if pid not in seen})
     if not records:
         return False
     update = index.Update(replace(head, partnerships={}),
