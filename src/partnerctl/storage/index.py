@@ -56,6 +56,9 @@ decides what a write removes. What is checked:
 - Every row a read returns: each ``index_records``, ``index_names`` and
   ``index_links`` row carries a hash of all its columns (the record through
   its own hash, checked when the record is read), recomputed and compared.
+- What a read answers without returning rows: counts (``tallied``, ``usage``)
+  and "no such partnership" (``lacks``) rest on the tables' row counts and hash
+  sums, checked against those recorded (``check_tables``) once per read.
 - A block a write rewrites is found in the file by its header line, and used
   only if the hash of those bytes is the one recorded and they parse to exactly
   the one ``[partnerships.ID]`` table expected (``toml.verified_block``).
