@@ -918,24 +918,37 @@ def open_current(path: Path, st: os.stat_result, read: Callable[[], tuple[bytes,
     A reader passes it, and then records what it verified (a new stat for the same bytes, or that
     they are now settled), so the next command needs no hash; a writer, about to change the file, does not.
     """
+    def current(con: sqlite3.Connection, db: Path) -> Index | None:
+        # One read transaction: the key checked below and every row read later agree.
+        meta, counter = _begin(con, db)
+        key = _vouch(meta, st, read, started)
+        if key is None or not _intact(con, meta, counter):
+            return None
+        if started is None or key == _meta_key(meta):
+            return Index(con, meta)
+        con.execute("COMMIT")
+        _rekey(db, meta, key)
+        meta, counter = _begin(con, db)
+        if (meta.get("check") == _meta_hash(meta) and meta.get("digest") == key.digest
+                and meta.get("schema") == schema_version() and _intact(con, meta, counter)):
+            return Index(con, meta)
+        return None
+
+    return _open(path, current)
+
+
+def _open(path: Path, take: Callable[[sqlite3.Connection, Path], Index | None]) -> Index | None:
+    """The Index *take* makes of the database of the registry at *path*, opened read-only; None when it
+    makes none, there is no database, or reading it fails (then the connection is closed)."""
     db = db_path(path)
     if not db.exists():
         return None
     con = None
     try:
         con = _connect_ro(db)
-        # One read transaction: the key checked below and every row read later agree.
-        meta, counter = _begin(con, db)
-        key = _vouch(meta, st, read, started)
-        if key is not None and _intact(con, meta, counter):
-            if started is None or key == _meta_key(meta):
-                return Index(con, meta)
-            con.execute("COMMIT")
-            _rekey(db, meta, key)
-            meta, counter = _begin(con, db)
-            if (meta.get("check") == _meta_hash(meta) and meta.get("digest") == key.digest
-                    and meta.get("schema") == schema_version() and _intact(con, meta, counter)):
-                return Index(con, meta)
+        found = take(con, db)
+        if found is not None:
+            return found
     except (*FAULTS, OSError):
         pass
     if con is not None:
@@ -986,21 +999,14 @@ def _rekey(db: Path, meta: dict[str, Any], key: Key) -> None:
 def open_stale(path: Path) -> Index | None:
     """The index of the registry at *path* whatever file it was built for, if intact, of this schema, and of a
     canonical file (so its block hashes say which blocks an outside change touched); else None."""
-    db = db_path(path)
-    if not db.exists():
-        return None
-    con = None
-    try:
-        con = _connect_ro(db)
+    def stale(con: sqlite3.Connection, db: Path) -> Index | None:
         meta, counter = _begin(con, db)
         if (meta.get("check") == _meta_hash(meta) and meta.get("schema") == schema_version()
                 and meta.get("canonical") and _intact(con, meta, counter)):
             return Index(con, meta)
-    except (*FAULTS, OSError):
-        pass
-    if con is not None:
-        con.close()
-    return None
+        return None
+
+    return _open(path, stale)
 
 
 # --- building and keeping up ------------------------------------------------------------------
@@ -1415,7 +1421,8 @@ def prepare_validators() -> None:
 
     if model.ready():
         return
-    folder = cache_dir()
+    # PARTNERCTL_NO_INDEX=1 writes no cache at all (tests/test_index.py): the schemas are built each time.
+    folder = cache_dir() if enabled() else None
     key = _schema_key() if folder is not None else None
     if folder is None or key is None:
         model.prepare()
