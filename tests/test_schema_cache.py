@@ -21,6 +21,9 @@ from partnerctl.core import model
 from partnerctl.core.model import Event, Partnership, Registry, problems_of
 from partnerctl.storage import index
 
+# The schemas are kept in the cache folder, which PARTNERCTL_NO_INDEX=1 leaves unwritten.
+pytestmark = pytest.mark.usefixtures("index_on")
+
 INVALID: list[tuple[type[Any], dict[str, Any]]] = [
     (Partnership, {"city": "Turin", "country": "IT", "since": "1991"}),
     (Partnership, {"city": "Turin", "country": "ZZ", "since": 1991, "color": "red"}),
