@@ -15,6 +15,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.writing import report, write
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 
 PartnerArg = Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete.partner)]
@@ -190,15 +191,16 @@ def remove(ctx: typer.Context, partner: PartnerArg, writing: Writing,
     io = state(ctx).io
     if not yes and not writing.dry_run:
         if not io.stdin_tty:
-            raise InvalidInput("refusing to remove without --yes when not on a terminal")
+            raise InvalidInput(_("refusing to remove without --yes when not on a terminal"))
         reader = state(ctx).reader()
         pid = reader.resolve(partner)
         p = reader.record(pid)
         reader.close()
-        question = (f"Remove {pid} ({p['city']}, {p['country']}) with its {counted(len(p['events']), 'event')} "
-                    f"and {counted(len(p['contacts']), 'contact')}?")
+        question = _("Remove {id} ({city}, {country}) with its {events} and {contacts}?").format(
+            id=pid, city=p["city"], country=p["country"], events=counted(len(p["events"]), "event"),
+            contacts=counted(len(p["contacts"]), "contact"))
         if not confirm(io, question):
-            raise InvalidInput(f"not removed: {pid}")
+            raise InvalidInput(_("not removed: {id}").format(id=pid))
         partner = pid
 
     def change(draft: Any) -> dict[str, Any]:
@@ -207,5 +209,6 @@ def remove(ctx: typer.Context, partner: PartnerArg, writing: Writing,
 
     written = write(ctx, change, writing)
     rec = written.result
-    report(ctx, written, writing, (f"removed partnership {rec['id']} ({rec['city']})",
-                                   f"remove partnership {rec['id']} ({rec['city']})"), [rec])
+    report(ctx, written, writing, (_("removed partnership {id} ({city})").format(id=rec["id"], city=rec["city"]),
+                                   _("remove partnership {id} ({city})").format(id=rec["id"], city=rec["city"])),
+           [rec])

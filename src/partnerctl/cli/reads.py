@@ -13,6 +13,7 @@ import typer
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, days, filter_options, output_options, year
+from partnerctl.core.i18n import _
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 
@@ -52,11 +53,11 @@ def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
             if s.meta.table == "count":
                 value = len(value)
             elif s.meta.table == "labels":
-                value = [reader.snapshot({}).vocabulary(s.meta.vocab).get(v, v) for v in value]
+                value = [reader.snapshot({}).labels(s.meta.vocab).get(v, v) for v in value]
             row[s.name] = value
         rows.append(row)
     columns = ("id", *(s.name for s in specs))
-    headings = {s.name: s.meta.heading.upper() for s in specs if s.meta.heading}
+    headings = {s.name: _(s.meta.heading).upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
@@ -81,7 +82,7 @@ def list_(ctx: typer.Context, filters: Filters, out: Output,
     out.check()
     reader = state(ctx).reader()
     records = reader.select(filters, sort)
-    out.emit(state(ctx).io, records, list_table(reader, records), nothing="no partnerships match")
+    out.emit(state(ctx).io, records, list_table(reader, records), nothing=_("no partnerships match"))
 
 
 @app.command()
@@ -127,7 +128,21 @@ def timeline(
 
         return render.timeline(con, items)
 
-    out.emit(state(ctx).io, items, draw, nothing="no events match")
+    out.emit(state(ctx).io, items, draw, nothing=_("no events match"))
+
+
+def _shown_label(reader: Any, count: Any) -> str:
+    """A count's label on the chart, in the language in force (the records keep the English one)."""
+    from partnerctl.core.model import table
+
+    spec = table().dimensions()[count.by]
+    if count.key is None:
+        return _(count.label)
+    if spec.meta.vocab:
+        return str(reader.snapshot({}).labels(spec.meta.vocab).get(count.key, count.label))
+    if spec.meta.stat == "decade":
+        return _("{decade}s").format(decade=count.key)
+    return _(count.label) if spec.choices else str(count.label)
 
 
 @app.command()
@@ -148,13 +163,15 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
 
     dimensions = counting.check_dimensions(by or [])
     out.check()
-    kept, groups = state(ctx).reader().counts(filters, dimensions)
+    reader = state(ctx).reader()
+    kept, groups = reader.counts(filters, dimensions)
     records = [asdict(c) for items in groups.values() for c in items]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        charts = [(f"By {dim} ({counted(kept, 'partnership')})", [(c.label, c.count) for c in items])
+        charts = [(_("By {dimension} ({count})").format(dimension=_(dim), count=counted(kept, "partnership")),
+                   [(_shown_label(reader, c), c.count) for c in items])
                   for dim, items in groups.items()]
         return render.bar_charts(con, charts)
 
@@ -187,4 +204,5 @@ def search(ctx: typer.Context, out: Output,
 
     out.emit(io, shown, draw)
     partners = len({h["partner"] for h in hits})
-    io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}")
+    io.say(_("{hits} in {partnerships}").format(hits=counted(len(hits), "hit"),
+                                                 partnerships=counted(partners, "partnership")))

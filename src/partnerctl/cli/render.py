@@ -18,6 +18,7 @@ from rich.text import Text
 
 from partnerctl.cli.io import IOStreams
 from partnerctl.core import dates
+from partnerctl.core.i18n import _
 from partnerctl.core.query import Snapshot
 from partnerctl.core.text import clean
 
@@ -61,8 +62,10 @@ def records_table(con: Console, records: Sequence[dict[str, Any]], columns: Sequ
                   titles: dict[str, str] | None = None) -> Table:
     """A table of records, one row each, the given columns."""
     table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
+    from partnerctl.core.records import heading
+
     for c in columns:
-        table.add_column((titles or {}).get(c, c.replace("_", " ").upper()), overflow="fold")
+        table.add_column((titles or {}).get(c) or heading(c), overflow="fold")
     for r in records:
         table.add_row(*(_t(r.get(c), "bold cyan" if c == "id" else "") for c in columns))
     return table
@@ -85,7 +88,7 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
         if item.get("description"):
             body.append(Text(clean(item["description"], multiline=True)))
         if item.get("themes"):
-            body.append(Text("themes: " + clean(", ".join(item["themes"])), style="magenta"))
+            body.append(Text(_("themes: ") + clean(", ".join(item["themes"])), style="magenta"))
         for link in item.get("links") or []:
             body.append(Text(clean(link), style="underline dim"))
         table.add_row(Text(dates.humanize_span(item["date"], item.get("end"))), marker, Group(*body))
@@ -108,17 +111,18 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
     for link in rec["links"]:
         parts.append(Text(clean(link), style="underline dim"))
     if rec["events"]:
-        parts += [Text(""), Text(f"{owner} – {clean(rec['city'])} cooperation, key dates", style="bold underline"),
+        heading = _("{owner} – {city} cooperation, key dates").format(owner=owner, city=clean(rec["city"]))
+        parts += [Text(""), Text(heading, style="bold underline"),
                   timeline(con, rec["events"], show_partner=False)]
     if rec["contacts"]:
-        parts += [Text(""), Text("Contact", style="bold underline")]
+        parts += [Text(""), Text(_("Contact"), style="bold underline")]
         for c in rec["contacts"]:
             parts.append(Text(clean(c["name"]), style="bold"))
             for key in ("role", "organisation", "email", "phone"):
                 if c.get(key):
                     parts.append(Text("  " + clean(c[key])))
-    title = Text(f"International relations, {owner} - {clean(rec['city'])} ({clean(rec['country'])})",
-                 style="bold")
+    title = Text(_("International relations, {owner} - {city} ({country})").format(
+        owner=owner, city=clean(rec["city"]), country=clean(rec["country"])), style="bold")
     if not con.is_terminal:
         return Group(title, Text(""), *parts)
     return Panel(Group(*parts), title=title, title_align="left", box=box.ROUNDED, padding=(1, 2))
@@ -127,9 +131,11 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
 def vocab_table(con: Console, rows: Sequence[tuple[str, str, int]], kind: str) -> Table:
     """A vocabulary with the number of partnerships using each entry."""
     table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
-    table.add_column("SLUG", style="bold cyan")
-    table.add_column(kind.upper())
-    table.add_column("PARTNERSHIPS", justify="right")
+    from partnerctl.core.records import heading
+
+    table.add_column(heading("slug"), style="bold cyan")
+    table.add_column(heading(kind))
+    table.add_column(heading("partnerships"), justify="right")
     for slug, label, count in rows:
         table.add_row(_t(slug), _t(label), str(count))
     return table
@@ -203,9 +209,11 @@ def excerpt(text: str, spans: Sequence[tuple[int, int]], before: int = 60,
 def search_hits(con: Console, hits: Sequence[dict[str, Any]]) -> Table:
     """Search hits: the partnership, the field, and the text with the matches highlighted."""
     table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
-    table.add_column("PARTNER", style="bold cyan", no_wrap=True)
-    table.add_column("FIELD", style="dim", max_width=32, overflow="fold")
-    table.add_column("TEXT", overflow="fold")
+    from partnerctl.core.records import heading
+
+    table.add_column(heading("partner"), style="bold cyan", no_wrap=True)
+    table.add_column(heading("field"), style="dim", max_width=32, overflow="fold")
+    table.add_column(heading("text"), overflow="fold")
     for hit in hits:
         text, spans = excerpt(hit["text"], [tuple(s) for s in hit["spans"]])
         table.add_row(Text(clean(hit["partner"])), Text(clean(hit["field"])), highlighted(text, spans))

@@ -20,13 +20,16 @@ def _listing(ctx: typer.Context, kind: str, out: Output) -> None:
     from partnerctl.core.records import vocabulary_entry
 
     out.check()
-    rows = state(ctx).reader().usage(kind)
+    reader = state(ctx).reader()
+    rows = reader.usage(kind)
     records = [vocabulary_entry(slug, label, n) for slug, label, n in rows]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        return render.vocab_table(con, rows, kind)
+        # The table in the language in force; the records keep the English label.
+        shown = reader.snapshot({}).labels(kind)
+        return render.vocab_table(con, [(slug, shown.get(slug, label), n) for slug, label, n in rows], kind)
 
     out.emit(state(ctx).io, records, draw)
 

@@ -41,9 +41,33 @@ def sort_key(text: str) -> tuple[int, int, int]:
     return year, month or 0, day or 0
 
 
+def _localized(year: int, month: int, day: int | None) -> str:
+    """A month (``avril 1991``) or a day (``26 novembre 2013``) in the language in force, through Babel.
+
+    Only called for a language other than English: Babel (tens of milliseconds to
+    import) stays off the English path, whose dates are the ones above.
+    """
+    from babel.dates import format_date
+
+    from partnerctl.core.i18n import language
+
+    pattern = "MMMM y" if day is None else "d MMMM y"
+    shown = str(format_date(datetime.date(year, month, day or 1), pattern, locale=language()))
+    # French writes the first of the month as an ordinal: "1er août 2013".
+    return "1er" + shown[1:] if day == 1 and language() == "fr" else shown
+
+
+def _english() -> bool:
+    from partnerctl.core.i18n import language
+
+    return language() == "en"
+
+
 def humanize(text: str) -> str:
-    """The date as people write it: ``1991``, ``April 1991``, ``16 May 2012``."""
+    """The date as people write it: ``1991``, ``April 1991``, ``16 May 2012`` (``avril 1991`` in French)."""
     year, month, day = parse(text)
+    if month is not None and not _english():
+        return _localized(year, month, day)
     if month is None:
         return str(year)
     if day is None:
@@ -56,6 +80,10 @@ def humanize_span(start: str, end: str | None) -> str:
     if not end:
         return humanize(start)
     (y1, m1, d1), (y2, m2, d2) = parse(start), parse(end)
+    if not _english() and d1 and d2 and m1 and m2 and y1 == y2:
+        # "3–4 octobre 2013", "3 octobre – 4 novembre 2013": the end in full, the start as short as it can be.
+        first = str(d1) if m1 == m2 else _localized(y1, m1, d1).rsplit(" ", 1)[0]
+        return f"{first}{'–' if m1 == m2 else ' – '}{_localized(y2, m2, d2)}"
     if d1 and d2 and m1 and m2 and (y1, m1) == (y2, m2):
         return f"{d1}–{d2} {_MONTHS[m2 - 1]} {y2}"
     if d1 and d2 and m1 and m2 and y1 == y2:

@@ -166,6 +166,10 @@ OwnerName = Annotated[str, Check(_owner_name)]
 Email = Annotated[str, Check(_email)]
 Year = Annotated[int, Check(_year, "int")]
 Status = Literal["active", "suspended", "ended"]
+# The languages a vocabulary label may be given in besides English, and the vocabularies.
+Language = Literal["fr"]
+VocabKey = Literal["themes", "networks"]
+VOCABULARIES = ("themes", "networks")
 
 # Models are validated with unknown keys refused (a typo must not be silently ignored).
 _CONFIG = {"extra": "forbid"}
@@ -293,9 +297,14 @@ class Registry:
     __pydantic_config__ = _CONFIG
 
     registry: Owner
+    # The English label of each entry: what filters match, JSON and CSV carry, and the fallback.
     themes: dict[Slug, Name] = field(default_factory=dict)
     networks: dict[Slug, Name] = field(default_factory=dict)
     partnerships: dict[Slug, Partnership] = field(default_factory=dict)
+    # Labels in the other languages: {"fr": {"themes": {slug: label}}}. In the file they are written
+    # with the English one, ``urban-mobility = { en = "Urban mobility", fr = "Mobilité urbaine" }``
+    # (``split_labels`` reads that form, ``registry_data`` writes it).
+    translations: dict[Language, dict[VocabKey, dict[Slug, Name]]] = field(default_factory=dict)
 
 
 
@@ -363,7 +372,40 @@ def _newlines(value: Any) -> Any:
 
 def validate(cls: type[M], data: Any) -> M:
     """*data* (a parsed TOML table or JSON object) as a *cls*, checked; pydantic's ValidationError if not."""
+    if cls is Registry:
+        data = split_labels(data)
     return _adapter(cls).validate_python(_newlines(data))  # type: ignore[no-any-return]
+
+
+def split_labels(data: Any) -> Any:
+    """A registry's raw head with each ``{ en = ..., fr = ... }`` label split: English in the vocabulary,
+    the others in ``translations``. A label that is one string (the older form) is English.
+
+    A table without ``en``, or naming another language, is left as it is, for the
+    schema to report where it is (a label must be a string).
+    """
+    if not isinstance(data, dict):
+        return data
+    from partnerctl.core.i18n import LANGUAGES
+
+    out = dict(data)
+    translations: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind in VOCABULARIES:
+        vocab = data.get(kind)
+        if not isinstance(vocab, dict):
+            continue
+        out[kind] = plain = {}
+        for slug, label in vocab.items():
+            if isinstance(label, dict) and "en" in label and set(label) <= set(LANGUAGES):
+                plain[slug] = label["en"]
+                for lang, text in label.items():
+                    if lang != "en":
+                        translations.setdefault(lang, {}).setdefault(kind, {})[slug] = text
+            else:
+                plain[slug] = label
+    if translations:
+        out["translations"] = translations
+    return out
 
 
 def _where(loc: tuple[Any, ...], prefix: str = "") -> str:
@@ -534,10 +576,19 @@ def partnership_data(p: Partnership) -> dict[str, Any]:
 
 def registry_data(reg: Registry) -> dict[str, Any]:
     """The canonical TOML form of a registry's head (owner and vocabularies)."""
+    def entries(kind: str, vocab: dict[str, str]) -> dict[str, Any]:
+        # One string while English is the only label (the form older files have), else a table by language.
+        out: dict[str, Any] = {}
+        for slug, label in sorted(vocab.items()):
+            others = {lang: labels[kind][slug] for lang, labels in sorted(reg.translations.items())
+                      if slug in labels.get(kind, {})}  # type: ignore[call-overload]
+            out[slug] = {"en": label, **others} if others else label
+        return out
+
     return {
         "registry": _compact(reg.registry),
-        "themes": dict(sorted(reg.themes.items())),
-        "networks": dict(sorted(reg.networks.items())),
+        "themes": entries("themes", reg.themes),
+        "networks": entries("networks", reg.networks),
     }
 
 

@@ -38,6 +38,8 @@ class Snapshot:
     themes: dict[str, str]
     networks: dict[str, str]
     partnerships: Mapping[str, Record]
+    # The vocabularies' labels in other languages (``model.Registry.translations``).
+    translations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def head(self, name: str) -> Any:
         """A field of the registry's head (``owner``, ``country``)."""
@@ -52,6 +54,14 @@ class Snapshot:
     def vocabulary(self, kind: str) -> dict[str, str]:
         """The theme or network vocabulary."""
         return self.themes if kind == "theme" else self.networks
+
+    def labels(self, kind: str) -> dict[str, str]:
+        """The theme or network labels people read: in the language in force, else English."""
+        from partnerctl.core.i18n import language
+
+        vocab = self.vocabulary(kind)
+        other = self.translations.get(language(), {}).get(kind + "s", {})
+        return {slug: other.get(slug, label) for slug, label in vocab.items()} if other else vocab
 
 
 def name_fields() -> tuple[str, ...]:

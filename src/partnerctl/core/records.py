@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from partnerctl.core.fields import FieldSpec
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
@@ -97,8 +98,10 @@ def _shown(spec: FieldSpec, value: Any, snap: Snapshot) -> list[str]:
     if value is None or value == "" or value == []:
         return []
     if spec.meta.vocab:
-        labels = snap.vocabulary(spec.meta.vocab)
+        labels = snap.labels(spec.meta.vocab)
         return [labels.get(slug, slug) for slug in value]
+    if spec.choices:  # a status: a word of the language, not data
+        return [_(str(value))]
     if isinstance(value, list):
         return [str(v) for v in value]
     return [str(value)]
@@ -118,7 +121,7 @@ def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
                        key=lambda s: s.meta.fact.order):  # type: ignore[union-attr]
         fact = spec.meta.fact
         assert fact is not None
-        label = spec.meta.label.format(owner=owner)
+        label = _(spec.meta.label).format(owner=owner)
         shown = {name: _shown(t.get(name), rec.get(name), snap) for name in _names(fact.template)}
         if fact.optional and not shown[spec.name]:
             continue
@@ -139,3 +142,23 @@ def _names(template: Sequence[str]) -> list[str]:
 def fact_fields() -> set[str]:
     """Every field some fact shows (its own or inside another's template)."""
     return {name for s in table().with_("fact") for name in (s.name, *_names(s.meta.fact.template))}  # type: ignore[union-attr]
+
+
+def heading(name: str) -> str:
+    """The heading of a column of records in a table (``CITY``, ``FIRST YEAR``), in the language in force."""
+    return _(name.replace("_", " ")).upper()
+
+
+def display_words() -> list[str]:
+    """The words tables show that come from the field table, not the code: the catalog holds each.
+
+    Record keys (column headings), the fields' headings, the values of an enum
+    (a status) and the ``stats --by`` dimensions (``tools/messages.py`` reads them).
+    """
+    t = table()
+    words = [name.replace("_", " ") for s in shapes().values() for name in s.fields]
+    for model in ("partnership", "event", "contact"):
+        for spec in t.of(model):
+            words += [spec.name.replace("_", " "), *spec.choices]
+    words += list(t.dimensions())
+    return list(dict.fromkeys(words))

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import N_
 from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
 from partnerctl.core.query import Record, Snapshot
 
-UNKNOWN = "unknown"
+UNKNOWN = N_("unknown")
 
 
 @dataclass(frozen=True)

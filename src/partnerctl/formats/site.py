@@ -80,7 +80,7 @@ def _paragraphs(text: str | None) -> list[str]:
 
 def snapshot(reg: Registry) -> Snapshot:
     """The registry's head, for the facts of its pages (no records needed)."""
-    return Snapshot(reg.registry.owner, reg.registry.country, reg.themes, reg.networks, {})
+    return Snapshot(reg.registry.owner, reg.registry.country, reg.themes, reg.networks, {}, reg.translations)
 
 
 def page_of(reg: Registry, pid: str) -> Page:

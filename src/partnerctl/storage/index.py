@@ -321,6 +321,8 @@ class Index:
         self.country: str | None = head[1]
         self.themes: dict[str, str] = dict(head[2])
         self.networks: dict[str, str] = dict(head[3])
+        # The vocabularies' labels in other languages (an index built before they existed has none).
+        self.translations: dict[str, Any] = head[4] if len(head) > 4 else {}
 
     @property
     def canonical(self) -> bool:
@@ -560,12 +562,13 @@ def _insert(con: sqlite3.Connection, snap: Snapshot, pid: str, rec: Mapping[str,
 def _snapshot(reg: Registry) -> Snapshot:
     from partnerctl.core.query import Snapshot
 
-    return Snapshot(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), {})
+    return Snapshot(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), {},
+                    reg.translations)
 
 
 def _head_json(reg: Registry) -> str:
     return json.dumps([reg.registry.owner, reg.registry.country, list(reg.themes.items()),
-                       list(reg.networks.items())], ensure_ascii=False)
+                       list(reg.networks.items()), reg.translations], ensure_ascii=False)
 
 
 def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None:

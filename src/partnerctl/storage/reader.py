@@ -153,8 +153,10 @@ class Reader:
     """A registry as the read commands see it; every answer is computed by the core on records."""
 
     def __init__(self, path: Path, owner: str, country: str | None, themes: dict[str, str],
-                 networks: dict[str, str], guarded: _Guarded | None, loaded: _Loaded | None) -> None:
+                 networks: dict[str, str], guarded: _Guarded | None, loaded: _Loaded | None,
+                 translations: dict[str, Any] | None = None) -> None:
         self.path = path
+        self.translations: dict[str, Any] = translations or {}
         self.owner = owner
         self.country = country
         self.themes = themes
@@ -169,7 +171,7 @@ class Reader:
 
     def snapshot(self, records: Records) -> Snapshot:
         """The head with *records*: what the core's questions are asked of."""
-        return Snapshot(self.owner, self.country, self.themes, self.networks, records)
+        return Snapshot(self.owner, self.country, self.themes, self.networks, records, self.translations)
 
     @property
     def indexed(self) -> bool:
@@ -256,7 +258,7 @@ class Reader:
         except index.FAULTS:
             return self._guarded.fall_back().reg
         return Registry(registry=Owner(owner=self.owner, country=self.country), themes=dict(self.themes),
-                        networks=dict(self.networks),
+                        networks=dict(self.networks), translations=self.translations,
                         partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
 
     def close(self) -> None:
@@ -276,10 +278,10 @@ def open_registry(path: Path) -> Reader:
         idx = index.open_current(path, data, st)
         if idx is not None:
             guarded = _Guarded(_Indexed(idx), lambda: _load(path, data, st))
-            return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None)
+            return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None, idx.translations)
     reg = _load(path, data, st)
     return Reader(path, reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks),
-                  None, _Loaded(reg))
+                  None, _Loaded(reg), reg.translations)
 
 
 def problems(path: Path) -> list[Problem]:

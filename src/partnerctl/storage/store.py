@@ -600,7 +600,8 @@ class BlockDraft:
             for slug in changed:
                 if any(pid not in self.touched for pid in self.idx.users(kind, slug)):
                     raise tomlfile.Damaged(f"{kind} {slug!r} changed but not all its users were rewritten")
-        head = Registry(registry=checked.registry, themes=checked.themes, networks=checked.networks)
+        head = Registry(registry=checked.registry, themes=checked.themes, networks=checked.networks,
+                        translations=checked.translations)
         records = {pid: (record(pid, checked.partnerships[pid]) if pid in checked.partnerships else None)
                    for pid in self.touched}
         self._update = index.Update(head, tomlfile.bytes_hash(head_text), records,
