@@ -6,9 +6,12 @@
 
 What is a message (``extract``):
 
-- the first argument of ``_()`` and ``N_()``, the two of ``ngettext()``, in ``src/partnerctl``;
+- the first argument of ``_()`` and ``N_()``, the two of ``ngettext()``, in ``src/partnerctl`` and in the
+  click and Typer modules partnerctl routes to its catalog (``cli/language.py`` ``CLICK_MODULES``);
+- the segments of a field's ``Fact`` template (``", also known as {aliases}"``);
 - a field's ``Meta`` label, ``help`` and ``heading`` (``core/model.py``), translated where shown;
 - the nouns ``counted(n, "noun")`` counts (``{n} noun`` / ``{n} nouns``);
+- the words tables show from the field table: column headings, statuses, ``stats`` dimensions;
 - every help text of the command line as click shows it (command docstrings, option and
   argument help, derived ones included), read from the built Typer app itself.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +57,8 @@ def from_source(path: Path) -> Iterator[Message]:
             second = _constant(node.args[1])
             if first and second:
                 yield first, second
+        elif name == "Fact" and len(node.args) >= 2 and isinstance(node.args[1], ast.Tuple):
+            yield from (text for text in map(_constant, node.args[1].elts) if text)
         elif name == "Meta":
             for value in (first, *(_constant(k.value) for k in node.keywords if k.arg in ("help", "heading"))):
                 if value:
@@ -83,13 +89,35 @@ def from_app() -> Iterator[Message]:
     yield from walk(typer.main.get_command(partnerctl.cli.app))
 
 
+def from_click() -> Iterator[Message]:
+    """click's (and Typer's) own messages, from the modules whose ``_`` partnerctl routes to its catalog."""
+    import importlib
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from partnerctl.cli.language import CLICK_MODULES
+
+    for name in CLICK_MODULES:
+        yield from from_source(Path(importlib.import_module(name).__file__ or ""))
+
+
+def from_table() -> Iterator[Message]:
+    """The words tables show that come from the field table (headings, statuses, dimensions)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from partnerctl.core.records import display_words
+
+    yield from display_words()
+
+
 def extract() -> list[Message]:
-    """Every message, once each, in the order found (source files by name, then the help)."""
+    """Every message, once each, in the order found (source files by name, the field table, then the help)."""
     found: dict[Message, None] = {}
     for path in sorted(SRC.rglob("*.py")):
         found.update(dict.fromkeys(from_source(path)))
+    found.update(dict.fromkeys(from_click()))
+    found.update(dict.fromkeys(from_table()))
     found.update(dict.fromkeys(from_app()))
-    return list(found)
+    # A template of placeholders and punctuation only ("{city} ({country})") has nothing to translate.
+    return [m for m in found if re.search(r"[^\W\d_]", re.sub(r"\{[^{}]*\}", "", m if isinstance(m, str) else m[0]))]
 
 
 def read_catalog(path: Path = PO):  # type: ignore[no-untyped-def]
@@ -128,11 +156,16 @@ def update() -> None:
 
     old = read_catalog() if PO.exists() else Catalog(locale="fr", domain="partnerctl")
     new = Catalog(locale="fr", domain="partnerctl", project="partnerctl", fuzzy=False)
+    by_key: dict[str, Message] = {}
     for message in extract():
         key = message[0] if isinstance(message, tuple) else message
+        if isinstance(message, tuple) or key not in by_key:  # a plural form wins over the same singular
+            by_key[key] = message
+    for key, message in by_key.items():
         entry = old.get(key)
-        string = entry.string if entry is not None else (("", "") if isinstance(message, tuple) else "")
-        new.add(message, string)
+        plural = isinstance(message, tuple)
+        string = entry.string if entry is not None and isinstance(entry.string, (tuple, list)) == plural else None
+        new.add(message, string if string is not None else (("",) * new.num_plurals if plural else ""))
     with open(PO, "wb") as f:
         write_po(f, new, width=120, omit_header=False, sort_output=False, no_location=True)
 

@@ -49,8 +49,13 @@ class _Group(TyperGroup):
 
         # The root callback fills it in; it also records whether a write landed (see _failed).
         state = extra.setdefault("obj", State())
-        with streams.standard():
-            code = self._run(args, complete_var, extra, state if isinstance(state, State) else State())
+        from partnerctl.cli import language
+
+        try:
+            with streams.standard():
+                code = self._run(args, complete_var, extra, state if isinstance(state, State) else State())
+        finally:
+            language.reset()  # an in-process caller (the tests) goes on in English
         if standalone_mode:
             sys.exit(code)
         return code

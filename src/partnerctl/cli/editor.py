@@ -25,7 +25,7 @@ from partnerctl.cli.io import IOStreams
 from partnerctl.cli.options import Writing, write_options
 from partnerctl.cli.writing import report, write
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.i18n import _
+from partnerctl.core.i18n import N_, _
 
 
 def ask(io: IOStreams, question: str, answers: dict[str, bool], default: str | None = None,
@@ -60,7 +60,7 @@ def answers(pairs: dict[str, bool]) -> dict[str, bool]:
 def confirm(io: IOStreams, question: str) -> bool:
     """A yes/no question (``[y/N]``, ``[o/N]`` in French): only yes says yes; the end of input aborts."""
     return ask(io, _("{question} [y/N]:").format(question=question),
-               answers({"y": True, "yes": True, "n": False, "no": False, "": False}))
+               answers({N_("y"): True, N_("yes"): True, N_("n"): False, N_("no"): False, "": False}))
 
 
 def run_editor(text: str, prefix: str) -> str:
@@ -147,7 +147,7 @@ def edit_(ctx: typer.Context, writing: Writing,
             break
         except InvalidInput as exc:
             io.say(str(exc))
-            again = answers({"e": True, "edit": True, "a": False, "abort": False})
+            again = answers({N_("e"): True, N_("edit"): True, N_("a"): False, N_("abort"): False})
             if not ask(io, _("(e)dit again or (a)bort?"), again, default=_("e"), end=False):
                 raise InvalidInput(_("aborted; {id} is unchanged").format(id=pid)) from None
     reader.close()

@@ -11,6 +11,7 @@ import typer
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import RawOpt
 from partnerctl.cli.writing import progress_bar, write
+from partnerctl.core.i18n import _
 
 # Each export format lives in one module of the formats layer; its ``export(reg, fmt, target, out,
 # **options)`` writes to *target* (a path) or to *out* (stdout's bytes) and returns a summary for stderr.
@@ -41,9 +42,10 @@ def export(
     from partnerctl.core.errors import InvalidInput
 
     if fmt not in EXPORTERS:
-        raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
+        raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(
+            items=', '.join(EXPORTERS), fmt=fmt))
     if force and fmt not in ("html", "markdown"):
-        raise InvalidInput("--force is for --format html or markdown (a folder of pages)")
+        raise InvalidInput(_("--force is for --format html or markdown (a folder of pages)"))
     module = importlib.import_module(EXPORTERS[fmt])
     # Only the CSV has cells to neutralise; the other formats write exact text anyway.
     options: dict[str, bool] = {"raw": True} if raw and fmt == "csv" else {}
@@ -78,7 +80,8 @@ def import_(
     from partnerctl.storage import store
 
     if on_conflict not in exchange.ON_CONFLICT:
-        raise InvalidInput(f"--on-conflict must be one of {', '.join(exchange.ON_CONFLICT)}, not {on_conflict!r}")
+        raise InvalidInput(_("--on-conflict must be one of {items}, not {on_conflict!r}").format(
+            items=', '.join(exchange.ON_CONFLICT), on_conflict=on_conflict))
     io = state(ctx).io
     with progress_bar(io) or nullcontext(store.no_progress) as tick:
         batch = exchange.load(file, fmt, tick, io.stdin)

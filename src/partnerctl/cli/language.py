@@ -14,23 +14,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from partnerctl.core.errors import InvalidInput, RegistryInvalid
-from partnerctl.core.i18n import LANGUAGES, N_, _, install
+from partnerctl.core.i18n import LANGUAGES, _, install
 
 OPTION = "--lang"
 
-# click's own messages (help layout, usage errors) that partnerctl shows: they are in the catalog
-# too, and click looks them up through ``_click_gettext`` (see ``_route_click``).
-CLICK_MESSAGES = (
-    N_("Usage:"), N_("Options"), N_("Commands"), N_("Arguments"), N_("Show this message and exit."),
-    N_("No such option: {name}"), N_("Missing argument {param_hint}"), N_("Missing option {param_hint}"),
-    N_("Missing parameter"), N_("Invalid value for {param_hint}: {message}"), N_("Invalid value: {message}"),
-    N_("Got unexpected extra argument ({args})"), N_("Got unexpected extra arguments ({args})"),
-    N_("Option {name!r} requires an argument."), N_("No such command {name!r}."),
-    N_("Did you mean {possibility}?"), N_("(Possible options: {possibilities})"),
-    N_("{value!r} is not one of {choices}."), N_("{value!r} is not {choice}."),
-    N_("{value!r} is not a valid integer."), N_("{value!r} is not a valid float."),
-    N_("{value!r} is not a valid boolean."), N_("required"), N_("default: {default}"), N_("env var: {var}"),
-)
+# The modules whose messages partnerctl shows (help layout, usage errors): they bind gettext's ``_`` at
+# import, and ``_route_click`` sends them to partnerctl's catalog instead. tools/messages.py extracts
+# their messages from these same modules, so the catalog holds each.
+CLICK_MODULES = ("click.core", "click.decorators", "click.exceptions", "click.formatting", "click.parser",
+                 "click.types", "typer.core")
 
 
 def _chosen_by_locale(environ: Mapping[str, str]) -> str | None:
@@ -113,6 +105,13 @@ def setup(args: Sequence[str]) -> list[str]:
     return argv
 
 
+def reset() -> None:
+    """English again, as before ``setup`` (for whoever runs partnerctl in its own process, as the tests do)."""
+    import gettext
+
+    install("en", gettext.NullTranslations())
+
+
 def _click_gettext(message: str) -> str:
     return _(message)
 
@@ -125,14 +124,9 @@ def _click_ngettext(singular: str, plural: str, n: int) -> str:
 
 def _route_click() -> None:
     """click's modules look their messages up in partnerctl's catalog (they bind gettext's at import)."""
-    import click.core
-    import click.decorators
-    import click.exceptions
-    import click.formatting
-    import click.parser
-    import click.types
+    import importlib
 
-    for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types):
+    for module in map(importlib.import_module, CLICK_MODULES):
         if hasattr(module, "_"):
             module._ = _click_gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):

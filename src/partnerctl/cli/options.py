@@ -22,6 +22,7 @@ from partnerctl.cli.complete import completer_for
 from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.fields import FieldSpec
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
@@ -102,7 +103,7 @@ class Output:
         """The format to print in: as asked, else a table on a terminal and *piped* otherwise."""
         if self.as_json:
             if self.fmt not in (None, Format.json):
-                raise InvalidInput(f"--json and --format {self.fmt.value} contradict each other")
+                raise InvalidInput(_("--json and --format {value} contradict each other").format(value=self.fmt.value))
             return Format.json
         if self.fmt is not None:
             return self.fmt

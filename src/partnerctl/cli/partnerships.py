@@ -56,7 +56,7 @@ def add(ctx: typer.Context, city: Annotated[str, typer.Argument(help="The partne
 
     for name in table().required():
         if name != "city" and given.get(name) is None:
-            raise InvalidInput(f"missing option {table().get(name).option}")
+            raise InvalidInput(_("missing option {option}").format(option=table().get(name).option))
     fields = {k: v for k, v in given.items() if v is not None and k not in table().required()}
 
     def change(draft: Any) -> dict[str, Any]:
@@ -65,8 +65,8 @@ def add(ctx: typer.Context, city: Annotated[str, typer.Argument(help="The partne
 
     written = write(ctx, change, writing)
     rec = written.result
-    report(ctx, written, writing, (f"added partnership {rec['id']} ({city})", f"add partnership {rec['id']} ({city})"),
-           [rec])
+    report(ctx, written, writing, (_("added partnership {id} ({city})").format(id=rec["id"], city=city),
+                                   _("add partnership {id} ({city})").format(id=rec["id"], city=city)), [rec])
 
 
 @app.command("set")
@@ -81,7 +81,8 @@ def set_(ctx: typer.Context, partner: PartnerArg, writing: Writing,
     from partnerctl.core import edit
 
     _change_one(ctx, partner, lambda draft, pid: edit.set_field(draft, pid, field, value),
-                lambda pid: (f"set {field} of {pid}", f"set {field} of {pid}"), writing)
+                lambda pid: (_("set {field} of {pid}").format(field=field, pid=pid),
+                             _("set {field} of {pid}").format(field=field, pid=pid)), writing)
 
 
 @app.command()
@@ -95,7 +96,8 @@ def unset(ctx: typer.Context, partner: PartnerArg, writing: Writing,
     from partnerctl.core import edit
 
     _change_one(ctx, partner, lambda draft, pid: edit.unset_field(draft, pid, field),
-                lambda pid: (f"unset {field} of {pid}", f"unset {field} of {pid}"), writing)
+                lambda pid: (_("unset {field} of {pid}").format(field=field, pid=pid),
+                             _("unset {field} of {pid}").format(field=field, pid=pid)), writing)
 
 
 def _list_edit(ctx: typer.Context, partner: str, field: str, values: list[str], add: bool, writing: Writing) -> None:
@@ -103,10 +105,12 @@ def _list_edit(ctx: typer.Context, partner: str, field: str, values: list[str], 
     from partnerctl.core import edit
 
     change = edit.add_to if add else edit.remove_from
-    past, plain, prep = ("added", "add", "to") if add else ("removed", "remove", "from")
+    past, plain = ((_("added to {field} of {pid}: {shown}"), _("add to {field} of {pid}: {shown}")) if add
+                   else (_("removed from {field} of {pid}: {shown}"), _("remove from {field} of {pid}: {shown}")))
     shown = ", ".join(values)
     _change_one(ctx, partner, lambda draft, pid: change(draft, pid, field, values),
-                lambda pid: (f"{past} {prep} {field} of {pid}: {shown}", f"{plain} {prep} {field} of {pid}: {shown}"),
+                lambda pid: (past.format(field=field, pid=pid, shown=shown), plain.format(field=field, pid=pid,
+                                                                                           shown=shown)),
                 writing)
 
 
@@ -171,7 +175,8 @@ def rename(ctx: typer.Context, partner: PartnerArg, writing: Writing,
 
     written = write(ctx, change, writing)
     old, rec = written.result
-    report(ctx, written, writing, (f"renamed {old} to {rec['id']}", f"rename {old} to {rec['id']}"), [rec])
+    report(ctx, written, writing, (_("renamed {old} to {id}").format(old=old, id=rec["id"]),
+                                   _("rename {old} to {id}").format(old=old, id=rec["id"])), [rec])
 
 
 @app.command()

@@ -10,6 +10,7 @@ import typer
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, Writing, output_options, write_options
 from partnerctl.cli.writing import report, write
+from partnerctl.core.i18n import _
 from partnerctl.formats.output import Format
 
 
@@ -37,7 +38,8 @@ def init(
     state(ctx).landed = written.written
     obj = {"path": str(target), "owner": reg.registry.owner, "country": reg.registry.country,
            "themes": len(reg.themes), "networks": len(reg.networks), "partnerships": len(reg.partnerships)}
-    report(ctx, written, writing, (f"created {target} ({what})", f"create {target} ({what})"), [obj],
+    report(ctx, written, writing, (_("created {target} ({what})").format(target=target, what=what),
+                                   _("create {target} ({what})").format(target=target, what=what)), [obj],
            name=target.name)
 
 
@@ -58,11 +60,13 @@ def fmt_(ctx: typer.Context, writing: Writing,
     changed = written.old_text != written.new_text
     obj: dict[str, Any] = {"path": str(path), "changed": changed}
     if check and not writing.dry_run:
-        state(ctx).io.say(f"{path} {'is not in canonical form' if changed else 'is canonical'}")
+        verdict = _("{path} is not in canonical form") if changed else _("{path} is canonical")
+        state(ctx).io.say(verdict.format(path=path))
         if writing.out.asked:
             writing.out.emit(state(ctx).io, [obj], one=True)
     else:
-        report(ctx, written, writing, (f"reformatted {path}", f"reformat {path}"), [obj])
+        report(ctx, written, writing, (_("reformatted {path}").format(path=path), _("reformat {path}").format(
+            path=path)), [obj])
     if check and changed:
         raise Reported(EXIT_NOT_FOUND)
 
@@ -90,6 +94,6 @@ def validate(ctx: typer.Context, out: Output) -> None:
         for p in found:
             io.stderr.write(clean(str(p)) + "\n")
         if not found:
-            io.say(f"{path}: valid")
+            io.say(_("{path}: valid").format(path=path))
     if found:
         raise Reported(EXIT_REGISTRY)

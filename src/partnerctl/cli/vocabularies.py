@@ -9,6 +9,7 @@ import typer
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, Writing, output_options, write_options
 from partnerctl.cli.writing import report, write
+from partnerctl.core.i18n import _
 
 themes_app = typer.Typer(help="The theme vocabulary.")
 networks_app = typer.Typer(help="The network vocabulary.")
@@ -67,7 +68,8 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
                   slug: Annotated[str, typer.Argument(help="Lower-case words joined by hyphens.")],
                   label: Annotated[str, typer.Argument(help="The name people read.")]) -> None:
         run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.add_vocab(draft, kind, slug, label)),
-            (f"added {kind} {slug}", f"add {kind} {slug}"), writing)
+            (_("added {kind} {slug}").format(kind=kind, slug=slug),
+             _("add {kind} {slug}").format(kind=kind, slug=slug)), writing)
 
     @sub.command("rename", help=f"Rename a {kind} (and relabel it) in the vocabulary and wherever it is used."
                                 f"\n\nExample: partnerctl {plural} rename OLD NEW --label 'New label'")
@@ -76,8 +78,10 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
                      old: Annotated[str, typer.Argument(help="The slug now.")],
                      new: Annotated[str, typer.Argument(help="The new slug (may be the same, with --label).")],
                      label: Annotated[str | None, typer.Option(help="A new label.")] = None) -> None:
-        did = ((f"relabelled {kind} {old}", f"relabel {kind} {old}") if new == old
-               else (f"renamed {kind} {old} to {new}", f"rename {kind} {old} to {new}"))
+        did = ((_("relabelled {kind} {old}").format(kind=kind, old=old),
+                _("relabel {kind} {old}").format(kind=kind, old=old)) if new == old
+               else (_("renamed {kind} {old} to {new}").format(kind=kind, old=old, new=new),
+                     _("rename {kind} {old} to {new}").format(kind=kind, old=old, new=new)))
         run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.rename_vocab(draft, kind, old, new, label)),
             did, writing)
 
@@ -89,7 +93,8 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
                      force: Annotated[bool, typer.Option("--force", help="Remove it from its users too.")] = False
                      ) -> None:
         run(ctx, lambda draft: edit.remove_vocab(draft, kind, slug, force),
-            (f"removed {kind} {slug}", f"remove {kind} {slug}"), writing)
+            (_("removed {kind} {slug}").format(kind=kind, slug=slug),
+             _("remove {kind} {slug}").format(kind=kind, slug=slug)), writing)
 
 
 _vocab_writes(themes_app, "theme")

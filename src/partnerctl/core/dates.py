@@ -6,6 +6,8 @@ import calendar
 import datetime
 import re
 
+from partnerctl.core.i18n import _
+
 # ASCII digits only, and fullmatch: no trailing newline slips through.
 _DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _MONTHS = ("January February March April May June July August September "
@@ -16,16 +18,17 @@ def parse(text: str) -> tuple[int, int | None, int | None]:
     """Split a partial date into (year, month, day); raise ValueError if it is not one."""
     m = _DATE_RE.fullmatch(text)
     if not m:
-        raise ValueError(f"invalid date {text!r}: write YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValueError(_("invalid date {text!r}: write YYYY, YYYY-MM or YYYY-MM-DD").format(text=text))
     year = int(m.group(1))
     month = int(m.group(2)) if m.group(2) else None
     day = int(m.group(3)) if m.group(3) else None
     if year < 1:
-        raise ValueError(f"invalid date {text!r}: no year 0")
+        raise ValueError(_("invalid date {text!r}: no year 0").format(text=text))
     if month is not None and not 1 <= month <= 12:
-        raise ValueError(f"invalid date {text!r}: month must be 01-12")
+        raise ValueError(_("invalid date {text!r}: month must be 01-12").format(text=text))
     if day is not None and not 1 <= day <= calendar.monthrange(year, month or 1)[1]:
-        raise ValueError(f"invalid date {text!r}: {_MONTHS[(month or 1) - 1]} {year} has no day {day}")
+        raise ValueError(_("invalid date {text!r}: {value} {year} has no day {day}").format(
+            text=text, value=_MONTHS[(month or 1) - 1], year=year, day=day))
     return year, month, day
 
 
@@ -124,7 +127,8 @@ def parse_year(text: str) -> int:
     """A year written in ASCII digits, 1 to 9999; ValueError saying so otherwise."""
     year = _whole_number(text, MIN_YEAR, MAX_YEAR)
     if year is None:
-        raise ValueError(f"{text!r} is not a year (digits, {MIN_YEAR} to {MAX_YEAR}, such as 1991)")
+        raise ValueError(_("{text!r} is not a year (digits, {MIN_YEAR} to {MAX_YEAR}, such as 1991)").format(
+            text=text, MIN_YEAR=MIN_YEAR, MAX_YEAR=MAX_YEAR))
     return year
 
 
@@ -132,5 +136,6 @@ def parse_days(text: str) -> int:
     """A number of days written in ASCII digits, 0 to MAX_DAYS; ValueError saying so otherwise."""
     days = _whole_number(text, 0, MAX_DAYS)
     if days is None:
-        raise ValueError(f"{text!r} is not a number of days (digits, 0 to {MAX_DAYS})")
+        raise ValueError(_("{text!r} is not a number of days (digits, 0 to {MAX_DAYS})").format(
+            text=text, MAX_DAYS=MAX_DAYS))
     return days

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from partnerctl.core import dates, query
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
+from partnerctl.core.i18n import _
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Contact,
@@ -108,8 +109,8 @@ def find_event(p: Partnership, pid: str, ref: str) -> int:
         return found[0]
     ids = ", ".join(p.events[i].id for i in found) if found else ", ".join(e.id for e in p.events) or "none"
     if found:
-        raise Ambiguous(f"event {ref!r} of {pid} is ambiguous: {ids}")
-    raise NotFound(f"{pid} has no event {ref!r}; its events: {ids}")
+        raise Ambiguous(_("event {ref!r} of {pid} is ambiguous: {ids}").format(ref=ref, pid=pid, ids=ids))
+    raise NotFound(_("{pid} has no event {ref!r}; its events: {ids}").format(pid=pid, ref=ref, ids=ids))
 
 
 def _unsettable(model: str) -> tuple[str, ...]:
@@ -133,7 +134,7 @@ def edit_event(draft: Draft, pid: str, ref: str, changes: dict[str, Any], unset:
         changes["themes"] = query.resolve_terms(draft.themes, changes["themes"], "theme")
     new_id = changes.get("id")
     if new_id is not None and new_id != p.events[i].id and new_id in {e.id for e in p.events}:
-        raise InvalidInput(f"{pid} already has an event {new_id!r}")
+        raise InvalidInput(_("{pid} already has an event {new_id!r}").format(pid=pid, new_id=new_id))
     event = build(Event, {**to_dict(p.events[i]), **changes}, "invalid event")
     p.events[i] = event
     return event
@@ -144,11 +145,12 @@ def _changes(changes: dict[str, Any], unset: list[str], unsettable: tuple[str, .
     changes = {k: v for k, v in changes.items() if v is not None}
     for name in unset:
         if name not in unsettable:
-            raise InvalidInput(f"--unset {name!r}: only {', '.join(unsettable)} can be unset")
+            raise InvalidInput(_("--unset {name!r}: only {items} can be unset").format(
+                name=name, items=', '.join(unsettable)))
         if name in changes:
-            raise InvalidInput(f"--unset {name} and a new {name} contradict each other")
+            raise InvalidInput(_("--unset {name} and a new {name} contradict each other").format(name=name))
     if not changes and not unset:
-        raise InvalidInput(f"nothing to change: give {options} or --unset")
+        raise InvalidInput(_("nothing to change: give {options} or --unset").format(options=options))
     return {**changes, **dict.fromkeys(unset)}
 
 
@@ -182,19 +184,20 @@ def _add_event_line(draft: Draft, line: str) -> tuple[str, Event]:
     try:
         item = loads_json(line)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not JSON: {exc.msg} (column {exc.colno})") from None
+        raise InvalidInput(_("not JSON: {msg} (column {colno})").format(msg=exc.msg, colno=exc.colno)) from None
     if not isinstance(item, dict):
-        raise InvalidInput("not a JSON object")
+        raise InvalidInput(_("not a JSON object"))
     unknown = sorted(set(item) - set(_JSONL_KEYS))
     if unknown:
-        raise InvalidInput(f"unknown key {unknown[0]!r}; known keys: {', '.join(_JSONL_KEYS)}")
+        raise InvalidInput(_("unknown key {unknown!r}; known keys: {items}").format(
+            unknown=unknown[0], items=', '.join(_JSONL_KEYS)))
     item = {k: v for k, v in item.items() if v is not None}
     for key in ("partner", "date", "title"):
         if not isinstance(item.get(key), str):
-            raise InvalidInput(f"{key!r} must be given, as a string")
+            raise InvalidInput(_("{key!r} must be given, as a string").format(key=key))
     for key in ("themes", "links"):
         if not isinstance(item.get(key, []), list) or not all(isinstance(v, str) for v in item.get(key, [])):
-            raise InvalidInput(f"{key!r} must be a list of strings")
+            raise InvalidInput(_("{key!r} must be a list of strings").format(key=key))
     pid = draft.resolve(item["partner"])
     return pid, add_event(draft, pid, date=item["date"], title=item["title"], end=item.get("end"),
                           description=item.get("description"), themes=item.get("themes"),
@@ -210,7 +213,8 @@ def _check_field(name: str, allowed: tuple[str, ...], what: str) -> None:
             hint = f"; {name} is a list: use 'partnerctl add-to' / 'remove-from' (or 'tag' / 'untag' for themes)"
         elif name in ("events", "contacts"):
             hint = f"; use the {name[:-1]} commands (add-{name[:-1]}, edit-{name[:-1]}, remove-{name[:-1]})"
-        raise InvalidInput(f"unknown field {name!r}; {what}: {', '.join(allowed)}{hint}")
+        raise InvalidInput(_("unknown field {name!r}; {what}: {items}{hint}").format(
+            name=name, what=what, items=', '.join(allowed), hint=hint))
 
 
 def _replace(draft: Draft, pid: str, p: Partnership, changes: dict[str, Any]) -> Partnership:
@@ -227,7 +231,7 @@ def convert(field: str, value: str) -> Any:
     try:
         return dates.parse_year(value)  # the integer fields are years
     except ValueError as exc:
-        raise InvalidInput(f"{field}: {exc}") from None
+        raise InvalidInput(_("{field}: {exc}").format(field=field, exc=exc)) from None
 
 
 def set_field(draft: Draft, pid: str, field: str, value: str) -> Partnership:
@@ -235,8 +239,10 @@ def set_field(draft: Draft, pid: str, field: str, value: str) -> Partnership:
     _check_field(field, table().settable(), "settable fields")
     if not value.strip():
         if field in table().required():  # unset refuses these: point at what works
-            raise InvalidInput(f"empty value for {field}; a partnership must have a {field}: give one")
-        raise InvalidInput(f"empty value for {field}; to remove it: partnerctl unset {pid} {field}")
+            raise InvalidInput(_("empty value for {field}; a partnership must have a {field}: give one").format(
+                field=field))
+        raise InvalidInput(_("empty value for {field}; to remove it: partnerctl unset {pid} {field}").format(
+            field=field, pid=pid))
     p = draft.get(pid)
     if table().get(field).meta.names:
         check_name_free(draft, pid, p, value)
@@ -247,8 +253,8 @@ def unset_field(draft: Draft, pid: str, field: str) -> Partnership:
     """Remove an optional scalar field of partnership *pid*."""
     _check_field(field, table().settable(), "fields")
     if field in table().required():
-        raise InvalidInput(f"{field} is required and cannot be unset; "
-                           f"change it with: partnerctl set {pid} {field} VALUE")
+        raise InvalidInput(_("{field} is required and cannot be unset; change it with: partnerctl set "
+                             "{pid} {field} VALUE").format(field=field, pid=pid))
     return _replace(draft, pid, draft.get(pid), {field: None})
 
 
@@ -264,7 +270,8 @@ def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: s
         return
     for other, city in sorted(draft.name_owners(key).items()):
         if other != pid:
-            raise InvalidInput(f"{name!r} already names partnership {other} ({city})")
+            raise InvalidInput(_("{name!r} already names partnership {other} ({city})").format(
+                name=name, other=other, city=city))
 
 
 def _list_values(draft: Draft, field: str, values: list[str]) -> list[str]:
@@ -295,7 +302,8 @@ def add_to(draft: Draft, pid: str, field: str, values: list[str]) -> Partnership
     names = table().get(field).meta.names
     for value in _list_values(draft, field, values):
         if any(_same_item(field, value, have) for have in current):
-            raise InvalidInput(f"{pid} already has {_item(field)} {value!r}")
+            raise InvalidInput(_("{pid} already has {value} {value2!r}").format(
+                pid=pid, value=_item(field), value2=value))
         if names:
             check_name_free(draft, pid, p, value)
         current.append(value)
@@ -311,7 +319,8 @@ def remove_from(draft: Draft, pid: str, field: str, values: list[str]) -> Partne
         kept = [have for have in current if not _same_item(field, value, have)]
         if len(kept) == len(current):
             held = ", ".join(current) or "none"
-            raise NotFound(f"{pid} has no {_item(field)} {value!r}; its {field}: {held}")
+            raise NotFound(_("{pid} has no {value} {value2!r}; its {field}: {held}").format(
+                pid=pid, value=_item(field), value2=value, field=field, held=held))
         current = kept
     return _replace(draft, pid, p, {field: current})
 
@@ -320,13 +329,14 @@ def remove_from(draft: Draft, pid: str, field: str, values: list[str]) -> Partne
 
 def _check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
     if not is_slug(new_id):
-        raise InvalidInput(f"id {new_id!r} is not a slug (lower-case letters and digits joined by hyphens, "
-                           f"e.g. {slugify(new_id) or 'new-york'!r})")
+        raise InvalidInput(_("id {new_id!r} is not a slug (lower-case letters and digits joined by "
+                             "hyphens, e.g. {value!r})").format(new_id=new_id, value=slugify(new_id) or 'new-york'))
     if length_problem(new_id):
-        raise InvalidInput(f"id {length_problem(new_id)}")
+        raise InvalidInput(_("id {length_problem}").format(length_problem=length_problem(new_id)))
     if draft.has(new_id):
         p = draft.peek(new_id)
-        raise InvalidInput(f"partnership {new_id!r} already exists ({p.city}, {p.country}); {taken_hint}")
+        raise InvalidInput(_("partnership {new_id!r} already exists ({city}, {country}); {taken_hint}").format(
+            new_id=new_id, city=p.city, country=p.country, taken_hint=taken_hint))
 
 
 def add_partnership(draft: Draft, city: str, country: str, pid: str | None = None, **fields: Any) -> str:
@@ -339,7 +349,7 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
     if pid is None:
         pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
-            raise InvalidInput(f"cannot make an id from the city name {city!r}; give one with --id")
+            raise InvalidInput(_("cannot make an id from the city name {city!r}; give one with --id").format(city=city))
     _check_new_id(draft, pid, "choose another id with --id")
     check_name_free(draft, pid, None, city)
     for alias in fields.get("aliases") or []:
@@ -356,7 +366,7 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
 def rename_partnership(draft: Draft, pid: str, new_id: str) -> str:
     """Give partnership *pid* the id *new_id*; returns the new id."""
     if new_id == pid:
-        raise InvalidInput(f"{pid!r} is already the id of this partnership")
+        raise InvalidInput(_("{pid!r} is already the id of this partnership").format(pid=pid))
     _check_new_id(draft, new_id, "choose another new id")
     draft.add(new_id, draft.remove(pid))
     return new_id
@@ -375,13 +385,13 @@ def find_contact(p: Partnership, pid: str, name: str) -> int:
         if fold(c.name.strip()) == fold(name.strip()):
             return i
     names = ", ".join(c.name for c in p.contacts) or "none"
-    raise NotFound(f"{pid} has no contact {name!r}; its contacts: {names}")
+    raise NotFound(_("{pid} has no contact {name!r}; its contacts: {names}").format(pid=pid, name=name, names=names))
 
 
 def _check_contact_free(p: Partnership, pid: str, name: str, but: int | None = None) -> None:
     for i, c in enumerate(p.contacts):
         if i != but and fold(c.name.strip()) == fold(name.strip()):
-            raise InvalidInput(f"{pid} already has a contact named {c.name!r}")
+            raise InvalidInput(_("{pid} already has a contact named {name!r}").format(pid=pid, name=c.name))
 
 
 def add_contact(draft: Draft, pid: str, **fields: str | None) -> Contact:
@@ -414,14 +424,16 @@ def remove_contact(draft: Draft, pid: str, name: str) -> Contact:
 
 def _check_vocab_entry(kind: str, slug: str, label: str) -> None:
     if not is_slug(slug):
-        raise InvalidInput(f"{kind} slug {slug!r} is not a slug (lower-case letters and digits joined "
-                           f"by hyphens, e.g. {slugify(slug) or 'urban-mobility'!r})")
+        raise InvalidInput(_("{kind} slug {slug!r} is not a slug (lower-case letters and digits joined "
+                             "by hyphens, e.g. {value!r})").format(
+                                 kind=kind, slug=slug, value=slugify(slug) or 'urban-mobility'))
     if length_problem(slug):
-        raise InvalidInput(f"{kind} slug {length_problem(slug)}")
+        raise InvalidInput(_("{kind} slug {length_problem}").format(kind=kind, length_problem=length_problem(slug)))
     try:
         check_name(label)
     except ValueError as exc:
-        raise InvalidInput(f"{kind} label must be one line of text, not {label!r} ({exc})") from None
+        raise InvalidInput(_("{kind} label must be one line of text, not {label!r} ({exc})").format(
+            kind=kind, label=label, exc=exc)) from None
 
 
 def _declared(draft: Draft, kind: str, slug: str) -> str:
@@ -434,7 +446,7 @@ def _declared(draft: Draft, kind: str, slug: str) -> str:
     except InvalidInput:
         close = []
     hint = f"; did you mean {', '.join(close)}?" if close else f"; declared: {', '.join(sorted(vocab)) or 'none'}"
-    raise InvalidInput(f"no {kind} with the slug {slug!r}{hint}")
+    raise InvalidInput(_("no {kind} with the slug {slug!r}{hint}").format(kind=kind, slug=slug, hint=hint))
 
 
 def _field_of(kind: str) -> str:
@@ -465,7 +477,8 @@ def add_vocab(draft: Draft, kind: str, slug: str, label: str) -> str:
     _check_vocab_entry(kind, slug, label)
     vocab = vocabulary(draft, kind)
     if slug in vocab:
-        raise InvalidInput(f"{kind} {slug!r} already exists ({vocab[slug]})")
+        raise InvalidInput(_("{kind} {slug!r} already exists ({vocab})").format(
+            kind=kind, slug=slug, vocab=vocab[slug]))
     vocab[slug] = label
     return slug
 
@@ -496,9 +509,10 @@ def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None 
     label = vocab[old] if label is None else label
     _check_vocab_entry(kind, new, label)
     if new != old and new in vocab:
-        raise InvalidInput(f"{kind} {new!r} already exists ({vocab[new]})")
+        raise InvalidInput(_("{kind} {new!r} already exists ({vocab})").format(kind=kind, new=new, vocab=vocab[new]))
     if new == old and label == vocab[old]:
-        raise InvalidInput(f"nothing to change: {kind} {old!r} already has that slug and label")
+        raise InvalidInput(_("nothing to change: {kind} {old!r} already has that slug and label").format(
+            kind=kind, old=old))
     # The users' blocks are read before the vocabulary changes: a relabel changes what search finds in them.
     _rewrite_users(draft, kind, old, new)
     del vocab[old]
@@ -518,7 +532,8 @@ def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dic
         shown = ", ".join(pids[:10]) + (f" and {len(pids) - 10} more" if len(pids) > 10 else "")
         used = f"{counted(len(pids), 'partnership')} ({shown})" if pids else ""
         used += (" and " if pids and events else "") + (counted(events, "event") if events else "")
-        raise InvalidInput(f"{kind} {slug!r} is used by {used}; --force removes it from them too")
+        raise InvalidInput(_("{kind} {slug!r} is used by {used}; --force removes it from them too").format(
+            kind=kind, slug=slug, used=used))
     _rewrite_users(draft, kind, slug, None)
     del vocabulary(draft, kind)[slug]
     return entry
@@ -526,10 +541,12 @@ def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dic
 
 # --- whole registries and one partnership as TOML ------------------------------------------
 
-def new_registry(owner: str, country: str | None, themes: dict[str, str]) -> Registry:
-    """An empty registry of *owner* with the theme vocabulary *themes* and no networks (``init``)."""
+def new_registry(owner: str, country: str | None, themes: dict[str, str],
+                 translations: dict[Any, Any] | None = None) -> Registry:
+    """An empty registry of *owner* with the theme vocabulary *themes* (and their labels in other languages,
+    *translations*) and no networks (``init``)."""
     head = build(Owner, {"owner": owner, "country": country}, "invalid owner")
-    return Registry(registry=head, themes=dict(themes))
+    return Registry(registry=head, themes=dict(themes), translations=dict(translations or {}))
 
 
 def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Partnership:
@@ -539,7 +556,7 @@ def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Pa
     """
     current = draft.get(pid)
     if to_dict(current) != to_dict(before):
-        raise WriteFailed(f"{pid} was changed by someone else while you edited; run edit again")
+        raise WriteFailed(_("{pid} was changed by someone else while you edited; run edit again").format(pid=pid))
     for name in (p.city, *p.aliases):
         check_name_free(draft, pid, current, name)
     draft.put(pid, p)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from partnerctl.core import dates
 from partnerctl.core.errors import Problem
 from partnerctl.core.fields import STATUSES, Fact, FieldSpec, Meta, Table, spec_of
+from partnerctl.core.i18n import _
 from partnerctl.core.names import invisible, is_slug
 
 if TYPE_CHECKING:
@@ -68,14 +69,16 @@ def _valid_text(value: str) -> str:
     # A lone surrogate (JSON's "\ud800", undecodable bytes) is not a character: no UTF-8 file can hold it.
     found = _SURROGATE.search(value)
     if found:
-        raise ValueError(f"not valid text: a lone surrogate {found.group()!r} at character {found.start() + 1}")
+        raise ValueError(_("not valid text: a lone surrogate {group!r} at character {value}").format(
+            group=found.group(), value=found.start() + 1))
     return value
 
 
 def _slug(value: str) -> str:
     _valid_text(value)
     if not is_slug(value):
-        raise ValueError(f"{value!r} is not a slug (lower-case letters and digits joined by hyphens)")
+        raise ValueError(_("{value!r} is not a slug (lower-case letters and digits joined by hyphens)").format(
+            value=value))
     too_long = length_problem(value)
     if too_long:
         raise ValueError(too_long)
@@ -85,14 +88,14 @@ def _slug(value: str) -> str:
 def _not_blank(value: str) -> str:
     _valid_text(value)
     if not value.strip():
-        raise ValueError("must not be empty")
+        raise ValueError(_("must not be empty"))
     return value
 
 
 def _one_line(value: str) -> str:
     _not_blank(value)
     if "\n" in value or "\r" in value:
-        raise ValueError("must be a single line")
+        raise ValueError(_("must be a single line"))
     return value
 
 
@@ -101,7 +104,8 @@ def _visible(value: str) -> str:
     found = invisible(value)
     if found:
         # A name holding them looks like another ("Tu\u200brin" is Turin) or reads backwards.
-        raise ValueError(f"must not hold invisible or bidirectional control characters ({', '.join(found)})")
+        raise ValueError(_("must not hold invisible or bidirectional control characters ({items})").format(
+            items=', '.join(found)))
     return value
 
 
@@ -118,7 +122,8 @@ def _owner_name(value: str) -> str:
 def _email(value: str) -> str:
     _valid_text(value)
     if not is_email(value):
-        raise ValueError(f"{value!r} is not an e-mail address (a plain address, such as ann@example.org)")
+        raise ValueError(_("{value!r} is not an e-mail address (a plain address, such as "
+                           "ann@example.org)").format(value=value))
     return value
 
 
@@ -129,7 +134,7 @@ def _date(value: str) -> str:
 
 def _year(value: int) -> int:
     if not 1 <= value <= 9999:
-        raise ValueError(f"{value} is not a year")
+        raise ValueError(_("{value} is not a year").format(value=value))
     return value
 
 
@@ -194,7 +199,7 @@ class Event:
 
     def __post_init__(self) -> None:
         if self.end is not None and dates.sort_key(self.end) < dates.sort_key(self.date):
-            raise ValueError(f"end {self.end} is before date {self.date}")
+            raise ValueError(_("end {end} is before date {date}").format(end=self.end, date=self.date))
 
 
 @dataclass(kw_only=True)
@@ -276,7 +281,7 @@ class Partnership:
         seen: set[str] = set()
         for event in self.events:
             if event.id in seen:
-                raise ValueError(f"two events have the id {event.id!r}")
+                raise ValueError(_("two events have the id {id!r}").format(id=event.id))
             seen.add(event.id)
 
 
@@ -442,7 +447,8 @@ def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:
     except ValidationError as exc:
         problem = problems_of(exc)[0]
         where = "" if problem.where == "registry" else f"{problem.where}: "
-        raise InvalidInput(f"{what}: {where}{problem.message}") from None
+        raise InvalidInput(_("{what}: {where}{message}").format(
+            what=what, where=where, message=problem.message)) from None
 
 
 # Partnerships are validated this many at a time, so a progress bar can move between chunks
@@ -517,7 +523,7 @@ def undeclared(p: Any, themes: Container[str] | None,
 def partnership_references(pid: str, p: Any, themes: Container[str] | None,
                            networks: Container[str] | None) -> list[Problem]:
     """``undeclared`` as problems located in the registry (``partnerships.<pid>.themes``)."""
-    return [Problem(f"partnerships.{pid}.{path}", f"undeclared {kind} {slug!r}")
+    return [Problem(f"partnerships.{pid}.{path}", _("undeclared {kind} {slug!r}").format(kind=kind, slug=slug))
             for path, kind, slug in undeclared(p, themes, networks)]
 
 
@@ -576,12 +582,12 @@ def partnership_data(p: Partnership) -> dict[str, Any]:
 
 def registry_data(reg: Registry) -> dict[str, Any]:
     """The canonical TOML form of a registry's head (owner and vocabularies)."""
-    def entries(kind: str, vocab: dict[str, str]) -> dict[str, Any]:
+    def entries(kind: VocabKey, vocab: dict[str, str]) -> dict[str, Any]:
         # One string while English is the only label (the form older files have), else a table by language.
         out: dict[str, Any] = {}
         for slug, label in sorted(vocab.items()):
             others = {lang: labels[kind][slug] for lang, labels in sorted(reg.translations.items())
-                      if slug in labels.get(kind, {})}  # type: ignore[call-overload]
+                      if slug in labels.get(kind, {})}
             out[slug] = {"en": label, **others} if others else label
         return out
 

@@ -20,6 +20,7 @@ from typing import Any
 from partnerctl.core import dates
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound
 from partnerctl.core.fields import STATUSES
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.names import fold
 
@@ -39,7 +40,7 @@ class Snapshot:
     networks: dict[str, str]
     partnerships: Mapping[str, Record]
     # The vocabularies' labels in other languages (``model.Registry.translations``).
-    translations: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    translations: Mapping[Any, Mapping[Any, Mapping[str, str]]] = field(default_factory=dict)
 
     def head(self, name: str) -> Any:
         """A field of the registry's head (``owner``, ``country``)."""
@@ -106,16 +107,17 @@ def resolve(snap: Snapshot, text: str) -> str:
     if len(exact) == 1:
         return exact.pop()
     if exact:
-        raise Ambiguous(f"{text!r} names several partnerships: {describe(snap, exact)}")
+        raise Ambiguous(_("{text!r} names several partnerships: {describe}").format(
+            text=text, describe=describe(snap, exact)))
     prefixed = {pid for pid, keys in names.items() if key and any(n.startswith(key) for n in keys)}
     if len(prefixed) == 1:
         return prefixed.pop()
     if prefixed:
-        raise Ambiguous(f"{text!r} is ambiguous: {describe(snap, prefixed)}")
+        raise Ambiguous(_("{text!r} is ambiguous: {describe}").format(text=text, describe=describe(snap, prefixed)))
     by_name = {n: pid for pid, keys in names.items() for n in keys}
     close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=0.6)}
     hint = f"; did you mean {describe(snap, close)}?" if close else "; 'partnerctl list' shows them all"
-    raise NotFound(f"no partnership {text!r}{hint}")
+    raise NotFound(_("no partnership {text!r}{hint}").format(text=text, hint=hint))
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -142,14 +144,16 @@ class Matcher:
         found = self._slugs.get(fold(term.strip()))
         if not found:
             declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(self.vocab.items())) or "none"
-            raise InvalidInput(f"unknown {self.kind} {term!r}; declared {self.kind}s: {declared}")
+            raise InvalidInput(_("unknown {kind} {term!r}; declared {kind}s: {declared}").format(
+                kind=self.kind, term=term, declared=declared))
         return set(found)
 
     def one(self, term: str) -> str:
         """The one slug *term* names (for a write command); several is InvalidInput."""
         found = self.match(term)
         if len(found) > 1:
-            raise InvalidInput(f"{self.kind} {term!r} is ambiguous: {', '.join(sorted(found))}")
+            raise InvalidInput(_("{kind} {term!r} is ambiguous: {items}").format(
+                kind=self.kind, term=term, items=', '.join(sorted(found))))
         return found.pop()
 
 
@@ -198,7 +202,8 @@ def check_filters(filters: Filters) -> None:
     for spec in table().filters():
         wanted = filters.get(spec.name)
         if spec.meta.filter == "enum" and wanted is not None and wanted not in spec.choices:
-            raise InvalidInput(f"{spec.option} must be one of {', '.join(spec.choices)}, not {wanted!r}")
+            raise InvalidInput(_("{option} must be one of {items}, not {wanted!r}").format(
+                option=spec.option, items=', '.join(spec.choices), wanted=wanted))
 
 
 @dataclass
@@ -265,7 +270,7 @@ def check_sort(sort: str) -> None:
     """An unknown ``--sort`` key is a usage error naming the known ones."""
     keys = table().sort_keys()
     if sort not in keys:
-        raise InvalidInput(f"--sort must be one of {', '.join(keys)}, not {sort!r}")
+        raise InvalidInput(_("--sort must be one of {items}, not {sort!r}").format(items=', '.join(keys), sort=sort))
 
 
 def sort_key(pid: str, rec: Record, sort: str) -> tuple[object, ...]:

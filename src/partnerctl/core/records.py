@@ -128,7 +128,7 @@ def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
         if len(fact.template) == 1 and spec.is_list:
             rows.append(FactRow(spec.name, label, shown[spec.name], fact.tags))
             continue
-        text = "".join(segment.format(**{k: ", ".join(v) for k, v in shown.items()})
+        text = "".join(_(segment).format(**{k: ", ".join(v) for k, v in shown.items()})
                        for segment in fact.template
                        if all(shown[name] for name in _PLACEHOLDER.findall(segment)))
         rows.append(FactRow(spec.name, label, [text] if text else []))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.i18n import N_
+from partnerctl.core.i18n import N_, _
 from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
 from partnerctl.core.query import Record, Snapshot
@@ -44,7 +44,7 @@ def check_dimensions(names: Sequence[str]) -> list[str]:
     known = dimensions()
     for name in names:
         if name not in known:
-            raise InvalidInput(f"--by must be one of {', '.join(known)}, not {name!r}")
+            raise InvalidInput(_("--by must be one of {items}, not {name!r}").format(items=', '.join(known), name=name))
     return list(dict.fromkeys(names)) or list(known)
 
 

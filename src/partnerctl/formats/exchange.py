@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Owner,
@@ -94,7 +95,8 @@ def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, raw: 
         text.detach()
         return None
     files.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)  # type: ignore[arg-type]
-    return f"wrote {counted(len(reg.partnerships), 'partnership')} to {target} ({fmt})"
+    return _("wrote {count} to {target} ({fmt})").format(count=counted(len(reg.partnerships), "partnership"),
+                                                        target=target, fmt=fmt)
 
 
 def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
@@ -110,7 +112,7 @@ def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
         writer.writerow(CSV_COLUMNS)
         writer.writerows([_csv_cell(r[c], raw) for c in CSV_COLUMNS] for r in records)
     else:
-        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(items=', '.join(FORMATS), fmt=fmt))
 
 
 def _csv_cell(value: Any, raw: bool = False) -> str:
@@ -180,17 +182,21 @@ class Batch:
     themes: dict[str, str] = field(default_factory=dict)
     networks: dict[str, str] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
+    # Their labels in other languages (``Registry.translations``).
+    translations: dict[Any, Any] = field(default_factory=dict)
 
 
 def detect_format(source: str, fmt: str | None) -> str:
     """The import format: as given, else from the file name's suffix."""
     if fmt is not None:
         if fmt not in FORMATS:
-            raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+            raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(
+                items=', '.join(FORMATS), fmt=fmt))
         return fmt
     found = _SUFFIXES.get(Path(source).suffix.lower())
     if found is None:
-        raise InvalidInput(f"cannot tell the format of {source!r} from its name; give --format json, jsonl or csv")
+        raise InvalidInput(_("cannot tell the format of {source!r} from its name; give --format json, "
+                             "jsonl or csv").format(source=source))
     return found
 
 
@@ -243,18 +249,18 @@ def _read_json(text: str, batch: Batch, progress: Progress) -> None:
     try:
         data = loads_json(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{batch.source}: not valid JSON: {exc}") from None
+        raise InvalidInput(_("{source}: not valid JSON: {exc}").format(source=batch.source, exc=exc)) from None
     if isinstance(data, dict):
         unknown = set(data) - {"registry", "themes", "networks", "partnerships"}
         if unknown:
-            raise InvalidInput(f"{batch.source}: unknown key {sorted(unknown)[0]!r} "
-                               "(expected registry, themes, networks, partnerships)")
+            raise InvalidInput(_("{source}: unknown key {value!r} (expected registry, themes, networks,"
+                                 " partnerships)").format(source=batch.source, value=sorted(unknown)[0]))
         _read_head(batch, data)
         records = data.get("partnerships", [])
     else:
         records = data
     if not isinstance(records, list):
-        raise InvalidInput(f"{batch.source}: partnerships must be an array of records")
+        raise InvalidInput(_("{source}: partnerships must be an array of records").format(source=batch.source))
     tick = _ticker(f"reading {batch.source}", len(records), progress)
     for i, rec in enumerate(records, 1):
         batch.rows.append(_record_row(f"record {i}", rec, rec))
@@ -267,9 +273,9 @@ def _read_head(batch: Batch, data: dict[str, Any]) -> None:
         head = validate(Registry, {"registry": data.get("registry", {"owner": "-"}),
                                         "themes": data.get("themes", {}), "networks": data.get("networks", {})})
     except ValidationError as exc:
-        raise InvalidInput(f"{batch.source}: {problems_of(exc)[0]}") from None
+        raise InvalidInput(_("{source}: {value}").format(source=batch.source, value=problems_of(exc)[0])) from None
     batch.owner = head.registry if "registry" in data else None
-    batch.themes, batch.networks = head.themes, head.networks
+    batch.themes, batch.networks, batch.translations = head.themes, head.networks, head.translations
 
 
 def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
@@ -308,9 +314,9 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
     try:
         rows = list(_csv_rows(text))
     except csv.Error as exc:
-        raise InvalidInput(f"{batch.source}: not valid CSV: {exc}") from None
+        raise InvalidInput(_("{source}: not valid CSV: {exc}").format(source=batch.source, exc=exc)) from None
     if not rows:
-        raise InvalidInput(f"{batch.source}: empty file (no header row)")
+        raise InvalidInput(_("{source}: empty file (no header row)").format(source=batch.source))
     header = [h.strip().casefold() for h in rows[0][1]]
     tick = _ticker(f"reading {batch.source}", len(rows) - 1, progress)
     if tuple(header) == TWIN_HEADER:
@@ -325,8 +331,10 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
     if unknown or missing or len(set(header)) != len(header):
         what = (f"unknown column {unknown[0]!r}" if unknown else f"missing column {missing[0]!r}" if missing
                 else "a column is named twice")
-        raise InvalidInput(f"{batch.source}: {what}; columns are {', '.join(CSV_COLUMNS)} "
-                           f"(or {','.join(TWIN_HEADER)} for the twin-towns dataset)")
+        raise InvalidInput(_("{source}: {what}; columns are {items} (or {items2} for the twin-towns "
+                             "dataset)").format(
+                                 source=batch.source, what=what, items=", ".join(CSV_COLUMNS),
+                                 items2=",".join(TWIN_HEADER)))
     carries = frozenset(header) - {"id"}
     for i, (line, fields) in enumerate(rows[1:], 1):
         batch.rows.append(_partnership_row(line, fields, header, carries))
@@ -487,13 +495,21 @@ def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) 
                 ours[slug] = label
                 continue
             if on_conflict == "fail":
-                raise InvalidInput(f"{batch.source}: {kind} {slug!r} is labelled {label!r} in the file but "
-                                   f"{ours[slug]!r} in the registry (--on-conflict fail); nothing written")
+                raise InvalidInput(_("{source}: {kind} {slug!r} is labelled {label!r} in the file but "
+                                     "{ours!r} in the registry (--on-conflict fail); nothing written").format(
+                                         source=batch.source, kind=kind, slug=slug, label=label, ours=ours[slug]))
             kept = on_conflict == "skip"
             report.notes.append(f"{kind} {slug}: {'kept' if kept else 'replaced'} label {ours[slug]!r}"
                                 f"{'; the file has' if kept else ' with'} {label!r}")
             if not kept:
                 ours[slug] = label
+    # Labels in other languages: the file's fill those the registry lacks (and replace them with update).
+    for lang, vocabularies in batch.translations.items():
+        for key, labels in vocabularies.items():
+            mine = reg.translations.setdefault(lang, {}).setdefault(key, {})
+            for slug, label in labels.items():
+                if on_conflict == "update" or slug not in mine:
+                    mine[slug] = label
 
 
 def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | None = None,
@@ -508,7 +524,8 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
     partnership's, else the file's, else the registry's) folds equal to it.
     """
     if on_conflict not in ON_CONFLICT:
-        raise InvalidInput(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}")
+        raise InvalidInput(_("--on-conflict must be one of {items}, not {on_conflict!r}").format(
+            items=', '.join(ON_CONFLICT), on_conflict=on_conflict))
     report = Report(batch.source, read=len(batch.rows))
     _merge_vocab(reg, batch, on_conflict, report)
     file_owner = batch.owner
@@ -553,8 +570,8 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
         elif on_conflict == "skip":
             report.add(row, "skipped", EXISTING, f"already in the registry as {pid}")
         elif on_conflict == "fail":
-            raise InvalidInput(f"{batch.source} {row.where}: {pid} is already in the registry "
-                               "(--on-conflict fail); nothing written")
+            raise InvalidInput(_("{source} {where}: {pid} is already in the registry (--on-conflict "
+                                 "fail); nothing written").format(source=batch.source, where=row.where, pid=pid))
         else:
             old = reg.partnerships[pid]
             reg.partnerships[pid] = replace(old, **{f: getattr(p, f) for f in row.carries})

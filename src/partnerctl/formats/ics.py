@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.model import Event, Partnership, Registry, is_web_link
 from partnerctl.core.text import counted
 from partnerctl.storage import files
@@ -103,7 +104,7 @@ def calendar_text(reg: Registry) -> tuple[str, int, int]:
 def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO) -> str:
     """Write the calendar to *target* (a file) or to *out* (stdout's bytes); return a one-line summary."""
     if fmt != "ics":
-        raise InvalidInput(f"the ics exporter cannot write {fmt!r}")
+        raise InvalidInput(_("the ics exporter cannot write {fmt!r}").format(fmt=fmt))
     text, written, skipped = calendar_text(reg)
     data = text.encode("utf-8")
     if target is None:
@@ -113,5 +114,5 @@ def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO) -> str:
     else:
         files.write_atomic(target, data)
         where = str(target)
-    return (f"wrote {counted(written, 'event')} to {where}; skipped {counted(skipped, 'event')} dated only by "
-            "a year or a month")
+    return _("wrote {count} to {where}; skipped {skipped} dated only by a year or a month").format(
+        count=counted(written, "event"), where=where, skipped=counted(skipped, "event"))

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.model import Contact, Event, Partnership, Registry, is_email, is_web_link, record, sorted_events
 from partnerctl.core.names import fold, slugify
 from partnerctl.core.query import Snapshot
@@ -412,9 +413,10 @@ def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, force
     folder that no export wrote is refused unless *force*.
     """
     if fmt not in FORMATS:
-        raise InvalidInput(f"the site exporter writes {' or '.join(FORMATS)}, not {fmt!r}")
+        raise InvalidInput(_("the site exporter writes {items}, not {fmt!r}").format(
+            items=' or '.join(FORMATS), fmt=fmt))
     if target is None:
-        raise InvalidInput(f"--format {fmt} writes a folder of pages: name it with -o FOLDER")
+        raise InvalidInput(_("--format {fmt} writes a folder of pages: name it with -o FOLDER").format(fmt=fmt))
     ext = FORMATS[fmt]
     render_page, render_index = (page_html, index_html) if fmt == "html" else (page_markdown, index_markdown)
     files: dict[str, Callable[[], str]] = {f"index{ext}": partial(render_index, reg)}

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from partnerctl.core.errors import RegistryInvalid
+from partnerctl.core.i18n import _
 
 REPOSITORY_FILE = "partnerctl.toml"
 USER_FILE = "config.toml"
@@ -80,7 +81,7 @@ class Settings:
     def table(self, name: str) -> dict[str, Any]:
         """A table of settings (``[site]``), the nearer file's keys winning over the farther's."""
         merged: dict[str, Any] = {}
-        for _, data in reversed(self.files):
+        for _path, data in reversed(self.files):
             value = data.get(name)
             if isinstance(value, dict):
                 merged.update(value)
@@ -91,7 +92,7 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RegistryInvalid(f"cannot read the settings in {path}: {exc}") from None
+        raise RegistryInvalid(_("cannot read the settings in {path}: {exc}").format(path=path, exc=exc)) from None
 
 
 def load(start: Path | None = None) -> Settings:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
 from partnerctl.core.errors import InvalidInput, WriteFailed
+from partnerctl.core.i18n import _
 
 
 class _Deadline(Exception):
@@ -95,12 +96,13 @@ def locked(path: Path, timeout: float, what: str = "registry") -> Iterator[None]
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise WriteFailed(f"cannot lock {path}: {exc.strerror} ({lock})") from None
+        raise WriteFailed(_("cannot lock {path}: {strerror} ({lock})").format(
+            path=path, strerror=exc.strerror, lock=lock)) from None
     try:
         if not flock_within(fd, timeout):
             raise WriteFailed(
-                f"{what} {path} is locked by another partnerctl; gave up after {timeout:g}s "
-                "(try again, or raise --lock-timeout)")
+                _("{what} {path} is locked by another partnerctl; gave up after {timeout:g}s (try "
+                  "again, or raise --lock-timeout)").format(what=what, path=path, timeout=timeout))
         yield
     finally:
         os.close(fd)
@@ -118,17 +120,18 @@ def refuse_read_only(target: Path, shown: Path | None = None) -> None:
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot write {shown}: {strerror}").format(shown=shown, strerror=exc.strerror)) from None
     if st is not None and stat.S_ISREG(st.st_mode) and (
             not os.access(target, os.W_OK) or not st.st_mode & 0o222):
-        raise WriteFailed(f"cannot write {shown}: the file is read-only")
+        raise WriteFailed(_("cannot write {shown}: the file is read-only").format(shown=shown))
     folder = target.parent
     try:
         folder_mode = folder.stat().st_mode
     except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror} ({folder})") from None
+        raise WriteFailed(_("cannot write {shown}: {strerror} ({folder})").format(
+            shown=shown, strerror=exc.strerror, folder=folder)) from None
     if not os.access(folder, os.W_OK) or not folder_mode & 0o222:
-        raise WriteFailed(f"cannot write {shown}: folder {folder} is read-only")
+        raise WriteFailed(_("cannot write {shown}: folder {folder} is read-only").format(shown=shown, folder=folder))
 
 
 def backup_path(target: Path) -> Path:
@@ -269,7 +272,7 @@ def is_stream(target: Path) -> bool:
 
 def _folder_refused(target: Path) -> None:
     if stat.S_ISDIR(mode_of(target, follow=False)):
-        raise InvalidInput(f"{target} is a folder; name a file to write")
+        raise InvalidInput(_("{target} is a folder; name a file to write").format(target=target))
 
 
 def mode_of(path: Path, *, follow: bool = True) -> int:
@@ -316,7 +319,7 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
         remove_stale_temps(target)
         tmp, fd = create_temp(target)
     except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot write {shown}: {strerror}").format(shown=shown, strerror=exc.strerror)) from None
     try:
         yield tmp, fd
         os.fsync(fd)
@@ -334,9 +337,10 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
             os.unlink(tmp)
         os.close(fd)
         if exclusive and isinstance(exc, FileExistsError):
-            raise WriteFailed(f"{shown} already exists; not overwriting it") from None
+            raise WriteFailed(_("{shown} already exists; not overwriting it").format(shown=shown)) from None
         if isinstance(exc, OSError):
-            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
+            raise WriteFailed(_("cannot write {shown}: {value}").format(
+                shown=shown, value=exc.strerror or exc)) from None
         raise
     os.close(fd)  # only now: the lock kept the temporary file from other writers' clearing
     fsync_folder(target.parent)
@@ -393,9 +397,10 @@ def write_atomic(target: Path, content: Content, *, text: bool = False, backup: 
             with open(target, "wb") as out:
                 write_content(out, content, text=text)
         except OSError as exc:
-            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
+            raise WriteFailed(_("cannot write {shown}: {value}").format(
+                shown=shown, value=exc.strerror or exc)) from None
         return
-    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_, fd):
+    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_tmp, fd):
         with open_output(fd) as out:
             write_content(out, content, text=text)
 
@@ -427,18 +432,18 @@ def read_input(source: str, stdin: TextIO | None = None) -> str:
     try:
         if source == "-":
             if stdin is None:
-                raise InvalidInput("- names stdin, but no input stream was given")
+                raise InvalidInput(_("- names stdin, but no input stream was given"))
             buffer = getattr(stdin, "buffer", None)
             data = buffer.read() if buffer is not None else stdin.read().encode("utf-8", "surrogateescape")
         else:
             with open(_os_name(source), "rb") as f:
                 data = f.read()
     except FileNotFoundError:
-        raise InvalidInput(f"cannot read {name}: no such file") from None
+        raise InvalidInput(_("cannot read {name}: no such file").format(name=name)) from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from None
+        raise InvalidInput(_("cannot read {name}: {value}").format(name=name, value=exc.strerror or exc)) from None
     try:
         # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{name}: not UTF-8 text (byte {exc.start})") from None
+        raise InvalidInput(_("{name}: not UTF-8 text (byte {start})").format(name=name, start=exc.start)) from None

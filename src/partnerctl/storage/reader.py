@@ -154,9 +154,9 @@ class Reader:
 
     def __init__(self, path: Path, owner: str, country: str | None, themes: dict[str, str],
                  networks: dict[str, str], guarded: _Guarded | None, loaded: _Loaded | None,
-                 translations: dict[str, Any] | None = None) -> None:
+                 translations: dict[Any, Any] | None = None) -> None:
         self.path = path
-        self.translations: dict[str, Any] = translations or {}
+        self.translations: dict[Any, Any] = translations or {}
         self.owner = owner
         self.country = country
         self.themes = themes

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from partnerctl.core.errors import InvalidInput, Problem, RegistryInvalid, WriteFailed
+from partnerctl.core.i18n import _
 from partnerctl.core.text import counted
 from partnerctl.storage import files
 from partnerctl.storage import toml as tomlfile
@@ -90,9 +91,11 @@ def read_file(path: Path) -> tuple[bytes, os.stat_result]:
         with open(path, "rb") as f:
             return f.read(), os.fstat(f.fileno())
     except FileNotFoundError:
-        raise RegistryInvalid(f"registry not found: {path} (name one with --registry PATH)") from None
+        raise RegistryInvalid(_("registry not found: {path} (name one with --registry PATH)").format(
+            path=path)) from None
     except OSError as exc:
-        raise RegistryInvalid(f"cannot read registry {path}: {exc.strerror}") from None
+        raise RegistryInvalid(_("cannot read registry {path}: {strerror}").format(
+            path=path, strerror=exc.strerror)) from None
 
 
 def decode(data: bytes, path: Path) -> str:
@@ -100,7 +103,7 @@ def decode(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RegistryInvalid(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise RegistryInvalid(_("{path}: not UTF-8 text (byte {start})").format(path=path, start=exc.start)) from None
 
 
 def check_text(text: str, name: str,
@@ -120,9 +123,9 @@ def check_text(text: str, name: str,
 
 
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
-    more = (f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')"
+    more = (_(" (and {count}; run 'partnerctl validate')").format(count=counted(len(problems) - 1, "more problem"))
             if len(problems) > 1 else "")
-    return RegistryInvalid(f"invalid registry: {problems[0]}{more}", problems)
+    return RegistryInvalid(_("invalid registry: {problems}{more}").format(problems=problems[0], more=more), problems)
 
 
 def parse_valid(text: str, name: str, tick: Callable[[int, int], None] | None = None) -> Registry:
@@ -144,26 +147,32 @@ def initial_text(sample: bool, owner: str | None, country: str | None) -> tuple[
     from partnerctl.core.edit import new_registry
 
     if sample and (owner or country):
-        raise InvalidInput("--sample copies the Lyon registry: give no --owner or --country with it")
+        raise InvalidInput(_("--sample copies the Lyon registry: give no --owner or --country with it"))
     if sample:
-        return read_text(bundled_path()), "a copy of the Lyon sample"
+        return read_text(bundled_path()), _("a copy of the Lyon sample")
     if owner is None or country is None:
-        raise InvalidInput("give --owner CITY and --country COUNTRY for an empty registry, or --sample")
-    themes = load(bundled_path()).themes
-    return tomlfile.dump(new_registry(owner, country, themes)), f"empty, owner {owner}"
+        raise InvalidInput(_("give --owner CITY and --country COUNTRY for an empty registry, or "
+                             "--sample"))
+    sample_reg = load(bundled_path())
+    # The theme vocabulary with its labels in every language; no networks.
+    translations = {lang: {"themes": labels["themes"]} for lang, labels in sample_reg.translations.items()
+                    if "themes" in labels}
+    return (tomlfile.dump(new_registry(owner, country, sample_reg.themes, translations)),
+            _("empty, owner {owner}").format(owner=owner))
 
 
 def writable_target(loc: Location) -> Path:
     if loc.bundled:
         raise WriteFailed(
-            f"the bundled Lyon registry ({loc.path}) is read-only; copy it (partnerctl init PATH --sample) "
-            "and name the copy: partnerctl --registry PATH ..."
+            _("the bundled Lyon registry ({path}) is read-only; copy it (partnerctl init PATH --sample)"
+              " and name the copy: partnerctl --registry PATH ...").format(path=loc.path)
         )
     # Write through a symbolic link to its target instead of replacing the link.
     target = Path(os.path.realpath(loc.path))
     if not target.parent.is_dir():
         # Nothing there to read: the same exit 3 as a missing file (and as a read of that path).
-        raise RegistryInvalid(f"registry not found: {loc.path} (folder {target.parent} does not exist)")
+        raise RegistryInvalid(_("registry not found: {path} (folder {parent} does not exist)").format(
+            path=loc.path, parent=target.parent))
     files.refuse_read_only(target, loc.path)
     return target
 
@@ -288,12 +297,13 @@ def create(path: Path, text: str, *, dry_run: bool = False,
     """
     reg = parse_valid(text, str(path))
     if os.path.lexists(path):
-        raise WriteFailed(f"{path} already exists; not overwriting it")
+        raise WriteFailed(_("{path} already exists; not overwriting it").format(path=path))
     if not dry_run:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WriteFailed(f"cannot create folder {path.parent}: {exc.strerror}") from None
+            raise WriteFailed(_("cannot create folder {parent}: {strerror}").format(
+                parent=path.parent, strerror=exc.strerror)) from None
         with files.locked(path, lock_timeout):
             files.write_atomic(path, text, exclusive=True)
         LANDED.append(path)
@@ -479,7 +489,7 @@ class BlockDraft:
             if not self._listed(pid):
                 from partnerctl.core.errors import NotFound
 
-                raise NotFound(f"no partnership {pid!r}")
+                raise NotFound(_("no partnership {pid!r}").format(pid=pid))
             span, p = self._block(pid)
             from copy import deepcopy
 

@@ -1,0 +1,332 @@
+"""French and English: the choice of language, the catalog, French dates, labels per language, prompts.
+
+JSON (and every other machine format) is the same in both languages; only what
+people read changes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / "tools"))
+import messages  # noqa: E402 - tools/messages.py, the catalog's extraction
+
+# --- the catalog -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Any:
+    return messages.read_catalog()
+
+
+@pytest.fixture(scope="module")
+def extracted() -> list[Any]:
+    return messages.extract()
+
+
+def test_every_message_has_a_french_translation(catalog: Any, extracted: list[Any]) -> None:
+    missing = messages.gaps(catalog, extracted)
+    assert not missing, f"untranslated (run tools/messages.py update, translate, compile): {missing[:10]}"
+
+
+def test_the_catalog_finds_messages_of_every_kind(extracted: list[Any]) -> None:
+    # _() calls, a Meta label, a counted noun, click's own, a command's help, a column heading.
+    for message in ("no partnerships match", "Partnership treated", ("{n} partnership", "{n} partnerships"),
+                    "Usage:", "Show one partnership in full.\n\nExample: partnerctl show turin", "first year"):
+        assert message in extracted
+
+
+def test_translations_keep_every_placeholder(catalog: Any) -> None:
+    def placeholders(text: str) -> set[str]:
+        return set(re.findall(r"\{[^{}]*\}", text)) | set(re.findall(r"%\(\w+\)s", text))
+
+    for entry in catalog:
+        if not entry.id:
+            continue
+        ids = entry.id if isinstance(entry.id, (tuple, list)) else (entry.id,)
+        strings = entry.string if isinstance(entry.string, (tuple, list)) else (entry.string,)
+        wanted = placeholders(ids[-1]) | placeholders(ids[0])
+        for string in strings:
+            # A singular may drop the number ("1 a été donnée"); nothing may appear that the code does not pass.
+            assert placeholders(string) <= wanted, (entry.id, string)
+
+
+def test_the_committed_mo_is_the_compiled_po(catalog: Any) -> None:
+    assert messages.MO.read_bytes() == messages.compiled(catalog), "run: python tools/messages.py compile"
+
+
+def test_the_check_command_passes() -> None:
+    assert messages.main(["check"]) == 0
+
+
+# --- choosing the language ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No --lang, no $PARTNERCTL_LANG, no settings file, an English locale: what each test then sets decides."""
+    for name in ("PARTNERCTL_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "config" / "partnerctl" / "config.toml"
+
+
+def french(result: Any) -> bool:
+    return "Thématiques traitées" in result.stdout
+
+
+def test_lang_fr_show_turin(invoke: Any, registry_path: Path) -> None:
+    result = invoke(registry_path, "--lang", "fr", "show", "turin")
+    assert result.exit_code == 0
+    assert "Mobilité urbaine" in result.stdout and "avril 1991" in result.stdout
+    assert "Relations internationales, Lyon - Turin (Italy)" in result.stdout  # facts stay as given: Italy
+    assert "26 novembre 2013" in result.stdout
+    english = invoke(registry_path, "show", "turin")
+    assert "Urban mobility" in english.stdout and "April 1991" in english.stdout and "avril" not in english.stdout
+
+
+def test_lang_after_the_command_name(invoke: Any, registry_path: Path) -> None:
+    assert french(invoke(registry_path, "show", "turin", "--lang", "fr"))
+    assert french(invoke(registry_path, "show", "turin", "--lang=fr"))
+
+
+def test_the_locale_says_french(invoke: Any, registry_path: Path, no_choice: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not french(invoke(registry_path, "show", "turin"))
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    assert french(invoke(registry_path, "show", "turin"))
+    monkeypatch.setenv("LC_ALL", "C")  # LC_ALL wins over LANG, as for every program
+    assert not french(invoke(registry_path, "show", "turin"))
+    monkeypatch.setenv("LC_ALL", "fr_CA.UTF-8")
+    assert french(invoke(registry_path, "show", "turin"))
+
+
+def test_environment_beats_settings_beats_locale(invoke: Any, registry_path: Path, no_choice: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    no_choice.parent.mkdir(parents=True)
+    no_choice.write_text('lang = "fr"\n', encoding="utf-8")
+    assert french(invoke(registry_path, "show", "turin"))
+    monkeypatch.setenv("PARTNERCTL_LANG", "en")
+    assert not french(invoke(registry_path, "show", "turin"))
+    assert french(invoke(registry_path, "--lang", "fr", "show", "turin"))
+
+
+def test_an_unknown_language_is_a_usage_error(invoke: Any, registry_path: Path, no_choice: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    result = invoke(registry_path, "--lang", "de", "show", "turin")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "partnerctl: error: --lang: unknown language 'de' (choose en or fr)\n"
+    monkeypatch.setenv("PARTNERCTL_LANG", "klingon")
+    assert invoke(registry_path, "show", "turin").exit_code == 2
+    monkeypatch.delenv("PARTNERCTL_LANG")
+    no_choice.parent.mkdir(parents=True)
+    no_choice.write_text("lang = 3\n", encoding="utf-8")
+    result = invoke(registry_path, "show", "turin")
+    assert result.exit_code == 3 and "lang in" in result.stderr
+
+
+def test_a_real_process_under_a_french_locale(registry_path: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PARTNERCTL_LANG", "LC_ALL", "LC_MESSAGES")}
+    env.update(LANG="fr_FR.UTF-8", XDG_CONFIG_HOME=str(tmp_path / "none"))
+    done = subprocess.run([sys.executable, "-m", "partnerctl", "--registry", str(registry_path), "show", "nowhere"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.startswith("partnerctl: erreur : aucun partenariat 'nowhere'")
+
+
+# --- what changes and what does not --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ("show", "turin"), ("list",), ("timeline", "turin"), ("stats",), ("themes",), ("networks",),
+    ("search", "lumière"), ("validate",), ("list", "--theme", "mobility"),
+])
+def test_json_is_the_same_in_both_languages(invoke: Any, registry_path: Path, args: tuple[str, ...]) -> None:
+    english = invoke(registry_path, *args, "--format", "json")
+    french_ = invoke(registry_path, "--lang", "fr", *args, "--format", "json")
+    assert english.exit_code == french_.exit_code == 0
+    assert english.stdout == french_.stdout
+    # TSV, for scripts, too.
+    assert invoke(registry_path, *args).stdout == invoke(registry_path, "--lang", "fr", *args).stdout or \
+        args[0] in ("show", "timeline")  # show and timeline print pages for people when piped
+
+
+def test_tables_use_the_french_labels(invoke: Any, registry_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    themes = invoke(registry_path, "--lang", "fr", "themes").stdout
+    assert "THÉMATIQUE" in themes and "PARTENARIATS" in themes and "Mobilité urbaine" in themes
+    listed = invoke(registry_path, "--lang", "fr", "list", "--theme", "mobility").stdout
+    assert "PREMIÈRE ANNÉE" in listed and "VILLE" in listed and "CGLU" in listed
+    stats = invoke(registry_path, "--lang", "fr", "stats", "--by", "decade", "--by", "status").stdout
+    assert "Par décennie (24 partenariats)" in stats and "années 1990" in stats and "inconnu" in stats
+
+
+def test_help_and_usage_errors_in_french(invoke: Any, registry_path: Path) -> None:
+    shown = invoke(registry_path, "--lang", "fr", "show", "--help").stdout
+    assert "Utilisation :" in shown and "Afficher un partenariat en entier." in shown
+    assert "Exemple : partnerctl show turin" in shown and "Afficher ce message et quitter." in shown
+    result = invoke(registry_path, "--lang", "fr", "list", "--bogus")
+    assert result.exit_code == 2
+    assert result.stderr == "partnerctl: erreur : option inconnue '--bogus' (voir 'partnerctl list --help')\n"
+    # And back in English in the same process (the help keeps its English original).
+    assert "Show one partnership in full." in invoke(registry_path, "show", "--help").stdout
+
+
+def test_errors_in_french(invoke: Any, registry_path: Path) -> None:
+    result = invoke(registry_path, "--lang", "fr", "add-event", "turin", "--date", "2011-02-30", "--title", "X")
+    assert result.exit_code == 2
+    assert "date invalide '2011-02-30' : February 2011 n'a pas de jour 30" in result.stderr or \
+        "date invalide '2011-02-30'" in result.stderr
+    assert invoke(registry_path, "--lang", "fr", "show", "zzz").stderr.startswith(
+        "partnerctl: erreur : aucun partenariat 'zzz'")
+
+
+def test_french_dates() -> None:
+    import gettext
+
+    from partnerctl.core import dates, i18n
+
+    with i18n.using("fr", gettext.NullTranslations()):
+        assert dates.humanize("1991-04") == "avril 1991"
+        assert dates.humanize("2013-11-26") == "26 novembre 2013"
+        assert dates.humanize("2013-08-01") == "1er août 2013"
+        assert dates.humanize("1991") == "1991"
+        assert dates.humanize_span("2013-10-03", "2013-10-04") == "3–4 octobre 2013"
+        assert dates.humanize_span("2013-10-03", "2013-11-04") == "3 octobre – 4 novembre 2013"
+        assert dates.humanize_span("2001", "2008") == "2001 – 2008"
+    assert dates.humanize("1991-04") == "April 1991"
+
+
+def test_english_and_json_never_import_babel(registry_path: Path) -> None:
+    code = ("import sys, partnerctl.cli as c; from typer.testing import CliRunner; "
+            f"r = CliRunner().invoke(c.app, ['-r', {str(registry_path)!r}, 'show', 'turin']); "
+            "print(r.exit_code, 'babel' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PARTNERCTL_LANG": "en"})
+    assert done.stdout.split() == ["0", "False"]
+
+
+# --- prompts ---------------------------------------------------------------------------------------
+
+
+def _read_until(fd: int, wanted: bytes) -> bytes:
+    """What the terminal shows until *wanted* (or the end); the deadline only keeps a broken run from hanging."""
+    got = b""
+    while wanted not in got:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+@pytest.mark.parametrize("answer, removed", [("oui", True), ("o", True), ("non", False), ("n", False)])
+def test_remove_accepts_oui_and_non_on_a_terminal(registry_path: Path, answer: str, removed: bool) -> None:
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "partnerctl", "--lang", "fr", "--registry", str(registry_path),
+                             "remove", "turin"], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    try:
+        question = _read_until(master, b"[o/N] :").decode()
+        os.write(master, answer.encode() + b"\n")
+        rest = _read_until(master, b"\0").decode()
+        proc.wait(timeout=120)
+    finally:
+        os.close(master)
+    assert "Supprimer turin (Turin, Italy) avec ses 15 événements et ses 1 contact ? [o/N] :" in question or \
+        "Supprimer turin (Turin, Italy)" in question
+    assert ("[partnerships.turin]" in registry_path.read_text(encoding="utf-8")) is not removed
+    if removed:
+        assert proc.returncode == 0 and "partenariat turin (Turin) supprimé" in rest
+    else:
+        assert proc.returncode == 2 and "erreur : non supprimé : turin" in rest
+
+
+def test_remove_in_english_still_takes_y_only(invoke: Any, registry_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNERCTL_FORCE_TTY", "1")
+    result = invoke(registry_path, "remove", "turin", input="oui\n\n")
+    assert result.exit_code == 2 and "[y/N]:" in result.stderr  # "oui" is no answer in English: asked again
+    result = invoke(registry_path, "--lang", "fr", "remove", "turin", input="oui\n")
+    assert result.exit_code == 0 and "[o/N] :" in result.stderr
+
+
+# --- vocabulary labels per language -------------------------------------------------------------------
+
+HEAD = """\
+[registry]
+owner = "Lyon"
+country = "France"
+
+[themes]
+culture = "Culture"
+urban-mobility = { en = "Urban mobility", fr = "Mobilité urbaine" }
+
+[networks]
+luci = "LUCI"
+
+[partnerships.turin]
+city = "Turin"
+country = "Italy"
+themes = ["urban-mobility", "culture"]
+networks = ["luci"]
+"""
+
+
+def test_a_label_per_language_and_the_single_label_form(invoke: Any, make_registry: Any) -> None:
+    path = make_registry(HEAD)
+    shown = invoke(path, "--lang", "fr", "show", "turin").stdout
+    assert "Mobilité urbaine, Culture" in shown  # Culture has no French label: the English one
+    assert "Urban mobility, Culture" in invoke(path, "show", "turin").stdout
+    labels = invoke(path, "--lang", "fr", "themes", "--format", "json").stdout
+    assert '"label": "Urban mobility"' in labels  # JSON carries the English label
+    # fmt writes an inline table for an entry with several labels, one string for the others.
+    assert invoke(make_registry(HEAD.replace('{ en = "Urban mobility", fr = "Mobilité urbaine" }',
+                                             '{ fr = "Mobilité urbaine", en = "Urban mobility" }')), "fmt").exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    assert '[themes]\nculture = "Culture"\nurban-mobility = { en = "Urban mobility", fr = "Mobilité urbaine" }\n' \
+        in text
+    assert invoke(path, "fmt", "--check").exit_code == 0
+    assert "Mobilité urbaine" in invoke(path, "--lang", "fr", "show", "turin").stdout
+
+
+def test_a_label_table_needs_english(invoke: Any, make_registry: Any) -> None:
+    path = make_registry(HEAD.replace('{ en = "Urban mobility", fr', '{ fr'))
+    result = invoke(path, "validate")
+    assert result.exit_code == 3 and "themes.urban-mobility" in result.stdout + result.stderr
+
+
+def test_the_shipped_registry_has_every_label_in_french(registry_path: Path) -> None:
+    from partnerctl.storage import store
+
+    reg = store.load(registry_path)
+    fr = reg.translations["fr"]
+    assert set(fr["themes"]) == set(reg.themes) and set(fr["networks"]) == set(reg.networks)
+    assert fr["themes"]["urban-mobility"] == "Mobilité urbaine"
+
+
+def test_json_export_round_trips_the_labels(invoke: Any, registry_path: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "lyon.json"
+    assert invoke(registry_path, "export", "--format", "json", "-o", str(exported)).exit_code == 0
+    target = tmp_path / "copy.toml"
+    assert invoke(target, "init", "--owner", "Lyon", "--country", "France").exit_code == 0
+    assert invoke(target, "import", str(exported)).exit_code == 0
+    assert "Mobilité urbaine" in invoke(target, "--lang", "fr", "show", "turin").stdout
