@@ -330,3 +330,16 @@ def test_json_export_round_trips_the_labels(invoke: Any, registry_path: Path, tm
     assert invoke(target, "init", "--owner", "Lyon", "--country", "France").exit_code == 0
     assert invoke(target, "import", str(exported)).exit_code == 0
     assert "Mobilité urbaine" in invoke(target, "--lang", "fr", "show", "turin").stdout
+
+
+@pytest.mark.parametrize("index", ["1", ""])
+def test_renaming_a_theme_keeps_its_french_label(invoke: Any, registry_path: Path, index: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNERCTL_NO_INDEX", index)
+    assert invoke(registry_path, "show", "turin").exit_code == 0  # an index to write through, when on
+    assert invoke(registry_path, "themes", "rename", "urban-mobility", "mobility").exit_code == 0
+    assert "mobility = { en = \"Urban mobility\", fr = \"Mobilité urbaine\" }\n" in registry_path.read_text("utf-8")
+    assert "Mobilité urbaine" in invoke(registry_path, "--lang", "fr", "show", "turin").stdout
+    assert invoke(registry_path, "themes", "remove", "mobility", "--force").exit_code == 0
+    assert "Mobilité urbaine" not in registry_path.read_text("utf-8")
+    assert invoke(registry_path, "validate").exit_code == 0

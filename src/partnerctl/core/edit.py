@@ -41,6 +41,8 @@ class Draft(Protocol):
     owner: Owner
     themes: dict[str, str]
     networks: dict[str, str]
+    # The vocabularies' labels in other languages (``model.Registry.translations``), changed in place.
+    translations: dict[Any, Any]
 
     def resolve(self, text: str) -> str:
         """The id *text* names (``query.resolve``)."""
@@ -517,7 +519,18 @@ def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None 
     _rewrite_users(draft, kind, old, new)
     del vocab[old]
     vocab[new] = label
+    _move_translations(draft, kind, old, new)
     return new
+
+
+def _move_translations(draft: Draft, kind: str, old: str, new: str | None) -> None:
+    """The labels in other languages of *old* follow it to *new* (or go with it, when None)."""
+    for labels in draft.translations.values():
+        entries = labels.get(f"{kind}s", {})
+        if old in entries:
+            label = entries.pop(old)
+            if new is not None:
+                entries[new] = label
 
 
 def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dict[str, Any]:
@@ -536,6 +549,7 @@ def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dic
             kind=kind, slug=slug, used=used))
     _rewrite_users(draft, kind, slug, None)
     del vocabulary(draft, kind)[slug]
+    _move_translations(draft, kind, slug, None)
     return entry
 
 

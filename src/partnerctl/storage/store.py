@@ -320,6 +320,7 @@ class FullDraft:
         self.owner = reg.registry
         self.themes = reg.themes
         self.networks = reg.networks
+        self.translations = reg.translations
         self._names: dict[str, set[str]] | None = None
         self._checked: Registry | None = None
 
@@ -425,6 +426,7 @@ class BlockDraft:
         self.owner: Owner = head.registry
         self.themes: dict[str, str] = head.themes
         self.networks: dict[str, str] = head.networks
+        self.translations: dict[Any, Any] = head.translations
         self.touched: dict[str, _Touched] = {}
         self._update: Any = None
 
