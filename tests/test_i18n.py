@@ -343,3 +343,36 @@ def test_renaming_a_theme_keeps_its_french_label(invoke: Any, registry_path: Pat
     assert invoke(registry_path, "themes", "remove", "mobility", "--force").exit_code == 0
     assert "Mobilité urbaine" not in registry_path.read_text("utf-8")
     assert invoke(registry_path, "validate").exit_code == 0
+
+
+# --- the site in one language or both ---------------------------------------------------------------------
+
+
+def test_the_site_in_french_and_english(invoke: Any, registry_path: Path, tmp_path: Path) -> None:
+    both, plain = tmp_path / "both", tmp_path / "plain"
+    result = invoke(registry_path, "--lang", "fr,en", "export", "--format", "html", "-o", str(both))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (f"partnerctl: 24 pages de partenariat et index.html écrits dans {both / 'fr'}; "
+                             f"24 pages de partenariat et index.html écrits dans {both / 'en'}\n")
+    assert sorted(p.name for p in both.iterdir()) == ["en", "fr"]
+    fr = (both / "fr" / "partnerships" / "turin.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in fr and "Mobilité urbaine" in fr and "avril 1991" in fr
+    # A language switch on every page, to the same page in the other language.
+    switch = '<a href="../../en/partnerships/turin.html" hreflang="en" lang="en">EN</a>'
+    assert switch in fr and (both / "en" / "partnerships" / "turin.html").is_file()
+    for page in (both / "fr").rglob("*.html"):
+        assert '<nav class="languages"' in page.read_text(encoding="utf-8"), page
+    assert '<a href="../fr/index.html" hreflang="fr" lang="fr">FR</a>' in (both / "en" / "index.html").read_text("utf-8")
+    # The English pages are those of an English export, with the switch.
+    assert invoke(registry_path, "export", "--format", "html", "-o", str(plain)).exit_code == 0
+    en = (both / "en" / "partnerships" / "turin.html").read_text(encoding="utf-8")
+    alone = (plain / "partnerships" / "turin.html").read_text(encoding="utf-8")
+    assert re.sub(r'<nav class="languages".*</nav>\n', "", en) == alone
+    assert '<html lang="en">' in alone and "languages" not in alone
+
+
+def test_the_site_in_french_only(invoke: Any, registry_path: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert invoke(registry_path, "--lang", "fr", "export", "--format", "html", "-o", str(site)).exit_code == 0
+    page = (site / "partnerships" / "turin.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in page and "Mobilité urbaine" in page and '<nav class="languages"' not in page

@@ -210,7 +210,8 @@ def _main(
     lang: Annotated[str | None, typer.Option(
         "--lang", envvar="PARTNERCTL_LANG", metavar="fr|en",
         help="Language of messages, labels, dates and help: fr or en. Default: $PARTNERCTL_LANG, the "
-             "settings' lang, else the locale (LANG=fr_FR.UTF-8 is French).")] = None,
+             "settings' lang, else the locale (LANG=fr_FR.UTF-8 is French). export --format html: "
+             "fr,en writes the site in each.")] = None,
 ) -> None:
     state = ctx.find_object(State)
     if state is None:

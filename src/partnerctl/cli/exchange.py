@@ -48,9 +48,13 @@ def export(
         raise InvalidInput(_("--force is for --format html or markdown (a folder of pages)"))
     module = importlib.import_module(EXPORTERS[fmt])
     # Only the CSV has cells to neutralise; the other formats write exact text anyway.
-    options: dict[str, bool] = {"raw": True} if raw and fmt == "csv" else {}
+    options: dict[str, Any] = {"raw": True} if raw and fmt == "csv" else {}
     if force:
         options["force"] = True
+    from partnerctl.cli.language import chosen
+
+    if fmt in ("html", "markdown") and len(chosen()) > 1:
+        options["languages"] = chosen()  # --lang fr,en: the site in each language, fr/ and en/
     io = state(ctx).io
     reader = state(ctx).reader()
     summary = module.export(reader.registry(), fmt, output, io.binary_stdout(), **options)

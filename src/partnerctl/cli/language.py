@@ -36,11 +36,23 @@ def _chosen_by_locale(environ: Mapping[str, str]) -> str | None:
 
 
 def _checked(value: str, where: str) -> str:
-    code = value.strip().lower()
-    if code not in LANGUAGES:
-        raise InvalidInput(_("{where}: unknown language {value!r} (choose {choices})").format(
-            where=where, value=value, choices=" or ".join(LANGUAGES)))
-    return code
+    """*value*, a language or several (``fr,en``: the first is the run's), as it will be parsed again."""
+    codes = [code.strip().lower() for code in value.split(",")]
+    for code in codes:
+        if code not in LANGUAGES:
+            raise InvalidInput(_("{where}: unknown language {value!r} (choose {choices})").format(
+                where=where, value=value, choices=" or ".join(LANGUAGES)))
+    _CHOSEN[:] = list(dict.fromkeys(codes))
+    return ",".join(_CHOSEN)
+
+
+# The languages of the run: one, or several for a site in each (``export --lang fr,en``), the first in force.
+_CHOSEN: list[str] = ["en"]
+
+
+def chosen() -> list[str]:
+    """The languages asked for, the run's first (``--lang fr,en``: a site exported in each)."""
+    return list(_CHOSEN)
 
 
 def decide(args: Sequence[str], environ: Mapping[str, str]) -> tuple[list[str], str]:
@@ -67,9 +79,11 @@ def decide(args: Sequence[str], environ: Mapping[str, str]) -> tuple[list[str], 
         rest.append(arg)
         i += 1
     if given is not None:
-        return [OPTION, _checked(given, OPTION), *rest], _checked(given, OPTION)
+        codes = _checked(given, OPTION)
+        return [OPTION, codes, *rest], _CHOSEN[0]
     if environ.get("PARTNERCTL_LANG"):
-        return rest, _checked(environ["PARTNERCTL_LANG"], "$PARTNERCTL_LANG")
+        _checked(environ["PARTNERCTL_LANG"], "$PARTNERCTL_LANG")
+        return rest, _CHOSEN[0]
     from partnerctl.storage import config
 
     try:
@@ -79,8 +93,10 @@ def decide(args: Sequence[str], environ: Mapping[str, str]) -> tuple[list[str], 
     if setting is not None:
         if not isinstance(setting.value, str):
             raise RegistryInvalid(_("lang in {path}: write \"en\" or \"fr\"").format(path=setting.source))
-        return rest, _checked(setting.value, f"lang in {setting.source}")
-    return rest, _chosen_by_locale(environ) or "en"
+        _checked(setting.value, f"lang in {setting.source}")
+        return rest, _CHOSEN[0]
+    _CHOSEN[:] = [_chosen_by_locale(environ) or "en"]
+    return rest, _CHOSEN[0]
 
 
 def setup(args: Sequence[str]) -> list[str]:
@@ -110,6 +126,7 @@ def reset() -> None:
     import gettext
 
     install("en", gettext.NullTranslations())
+    _CHOSEN[:] = ["en"]
 
 
 def _click_gettext(message: str) -> str:

@@ -18,6 +18,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.i18n import _
+from partnerctl.core.i18n import _, language
 from partnerctl.core.model import Contact, Event, Partnership, Registry, is_email, is_web_link, record, sorted_events
 from partnerctl.core.names import fold, slugify
 from partnerctl.core.query import Snapshot
@@ -198,17 +199,32 @@ FILTER_SCRIPT = """
 """
 
 
-def _html_doc(title: str, owner: str, home: str, body: str, script: str = "") -> str:
+# While a site is written in several languages (``export(languages=...)``): those languages.
+_LANGUAGES: ContextVar[tuple[str, ...]] = ContextVar("languages", default=())
+
+
+def _switch(path: str) -> str:
+    """Links to page *path* (from the site's root) in the other languages of the export, "" with one language."""
+    here, others = language(), [lang for lang in _LANGUAGES.get() if lang != language()]
+    if not others:
+        return ""
+    up = "../" * (path.count("/") + 1)
+    links = "".join(f" <a href=\"{up}{lang}/{path}\" hreflang=\"{lang}\" lang=\"{lang}\">{lang.upper()}</a>"
+                    for lang in others)
+    return f"<nav class=\"languages\" aria-label=\"languages\"><strong>{here.upper()}</strong>{links}</nav>\n"
+
+
+def _html_doc(title: str, owner: str, home: str, body: str, script: str = "", path: str = "index.html") -> str:
     script_tag = f"<script>{script}</script>\n" if script else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<!DOCTYPE html>\n<html lang=\"{language()}\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         # An empty icon: the browser asks for no favicon file.
         "<link rel=\"icon\" href=\"data:,\">\n"
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"<header class=\"site\"><div class=\"wrap\"><a href=\"{home}\">{esc(owner)}</a>"
         "<span>International relations</span></div></header>\n"
-        f"<main class=\"wrap\">\n{body}</main>\n"
+        f"{_switch(path)}<main class=\"wrap\">\n{body}</main>\n"
         f"<footer class=\"wrap\">Partnerships of {esc(owner)}, published from the registry with partnerctl.</footer>\n"
         f"{script_tag}</body>\n</html>\n"
     )
@@ -283,7 +299,7 @@ def page_html(reg: Registry, pid: str) -> str:
         f"<article class=\"panel\">\n{''.join(sections) or _NOTHING_YET}</article>\n"
         "</div>\n"
     )
-    return _html_doc(page.title, page.owner, "../index.html", body)
+    return _html_doc(page.title, page.owner, "../index.html", body, path=f"{PAGES}/{pid}.html")
 
 
 _NOTHING_YET = "<p class=\"small\">No narrative or key dates recorded yet.</p>\n"
@@ -404,8 +420,41 @@ def index_markdown(reg: Registry) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, force: bool = False) -> str:
+def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, force: bool = False,
+           languages: Sequence[str] = ()) -> str:
     """Write the site in *fmt* (html or markdown) into the folder *target*; return a one-line summary.
+
+    With several *languages*, one site per language in ``target/<lang>/``, each
+    exported as below, each page linking to itself in the other languages.
+    Otherwise the site is in the language in force.
+    """
+    if len(languages) > 1 and target is not None:
+        from partnerctl.core.i18n import using
+        from partnerctl.storage.catalogs import load
+
+        summaries = []
+        token = _LANGUAGES.set(tuple(languages))
+        try:
+            for lang in languages:
+                with using(lang, load(lang)):
+                    done = _export(reg, fmt, target / lang, force)
+                summaries.append(_summary(reg, fmt, target / lang, done))  # in the run's language
+        finally:
+            _LANGUAGES.reset(token)
+        return "; ".join(summaries)
+    return _summary(reg, fmt, target, _export(reg, fmt, target, force))
+
+
+def _summary(reg: Registry, fmt: str, target: Path | None, done: outfolder.Written) -> str:
+    removed = _("; removed {count}").format(count=counted(done.removed, "stale page")) if done.removed else ""
+    kept = _("; kept {count} partnerctl did not write").format(count=counted(done.kept, "file")) if done.kept else ""
+    return _("wrote {count} and index{ext} to {target}{removed}{kept}").format(
+        count=counted(len(reg.partnerships), "partnership page"), ext=FORMATS[fmt], target=target, removed=removed,
+        kept=kept)
+
+
+def _export(reg: Registry, fmt: str, target: Path | None, force: bool) -> outfolder.Written:
+    """The site in the language in force.
 
     The folder is replaced as a whole (``partnerctl.outfolder``): files an earlier
     export wrote and this one does not (pages of partnerships no longer in the
@@ -421,7 +470,4 @@ def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, force
     render_page, render_index = (page_html, index_html) if fmt == "html" else (page_markdown, index_markdown)
     files: dict[str, Callable[[], str]] = {f"index{ext}": partial(render_index, reg)}
     files.update({f"{PAGES}/{pid}{ext}": partial(render_page, reg, pid) for pid in reg.partnerships})
-    done = outfolder.write_folder(target, files, force=force)
-    removed = f"; removed {counted(done.removed, 'stale page')}" if done.removed else ""
-    kept = f"; kept {counted(done.kept, 'file')} partnerctl did not write" if done.kept else ""
-    return f"wrote {counted(len(reg.partnerships), 'partnership page')} and index{ext} to {target}{removed}{kept}"
+    return outfolder.write_folder(target, files, force=force)
