@@ -18,7 +18,6 @@ setting silently ignored would send writes to the wrong registry.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +88,8 @@ class Settings:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a settings file exists: every run looks for one (cli/language.py)
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
