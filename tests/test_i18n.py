@@ -376,3 +376,15 @@ def test_the_site_in_french_only(invoke: Any, registry_path: Path, tmp_path: Pat
     assert invoke(registry_path, "--lang", "fr", "export", "--format", "html", "-o", str(site)).exit_code == 0
     page = (site / "partnerships" / "turin.html").read_text(encoding="utf-8")
     assert '<html lang="fr">' in page and "Mobilité urbaine" in page and '<nav class="languages"' not in page
+
+
+def test_french_labels_name_themes_in_french(invoke: Any, registry_path: Path) -> None:
+    english = invoke(registry_path, "list", "--theme", "mobility", "--format", "ids").stdout
+    assert invoke(registry_path, "--lang", "fr", "list", "--theme", "mobilité", "--format", "ids").stdout == english
+    assert invoke(registry_path, "--lang", "fr", "timeline", "--theme", "urbanisme", "--format", "ids").stdout == \
+        invoke(registry_path, "timeline", "--theme", "urban planning", "--format", "ids").stdout
+    assert invoke(registry_path, "list", "--theme", "mobilité").exit_code == 2  # English: the English labels only
+    added = invoke(registry_path, "--lang", "fr", "add-event", "turin", "--date", "2026-05", "--title", "Visite",
+                   "--theme", "Urbanisme", "--json")
+    assert added.exit_code == 0, added.stderr
+    assert '"themes": [\n    "urban-planning"\n  ]' in added.stdout

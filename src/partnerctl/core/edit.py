@@ -11,7 +11,7 @@ or unset comes from the field table (``fields.table()``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -80,6 +80,12 @@ def vocabulary(draft: Draft, kind: str) -> dict[str, str]:
     return draft.themes if kind == "theme" else draft.networks
 
 
+def _slugs(draft: Draft, kind: str, terms: Sequence[str]) -> list[str]:
+    """The slugs vocabulary *terms* name, each exactly one (English labels, and those of the language in force)."""
+    vocab = vocabulary(draft, kind)
+    return query.resolve_terms(vocab, terms, kind, query.in_force(vocab, draft.translations, kind))
+
+
 # --- events --------------------------------------------------------------------------------
 
 def new_event_id(taken: set[str], date: str, title: str) -> str:
@@ -93,7 +99,7 @@ def add_event(draft: Draft, pid: str, *, date: str, title: str, end: str | None 
     """Append an event to partnership *pid* and return it."""
     p = draft.get(pid)
     fields = {"date": date, "end": end, "title": title, "description": description,
-              "themes": query.resolve_terms(draft.themes, themes or [], "theme"), "links": links or []}
+              "themes": _slugs(draft, "theme", themes or []), "links": links or []}
     # Validate the fields before deriving an id from them, so errors name the field.
     build(Event, {"id": "x", **fields}, "invalid event")
     event = build(Event, {"id": new_event_id({e.id for e in p.events}, date, title), **fields}, "invalid event")
@@ -133,7 +139,7 @@ def edit_event(draft: Draft, pid: str, ref: str, changes: dict[str, Any], unset:
     i = find_event(p, pid, ref)
     changes = _changes(changes, unset, _unsettable("event"), _options("event"))
     if changes.get("themes"):
-        changes["themes"] = query.resolve_terms(draft.themes, changes["themes"], "theme")
+        changes["themes"] = _slugs(draft, "theme", changes["themes"])
     new_id = changes.get("id")
     if new_id is not None and new_id != p.events[i].id and new_id in {e.id for e in p.events}:
         raise InvalidInput(_("{pid} already has an event {new_id!r}").format(pid=pid, new_id=new_id))
@@ -280,7 +286,7 @@ def _list_values(draft: Draft, field: str, values: list[str]) -> list[str]:
     """Command-line values of a list field: vocabulary terms resolved to slugs, the rest as given."""
     kind = table().get(field).meta.vocab
     if kind:
-        return query.resolve_terms(vocabulary(draft, kind), values, kind)
+        return _slugs(draft, kind, values)
     return values
 
 

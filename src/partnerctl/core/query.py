@@ -127,14 +127,15 @@ class Matcher:
     """A vocabulary folded once, so each term costs a look-up, not a pass over every label.
 
     A term names the entries whose slug, whole label, any word of the label or any
-    word of the slug it equals, ignoring case and accents.
+    word of the slug it equals, ignoring case and accents; *others* are more labels
+    (those of the language in force: ``--theme mobilité`` in French).
     """
 
-    def __init__(self, vocab: Mapping[str, str], kind: str) -> None:
+    def __init__(self, vocab: Mapping[str, str], kind: str, others: Mapping[str, str] | None = None) -> None:
         self.vocab = dict(vocab)
         self.kind = kind
         self._slugs: dict[str, set[str]] = {}
-        for slug, label in vocab.items():
+        for slug, label in [*vocab.items(), *(others or {}).items()]:
             folded = fold(label)
             for key in {slug, folded, *_WORD.findall(folded), *slug.split("-")}:
                 self._slugs.setdefault(key, set()).add(slug)
@@ -157,15 +158,29 @@ class Matcher:
         return found.pop()
 
 
-def matcher(vocab: Mapping[str, str], kind: str) -> Matcher:
-    """The Matcher of *vocab*, folded once and reused while the vocabulary stays the same."""
-    return _matcher(tuple(vocab.items()), kind)
+def matcher(vocab: Mapping[str, str], kind: str, others: Mapping[str, str] | None = None) -> Matcher:
+    """The Matcher of *vocab* (and *others*), folded once and reused while the vocabulary stays the same."""
+    return _matcher(tuple(vocab.items()), kind, tuple((others or {}).items()))
 
 
 @lru_cache(maxsize=8)
-def _matcher(items: tuple[tuple[str, str], ...], kind: str) -> Matcher:
+def _matcher(items: tuple[tuple[str, str], ...], kind: str, others: tuple[tuple[str, str], ...]) -> Matcher:
     # Keyed by the entries themselves: a vocabulary changed in place (themes add) gets a new one.
-    return Matcher(dict(items), kind)
+    return Matcher(dict(items), kind, dict(others))
+
+
+def in_force(vocab: Mapping[str, str], translations: Mapping[Any, Any], kind: str) -> dict[str, str]:
+    """The labels of *vocab* in the language in force that differ from the English ones (none in English)."""
+    from partnerctl.core.i18n import language
+
+    labels = translations.get(language(), {}).get(kind + "s", {})
+    return {slug: label for slug, label in labels.items() if slug in vocab and label != vocab[slug]}
+
+
+def vocab_matcher(snap: Snapshot, kind: str) -> Matcher:
+    """The Matcher of a vocabulary of *snap*: its slugs, English labels and labels in the language in force."""
+    vocab = snap.vocabulary(kind)
+    return matcher(vocab, kind, in_force(vocab, snap.translations, kind))
 
 
 def match_vocab(vocab: Mapping[str, str], term: str, kind: str) -> set[str]:
@@ -173,9 +188,10 @@ def match_vocab(vocab: Mapping[str, str], term: str, kind: str) -> set[str]:
     return matcher(vocab, kind).match(term)
 
 
-def resolve_terms(vocab: Mapping[str, str], terms: Sequence[str], kind: str) -> list[str]:
+def resolve_terms(vocab: Mapping[str, str], terms: Sequence[str], kind: str,
+                  others: Mapping[str, str] | None = None) -> list[str]:
     """Slugs of *vocab* for terms given to a write command: each must name exactly one entry."""
-    m = matcher(vocab, kind)
+    m = matcher(vocab, kind, others)
     return [m.one(term) for term in terms]
 
 
@@ -229,7 +245,7 @@ def wanted(snap: Snapshot, filters: Filters) -> Wanted:
     slugs = {}
     for spec in table().filters():
         if spec.meta.filter == "vocab" and spec.meta.vocab:
-            m = matcher(snap.vocabulary(spec.meta.vocab), spec.meta.vocab)
+            m = vocab_matcher(snap, spec.meta.vocab)
             slugs[spec.name] = [m.match(term) for term in filters.get(spec.name) or []]
     return Wanted(filters, slugs)
 
@@ -291,7 +307,7 @@ def timeline(snap: Snapshot, pids: Sequence[str] | None = None, since: int | Non
     An event is on a theme if it names it, or, when it names none, if its
     partnership does. ``since``/``until`` keep events whose period overlaps those years.
     """
-    theme_sets = [match_vocab(snap.themes, t, "theme") for t in themes]
+    theme_sets = [vocab_matcher(snap, "theme").match(t) for t in themes]
     out = []
     for pid in pids if pids is not None else sorted(snap.partnerships):
         rec = snap.partnerships[pid]
