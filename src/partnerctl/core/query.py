@@ -133,6 +133,8 @@ class Matcher:
 
     def __init__(self, vocab: Mapping[str, str], kind: str, others: Mapping[str, str] | None = None) -> None:
         self.vocab = dict(vocab)
+        # The labels a message lists: those of the language in force where there are some.
+        self.shown = {**self.vocab, **(others or {})}
         self.kind = kind
         self._slugs: dict[str, set[str]] = {}
         for slug, label in [*vocab.items(), *(others or {}).items()]:
@@ -144,7 +146,7 @@ class Matcher:
         """Slugs *term* names; none is InvalidInput listing the declared entries."""
         found = self._slugs.get(fold(term.strip()))
         if not found:
-            declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(self.vocab.items())) or "none"
+            declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(self.shown.items())) or _("none")
             raise InvalidInput(_("unknown {kind} {term!r}; declared {kind}s: {declared}").format(
                 kind=self.kind, term=term, declared=declared))
         return set(found)
