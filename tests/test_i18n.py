@@ -388,3 +388,15 @@ def test_french_labels_name_themes_in_french(invoke: Any, registry_path: Path) -
                    "--theme", "Urbanisme", "--json")
     assert added.exit_code == 0, added.stderr
     assert '"themes": [\n    "urban-planning"\n  ]' in added.stdout
+
+
+def test_themes_add_and_rename_take_a_french_label(invoke: Any, registry_path: Path) -> None:
+    assert invoke(registry_path, "themes", "add", "night-life", "Night life", "--label-fr", "Vie nocturne").exit_code == 0
+    assert 'night-life = { en = "Night life", fr = "Vie nocturne" }\n' in registry_path.read_text("utf-8")
+    assert invoke(registry_path, "themes", "rename", "culture", "culture", "--label-fr", "Culture et arts").exit_code == 0
+    assert 'culture = { en = "Culture", fr = "Culture et arts" }\n' in registry_path.read_text("utf-8")
+    again = invoke(registry_path, "themes", "rename", "culture", "culture", "--label-fr", "Culture et arts")
+    assert again.exit_code == 2 and "nothing to change" in again.stderr
+    bad = invoke(registry_path, "themes", "add", "x-y", "X", "--label-fr", "deux\nlignes")
+    assert bad.exit_code == 2 and "must be one line" in bad.stderr
+    assert invoke(registry_path, "validate").exit_code == 0

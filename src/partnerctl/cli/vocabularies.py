@@ -66,8 +66,10 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     @write_options("vocabulary")
     def add_entry(ctx: typer.Context, writing: Writing,
                   slug: Annotated[str, typer.Argument(help="Lower-case words joined by hyphens.")],
-                  label: Annotated[str, typer.Argument(help="The name people read.")]) -> None:
-        run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.add_vocab(draft, kind, slug, label)),
+                  label: Annotated[str, typer.Argument(help="The name people read.")],
+                  label_fr: Annotated[str | None, typer.Option(
+                      "--label-fr", help="The name in French (else the label above is shown).")] = None) -> None:
+        run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.add_vocab(draft, kind, slug, label, label_fr)),
             (_("added {kind} {slug}").format(kind=kind, slug=slug),
              _("add {kind} {slug}").format(kind=kind, slug=slug)), writing)
 
@@ -77,12 +79,15 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     def rename_entry(ctx: typer.Context, writing: Writing,
                      old: Annotated[str, typer.Argument(help="The slug now.")],
                      new: Annotated[str, typer.Argument(help="The new slug (may be the same, with --label).")],
-                     label: Annotated[str | None, typer.Option(help="A new label.")] = None) -> None:
+                     label: Annotated[str | None, typer.Option(help="A new label.")] = None,
+                     label_fr: Annotated[str | None, typer.Option("--label-fr", help="A new label in French.")] = None
+                     ) -> None:
         did = ((_("relabelled {kind} {old}").format(kind=kind, old=old),
                 _("relabel {kind} {old}").format(kind=kind, old=old)) if new == old
                else (_("renamed {kind} {old} to {new}").format(kind=kind, old=old, new=new),
                      _("rename {kind} {old} to {new}").format(kind=kind, old=old, new=new)))
-        run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.rename_vocab(draft, kind, old, new, label)),
+        run(ctx, lambda draft: edit.vocab_entry(draft, kind,
+                                                edit.rename_vocab(draft, kind, old, new, label, label_fr)),
             did, writing)
 
     @sub.command("remove", help=f"Remove a {kind}; refused while in use unless --force, which also removes it "

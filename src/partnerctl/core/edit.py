@@ -480,15 +480,23 @@ def vocab_entry(draft: Draft, kind: str, slug: str) -> dict[str, Any]:
     return vocabulary_entry(slug, vocabulary(draft, kind)[slug], len(_usage(draft, kind, slug)[0]))
 
 
-def add_vocab(draft: Draft, kind: str, slug: str, label: str) -> str:
-    """Declare a new theme or network; returns its slug."""
+def add_vocab(draft: Draft, kind: str, slug: str, label: str, french: str | None = None) -> str:
+    """Declare a new theme or network (with its *french* label, if given); returns its slug."""
     _check_vocab_entry(kind, slug, label)
     vocab = vocabulary(draft, kind)
     if slug in vocab:
         raise InvalidInput(_("{kind} {slug!r} already exists ({vocab})").format(
             kind=kind, slug=slug, vocab=vocab[slug]))
     vocab[slug] = label
+    if french is not None:
+        _label_in(draft, kind, slug, "fr", french)
     return slug
+
+
+def _label_in(draft: Draft, kind: str, slug: str, lang: str, label: str) -> None:
+    """Give entry *slug* its label in *lang*."""
+    _check_vocab_entry(kind, slug, label)
+    draft.translations.setdefault(lang, {}).setdefault(f"{kind}s", {})[slug] = label
 
 
 def _swap(slugs: list[str], old: str, new: str | None) -> list[str]:
@@ -510,15 +518,18 @@ def _rewrite_users(draft: Draft, kind: str, old: str, new: str | None) -> None:
             p.events = [replace(e, themes=_swap(e.themes, old, new)) for e in p.events]
 
 
-def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None = None) -> str:
-    """Rename a theme or network (and relabel it with *label*) everywhere it is used; returns the new slug."""
+def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None = None,
+                 french: str | None = None) -> str:
+    """Rename a theme or network (and relabel it with *label*, its French label with *french*) everywhere it
+    is used; returns the new slug."""
     vocab = vocabulary(draft, kind)
     old = _declared(draft, kind, old)
     label = vocab[old] if label is None else label
     _check_vocab_entry(kind, new, label)
     if new != old and new in vocab:
         raise InvalidInput(_("{kind} {new!r} already exists ({vocab})").format(kind=kind, new=new, vocab=vocab[new]))
-    if new == old and label == vocab[old]:
+    same_french = french is None or draft.translations.get("fr", {}).get(f"{kind}s", {}).get(old) == french
+    if new == old and label == vocab[old] and same_french:
         raise InvalidInput(_("nothing to change: {kind} {old!r} already has that slug and label").format(
             kind=kind, old=old))
     # The users' blocks are read before the vocabulary changes: a relabel changes what search finds in them.
@@ -526,6 +537,8 @@ def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None 
     del vocab[old]
     vocab[new] = label
     _move_translations(draft, kind, old, new)
+    if french is not None:
+        _label_in(draft, kind, new, "fr", french)
     return new
 
 
