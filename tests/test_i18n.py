@@ -400,3 +400,10 @@ def test_themes_add_and_rename_take_a_french_label(invoke: Any, registry_path: P
     bad = invoke(registry_path, "themes", "add", "x-y", "X", "--label-fr", "deux\nlignes")
     assert bad.exit_code == 2 and "must be one line" in bad.stderr
     assert invoke(registry_path, "validate").exit_code == 0
+
+
+def test_a_mistyped_command_is_suggested_once(invoke: Any, registry_path: Path) -> None:
+    assert invoke(registry_path, "shw", "turin").stderr == \
+        "partnerctl: error: no such command 'shw'. Did you mean 'show'? (see 'partnerctl --help')\n"
+    assert invoke(registry_path, "--lang", "fr", "shw", "turin").stderr == \
+        "partnerctl: erreur : commande inconnue 'shw'. Vouliez-vous dire 'show' ? (voir 'partnerctl --help')\n"

@@ -142,7 +142,8 @@ def _failed(exc: PartnerctlError, state: State) -> int:
     return exc.exit_code
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True,
+# suggest_commands off: click already says "Did you mean 'show'?" (in the run's language); Typer said it again.
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True, suggest_commands=False,
                   rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="Query and edit a registry of a city's international partnerships.")
 
