@@ -261,7 +261,7 @@ def _read_json(text: str, batch: Batch, progress: Progress) -> None:
         records = data
     if not isinstance(records, list):
         raise InvalidInput(_("{source}: partnerships must be an array of records").format(source=batch.source))
-    tick = _ticker(f"reading {batch.source}", len(records), progress)
+    tick = _ticker(_("reading {source}").format(source=batch.source), len(records), progress)
     for i, rec in enumerate(records, 1):
         batch.rows.append(_record_row(f"record {i}", rec, rec))
         tick(i)
@@ -281,7 +281,7 @@ def _read_head(batch: Batch, data: dict[str, Any]) -> None:
 def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
     # Not splitlines(): JSON text may hold U+2028 and other characters it would split on.
     lines = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
-    tick = _ticker(f"reading {batch.source}", len(lines), progress)
+    tick = _ticker(_("reading {source}").format(source=batch.source), len(lines), progress)
     for n, line in enumerate(lines, 1):
         tick(n)
         if not line.strip():
@@ -318,7 +318,7 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
     if not rows:
         raise InvalidInput(_("{source}: empty file (no header row)").format(source=batch.source))
     header = [h.strip().casefold() for h in rows[0][1]]
-    tick = _ticker(f"reading {batch.source}", len(rows) - 1, progress)
+    tick = _ticker(_("reading {source}").format(source=batch.source), len(rows) - 1, progress)
     if tuple(header) == TWIN_HEADER:
         batch.twin = True
         seen: dict[tuple[str, str, str, str], int] = {}
@@ -535,7 +535,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
     existing = {_pair_of(reg, p): pid for pid, p in reg.partnerships.items()} if batch.twin else {}
     known = set(reg.partnerships)  # ids before this import: only these can conflict
     first_line: dict[str, str] = {}
-    tick = _ticker("merging", len(batch.rows), progress)
+    tick = _ticker(_("merging"), len(batch.rows), progress)
     for i, row in enumerate(batch.rows, 1):
         tick(i)
         row_owner = row.owner if row.owner is not None else (file_owner or reg.registry).owner

@@ -233,17 +233,17 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
             except _Retry:
                 draft = None  # the index turned out damaged: the file decides, from the start
         if draft is None:
-            progress("reading the registry", 0, None)
+            progress(_("reading the registry"), 0, None)
             draft = FullDraft(parse_valid(decode(data, loc.path), str(loc.path),
-                                          _ticker(progress, "reading the registry")))
+                                          _ticker(progress, _("reading the registry"))))
             result, new_data = _run(change, draft, data, progress)
         written = not dry_run and new_data != data
         if written:
-            progress("writing the registry", 0, None)
+            progress(_("writing the registry"), 0, None)
             files.write_atomic(target, new_data, backup=backup, shown=loc.path)
             LANDED.append(target)
             if index.enabled():
-                progress("updating the index", 0, None)
+                progress(_("updating the index"), 0, None)
                 draft.reindex(target, data, new_data)
     return Written(result, decode(data, loc.path), decode(new_data, loc.path), written)
 
@@ -380,8 +380,8 @@ class FullDraft:
         """The new file: the whole registry in canonical form, checked as the next read will see it."""
         text = tomlfile.dump(self.reg)
         # Validate what will be written, exactly as the next read will see it.
-        progress("checking the new registry", 0, None)
-        new_reg, problems = check_text(text, "new registry", _ticker(progress, "checking the new registry"))
+        progress(_("checking the new registry"), 0, None)
+        new_reg, problems = check_text(text, "new registry", _ticker(progress, _("checking the new registry")))
         if new_reg is None:
             raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
         self._checked = new_reg
