@@ -43,7 +43,7 @@ from pydantic import ValidationError
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
-from partnerctl.core.i18n import _
+from partnerctl.core.i18n import N_, _, ngettext
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Owner,
@@ -72,12 +72,14 @@ _SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "cs
 _TWIN_CARRIES = frozenset({"city", "country", "owner", "owner_country"})
 
 # Reasons a row is rejected or skipped, as counted in the summary.
-UNPARSABLE = "unparsable"
-EMPTY = "empty city or country"
-DUPLICATE = "duplicate"
-INVALID = "invalid"
-UNDECLARED = "undeclared theme or network"
-EXISTING = "already in the registry"
+UNPARSABLE = N_("unparsable")
+EMPTY = N_("empty city or country")
+DUPLICATE = N_("duplicate")
+INVALID = N_("invalid")
+UNDECLARED = N_("undeclared theme or network")
+EXISTING = N_("already in the registry")
+# What becomes of a row (counted; shown in the language in force).
+OUTCOMES = (N_("imported"), N_("updated"), N_("skipped"), N_("rejected"))
 
 # --------------------------------------------------------------------- export
 
@@ -230,7 +232,7 @@ def _record_row(where: str, rec: Any, raw: Any) -> Row:
     owner = data.get("owner") if isinstance(data.get("owner"), str) else None
     pid = data.pop("id", None)
     if not isinstance(pid, str) or not is_slug(pid):
-        return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {pid!r} is not a slug")
+        return Row(where, raw, owner=owner, reason=INVALID, detail=_("id: {pid!r} is not a slug").format(pid=pid))
     if length_problem(pid):
         return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {length_problem(pid)}")
     p, detail = _build(data)
@@ -263,7 +265,7 @@ def _read_json(text: str, batch: Batch, progress: Progress) -> None:
         raise InvalidInput(_("{source}: partnerships must be an array of records").format(source=batch.source))
     tick = _ticker(_("reading {source}").format(source=batch.source), len(records), progress)
     for i, rec in enumerate(records, 1):
-        batch.rows.append(_record_row(f"record {i}", rec, rec))
+        batch.rows.append(_record_row(_("record {n}").format(n=i), rec, rec))
         tick(i)
 
 
@@ -289,9 +291,10 @@ def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
         try:
             rec = loads_json(line)
         except json.JSONDecodeError as exc:
-            batch.rows.append(Row(f"line {n}", line, reason=UNPARSABLE, detail=f"not valid JSON: {exc}"))
+            batch.rows.append(Row(_("line {n}").format(n=n), line, reason=UNPARSABLE,
+                                  detail=_("not valid JSON: {exc}").format(exc=exc)))
             continue
-        batch.rows.append(_record_row(f"line {n}", rec, line))
+        batch.rows.append(_record_row(_("line {n}").format(n=n), rec, line))
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -342,9 +345,10 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
 
 
 def _partnership_row(line: int, fields: list[str], header: list[str], carries: frozenset[str]) -> Row:
-    where = f"line {line}"
+    where = _("line {n}").format(n=line)
     if len(fields) != len(header):
-        return Row(where, fields, reason=UNPARSABLE, detail=f"{len(fields)} fields, expected {len(header)}")
+        return Row(where, fields, reason=UNPARSABLE, detail=_("{n} fields, expected {expected}").format(
+            n=len(fields), expected=len(header)))
     data: dict[str, Any] = {}
     for name, value in zip(header, fields, strict=True):
         value = unneutralise(value)  # the quote export --format csv put before a formula-like cell
@@ -359,7 +363,8 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
             data[name] = value
     pid = data.pop("id", "")
     if not is_slug(pid):
-        return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {pid!r} is not a slug")
+        return Row(where, fields, owner=data.get("owner"), reason=INVALID,
+                   detail=_("id: {pid!r} is not a slug").format(pid=pid))
     if length_problem(pid):
         return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {length_problem(pid)}")
     p, detail = _build(data)
@@ -368,21 +373,25 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
 
 
 def _twin_row(line: int, fields: list[str], seen: dict[tuple[str, str, str, str], int]) -> Row:
-    where = f"line {line}"
+    where = _("line {n}").format(n=line)
     if len(fields) != len(TWIN_HEADER):
-        return Row(where, fields, reason=UNPARSABLE, detail=f"{len(fields)} fields, expected {len(TWIN_HEADER)}")
+        return Row(where, fields, reason=UNPARSABLE, detail=_("{n} fields, expected {expected}").format(
+            n=len(fields), expected=len(TWIN_HEADER)))
     values = [f.strip() for f in fields]
     owner, owner_country, city, country = values
     empty = [name for name, value in zip(TWIN_HEADER, values, strict=True) if not value]
     if empty:
-        return Row(where, fields, owner=owner, reason=EMPTY, detail=f"empty {' and '.join(empty)}")
+        return Row(where, fields, owner=owner, reason=EMPTY,
+                   detail=_("empty {fields}").format(fields=" and ".join(empty)))
     # A name is one line (the model says so of city and country; owners are names too).
     broken = [name for name, value in zip(TWIN_HEADER, values, strict=True) if "\n" in value or "\r" in value]
     if broken:
-        return Row(where, fields, owner=owner, reason=INVALID, detail=f"line break in {' and '.join(broken)}")
+        return Row(where, fields, owner=owner, reason=INVALID, detail=_("line break in {fields}").format(
+            fields=" and ".join(broken)))
     pair = (fold(owner), fold(owner_country), fold(city), fold(country))
     if pair in seen:
-        return Row(where, fields, owner=owner, reason=DUPLICATE, detail=f"same pair as line {seen[pair]}")
+        return Row(where, fields, owner=owner, reason=DUPLICATE, detail=_("same pair as line {n}").format(
+            n=seen[pair]))
     seen[pair] = line
     p, detail = _build({"city": city, "country": country, "owner": owner, "owner_country": owner_country})
     return Row(where, fields, p, owner=owner, carries=_TWIN_CARRIES, pair=pair,
@@ -433,7 +442,10 @@ class Report:
         if reason is not None:
             self.reasons[(outcome, reason)] += 1
         if outcome in ("rejected", "skipped"):
-            self.lines.append(f"{self.source} {row.where}: {outcome} ({detail or reason}): {row.text()}")
+            line = (_("{source} {where}: rejected ({why}): {text}") if outcome == "rejected"
+                    else _("{source} {where}: skipped ({why}): {text}"))
+            self.lines.append(line.format(source=self.source, where=row.where,
+                                          why=detail or (_(reason) if reason else ""), text=row.text()))
 
     def add_undeclared(self, row: Row, missing: list[tuple[str, str, str]]) -> None:
         """Reject *row* for the themes and networks it names that the registry does not declare."""
@@ -442,16 +454,19 @@ class Report:
             self.missing.setdefault(kind, set()).add(slug)
             by_place.setdefault((path, kind), []).append(repr(slug))
         self.add(row, "rejected", UNDECLARED, "; ".join(
-            f"{path}: undeclared {kind}{'s' if len(slugs) > 1 else ''} {', '.join(slugs)}"
+            _("{path}: undeclared {kind} {slugs}").format(path=path, kind=kind + ("s" if len(slugs) > 1 else ""),
+                                                          slugs=", ".join(slugs))
             for (path, kind), slugs in by_place.items()))
 
     def summary(self, dry_run: bool = False) -> str:
         """One line; the counts add up to the rows read, and undeclared vocabulary says how to fix it."""
-        parts = [f"{self.counts[o]} {o}" + self._why(o) for o in ("imported", "updated", "skipped", "rejected")]
+        parts = [_("{n} {outcome}").format(n=self.counts[o], outcome=_(o)) + self._why(o) for o in OUTCOMES]
         if self.counts["not selected"]:
-            parts.append(f"{self.counts['not selected']} not selected by --owner")
-        tail = " (dry run: nothing written)" if dry_run else ""
-        return f"read {counted(self.read, 'row')} from {self.source}: {', '.join(parts)}{self._fix_vocab()}{tail}"
+            parts.append(_("{n} not selected by --owner").format(n=self.counts["not selected"]))
+        tail = _(" (dry run: nothing written)") if dry_run else ""
+        return _("read {count} from {source}: {parts}{fix}{tail}").format(
+            count=counted(self.read, "row"), source=self.source, parts=", ".join(parts), fix=self._fix_vocab(),
+            tail=tail)
 
     def _fix_vocab(self) -> str:
         """What to do about rows rejected for undeclared themes or networks ("" when there are none).
@@ -462,22 +477,25 @@ class Report:
         rows = self.reasons[("rejected", UNDECLARED)]
         if not rows:
             return ""
-        named = " or ".join(f"{kind}{'s' if len(slugs) > 1 else ''} ({_some(sorted(slugs))})"
-                            for kind in ("theme", "network") if (slugs := self.missing.get(kind)))
+        named = _(" or ").join(f"{kind}{'s' if len(slugs) > 1 else ''} ({_some(sorted(slugs))})"
+                               for kind in ("theme", "network") if (slugs := self.missing.get(kind)))
         commands = " / ".join(f"'partnerctl {kind}s add SLUG LABEL'" for kind in ("theme", "network")
                               if kind in self.missing)
-        return (f"; {rows} {'row names' if rows == 1 else 'rows name'} undeclared {named}: declare them with "
-                f"{commands}, or import what 'partnerctl export --format json' writes, which carries the "
-                "vocabularies")
+        return ngettext("; {rows} row names undeclared {named}: declare them with {commands}, or import what "
+                        "'partnerctl export --format json' writes, which carries the vocabularies",
+                        "; {rows} rows name undeclared {named}: declare them with {commands}, or import what "
+                        "'partnerctl export --format json' writes, which carries the vocabularies",
+                        rows).format(rows=rows, named=named, commands=commands)
 
     def _why(self, outcome: str) -> str:
-        why = [f"{n} {reason}" for (o, reason), n in sorted(self.reasons.items()) if o == outcome]
+        why = [_("{n} {reason}").format(n=n, reason=_(reason)) for (o, reason), n in sorted(self.reasons.items())
+               if o == outcome]
         return f" ({', '.join(why)})" if why else ""
 
 
 def _some(items: list[str], shown: int = 10) -> str:
     """The first *shown* of *items*, comma-separated, and how many more there are."""
-    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    more = _(" and {n} more").format(n=len(items) - shown) if len(items) > shown else ""
     return ", ".join(items[:shown]) + more
 
 
@@ -499,8 +517,9 @@ def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) 
                                      "{ours!r} in the registry (--on-conflict fail); nothing written").format(
                                          source=batch.source, kind=kind, slug=slug, label=label, ours=ours[slug]))
             kept = on_conflict == "skip"
-            report.notes.append(f"{kind} {slug}: {'kept' if kept else 'replaced'} label {ours[slug]!r}"
-                                f"{'; the file has' if kept else ' with'} {label!r}")
+            note = (_("{kind} {slug}: kept label {ours!r}; the file has {label!r}") if kept
+                    else _("{kind} {slug}: replaced label {ours!r} with {label!r}"))
+            report.notes.append(note.format(kind=kind, slug=slug, ours=ours[slug], label=label))
             if not kept:
                 ours[slug] = label
     # Labels in other languages: the file's fill those the registry lacks (and replace them with update).
@@ -556,7 +575,8 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
         else:
             pid = row.pid or ""
             if pid in first_line:
-                report.add(row, "rejected", DUPLICATE, f"same id {pid} as {first_line[pid]}")
+                report.add(row, "rejected", DUPLICATE,
+                           _("same id {pid} as {first}").format(pid=pid, first=first_line[pid]))
                 continue
             first_line[pid] = row.where
             if foreign and not p.owner and file_owner is not None:
@@ -568,7 +588,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             reg.partnerships[pid] = p
             report.add(row, "imported")
         elif on_conflict == "skip":
-            report.add(row, "skipped", EXISTING, f"already in the registry as {pid}")
+            report.add(row, "skipped", EXISTING, _("already in the registry as {pid}").format(pid=pid))
         elif on_conflict == "fail":
             raise InvalidInput(_("{source} {where}: {pid} is already in the registry (--on-conflict "
                                  "fail); nothing written").format(source=batch.source, where=row.where, pid=pid))
