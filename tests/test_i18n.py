@@ -407,3 +407,14 @@ def test_a_mistyped_command_is_suggested_once(invoke: Any, registry_path: Path) 
         "partnerctl: error: no such command 'shw'. Did you mean 'show'? (see 'partnerctl --help')\n"
     assert invoke(registry_path, "--lang", "fr", "shw", "turin").stderr == \
         "partnerctl: erreur : commande inconnue 'shw'. Vouliez-vous dire 'show' ? (voir 'partnerctl --help')\n"
+
+
+def test_the_import_report_in_french(invoke: Any, registry_path: Path, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,city,country,themes\nx1,Xville,Atlantis,nowhere-theme\nturin,Turin,Italy,\n", encoding="utf-8")
+    result = invoke(registry_path, "--lang", "fr", "import", str(rows), "--dry-run")
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert lines[1] == f"partnerctl: {rows} ligne 3 : ignorée (déjà dans le registre sous turin) : turin,Turin,Italy,"
+    assert lines[2].startswith(f"partnerctl: 2 lignes lues dans {rows} : 0 importées, 0 mises à jour, 1 ignorées")
+    assert lines[2].endswith("(simulation : rien n'a été écrit)")
