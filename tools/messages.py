@@ -137,6 +137,15 @@ def compiled(catalog) -> bytes:  # type: ignore[no-untyped-def]
     return out.getvalue()
 
 
+def compiled_is(mo: bytes, catalog) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the .mo bytes *mo* hold exactly the translations of *catalog* (whatever tool compiled them)."""
+    import gettext
+
+    mo_catalog = gettext.GNUTranslations(io.BytesIO(mo))._catalog  # type: ignore[attr-defined]
+    po_catalog = gettext.GNUTranslations(io.BytesIO(compiled(catalog)))._catalog  # type: ignore[attr-defined]
+    return bool(mo_catalog == po_catalog)
+
+
 def gaps(catalog, messages: list[Message]) -> list[Message]:  # type: ignore[no-untyped-def]
     """The messages with no French translation in *catalog* (absent, empty or fuzzy)."""
     missing = []
@@ -179,7 +188,7 @@ def main(argv: list[str]) -> int:
     missing = gaps(read_catalog(), extract())
     for message in missing:
         print(f"untranslated: {message!r}", file=sys.stderr)
-    if MO.exists() and MO.read_bytes() != compiled(read_catalog()):
+    if not MO.exists() or not compiled_is(MO.read_bytes(), read_catalog()):
         print(f"{MO} is not the compiled {PO.name}: run tools/messages.py compile", file=sys.stderr)
         return 1
     return 1 if missing else 0
