@@ -8,6 +8,7 @@ What is a message (``extract``):
 
 - the first argument of ``_()`` and ``N_()``, the two of ``ngettext()``, in ``src/partnerctl`` and in the
   click and Typer modules partnerctl routes to its catalog (``cli/language.py`` ``CLICK_MODULES``);
+- ``{{ _("...") }}`` in the site's Jinja2 templates (any ``templates`` folder of the package);
 - the segments of a field's ``Fact`` template (``", also known as {aliases}"``);
 - a field's ``Meta`` label, ``help`` and ``heading`` (``core/model.py``), translated where shown;
 - the nouns ``counted(n, "noun")`` counts (``{n} noun`` / ``{n} nouns``);
@@ -89,6 +90,18 @@ def from_app() -> Iterator[Message]:
     yield from walk(typer.main.get_command(partnerctl.cli.app))
 
 
+_TEMPLATE_CALL = re.compile(r"""\b(?:_|gettext)\(\s*(?P<q>["'])(?P<text>(?:\\.|(?!(?P=q)).)*)(?P=q)\s*\)""", re.S)
+
+
+def from_templates() -> Iterator[Message]:
+    """The messages of the site's Jinja2 templates (``{{ _("...") }}``), under any ``templates`` folder of the
+    package: a template wrapped for gettext joins the catalog like the code."""
+    for path in sorted(SRC.rglob("*")):
+        if path.is_file() and "templates" in path.relative_to(SRC).parts[:-1]:
+            for m in _TEMPLATE_CALL.finditer(path.read_text(encoding="utf-8")):
+                yield ast.literal_eval(m.group("q") + m.group("text") + m.group("q"))
+
+
 def from_click() -> Iterator[Message]:
     """click's (and Typer's) own messages, from the modules whose ``_`` partnerctl routes to its catalog."""
     import importlib
@@ -113,6 +126,7 @@ def extract() -> list[Message]:
     found: dict[Message, None] = {}
     for path in sorted(SRC.rglob("*.py")):
         found.update(dict.fromkeys(from_source(path)))
+    found.update(dict.fromkeys(from_templates()))
     found.update(dict.fromkeys(from_click()))
     found.update(dict.fromkeys(from_table()))
     found.update(dict.fromkeys(from_app()))
