@@ -36,7 +36,7 @@ def ask(io: IOStreams, question: str, answers: dict[str, bool], default: str | N
     it. The end of input is *end*, or, when that is None, an abort (exit 2). Off a
     terminal the answer is read anyway (scripts and tests pipe it) and not echoed back.
     """
-    shown = f" [{default}]:" if default is not None and io.stdin_tty else ""
+    shown = _(" [{default}]:").format(default=default) if default is not None and io.stdin_tty else ""
     while True:
         io.stderr.write(f"{question}{shown} ")
         io.stderr.flush()

@@ -201,7 +201,7 @@ def command_line(args: Sequence[str]) -> list[str]:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
             shown = raw.decode("utf-8", "backslashreplace")
-            after = f" (after {out[-1]})" if out and out[-1].startswith("-") else ""
+            after = _(" (after {option})").format(option=out[-1]) if out and out[-1].startswith("-") else ""
             raise InvalidInput(_("argument {n} is not UTF-8 text: '{shown}'{after}").format(
                 n=n, shown=shown, after=after)) from None
     return out

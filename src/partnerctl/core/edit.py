@@ -218,9 +218,10 @@ def _check_field(name: str, allowed: tuple[str, ...], what: str) -> None:
     if name not in allowed:
         hint = ""
         if name in table().list_fields():
-            hint = f"; {name} is a list: use 'partnerctl add-to' / 'remove-from' (or 'tag' / 'untag' for themes)"
+            hint = _("; {name} is a list: use 'partnerctl add-to' / 'remove-from' (or 'tag' / 'untag' for "
+                     "themes)").format(name=name)
         elif name in ("events", "contacts"):
-            hint = f"; use the {name[:-1]} commands (add-{name[:-1]}, edit-{name[:-1]}, remove-{name[:-1]})"
+            hint = _("; use the {item} commands (add-{item}, edit-{item}, remove-{item})").format(item=name[:-1])
         raise InvalidInput(_("unknown field {name!r}; {what}: {items}{hint}").format(
             name=name, what=what, items=', '.join(allowed), hint=hint))
 
@@ -453,7 +454,8 @@ def _declared(draft: Draft, kind: str, slug: str) -> str:
         close = sorted(query.match_vocab(vocab, slug, kind))
     except InvalidInput:
         close = []
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; declared: {', '.join(sorted(vocab)) or 'none'}"
+    hint = (_("; did you mean {items}?").format(items=", ".join(close)) if close
+            else _("; declared: {items}").format(items=", ".join(sorted(vocab)) or _("none")))
     raise InvalidInput(_("no {kind} with the slug {slug!r}{hint}").format(kind=kind, slug=slug, hint=hint))
 
 

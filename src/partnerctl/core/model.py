@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from partnerctl.core import dates
 from partnerctl.core.errors import Problem
 from partnerctl.core.fields import STATUSES, Fact, FieldSpec, Meta, Table, spec_of
-from partnerctl.core.i18n import _
+from partnerctl.core.i18n import N_, _
 from partnerctl.core.names import invisible, is_slug
 
 if TYPE_CHECKING:
@@ -56,8 +56,8 @@ def length_problem(slug: str) -> str | None:
     """Why *slug* is too long for an id or a vocabulary slug, or None when it is not."""
     if len(slug) <= MAX_ID_LENGTH:
         return None
-    return (f"{slug[:20]!r}... is {len(slug)} characters long; ids and slugs have at most {MAX_ID_LENGTH} "
-            "(they name files of the exported site)")
+    return _("{start!r}... is {n} characters long; ids and slugs have at most {most} (they name files of the "
+             "exported site)").format(start=slug[:20], n=len(slug), most=MAX_ID_LENGTH)
 
 
 # --- checks: plain functions, raising ValueError with the message a user reads ----------------
@@ -425,14 +425,14 @@ def _where(loc: tuple[Any, ...], prefix: str = "") -> str:
     return out or "registry"
 
 
-_MESSAGES = {"extra_forbidden": "unknown key", "unexpected_keyword_argument": "unknown key",
-             "missing": "required key is missing", "missing_argument": "required key is missing"}
+_MESSAGES = {"extra_forbidden": N_("unknown key"), "unexpected_keyword_argument": N_("unknown key"),
+             "missing": N_("required key is missing"), "missing_argument": N_("required key is missing")}
 
 
 def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
     """Turn a pydantic error into problems located by their key path."""
     return [Problem(_where(err["loc"], prefix),
-                    _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, ")))
+                    _(_MESSAGES[err["type"]]) if err["type"] in _MESSAGES else err["msg"].removeprefix("Value error, "))
             for err in exc.errors(include_url=False)]
 
 

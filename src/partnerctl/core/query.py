@@ -116,7 +116,8 @@ def resolve(snap: Snapshot, text: str) -> str:
         raise Ambiguous(_("{text!r} is ambiguous: {describe}").format(text=text, describe=describe(snap, prefixed)))
     by_name = {n: pid for pid, keys in names.items() for n in keys}
     close = {by_name[n] for n in difflib.get_close_matches(key, by_name, n=3, cutoff=0.6)}
-    hint = f"; did you mean {describe(snap, close)}?" if close else "; 'partnerctl list' shows them all"
+    hint = (_("; did you mean {items}?").format(items=describe(snap, close)) if close
+            else _("; 'partnerctl list' shows them all"))
     raise NotFound(_("no partnership {text!r}{hint}").format(text=text, hint=hint))
 
 

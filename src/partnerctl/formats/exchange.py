@@ -332,8 +332,9 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
     unknown = [h for h in header if h not in CSV_COLUMNS]
     missing = [h for h in ("id", "city", "country") if h not in header]
     if unknown or missing or len(set(header)) != len(header):
-        what = (f"unknown column {unknown[0]!r}" if unknown else f"missing column {missing[0]!r}" if missing
-                else "a column is named twice")
+        what = (_("unknown column {name!r}").format(name=unknown[0]) if unknown
+                else _("missing column {name!r}").format(name=missing[0]) if missing
+                else _("a column is named twice"))
         raise InvalidInput(_("{source}: {what}; columns are {items} (or {items2} for the twin-towns "
                              "dataset)").format(
                                  source=batch.source, what=what, items=", ".join(CSV_COLUMNS),

@@ -44,9 +44,9 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
         m = _AT_LINE.search(message)
         line = int(m.group(1)) if m else None
         if m:
-            message = f"column {m.group(2)}: invalid TOML: {message[:m.start()].strip()}"
+            message = _("column {n}: invalid TOML: {what}").format(n=m.group(2), what=message[:m.start()].strip())
         else:
-            message = f"invalid TOML: {message}"
+            message = _("invalid TOML: {what}").format(what=message)
         return None, [Problem(name, message, line)]
     except RecursionError:
         return None, [Problem(name, _("invalid TOML: arrays or tables nested too deeply"))]
