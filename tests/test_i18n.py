@@ -135,9 +135,10 @@ def test_an_unknown_language_is_a_usage_error(invoke: Any, registry_path: Path, 
     assert invoke(registry_path, "show", "turin").exit_code == 2
     monkeypatch.delenv("PARTNERCTL_LANG")
     no_choice.parent.mkdir(parents=True)
-    no_choice.write_text("lang = 3\n", encoding="utf-8")
-    result = invoke(registry_path, "show", "turin")
-    assert result.exit_code == 3 and "lang in" in result.stderr
+    for setting in ("lang = 3\n", 'lang = "de"\n'):
+        no_choice.write_text(setting, encoding="utf-8")
+        result = invoke(registry_path, "show", "turin")
+        assert result.exit_code == 3 and f"lang in {no_choice}" in result.stderr
 
 
 def test_a_real_process_under_a_french_locale(registry_path: Path, tmp_path: Path) -> None:

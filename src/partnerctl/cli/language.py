@@ -25,6 +25,10 @@ CLICK_MODULES = ("click.core", "click.decorators", "click.exceptions", "click.fo
                  "click.types", "typer.core")
 
 
+# The languages of the run: one, or several for a site in each (``export --lang fr,en``), the first in force.
+_CHOSEN: list[str] = ["en"]
+
+
 def _chosen_by_locale(environ: Mapping[str, str]) -> str | None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(name, "")
@@ -44,10 +48,6 @@ def _checked(value: str, where: str) -> str:
                 where=where, value=value, choices=" or ".join(LANGUAGES)))
     _CHOSEN[:] = list(dict.fromkeys(codes))
     return ",".join(_CHOSEN)
-
-
-# The languages of the run: one, or several for a site in each (``export --lang fr,en``), the first in force.
-_CHOSEN: list[str] = ["en"]
 
 
 def chosen() -> list[str]:
@@ -93,7 +93,10 @@ def decide(args: Sequence[str], environ: Mapping[str, str]) -> tuple[list[str], 
     if setting is not None:
         if not isinstance(setting.value, str):
             raise RegistryInvalid(_("lang in {path}: write \"en\" or \"fr\"").format(path=setting.source))
-        _checked(setting.value, f"lang in {setting.source}")
+        try:
+            _checked(setting.value, f"lang in {setting.source}")
+        except InvalidInput as exc:  # a setting, like a broken settings file: exit 3
+            raise RegistryInvalid(str(exc)) from None
         return rest, _CHOSEN[0]
     _CHOSEN[:] = [_chosen_by_locale(environ) or "en"]
     return rest, _CHOSEN[0]
