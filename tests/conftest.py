@@ -42,10 +42,50 @@ SHIPPED_REGISTRY = REPO / "data" / "registry.toml"
 # Theme use: culture 1, good-food 2, urban-mobility 2, urban-planning 2.
 # Network use: delice 2, eurocities 2, luci 1.
 # alder's events are deliberately out of date order in the file (1991-04 before 1991).
-SMALL_REGISTRY_TOML = """\
+# A registry of the relations of several owner cities (the site's owner filters).
+MULTI_OWNER_TOML = """\
 [registry]
 owner = "Lyon"
 country = "France"
+
+[themes]
+culture = "Culture"
+
+[partnerships.turin]
+city = "Turin"
+country = "Italy"
+region = "Europe"
+since = 1991
+themes = ["culture"]
+
+[partnerships.milan-lyon]
+city = "Milan"
+country = "Italy"
+region = "Europe"
+since = 1966
+
+[partnerships.munich-edinburgh]
+owner = "Munich"
+owner_country = "Germany"
+city = "Edinburgh"
+country = "United Kingdom"
+region = "Europe"
+since = 1954
+
+[partnerships.bordeaux-quebec]
+owner = "Bordeaux"
+owner_country = "France"
+city = "Québec"
+country = "Canada"
+region = "The Americas"
+since = 1962
+"""
+
+
+SMALL_REGISTRY_TOML = """\
+[registry]
+owner = "Lyon"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -58,11 +98,16 @@ delice = "Délice"
 eurocities = "Eurocities"
 luci = "LUCI"
 
+[regions]
+africa = "Africa"
+americas = "The Americas"
+europe = "Europe"
+
 [partnerships.alder]
 city = "Marlow"
 aliases = ["Mårlø"]
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "active"
 kind = "twinning"
 since = 1991
@@ -101,8 +146,8 @@ email = "ann@example.org"
 
 [partnerships.birch]
 city = "Kingsford"
-country = "Canada"
-region = "The Americas"
+country = "CA"
+region = "americas"
 status = "ended"
 kind = "cooperation"
 since = 1975
@@ -122,8 +167,8 @@ title = "Joint planning study"
 
 [partnerships.cedar]
 city = "Élan"
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "suspended"
 since = 2003
 themes = ["urban-mobility", "urban-planning"]
@@ -143,8 +188,8 @@ themes = ["urban-mobility"]
 
 [partnerships.dune]
 city = "Bakel"
-country = "Senegal"
-region = "Africa"
+country = "SN"
+region = "africa"
 themes = ["good-food", "culture"]
 """
 

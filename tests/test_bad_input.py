@@ -92,12 +92,12 @@ BAD = [
     ("cr-title", shipped_copy, add_event(title="First line\rsecond line"), 2, "title: must be a single line"),
     ("unknown-partner", shipped_copy, add_event(partner="atlantis"), 1, "no partnership 'atlantis'"),
     ("ambiguous-prefix", shipped_copy, add_event(partner="b"), 1,
-     "'b' is ambiguous: bamako (Bamako), barcelona (Barcelona)"),
+     "'b' is ambiguous: bamako (Bamako, Mali), barcelona (Barcelona, Spain)"),
     ("unknown-theme", shipped_copy, add_event(extra=("--theme", "zzz")), 2, "unknown theme 'zzz'"),
     ("ambiguous-theme", shipped_copy, add_event(extra=("--theme", "urban")), 2, "theme 'urban' is ambiguous"),
     ("registry-missing", missing_file, add_event(), 3, "registry not found"),
     ("malformed-toml", malformed_toml, add_event(), 3, "registry.toml:5: column 8: invalid TOML"),
-    ("schema-invalid", schema_invalid, add_event(), 3, "partnerships.turin.colour:1213: unknown key"),
+    ("schema-invalid", schema_invalid, add_event(), 3, "partnerships.turin.colour:1223: unknown key"),
     # Nothing to read: exit 3 like a missing file (add-event said exit 4 "cannot write" before a fix).
     ("missing-folder", missing_folder, add_event(), 3, "registry not found"),
 ]

@@ -46,7 +46,7 @@ def test_dump_is_idempotent_on_the_shipped_registry() -> None:
 
 NON_CANONICAL = """\
 [partnerships.zeta]
-country = "Chile"
+country = "CL"
 city = "Zeta"
 events = [
     {title = "Later", date = "2012-05-16", id = "b-later", description = "Given in full: a day, a month and a year."},
@@ -59,7 +59,7 @@ aliases = []
 
 [partnerships.alpha]
 city = "Alpha"
-country = "Peru"
+country = "PE"
 summary = "Two\\nlines"
 
 [themes]
@@ -69,14 +69,14 @@ food = "Food"
 [networks]
 
 [registry]
-country = "France"
+country = "FR"
 owner = "Lyon"
 """
 
 CANONICAL = '''\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 food = "Food"
@@ -86,14 +86,14 @@ mobility = "Mobility"
 
 [partnerships.alpha]
 city = "Alpha"
-country = "Peru"
+country = "PE"
 summary = """
 Two
 lines"""
 
 [partnerships.zeta]
 city = "Zeta"
-country = "Chile"
+country = "CL"
 themes = [
     "food",
 ]
@@ -145,7 +145,6 @@ ONE_LINE = (st.lists(st.one_of(TRICKY, st.text(CHARS, min_size=1, max_size=4)), 
             .filter(lambda s: s.strip() != ""))
 # Names and labels hold no invisible or bidirectional control character (the model refuses them).
 NAME = ONE_LINE.filter(lambda s: not INVISIBLE.search(s))
-VISIBLE_TEXT = FREE_TEXT.filter(lambda s: not INVISIBLE.search(s))
 YEARS = st.one_of(st.integers(1990, 1992), st.integers(1, 9999))
 
 
@@ -168,20 +167,29 @@ def _maybe(draw: Any, out: dict[str, Any], key: str, strategy: Any) -> None:
         out[key] = value
 
 
+# Countries as a registry stores them: ISO 3166 codes, a subdivision's too.
+COUNTRIES = st.sampled_from(["FR", "IT", "GB", "GB-ENG", "GB-SCT", "US", "XK", "PS", "SN"])
+
+
 @st.composite
 def registry_data(draw: Any) -> dict[str, Any]:
     """A small valid registry as TOML data, without empty values (as the canonical form leaves them out)."""
     themes = draw(st.dictionaries(SLUGS, NAME, max_size=4))
     networks = draw(st.dictionaries(SLUGS, NAME, max_size=3))
+    regions = draw(st.dictionaries(SLUGS, NAME, max_size=3))
     links = st.lists(SLUGS.map(lambda s: f"https://example.org/{s}"), max_size=2)
     partnerships: dict[str, Any] = {}
     for pid in draw(st.lists(SLUGS, unique=True, max_size=4)):
-        p: dict[str, Any] = {"city": draw(NAME), "country": draw(NAME)}
+        p: dict[str, Any] = {"city": draw(NAME), "country": draw(COUNTRIES)}
         _maybe(draw, p, "aliases", st.lists(NAME, max_size=2))
-        for key in ("region", "kind", "since_note"):
+        for key in ("kind", "since_note"):
             _maybe(draw, p, key, ONE_LINE)
-        for key in ("owner", "owner_country"):
-            _maybe(draw, p, key, NAME)
+        if regions:
+            _maybe(draw, p, "region", st.sampled_from(sorted(regions)))
+        _maybe(draw, p, "owner", NAME)
+        _maybe(draw, p, "owner_country", COUNTRIES)
+        _maybe(draw, p, "lat", st.floats(-90, 90, allow_nan=False))
+        _maybe(draw, p, "lon", st.floats(-180, 180, allow_nan=False))
         _maybe(draw, p, "status", st.sampled_from(["active", "suspended", "ended"]))
         _maybe(draw, p, "since", st.integers(1, 9999))
         if themes:
@@ -215,7 +223,9 @@ def registry_data(draw: Any) -> dict[str, Any]:
             p["contacts"] = contacts
         partnerships[pid] = p
     data: dict[str, Any] = {"registry": {"owner": draw(NAME)}, "themes": themes, "networks": networks}
-    _maybe(draw, data["registry"], "country", VISIBLE_TEXT)
+    _maybe(draw, data["registry"], "country", COUNTRIES)
+    if regions:
+        data["regions"] = regions
     if partnerships:
         data["partnerships"] = partnerships
     return data
@@ -328,7 +338,7 @@ owner = "Lyon"
 
 [partnerships.alder]
 city = "Marlow"
-country = "Italy"
+country = "IT"
 """
 
 

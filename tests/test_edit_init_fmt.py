@@ -32,10 +32,11 @@ def test_init_empty_registry_has_the_lyon_themes_and_no_networks(run: Any, tmp_p
     assert result.exit_code == 0, result.stderr
     assert result.stderr == f"partnerctl: created {target} (empty, owner Grenoble)\n"
     lyon = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))
-    assert json.loads(result.stdout) == {"path": str(target), "owner": "Grenoble", "country": "France",
+    assert json.loads(result.stdout) == {"path": str(target), "name": None, "owner": "Grenoble", "country": "FR",
                                          "themes": len(lyon["themes"]), "networks": 0, "partnerships": 0}
     assert tomllib.loads(target.read_text(encoding="utf-8")) == {
-        "registry": {"owner": "Grenoble", "country": "France"}, "themes": lyon["themes"], "networks": {}}
+        "registry": {"owner": "Grenoble", "country": "FR"}, "themes": lyon["themes"], "networks": {},
+        "regions": lyon["regions"]}
     assert reader.problems(target) == []
     # A new registry is writable at once.
     add = run("--registry", str(target), "add", "Essen", "--country", "Germany", "--theme", "culture")

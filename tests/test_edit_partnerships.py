@@ -36,11 +36,11 @@ def test_add_with_every_option_prints_the_record_and_writes_it(invoke: Any, smal
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "partnerctl: added partnership lodz (Łódź)\n"
     expected = {
-        "id": "lodz", "city": "Łódź", "aliases": ["Lodzia"], "country": "Poland", "region": "Europe",
+        "id": "lodz", "city": "Łódź", "aliases": ["Lodzia"], "country": "PL", "region": "europe",
         "owner": None, "owner_country": None, "status": "active", "kind": "twinning", "since": 1991,
         "since_note": None, "themes": ["urban-mobility", "good-food"], "networks": ["luci"],
         "projects": ["CITYLOG"], "links": ["https://example.org/lodz"], "summary": "Twinned in 1991.",
-        "events": [], "contacts": [],
+        "lat": None, "lon": None, "events": [], "contacts": [],
     }
     assert json.loads(result.stdout) == expected
     assert show(invoke, small_canonical, "lodz") == expected
@@ -51,7 +51,7 @@ def test_add_is_quiet_on_stdout_without_a_format(invoke: Any, small_canonical: P
     result = invoke(small_canonical, "add", "Sète", "--country", "France")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert partnership(small_canonical, "sete") == {"city": "Sète", "country": "France"}
+    assert partnership(small_canonical, "sete") == {"city": "Sète", "country": "FR"}
 
 
 def test_add_with_explicit_id(invoke: Any, small_canonical: Path) -> None:
@@ -76,7 +76,7 @@ def test_add_dry_run_prints_the_diff_and_writes_nothing(invoke: Any, small_canon
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "partnerctl: would add partnership zagreb (Zagreb)\n"
     assert result.stdout.endswith(
-        " ]\n+\n+[partnerships.zagreb]\n+city = \"Zagreb\"\n+country = \"Croatia\"\n")
+        " ]\n+\n+[partnerships.zagreb]\n+city = \"Zagreb\"\n+country = \"HR\"\n")
     assert result.stdout.startswith("--- small.toml\n+++ small.toml (new)\n@@ ")
     assert small_canonical.read_bytes() == before
     assert not small_canonical.with_name("small.toml.bak").exists()
@@ -93,17 +93,18 @@ def test_set_converts_since_to_an_integer(invoke: Any, small_canonical: Path) ->
     assert "since = 1990\n" in small_canonical.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("city", "Great Marlow"), ("country", "United Kingdom"), ("region", "Western Europe"),
-    ("owner", "Villeurbanne"), ("owner_country", "France"), ("status", "ended"),
-    ("kind", "friendship"), ("since_note", "the charter says 1990"),
-    ("summary", "First line.\nSecond line."),
+@pytest.mark.parametrize(("field", "value", "stored"), [
+    ("city", "Great Marlow", None), ("country", "United Kingdom", "GB"), ("region", "The Americas", "americas"),
+    ("owner", "Villeurbanne", None), ("owner_country", "France", "FR"), ("status", "ended", None),
+    ("kind", "friendship", None), ("since_note", "the charter says 1990", None),
+    ("summary", "First line.\nSecond line.", None), ("lat", "45.07", 45.07), ("lon", "-7", -7.0),
 ])
-def test_set_each_text_field(invoke: Any, small_canonical: Path, field: str, value: str) -> None:
+def test_set_each_text_field(invoke: Any, small_canonical: Path, field: str, value: str, stored: Any) -> None:
+    # Countries are stored as their code, regions as their slug, coordinates as numbers.
     result = invoke(small_canonical, "set", "alder", field, value)
     assert result.exit_code == 0, result.stderr
-    assert partnership(small_canonical, "alder")[field] == value
-    assert show(invoke, small_canonical, "alder")[field] == value
+    assert partnership(small_canonical, "alder")[field] == (value if stored is None else stored)
+    assert show(invoke, small_canonical, "alder")[field] == (value if stored is None else stored)
 
 
 def test_set_dry_run_diff_is_exactly_the_changed_line(invoke: Any, small_canonical: Path) -> None:

@@ -11,12 +11,12 @@ import pytest
 
 from partnerctl.formats import exchange
 
-EMPTY_LYON = '[registry]\nowner = "Lyon"\ncountry = "France"\n'
+EMPTY_LYON = '[registry]\nowner = "Lyon"\ncountry = "FR"\n'
 
 # Values that CSV must carry unchanged: separators, quotes, backslashes, lines.
 TRICKY_TOML = r'''[registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -28,9 +28,9 @@ delice = "Délice"
 [partnerships.cordoba-veracruz]
 city = "Córdoba, Veracruz"
 aliases = ["A;B", "back\\slash", "Quote \"q\"", "Łódź"]
-country = "Mexico"
+country = "MX"
 owner = "Lille"
-owner_country = "France"
+owner_country = "FR"
 status = "active"
 kind = "twinning"
 since = 2001
@@ -50,7 +50,7 @@ title = "Twinning"
 
 [partnerships.plain]
 city = "Plain"
-country = "Nowhere"
+country = "XK"
 '''
 
 
@@ -118,8 +118,8 @@ def test_json_import_rebuilds_the_shipped_registry_byte_for_byte(
 
 def test_json_export_shape(invoke: Callable[..., Any], small_registry: Path) -> None:
     data = json.loads(export(invoke, small_registry, "json"))
-    assert list(data) == ["registry", "themes", "networks", "partnerships"]
-    assert data["registry"] == {"owner": "Lyon", "country": "France"}
+    assert list(data) == ["registry", "themes", "networks", "regions", "partnerships"]
+    assert data["registry"] == {"owner": "Lyon", "country": "FR"}
     assert data["networks"] == {"delice": "Délice", "eurocities": "Eurocities", "luci": "LUCI"}
     assert [r["id"] for r in data["partnerships"]] == ["alder", "birch", "cedar", "dune"]
     shown = invoke(small_registry, "show", "alder", "--format", "json")
@@ -171,7 +171,7 @@ def test_csv_import_keeps_events_and_contacts_on_update(
     assert result.exit_code == 0, result.stderr
     assert summary(result).endswith(": 0 imported, 1 updated, 0 skipped, 0 rejected")
     alder = json.loads(invoke(small_registry, "show", "alder", "--json").stdout)
-    assert (alder["city"], alder["since"], alder["region"]) == ("Marlow-on-Sea", 1992, "Europe")
+    assert (alder["city"], alder["since"], alder["region"]) == ("Marlow-on-Sea", 1992, "europe")
     assert len(alder["events"]) == 4 and alder["contacts"][0]["name"] == "Ann Exàmple"
 
 
@@ -271,11 +271,12 @@ def test_bad_rows_are_reported_with_their_line(
         "id,city,country,themes,since\n"
         "elm,Elmshorn,Germany,culture,1960\n"          # line 2: imported
         "fir,Firenze,Italy,opera,\n"                   # line 3: undeclared theme
-        "Not A Slug,X,Y,,\n"                           # line 4: bad id
-        "gum,Gum,Z,,soon\n"                            # line 5: since not a year
+        "Not A Slug,X,Germany,,\n"                     # line 4: bad id
+        "gum,Gum,DE,,soon\n"                           # line 5: since not a year
         "hazel,Hazel\n"                                # line 6: 2 fields
         "elm,Elm Again,Germany,,\n"                    # line 7: same id as line 2
-        "ivy,,Nowhere,,\n"))                           # line 8: empty city
+        "ivy,,Germany,,\n"                             # line 8: empty city
+        "jay,Jay,Japa,,\n"))                           # line 9: unknown country
     before_ids = invoke(small_registry, "list", "--format", "ids").stdout
 
     result = import_file(invoke, small_registry, file)
@@ -283,11 +284,13 @@ def test_bad_rows_are_reported_with_their_line(
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
     assert [line.split(": ")[1] for line in lines[:-1]] == [
-        f"{file} line {n}" for n in (3, 4, 5, 6, 7, 8)]
+        f"{file} line {n}" for n in (3, 4, 5, 6, 7, 8, 9)]
     assert "rejected (themes: undeclared theme 'opera')" in lines[0]
     assert "rejected (same id elm as line 2)" in lines[4]
-    assert lines[-1] == (f"partnerctl: read 7 rows from {file}: 1 imported, 0 updated, 0 skipped, 6 rejected "
-                         "(1 duplicate, 3 invalid, 1 undeclared theme or network, 1 unparsable); "
+    assert lines[6] == (f"partnerctl: {file} line 9: rejected (country: unknown country 'Japa'; did you mean 'Japan'?): "
+                        "jay,Jay,Japa,,")
+    assert lines[-1] == (f"partnerctl: read 8 rows from {file}: 1 imported, 0 updated, 0 skipped, 7 rejected "
+                         "(1 duplicate, 3 invalid, 1 undeclared theme or network, 1 unknown country, 1 unparsable); "
                          "1 row names undeclared theme (opera): declare them with 'partnerctl themes add SLUG LABEL', "
                          "or import what 'partnerctl export --format json' writes, which carries the vocabularies")
     assert invoke(small_registry, "list", "--format", "ids").stdout == before_ids + "elm\n"
@@ -346,12 +349,12 @@ def test_export_to_a_file_and_to_a_missing_folder(
 def test_json_of_another_owner_keeps_its_owner(
         invoke: Callable[..., Any], small_registry: Path, tmp_path: Path) -> None:
     file = write(tmp_path / "lyon.json", export(invoke, small_registry, "json"))
-    turin = write(tmp_path / "turin.toml", '[registry]\nowner = "Turin"\ncountry = "Italy"\n')
+    turin = write(tmp_path / "turin.toml", '[registry]\nowner = "Turin"\ncountry = "IT"\n')
 
     assert import_file(invoke, turin, file).exit_code == 0
 
     alder = json.loads(invoke(turin, "show", "alder", "--json").stdout)
-    assert (alder["owner"], alder["owner_country"]) == ("Lyon", "France")
+    assert (alder["owner"], alder["owner_country"]) == ("Lyon", "FR")
     assert invoke(turin, "list", "--owner", "lyon", "--format", "ids").stdout == "alder\nbirch\ncedar\ndune\n"
     assert invoke(turin, "list", "--owner", "Turin", "--format", "ids").stdout == ""
 
@@ -359,9 +362,9 @@ def test_json_of_another_owner_keeps_its_owner(
 def test_list_owner_falls_back_to_the_registry_owner(
         invoke: Callable[..., Any], small_registry: Path, tmp_path: Path) -> None:
     file = write(tmp_path / "more.jsonl", "".join(json.dumps(r) + "\n" for r in [
-        {"id": "lodz-a", "city": "A", "country": "X", "owner": "Łódź", "owner_country": "Poland"},
-        {"id": "lodz-b", "city": "B", "country": "Y", "owner": "LODZ"},
-        {"id": "turin-c", "city": "C", "country": "Z", "owner": "Turin"},
+        {"id": "lodz-a", "city": "A", "country": "DE", "owner": "Łódź", "owner_country": "Poland"},
+        {"id": "lodz-b", "city": "B", "country": "Germany", "owner": "LODZ"},
+        {"id": "turin-c", "city": "C", "country": "Allemagne", "owner": "Turin"},
     ]))
     assert import_file(invoke, small_registry, file).exit_code == 0
 
@@ -380,8 +383,8 @@ def test_list_owner_falls_back_to_the_registry_owner(
 def test_import_owner_option_selects_records(
         invoke: Callable[..., Any], small_registry: Path, tmp_path: Path) -> None:
     file = write(tmp_path / "more.jsonl", "".join(json.dumps(r) + "\n" for r in [
-        {"id": "lodz-a", "city": "A", "country": "X", "owner": "Łódź"},
-        {"id": "turin-c", "city": "C", "country": "Z", "owner": "Turin"},
+        {"id": "lodz-a", "city": "A", "country": "DE", "owner": "Łódź"},
+        {"id": "turin-c", "city": "C", "country": "DE", "owner": "Turin"},
         {"id": "elm", "city": "Elmshorn", "country": "Germany"},
     ]))
 

@@ -374,9 +374,9 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
         monkeypatch.setattr(files, "open_output", lambda fd: io.BufferedWriter(FullDisk(fd, left)))
         real_fill = sqlite_export.fill
 
-        def small_database(con: sqlite3.Connection, reg: Any) -> None:
+        def small_database(con: sqlite3.Connection, reg: Any) -> Any:
             con.execute("PRAGMA max_page_count = 4")  # SQLite's own "database or disk is full"
-            real_fill(con, reg)
+            return real_fill(con, reg)
 
         monkeypatch.setattr(sqlite_export, "fill", small_database)
 

@@ -29,22 +29,32 @@ EXCLUDED: dict[tuple[str, str], str] = {
        for f in ("country", "region", "owner", "owner_country", "status", "kind", "since")},
     ("search", "since_note"): "a research note about the first year, not a description",
     ("search", "links"): "addresses, not words",
+    **{("search", f): "coordinates, not words" for f in ("lat", "lon")},
+    # Coordinates place the partner city on the site's map; people read the city and country instead.
+    **{(surface, f): "coordinates, for the map (set by locate); in JSON, CSV and the exports"
+       for surface in ("facts", "list columns", "filters", "stats") for f in ("lat", "lon")},
     # The list's rows are for scanning: long or secondary text stays in show, JSON and the CSV export.
     **{("list columns", f): "long or secondary text; in show, JSON and the CSV export"
-       for f in ("aliases", "owner", "owner_country", "since_note", "links", "summary")},
+       for f in ("aliases", "since_note", "links", "summary")},
+    **{("list columns", f): "a column only where the registry holds several owners (test_many_owners)"
+       for f in ("owner", "owner_country")},
     **{("list columns", f): "a list of records; in show and JSON"
        for f in ("events", "contacts")},
     # Filters and counts are on what people group partnerships by.
     **{("filters", f): "not something people select partnerships by"
-       for f in ("city", "aliases", "owner_country", "kind", "since_note", "links", "summary",
+       for f in ("city", "aliases", "kind", "since_note", "links", "summary",
                  "events", "contacts")},
     **{("stats", f): "not something people count partnerships by"
-       for f in ("city", "aliases", "owner", "owner_country", "kind", "since_note", "projects", "links",
+       for f in ("city", "aliases", "kind", "since_note", "projects", "links",
                  "summary", "events", "contacts")},
     # Events and contacts have commands of their own (add-event, add-contact...).
     **{("add options", f): "has commands of its own" for f in ("events", "contacts")},
     ("add options", "city"): "the command's argument, not an option",
     **{("edit commands", f): "has commands of its own (add-event, edit-contact...)" for f in ("events", "contacts")},
+    # `add` on a terminal asks for the facts a partnership starts with; the rest is an option or a later set/add-to.
+    **{("prompts", f): "secondary when a partnership is first entered: an option of add, or set/add-to later"
+       for f in ("aliases", "owner", "owner_country", "since_note", "projects", "links", "summary")},
+    **{("prompts", f): "has commands of its own, which ask for their fields" for f in ("events", "contacts")},
 }
 
 
@@ -132,12 +142,47 @@ def _surfaces() -> dict[str, Callable[[], set[str]]]:
     def counted() -> set[str]:
         return {spec.name for spec in table().dimensions().values()} & set(stats.dimensions() and fields)
 
+    def prompted() -> set[str]:
+        """The fields `add` asks for on a terminal, found by answering its questions (required ones with a value)."""
+        import tempfile
+        from pathlib import Path
+
+        from typer.testing import CliRunner
+
+        from partnerctl.cli import prompts
+
+        labels = {prompts.label(spec): spec for spec in table().partnership}
+        seen: list[str] = []
+
+        def answering(io: Any) -> Any:
+            def ask(question: Any) -> str:
+                spec = labels.get(question.label)
+                if spec is None:  # the id: its default
+                    return ""
+                seen.append(spec.name)
+                if not spec.required or seen.count(spec.name) > 1:
+                    return ""
+                return "2000" if spec.kind == "int" else _marker(spec.name)
+            return ask
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "registry.toml"
+            path.write_text('[registry]\nowner = "Lyon"\n', encoding="utf-8")
+            plain, prompts._lines = prompts._lines, answering
+            try:
+                result = CliRunner().invoke(partnerctl.cli.app, ["-r", str(path), "add"],
+                                            env={"PARTNERCTL_FORCE_TTY": "1"})
+            finally:
+                prompts._lines = plain
+        assert result.exit_code == 0, result.stderr
+        return set(seen)
+
     def indexed() -> set[str]:
         return set(index.facts_fields()) | set(json_records())
 
     return {"sqlite": sql, "json": json_records, "csv": csv_columns, "add options": add_options,
             "edit commands": edit_commands, "list columns": list_columns, "facts": facts, "search": searched,
-            "filters": filters, "stats": counted, "index": indexed}
+            "filters": filters, "stats": counted, "index": indexed, "prompts": prompted}
 
 
 @pytest.mark.parametrize("surface", sorted(_surfaces()))

@@ -66,7 +66,7 @@ owner = "Lyon"
 
 [partnerships.alder]
 city = "Marlow"
-country = "Italy"
+country = "IT"
 """
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from partnerctl.core.model import Contact
+from partnerctl.core.model import Contact, record
 from partnerctl.core.names import fold
-from partnerctl.formats import site
+from partnerctl.formats import site, templating
 from partnerctl.storage import store
 
 # --- 1. spreadsheet formulas --------------------------------------------------------------
@@ -23,7 +23,7 @@ from partnerctl.storage import store
 HOSTILE_HEAD = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "=Culture"
@@ -36,7 +36,7 @@ HOSTILE_TOML = HOSTILE_HEAD + """
 [partnerships.evil]
 city = "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"
 aliases = ["'=already quoted", "+cmd|' /C calc'!A0"]
-country = "-Italy"
+country = "IT"
 kind = "@SUM(1+1)"
 since = 2001
 since_note = "'just a quote"
@@ -76,16 +76,16 @@ def test_csv_cells_are_neutralised_and_raw_keeps_them(invoke, hostile: Path) -> 
     assert _out(invoke, hostile, "list", "--format", "csv", *fields) == (
         "id,city,aliases,country,kind,since,since_note,projects\n"
         "evil,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",\"''=already quoted,+cmd|' /C calc'!A0\","
-        "'-Italy,'@SUM(1+1),2001,'just a quote,\"'-minus,plain\"\n")
+        "IT,'@SUM(1+1),2001,'just a quote,\"'-minus,plain\"\n")
     assert _out(invoke, hostile, "list", "--format", "csv", "--raw", *fields) == (
         "id,city,aliases,country,kind,since,since_note,projects\n"
         "evil,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",\"'=already quoted,+cmd|' /C calc'!A0\","
-        "-Italy,@SUM(1+1),2001,'just a quote,\"-minus,plain\"\n")
+        "IT,@SUM(1+1),2001,'just a quote,\"-minus,plain\"\n")
 
 
 def test_tsv_cells_are_neutralised_piped_and_raw_keeps_them(invoke, hostile: Path) -> None:
     assert _out(invoke, hostile, "list") == (
-        "evil\t'=HYPERLINK(\"http://evil.example\",\"click\")\t'-Italy\t\t\t'@SUM(1+1)\t2001\tculture\tdelice"
+        "evil\t'=HYPERLINK(\"http://evil.example\",\"click\")\tIT\t\t\t'@SUM(1+1)\t2001\tculture\tdelice"
         "\t'-minus,plain\n")
     assert _out(invoke, hostile, "timeline") == "evil\t2001-dde\t2001\t\t'=DDE(\"cmd\";\"/C calc\";\"A0\")\tculture\n"
     assert _out(invoke, hostile, "timeline", "--raw") == (
@@ -93,7 +93,7 @@ def test_tsv_cells_are_neutralised_piped_and_raw_keeps_them(invoke, hostile: Pat
     assert _out(invoke, hostile, "themes") == "culture\t'=Culture\t1\n"
     assert _out(invoke, hostile, "networks", "--raw") == "delice\t@Délice\t1\n"
     assert _out(invoke, hostile, "stats", "--by", "theme", "--by", "network", "--format", "csv") == (
-        "by,key,label,count\ntheme,culture,'=Culture,1\nnetwork,delice,'@Délice,1\n")
+        "by,key,label,count,percent\ntheme,culture,'=Culture,1,100.0\nnetwork,delice,'@Délice,1,100.0\n")
 
 
 @pytest.mark.parametrize("args", [
@@ -128,11 +128,11 @@ def test_export_csv_neutralises_and_import_round_trips_exactly(
     assert invoke(hostile, "export", "--format", "csv", "-o", str(first)).exit_code == 0
     assert first.read_text(encoding="utf-8").splitlines()[1] == (
         "evil,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",''=already quoted;+cmd|' /C calc'!A0,"
-        "'-Italy,,,,,'@SUM(1+1),2001,'just a quote,culture,delice,'-minus;plain,,'\tTabbed =1+2")
+        "IT,,,,,'@SUM(1+1),2001,'just a quote,culture,delice,'-minus;plain,,'\tTabbed =1+2,,")
     raw = _out(invoke, hostile, "export", "--format", "csv", "--raw")
     assert raw.splitlines()[1] == (
         "evil,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'=already quoted;+cmd|' /C calc'!A0,"
-        "-Italy,,,,,@SUM(1+1),2001,'just a quote,culture,delice,-minus;plain,,\tTabbed =1+2")
+        "IT,,,,,@SUM(1+1),2001,'just a quote,culture,delice,-minus;plain,,\tTabbed =1+2,,")
     empty = make_registry(HOSTILE_HEAD, "empty.toml")
     imported = invoke(empty, "import", str(first))
     assert imported.exit_code == 0, imported.stderr
@@ -159,7 +159,7 @@ owner = "Lyon"
 
 [partnerships.spoof]
 city = "Spoof"
-country = "Italy"
+country = "IT"
 summary = "Pay to \\u202eKCOL\\u202c now; Tu\\u200brin"
 
 [[partnerships.spoof.events]]
@@ -222,7 +222,9 @@ def test_a_name_with_a_zero_width_space_is_refused(invoke, registry_path: Path) 
     result = invoke(registry_path, "add", "Tu\u200brin", "--country", "Italy", "--id", "turin-zw")
     assert result.exit_code == 2
     # Folded, it is Turin's name; the message shows the character, escaped.
-    assert result.stderr == "partnerctl: error: 'Tu\\u200brin' already names partnership turin (Turin)\n"
+    assert result.stderr == ("partnerctl: error: 'Tu\\u200brin' is already in the registry as turin (Turin, Italy): "
+                             "the same relation (same owner, partner and country); change that one, or merge two "
+                             "with 'partnerctl merge KEEP OTHER'\n")
     assert registry_path.read_bytes() == before
     assert fold("Tu\u200brin") == fold("Turin") == "turin"
 
@@ -279,7 +281,8 @@ def test_mailto_with_a_query_is_plain_text(registry_path: Path) -> None:
     # As if the model had let it in (it does not: next test): the page still links only a plain address.
     reg.partnerships["turin"].contacts = [Contact(name="Ann", email=HOSTILE_MAIL),
                                           Contact(name="Bob", email="bob@example.org")]
-    page = _Links(site.page_html(reg, "turin"))
+    drawn = site.make_site(reg, templating.environment(), templating.Branding())
+    page = _Links(site.page(drawn, "turin", record("turin", reg.partnerships["turin"])))
     mailtos = [h for h in page.hrefs if h.startswith("mailto:")]
     assert mailtos == ["mailto:bob@example.org"]
     assert HOSTILE_MAIL in "".join(page.text)

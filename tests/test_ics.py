@@ -18,7 +18,7 @@ parks = "Parks, rivers; lakes"
 
 [partnerships.turin]
 city = "Turin"
-country = "Italy"
+country = "IT"
 themes = ["culture"]
 
 [[partnerships.turin.events]]
@@ -48,7 +48,7 @@ title = "ééééééééééééééééééééééééééééééééééé�
 
 [partnerships.bamako]
 city = "Bamako"
-country = "Mali"
+country = "ML"
 
 [[partnerships.bamako.events]]
 id = "2003"
@@ -115,7 +115,7 @@ def test_calendar_envelope_and_one_all_day_event_per_full_date(invoke, ics_regis
 
 def test_text_values_are_escaped(invoke, ics_registry: Path, tmp_path: Path) -> None:
     [charter, *_] = _events(_unfold(_export(invoke, ics_registry, tmp_path / "out.ics")))
-    assert charter["SUMMARY"] == "Turin: Charter\\; parks\\, rivers \\\\ lakes"
+    assert charter["SUMMARY"] == "Lyon – Turin: Charter\\; parks\\, rivers \\\\ lakes"
     assert charter["DESCRIPTION"] == ("15 March 2011\\nFirst line\\nsecond line\\n"
                                       "https://example.org/charter?a=1\\;b=2\\njavascript:alert(1)")
     # One category whose label holds a comma and a semicolon: escaped, not split.

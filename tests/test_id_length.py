@@ -112,7 +112,7 @@ owner = "Lyon"
 
 [partnerships.{LONGEST}]
 city = "Longtown"
-country = "Italy"
+country = "IT"
 themes = ["{LONGEST}"]
 
 [[partnerships.{LONGEST}.events]]

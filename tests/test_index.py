@@ -100,23 +100,23 @@ owner = "Lyon"
 [partnerships.a-b]
 city = "Ab"
 aliases = ["Zz\U0010ffff", "Abc"]
-country = "X"
+country = "DE"
 
 [partnerships.abc]
 city = "Åbç"
-country = "X"
+country = "DE"
 
 [partnerships.b]
 city = "Zz\U0010ffffq"
-country = "X"
+country = "DE"
 
 [partnerships.c]
 city = "Ab"
-country = "Y"
+country = "FR"
 
 [partnerships.d]
 city = "\u0301"
-country = "Y"
+country = "FR"
 """
 
 
@@ -366,7 +366,7 @@ def test_a_change_that_looks_at_other_partnerships_sees_them_all(
     no_full_load(monkeypatch)
     result = invoke(registry_path, "add-to", "milan", "aliases", "Torino")
     assert result.exit_code == 2
-    assert "already names partnership turin" in result.stderr
+    assert "already in the registry as turin (Turin, Italy)" in result.stderr
     result = invoke(registry_path, "rename", "milan", "turin")
     assert result.exit_code == 2
     assert "partnership 'turin' already exists (Turin, Italy)" in result.stderr

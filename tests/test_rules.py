@@ -33,7 +33,7 @@ from partnerctl.storage import reader, store
 CLASHING = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -42,7 +42,7 @@ culture = "Culture"
 
 [partnerships.milan]
 city = "Milan"
-country = "Italy"
+country = "IT"
 
 [[partnerships.milan.events]]
 id = "2001-milan-meeting"
@@ -51,9 +51,9 @@ title = "Milan meeting"
 
 [partnerships.milan-turin]
 city = "Turin"
-country = "Italy"
+country = "IT"
 owner = "Milan"
-owner_country = "Italy"
+owner_country = "IT"
 
 [[partnerships.milan-turin.events]]
 id = "1999-milan-turin-fair"
@@ -63,14 +63,14 @@ title = "Milan-Turin fair"
 [partnerships.paris-milan]
 city = "Milan"
 aliases = ["Turin"]
-country = "Italy"
+country = "IT"
 owner = "Paris"
-owner_country = "France"
+owner_country = "FR"
 
 [partnerships.turin]
 city = "Turin"
 aliases = ["Torino"]
-country = "Italy"
+country = "IT"
 
 [[partnerships.turin.events]]
 id = "1991-turin-charter"
@@ -137,8 +137,9 @@ def test_a_name_that_is_no_id_is_still_ambiguous(invoke: Callable[..., Any], mak
     invoke(reg, "list")
     result = invoke(reg, "show", "turi")  # a prefix of an id is no id
     assert result.exit_code == 1
-    assert result.stderr == ("partnerctl: error: 'turi' is ambiguous: milan-turin (Turin), paris-milan (Milan), "
-                             "turin (Turin)\n")
+    # Their owners differ: each candidate says whose relation it is.
+    assert result.stderr == ("partnerctl: error: 'turi' is ambiguous: milan-turin (Milan → Turin, Italy), "
+                             "paris-milan (Paris → Milan, Italy), turin (Lyon → Turin, Italy)\n")
     result = invoke(reg, "show", "Torino", "--format", "json")
     assert (result.exit_code, json.loads(result.stdout)["id"]) == (0, "turin")
 
@@ -169,9 +170,9 @@ def test_lyon_ids_after_importing_the_twin_towns_dataset(invoke: Callable[..., A
 @pytest.mark.parametrize(("replace", "problem"), [
     # An alias that is another partnership's city (in other case)...
     (['aliases = [\n    "Mårlø",\n]', 'aliases = [\n    "Mårlø",\n    "KINGSFORD",\n]'],
-     "'KINGSFORD' already names partnership birch (Kingsford)"),
+     "'KINGSFORD' already names partnership birch (Kingsford, Canada)"),
     # ... a city that is another partnership's id.
-    (['city = "Marlow"', 'city = "Cedar"'], "'Cedar' already names partnership cedar (Élan)"),
+    (['city = "Marlow"', 'city = "Cedar"'], "'Cedar' already names partnership cedar (Élan, Italy)"),
 ])
 def test_edit_refuses_a_name_of_another_partnership(invoke: Callable[..., Any], small_canonical: Path,
                                                     editor: Any, replace: list[str],
@@ -194,7 +195,7 @@ def test_edit_refuses_a_name_another_writer_took_meanwhile(invoke: Callable[...,
     editor({"run": other, "replace": [['"Mårlø",', '"Mårlø",\n    "Marlow Bay",']]})
     result = invoke(small_canonical, "edit", "alder")
     assert result.exit_code == 2
-    assert result.stderr == "partnerctl: error: 'Marlow Bay' already names partnership birch (Kingsford)\n"
+    assert result.stderr == "partnerctl: error: 'Marlow Bay' already names partnership birch (Kingsford, Canada)\n"
     assert table(small_canonical)["alder"]["aliases"] == ["Mårlø"]
     assert table(small_canonical)["birch"]["aliases"] == ["Marlow Bay"]
 
@@ -221,7 +222,7 @@ culture = "Culture"
 
 [partnerships.alder]
 city = "Marlow"
-country = "Italy"
+country = "IT"
 since = "1991"
 themes = ["culture", "opera", 5]
 
@@ -233,7 +234,7 @@ themes = ["sport"]
 
 [partnerships.birch]
 city = "Kingsford"
-country = "Canada"
+country = "CA"
 networks = ["luci"]
 """
 
@@ -305,7 +306,7 @@ def test_tag_with_many_terms_folds_the_vocabulary_once(invoke: Callable[..., Any
     terms = 300
     themes = "\n".join(f't{i:04d} = "Thème {i} word{i % 7}"' for i in range(vocab))
     reg = make_registry(f'[registry]\nowner = "Lyon"\n\n[themes]\n{themes}\n\n[networks]\n\n'
-                        '[partnerships.turin]\ncity = "Turin"\ncountry = "Italy"\n')
+                        '[partnerships.turin]\ncity = "Turin"\ncountry = "IT"\n')
     invoke(reg, "list")  # the index is built before counting
     calls = 0
     real_fold = partnerctl.core.names.fold
@@ -360,7 +361,7 @@ def test_import_progress_ticks_while_checking_and_writing(tmp_path: Path, monkey
     monkeypatch.setattr(model, "CHUNK", 2)
     reg = tmp_path / "world.toml"
     reg.write_text('[registry]\nowner = "World"\n', encoding="utf-8")
-    rows = "".join(f"Town{i},Land,City{i},Country\n" for i in range(5))
+    rows = "".join(f"Town{i},France,City{i},Italy\n" for i in range(5))
     file = tmp_path / "twins.csv"
     file.write_text("city1,country1,city2,country2\n" + rows, encoding="utf-8")
     heard: list[tuple[str, int, int | None]] = []

@@ -24,7 +24,7 @@ delice = "Délice"
 [partnerships.alder]
 city = "Marlow"
 aliases = ["Mårlø"]
-country = "Italy"
+country = "IT"
 projects = ["DELICE-PLUS"]
 summary = "Member of the Délice network since 2007; [bold red]not markup[/bold red] <b>nor html</b>."
 
@@ -40,7 +40,7 @@ email = "ann@example.org"
 
 [partnerships.birch]
 city = "Kingsford"
-country = "Canada"
+country = "CA"
 summary = "Nothing to find here."
 """
 

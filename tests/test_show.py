@@ -95,8 +95,8 @@ def test_show_turin_json_has_the_facts_of_the_seed_page(invoke, registry_path: P
     assert rec["id"] == "turin"
     assert rec["city"] == "Turin"
     assert rec["aliases"] == ["Torino"]
-    assert rec["country"] == "Italy"
-    assert rec["region"] == "Europe"
+    assert rec["country"] == "IT"
+    assert rec["region"] == "europe"
     assert rec["since"] == 1991
     assert sorted(rec["themes"]) == TURIN_THEMES
     assert len(rec["themes"]) == 12
@@ -124,10 +124,10 @@ def test_show_json_matches_the_registry_file(invoke, registry_path: Path) -> Non
 def test_show_json_has_every_field_even_empty(invoke, small_registry: Path) -> None:
     rec = show_json(invoke, small_registry, "dune")
     assert rec == {
-        "id": "dune", "city": "Bakel", "aliases": [], "country": "Senegal", "region": "Africa",
+        "id": "dune", "city": "Bakel", "aliases": [], "country": "SN", "region": "africa",
         "owner": None, "owner_country": None, "status": None, "kind": None, "since": None,
         "since_note": None, "themes": ["good-food", "culture"], "networks": [], "projects": [],
-        "links": [], "summary": None, "events": [], "contacts": [],
+        "links": [], "summary": None, "lat": None, "lon": None, "events": [], "contacts": [],
     }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from partnerctl.core.names import slugify
+from partnerctl.core import query
+from partnerctl.core.model import record
 from partnerctl.storage import store
 
 INJECTION_TOML = """\
@@ -20,10 +23,13 @@ culture = "Culture <i>&</i>"
 [networks]
 delice = "Délice\\" onmouseover=\\"alert(1)"
 
+[regions]
+europe = "\\"><img src=x onerror=alert(1)>Europe<script>"
+
 [partnerships.evil]
 city = "<script>alert(1)</script>"
-country = "\\"><img src=x onerror=alert(1)>"
-region = "Europe<script>"
+country = "IT"
+region = "europe"
 themes = ["culture"]
 networks = ["delice"]
 projects = ["*bold* [link](javascript:alert(1))"]
@@ -66,6 +72,16 @@ class Page(HTMLParser):
         return " ".join(" ".join(self.text).split())
 
 
+def index_data(site: Path) -> dict:
+    """The index's rows and labels, as index-data.js holds them (a script assigning one JSON value)."""
+    text = (site / "index-data.js").read_text(encoding="utf-8")
+    prefix, suffix = "window.PARTNERCTL_INDEX = ", ";\n"
+    assert text.startswith(prefix) and text.endswith(suffix)
+    data = json.loads(text[len(prefix):-len(suffix)])
+    data["records"] = [dict(zip(data["fields"], row, strict=True)) for row in data["rows"]]
+    return data
+
+
 def _export(invoke, path: Path, target: Path, fmt: str = "html") -> None:
     result = invoke(path, "export", "--format", fmt, "-o", str(target))
     assert result.exit_code == 0, result.stderr
@@ -83,33 +99,51 @@ def test_every_partnership_has_a_page_and_every_index_link_resolves(site: Path, 
     reg = store.load(registry_path)
     pages = sorted(p.stem for p in (site / "partnerships").glob("*.html"))
     assert pages == sorted(reg.partnerships)
+    # The cards link to partnerships/<id>.html (index.js makes the link from the row's id).
+    assert sorted(r["id"] for r in index_data(site)["records"]) == sorted(reg.partnerships)
     index = Page(site / "index.html")
-    hrefs = [a["href"] for a in index.all("a") if a.get("href") not in (None, "index.html")]
-    assert sorted(hrefs) == sorted(f"partnerships/{pid}.html" for pid in reg.partnerships)
-    assert all((site / href).is_file() for href in hrefs)
+    local = [ref for tag, a in index.tags if tag in ("a", "link", "script", "img")
+             for ref in [a.get("href") or a.get("src")] if ref and ":" not in ref]
+    assert {"style.css", "index.js", "index-data.js", "figures.html", "index.html"} <= set(local)
+    assert all((site / href).is_file() for href in local)
     for pid in reg.partnerships:
-        back = [a["href"] for a in Page(site / "partnerships" / f"{pid}.html").all("a") if a.get("id") == "back"]
+        page = Page(site / "partnerships" / f"{pid}.html")
+        back = [a["href"] for a in page.all("a") if a.get("id") == "back"]
         assert back == ["../index.html"]
         assert (site / "partnerships" / back[0]).resolve() == (site / "index.html").resolve()
+        assert [a["href"] for a in page.all("link") if a.get("rel") == "stylesheet"] == ["../style.css"]
+    # No partner city has a latitude and longitude: no map, and no link to one.
+    assert not (site / "map.html").exists() and "map.html" not in local
 
 
-def test_filter_attributes_and_options_match_the_registry(site: Path, registry_path: Path) -> None:
+def test_filter_data_and_options_match_the_registry(site: Path, registry_path: Path) -> None:
     reg = store.load(registry_path)
-    index = Page(site / "index.html")
-    cards = {li["data-id"]: li for li in index.all("li") if "data-id" in li}
-    assert set(cards) == set(reg.partnerships)
+    data = index_data(site)
+    rows = {r["id"]: r for r in data["records"]}
+    assert set(rows) == set(reg.partnerships)
+    snap = query.snapshot(reg, {pid: record(pid, p) for pid, p in reg.partnerships.items()})
+    regions = {pid: snap.value(rec, "region") for pid, rec in snap.partnerships.items()}  # its own, else its country's
     for pid, p in reg.partnerships.items():
-        assert cards[pid]["data-region"] == (slugify(p.region) if p.region else "")
-        assert cards[pid]["data-themes"].split() == p.themes
-        assert cards[pid]["data-networks"].split() == p.networks
+        assert rows[pid]["region"] == (regions[pid] or "")
+        assert rows[pid]["themes"] == p.themes and rows[pid]["networks"] == p.networks
+        assert rows[pid]["city"] == p.city and rows[pid]["since"] == p.since
+    # Sorted by city, as the cards are shown.
+    assert [r["city"] for r in data["records"]][:3] == ["Addis Ababa", "Bamako", "Barcelona"]
     options = {name: [o["value"] for o in _options(site / "index.html", name)] for name in ("region", "theme", "network")}
-    assert sorted(options["region"]) == sorted({"", *(slugify(p.region) for p in reg.partnerships.values() if p.region)})
+    assert sorted(options["region"]) == sorted({"", *(r for r in regions.values() if r)})
     assert sorted(options["theme"]) == sorted({"", *(t for p in reg.partnerships.values() for t in p.themes)})
     assert sorted(options["network"]) == sorted({"", *(n for p in reg.partnerships.values() for n in p.networks)})
-    # Plain HTML and CSS: no external script, stylesheet, image or font.
-    assert all("src" not in attrs for tag, attrs in index.tags if tag == "script")
-    assert not [attrs for tag, attrs in index.tags if tag == "link" and attrs.get("rel") == "stylesheet"]
-    assert "url(" not in (site / "index.html").read_text(encoding="utf-8")
+    # One owner: no owner filters.
+    assert _options(site / "index.html", "owner") == [] and data["multiOwner"] is False
+    index = Page(site / "index.html")
+    # Plain HTML, CSS and scripts of the folder: nothing from the network.
+    assert [a["src"] for t, a in index.tags if t == "script" and a.get("src")] == ["index-data.js", "index.js"]
+    for path in site.rglob("*"):
+        if path.suffix in (".html", ".css", ".js", ".svg"):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"src=\"(https?:)?//|<link[^>]+href=\"(https?:)?//|url\(|@import", text), path
+            assert path.suffix != ".svg" or "<script" not in text, path
+    assert Page(site / "index.html").plain().startswith("Lyon's international partnerships")
 
 
 def _options(path: Path, select_name: str) -> list[dict[str, str | None]]:
@@ -147,21 +181,33 @@ def test_registry_text_is_escaped(invoke, make_registry, tmp_path: Path) -> None
     _export(invoke, path, site)
     index_html = (site / "index.html").read_text(encoding="utf-8")
     page_html = (site / "partnerships" / "evil.html").read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index_html and "<script>alert" not in index_html
+    assert "<script>alert" not in index_html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_html and "<script>alert" not in page_html
     index, page = Page(site / "index.html"), Page(site / "partnerships" / "evil.html")
-    # The only script is the filters' own; the page has none; no injected element or handler.
-    assert len(index.all("script")) == 1 and page.all("script") == []
-    for parsed in (index, page):
+    # The index's scripts are the folder's own and its sentences (JSON); the page has none.
+    assert [(a.get("src"), a.get("type")) for a in index.all("script")] == [
+        (None, "application/json"), ("index-data.js", None), ("index.js", None)]
+    assert page.all("script") == []
+    for parsed in (index, page, Page(site / "figures.html")):
         tags = {tag for tag, _ in parsed.tags}
-        assert not tags & {"img", "iframe", "svg", "i", "b"}
+        assert not tags & {"iframe", "svg", "i", "b"}
+        assert [a.get("src") for t, a in parsed.tags if t == "img"] in ([], [None]) or all(
+            (site / a["src"]).is_file() for t, a in parsed.tags if t == "img")
         assert not [a for _, attrs in parsed.tags for a in attrs if a.startswith("on")]
         assert not [attrs for _, attrs in parsed.tags if (attrs.get("href") or "").startswith("javascript:")]
     # Shown as text, exactly as written in the registry.
     assert "<script>alert(1)</script>" in page.plain()
     assert "<iframe src=x></iframe>" in page.plain()
     assert "Culture <i>&</i>" in page.plain()
-    assert index.all("li")[0]["data-region"] == "europe-script"
+    # The index's data is JSON in a script: no "<" that could end it, the text itself when read back.
+    data_js = (site / "index-data.js").read_text(encoding="utf-8")
+    assert "<" not in data_js and ">" not in data_js
+    row = index_data(site)["records"][0]
+    assert row["city"] == "<script>alert(1)</script>" and row["region"] == "europe"  # the slug; the hostile label is text
+    assert index_data(site)["labels"]["network"]["delice"] == 'Délice" onmouseover="alert(1)'
+    # The charts hold the labels as SVG text, escaped.
+    chart = (site / "figures" / "theme.svg").read_text(encoding="utf-8")
+    assert "Culture &lt;i&gt;&amp;&lt;/i&gt;" in chart and "<i>" not in chart and "<script" not in chart
 
 
 def test_markdown_site(invoke, registry_path: Path, tmp_path: Path) -> None:
@@ -206,8 +252,9 @@ def test_export_is_repeatable_and_drops_stale_pages(invoke, small_registry: Path
     first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*.html")}
     _export(invoke, small_registry, site)
     assert {p.relative_to(site): p.read_bytes() for p in site.rglob("*.html")} == first
-    assert sorted(str(p) for p in first) == ["index.html", "partnerships/alder.html", "partnerships/birch.html",
-                                             "partnerships/cedar.html", "partnerships/dune.html"]
+    assert sorted(str(p) for p in first) == ["figures.html", "index.html", "partnerships/alder.html",
+                                             "partnerships/birch.html", "partnerships/cedar.html",
+                                             "partnerships/dune.html"]
     # dune leaves the registry: its page, written by the first export, goes with the next one.
     assert invoke(small_registry, "remove", "dune", "--yes").exit_code == 0
     result = invoke(small_registry, "export", "--format", "html", "-o", str(site))
@@ -215,4 +262,5 @@ def test_export_is_repeatable_and_drops_stale_pages(invoke, small_registry: Path
     assert result.stderr == (f"partnerctl: wrote 3 partnership pages and index.html to {site}; "
                              "removed 1 stale page\n")
     assert sorted(str(p.relative_to(site)) for p in site.rglob("*.html")) == [
-        "index.html", "partnerships/alder.html", "partnerships/birch.html", "partnerships/cedar.html"]
+        "figures.html", "index.html", "partnerships/alder.html", "partnerships/birch.html",
+        "partnerships/cedar.html"]

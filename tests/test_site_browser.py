@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from partnerctl.core.names import slugify
+from conftest import MULTI_OWNER_TOML
+from partnerctl.core import query
+from partnerctl.core.model import record
 from partnerctl.storage import store
 
 
@@ -91,7 +93,9 @@ def test_filters_and_links_work_from_disk(browser: Any, invoke, registry_path: P
     assert _visible(browser) == with_theme
 
     _choose(browser, "region", "europe")
-    in_region = {pid for pid in with_theme if slugify(parts[pid].region or "") == "europe"}
+    # The region a partnership is in: its own, else its country's (Yerevan).
+    snap = query.snapshot(reg, {pid: record(pid, p) for pid, p in parts.items()})
+    in_region = {pid for pid in with_theme if snap.value(snap.partnerships[pid], "region") == "europe"}
     assert _visible(browser) == in_region
 
     _choose(browser, "network", "eurocities")
@@ -129,4 +133,142 @@ def test_a_choice_with_no_match_says_so(browser: Any, invoke, small_registry: Pa
     _choose(browser, "network", "luci")
     assert _visible(browser) == set()
     assert browser.find_element(By.ID, "none").is_displayed()
+    assert _severe(browser) == []
+
+
+# --- the search box, the address, pages of cards, owners, figures (issue 13 item 5, issue 11 item 1) ---------
+
+
+def _shots(tmp_path: Path) -> Path:
+    """Where screenshots go: $PARTNERCTL_SCREENSHOTS (to look at them) or the test's folder."""
+    folder = Path(os.environ.get("PARTNERCTL_SCREENSHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _type(driver: Any, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.ID, "filter-q")
+    box.clear()
+    box.send_keys(text)
+
+
+def _fragment(driver: Any) -> str:
+    return str(driver.execute_script("return window.location.hash"))
+
+
+def test_search_box_and_filters_live_in_the_address(browser: Any, invoke, registry_path: Path,
+                                                    tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    site = tmp_path / "site"
+    assert invoke(registry_path, "export", "--format", "html", "-o", str(site)).exit_code == 0
+    parts = store.load(registry_path).partnerships
+    index = (site / "index.html").as_uri()
+    browser.get(index)
+    # Case and accents ignored; aliases count (Torino).
+    _type(browser, "LODZ")
+    assert _visible(browser) == {"lodz"}
+    assert _fragment(browser) == "#q=LODZ"
+    _type(browser, "torino")
+    assert _visible(browser) == {"turin"}
+    _type(browser, "")
+    _choose(browser, "theme", "culture")
+    _choose(browser, "region", "europe")
+    expected = {pid for pid, p in parts.items() if "culture" in p.themes and p.region == "Europe"}
+    assert _visible(browser) == expected and set(parts) > expected
+    assert _fragment(browser) == "#region=europe&theme=culture"
+    browser.save_screenshot(str(_shots(tmp_path) / "index-filtered.png"))
+    # The address is the view: opened afresh (a shared link), it shows the same cards and choices.
+    browser.get("about:blank")
+    browser.get(index + "#theme=culture&region=europe")
+    assert _visible(browser) == expected
+    assert browser.find_element(By.NAME, "theme").get_attribute("value") == "culture"
+    # A value the registry does not have shows everything rather than nothing.
+    browser.get("about:blank")
+    browser.get(index + "#theme=no-such-theme")
+    assert _visible(browser) == set(parts)
+    browser.get(index + "#q=milan")
+    assert _visible(browser) == {"milan"}
+    assert _severe(browser) == []
+
+
+def test_cards_come_a_page_at_a_time(browser: Any, invoke, make_registry, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    blocks = "".join(f'\n[partnerships.city-{i:03}]\ncity = "City {i:03}"\ncountry = "Italy"\n' for i in range(130))
+    path = make_registry('[registry]\nowner = "Lyon"\ncountry = "France"\n' + blocks)
+    site = tmp_path / "site"
+    assert invoke(path, "export", "--format", "html", "-o", str(site)).exit_code == 0
+    browser.get((site / "index.html").as_uri())
+    assert _visible(browser) == {f"city-{i:03}" for i in range(60)}
+    assert browser.find_element(By.ID, "page").text == "page 1 of 3"
+    browser.find_element(By.ID, "next").click()
+    browser.find_element(By.ID, "next").click()
+    assert _visible(browser) == {f"city-{i:03}" for i in range(120, 130)}
+    assert _fragment(browser) == "#page=3" and not browser.find_element(By.ID, "next").is_enabled()
+    assert browser.find_element(By.ID, "count").text == "130 of 130 partnerships shown"
+    browser.get("about:blank")
+    browser.get((site / "index.html").as_uri() + "#page=2")
+    assert _visible(browser) == {f"city-{i:03}" for i in range(60, 120)}
+    # A search starts again at its first page.
+    _type(browser, "city 12")
+    assert _visible(browser) == {f"city-{i:03}" for i in range(120, 130)} | {"city-012", "city-112"}
+    assert _fragment(browser) == "#q=city%2012"
+    assert _severe(browser) == []
+
+
+
+
+def test_owner_filters_on_a_registry_of_several_owners(browser: Any, invoke, make_registry,
+                                                       tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    site = tmp_path / "site"
+    assert invoke(make_registry(MULTI_OWNER_TOML), "export", "--format", "html", "-o", str(site)).exit_code == 0
+    browser.get((site / "index.html").as_uri())
+    everyone = {"turin", "milan-lyon", "munich-edinburgh", "bordeaux-quebec"}
+    assert _visible(browser) == everyone
+    owners = {li.get_attribute("data-id"): li.find_element(By.CLASS_NAME, "owner").text
+              for li in browser.find_elements(By.CSS_SELECTOR, "#partnerships > li")}
+    assert owners == {"turin": "with Lyon (France)", "milan-lyon": "with Lyon (France)", "munich-edinburgh": "with Munich (Germany)",
+                      "bordeaux-quebec": "with Bordeaux (France)"}
+    _choose(browser, "owner_country", "france")
+    assert _visible(browser) == {"turin", "milan-lyon", "bordeaux-quebec"}
+    _choose(browser, "owner", "bordeaux")
+    assert _visible(browser) == {"bordeaux-quebec"}
+    assert _fragment(browser) == "#owner=bordeaux&owner_country=france"
+    _choose(browser, "owner_country", "")
+    _choose(browser, "owner", "")
+    _type(browser, "munich")
+    assert _visible(browser) == {"munich-edinburgh"}
+    assert _severe(browser) == []
+
+
+def test_figures_page_and_screenshots(browser: Any, invoke, registry_path: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    site = tmp_path / "site"
+    assert invoke(registry_path, "export", "--format", "html", "-o", str(site)).exit_code == 0
+    shots = _shots(tmp_path)
+    browser.get((site / "index.html").as_uri())
+    browser.save_screenshot(str(shots / "index.png"))
+    browser.find_element(By.CSS_SELECTOR, 'nav.pages a[href="figures.html"]').click()
+    assert browser.current_url == (site / "figures.html").as_uri()
+    images = browser.find_elements(By.CSS_SELECTOR, "figure.chart img")
+    assert [img.get_attribute("src").rsplit("/", 1)[1] for img in images] == [
+        f"{by}.svg" for by in ("theme", "network", "region", "country", "decade", "status")]
+    # Every chart loaded and drawn (an SVG that failed to parse has no natural size).
+    assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
+               for img in images)
+    browser.save_screenshot(str(shots / "figures.png"))
+    browser.get((site / "partnerships" / "turin.html").as_uri())
+    browser.save_screenshot(str(shots / "turin.png"))
+    brief = tmp_path / "turin-brief.html"
+    assert invoke(registry_path, "brief", "turin", "-o", str(brief)).exit_code == 0
+    browser.get(brief.as_uri())
+    browser.save_screenshot(str(shots / "brief.png"))
+    for name in ("index", "figures", "turin", "brief"):
+        assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert _severe(browser) == []

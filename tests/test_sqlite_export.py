@@ -47,7 +47,7 @@ def test_sqlite_export_holds_every_record_with_its_keys(
     assert count("partnership_themes") == sum(len(p.themes) for p in reg.partnerships.values())
     assert count("event_themes") == sum(len(e.themes) for p in reg.partnerships.values() for e in p.events)
     assert dict(con.execute("SELECT slug, label FROM themes")) == reg.themes
-    assert con.execute("SELECT owner, country FROM registry").fetchall() == [("Lyon", "France")]
+    assert con.execute("SELECT owner, country FROM registry").fetchall() == [("Lyon", "FR")]
     turin = con.execute("SELECT city, aliases, since FROM partnerships WHERE id = 'turin'").fetchone()
     assert turin == ("Turin", '["Torino"]', 1991)
     # Foreign keys are declared, not only kept: sqlite-utils and Datasette follow them.

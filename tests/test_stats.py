@@ -9,7 +9,8 @@ import pytest
 
 from partnerctl.cli import render
 
-# Five partnerships: one without region, first year or status; regions spelt in two cases.
+# Five partnerships: one without region, first year or status (and in a country whose default region, Asia,
+# the registry does not declare).
 STATS_TOML = """\
 [registry]
 owner = "Lyon"
@@ -23,10 +24,15 @@ mobility = "Urban mobility"
 delice = "Délice"
 luci = "LUCI"
 
+[regions]
+africa = "Africa"
+americas = "The Americas"
+europe = "Europe"
+
 [partnerships.a]
 city = "A"
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 status = "active"
 since = 1991
 themes = ["culture", "food"]
@@ -34,7 +40,7 @@ networks = ["delice"]
 
 [partnerships.b]
 city = "B"
-country = "italy"
+country = "IT"
 region = "europe"
 status = "active"
 since = 1999
@@ -43,16 +49,16 @@ networks = ["delice", "luci"]
 
 [partnerships.c]
 city = "C"
-country = "Senegal"
-region = "Africa"
+country = "SN"
+region = "africa"
 status = "ended"
 since = 2003
 themes = ["culture", "mobility"]
 
 [partnerships.d]
 city = "D"
-country = "Canada"
-region = "The Americas"
+country = "CA"
+region = "americas"
 status = "suspended"
 since = 1975
 themes = ["mobility"]
@@ -60,7 +66,7 @@ networks = ["luci"]
 
 [partnerships.e]
 city = "E"
-country = "Japan"
+country = "JP"
 """
 
 
@@ -93,16 +99,16 @@ def test_partnerships_without_networks_count_under_unknown(invoke, stats_registr
     ]
 
 
-def test_regions_and_countries_group_across_case(invoke, stats_registry: Path) -> None:
+def test_regions_and_countries_count_by_slug_and_code(invoke, stats_registry: Path) -> None:
     assert _counts(invoke, stats_registry, "--by", "region", "--by", "country") == [
-        ("region", "Europe", "Europe", 2),
-        ("region", "Africa", "Africa", 1),
-        ("region", "The Americas", "The Americas", 1),
+        ("region", "europe", "Europe", 2),
+        ("region", "africa", "Africa", 1),
+        ("region", "americas", "The Americas", 1),
         ("region", None, "unknown", 1),
-        ("country", "Italy", "Italy", 2),
-        ("country", "Canada", "Canada", 1),
-        ("country", "Japan", "Japan", 1),
-        ("country", "Senegal", "Senegal", 1),
+        ("country", "IT", "Italy", 2),
+        ("country", "CA", "Canada", 1),
+        ("country", "JP", "Japan", 1),
+        ("country", "SN", "Senegal", 1),
     ]
 
 
@@ -138,13 +144,16 @@ def test_default_is_every_dimension(invoke, stats_registry: Path) -> None:
 def test_piped_output_is_rows(invoke, stats_registry: Path) -> None:
     result = invoke(stats_registry, "stats", "--by", "network")
     assert result.exit_code == 0
-    assert result.stdout == "network\tdelice\tDélice\t2\nnetwork\tluci\tLUCI\t2\nnetwork\t\tunknown\t2\n"
+    # The last column: the share of the partnerships counted (5 here), in percent.
+    assert result.stdout == ("network\tdelice\tDélice\t2\t40.0\nnetwork\tluci\tLUCI\t2\t40.0\n"
+                             "network\t\tunknown\t2\t40.0\n")
 
 
 def test_unknown_dimension_is_a_usage_error(invoke, stats_registry: Path) -> None:
     result = invoke(stats_registry, "stats", "--by", "colour")
     assert result.exit_code == 2
-    assert "--by must be one of theme, network, region, country, decade, status" in result.stderr
+    assert ("--by must be one of theme, network, region, country, decade, status, owner, owner-country"
+            in result.stderr)
     assert result.stdout == ""
 
 
@@ -160,9 +169,24 @@ def test_bar_chart_on_a_terminal_shows_labels_bars_and_counts() -> None:
 
     con = Console(width=80, force_terminal=True, color_system=None)
     with con.capture() as captured:
-        con.print(render.bar_charts(con, [("By theme", [("Culture", 4), ("[red]x[/red]", 2)])]))
+        con.print(render.bar_charts(con, [("By theme", [("Culture", 4, 66.7), ("[red]x[/red]", 2, 33.3)])]))
     lines = captured.get().splitlines()
     assert lines[0].strip() == "By theme"
-    assert "Culture" in lines[1] and "█" * 40 in lines[1] and lines[1].rstrip().endswith("4")
+    assert "Culture" in lines[1] and "█" * 40 in lines[1] and lines[1].split()[-2:] == ["4", "66.7%"]
     # Labels are untrusted: markup-looking text is shown as it is.
     assert "[red]x[/red]" in lines[2] and "█" * 20 in lines[2] and "█" * 21 not in lines[2]
+
+
+def test_json_percent_is_the_share_of_the_partnerships_counted(invoke, stats_registry: Path) -> None:
+    result = invoke(stats_registry, "stats", "--by", "theme", "--by", "status", "--format", "json")
+    rows = json.loads(result.stdout)
+    assert all(set(r) == {"by", "key", "label", "count", "percent"} for r in rows)
+    # 5 partnerships: each count's percent is count / 5, one decimal; themes may add up to more than 100.
+    assert all(r["percent"] == round(100 * r["count"] / 5, 1) for r in rows)
+    assert sum(r["percent"] for r in rows if r["by"] == "status") == pytest.approx(100)
+    # Filters first: the share is of those kept.
+    kept = json.loads(invoke(stats_registry, "stats", "--by", "status", "--region", "Europe",
+                             "--format", "json").stdout)
+    total = sum(r["count"] for r in kept)
+    assert kept and total < 5
+    assert [r["percent"] for r in kept] == [round(100 * r["count"] / total, 1) for r in kept]

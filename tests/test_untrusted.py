@@ -13,7 +13,7 @@ import pytest
 UNTRUSTED_TOML = r"""
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -21,11 +21,14 @@ culture = "Culture"
 [networks]
 delice = "Délice"
 
+[regions]
+europe = "Europe"
+
 [partnerships.evil]
 city = "[bold red]X[/]"
 aliases = ["[link=http://evil.example]Y[/link]"]
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 since = 2001
 themes = ["culture"]
 networks = ["delice"]

@@ -36,7 +36,7 @@ culture = "Culture"
 [partnerships.alpha]
 city = "Straße"
 aliases = ["Łódź", "De\u0301lice"]
-country = "Germany"
+country = "DE"
 projects = ["ÆON"]
 summary = "Line one\nnul \u0000 here; Œuvre"
 
@@ -60,12 +60,12 @@ phone = "+33 4 72"
 
 [partnerships.beta]
 city = "Ｌｙｏｎ"
-country = "France"
+country = "FR"
 summary = "straße"
 
 [partnerships.gamma]
 city = "Plain"
-country = "France"
+country = "FR"
 '''
 
 QUERIES = ["strasse", "STRASSE", "ss", "łodz", "lodz", "delice", "e\u0301", "\u0301", "ae", "aeon", "oeuvre",

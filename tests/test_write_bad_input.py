@@ -57,7 +57,7 @@ BAD = [
     ("untag-absent", ["untag", "alder", "culture"], 1,
      "alder has no theme 'culture'; its themes: urban-mobility, good-food"),
     ("add-to-unknown-field", ["add-to", "alder", "colours", "blue"], 2, "unknown field 'colours'; list fields: aliases, themes"),
-    ("add-to-alias-of-another", ["add-to", "alder", "aliases", "élan"], 2, "'élan' already names partnership cedar"),
+    ("add-to-alias-of-another", ["add-to", "alder", "aliases", "élan"], 2, "'élan' is already in the registry as cedar (Élan, Italy): the same relation"),
     ("add-to-empty-project", ["add-to", "alder", "projects", ""], 2, "alder: projects[1]: must not be empty"),
     ("remove-from-absent", ["remove-from", "alder", "projects", "URBACT"], 1,
      "alder has no project 'URBACT'; its projects: CITYLOG"),
@@ -136,10 +136,11 @@ BAD = [
     ("add-event-no-partner", ["add-event", "--date", "2011", "--title", "X"], 2, "missing argument PARTNER"),
     ("add-event-no-title", ["add-event", "alder", "--date", "2011"], 2, "missing option --title"),
     # init and fmt
-    ("init-existing", ["init", "{registry}", "--owner", "X", "--country", "Y"], 4,
+    ("init-existing", ["init", "{registry}", "--owner", "X", "--country", "FR"], 4,
      "already exists; not overwriting it"),
     ("init-no-owner", ["init", "{new}"], 2,
-     "give --owner CITY and --country COUNTRY for an empty registry, or --sample"),
+     "give --owner CITY and --country COUNTRY for one city's registry, --name NAME for a registry of many owners, "
+     "or --sample"),
     ("init-sample-and-owner", ["init", "{new}", "--sample", "--owner", "X"], 2, "--sample copies the Lyon registry"),
     ("fmt-contradictory-formats", ["fmt", "--json", "--format", "csv"], 2,
      "--json and --format csv contradict each other"),
@@ -149,7 +150,9 @@ BAD = [
      "--json and --format tsv contradict each other"),
     ("init-contradictory-formats", ["init", "{new}", "--sample", "--json", "--format", "ids"], 2,
      "--json and --format ids contradict each other"),
-    ("init-empty-owner", ["init", "{new}", "--owner", " ", "--country", "Y"], 2, "owner: must not be empty"),
+    ("init-empty-owner", ["init", "{new}", "--owner", " ", "--country", "FR"], 2, "owner: must not be empty"),
+    ("init-unknown-country", ["init", "{new}", "--owner", "Pau", "--country", "Frnace"], 2,
+     "--country: unknown country 'Frnace'; did you mean 'France'"),
 ]
 
 JSONL = '{"partner": "alder", "date": "2020", "title": "Fine"}\n{"partner": "alder", "date": 2020\n'

@@ -1,20 +1,32 @@
 """The command line, the top layer (it may import every other layer).
 
-Importing it registers every command on the one Typer ``app``: one module per
-noun (reads, partnerships, events, contacts, vocabularies, exchange, registry,
-editor), each a thin layer over the core and the storage.
+Importing it registers every command on the one Typer ``app`` (``load_all``):
+one module per noun (reads, partnerships, events, contacts, vocabularies,
+exchange, registry, editor), each a thin layer over the core and the storage.
+The console script is the exception (``partnerctl.lean_start``): it imports
+only the module of the command it runs (``app.main``), for start-up time.
 """
 
-from partnerctl.cli import (  # noqa: F401 - imported for the commands they register
-    contacts,
-    editor,
-    events,
-    exchange,
-    partnerships,
-    reads,
-    registry,
-    vocabularies,
-)
+import partnerctl
 from partnerctl.cli.app import app, main
 
-__all__ = ["app", "main"]
+
+def load_all() -> None:
+    """Register every command: import the module of each noun."""
+    from partnerctl.cli import (  # noqa: F401 - imported for the commands they register
+        contacts,
+        editor,
+        events,
+        exchange,
+        partnerships,
+        publish,
+        reads,
+        registry,
+        vocabularies,
+    )
+
+
+if not partnerctl.lean_start:
+    load_all()
+
+__all__ = ["app", "load_all", "main"]

@@ -23,9 +23,28 @@ from partnerctl.core.errors import PartnerctlError
 from partnerctl.core.i18n import _
 
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
-ORDER = ("show", "list", "timeline", "stats", "search", "themes", "networks", "add", "set", "unset", "tag", "untag",
-         "add-to", "remove-from", "rename", "remove", "edit", "add-event", "edit-event", "remove-event",
-         "add-contact", "edit-contact", "remove-contact", "import", "export", "init", "fmt", "validate")
+ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "regions",
+         "countries", "duplicates", "add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove",
+         "merge", "locate", "edit", "add-event", "edit-event", "remove-event", "add-contact", "edit-contact",
+         "remove-contact", "import", "export", "init", "upgrade", "fmt", "validate")
+
+# The module of cli/ that defines each command. The console script imports only the invoked
+# command's module (``main``): importing them all, and building their options, is most of what
+# partnerctl adds to Typer's own start-up. A command missing here still runs (every module is
+# then imported); tests/test_start.py checks the map against what the modules register.
+HOMES = {
+    **dict.fromkeys(("show", "list", "timeline", "anniversaries", "stats", "search", "duplicates"), "reads"),
+    "brief": "publish",
+    **dict.fromkeys(("themes", "networks", "regions", "countries"), "vocabularies"),
+    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove", "merge",
+                     "locate"),
+                    "partnerships"),
+    "edit": "editor",
+    **dict.fromkeys(("add-event", "edit-event", "remove-event"), "events"),
+    **dict.fromkeys(("add-contact", "edit-contact", "remove-contact"), "contacts"),
+    **dict.fromkeys(("import", "export"), "exchange"),
+    **dict.fromkeys(("init", "upgrade", "fmt", "validate"), "registry"),
+}
 
 
 class _Group(TyperGroup):
@@ -237,38 +256,75 @@ def _landed() -> bool:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    _build_only_invoked(app, sys.argv[1:])
+    """Console-script entry point: register the invoked command (or every command when unclear), then run."""
+    args = sys.argv[1:]
+    name = _invoked(app, args)
+    _register(name)
+    if name is not None:
+        _keep_only(app, name)
+        # Typer builds --install-completion and --show-completion on every call; a command line
+        # that names a command and neither of them cannot use them (start-up time).
+        app._add_completion = False
     app(prog_name="partnerctl")
 
 
-def _build_only_invoked(typer_app: typer.Typer, args: list[str]) -> None:
-    """Keep only the invoked command in *typer_app*: Typer builds every command's options at start-up.
+def _register(name: str | None) -> None:
+    """Import the module of command *name* (``HOMES``), else every command module (``partnerctl.cli.load_all``)."""
+    import importlib
 
-    With some forty commands that is tens of milliseconds on each call (see
-    docs/performance.md). The command's name is found by the group's own option
-    parser; help, completion, a mistyped command and anything unclear keep the
-    whole tree, so what is printed never changes.
+    import partnerctl.cli
+
+    if name in HOMES:
+        importlib.import_module(f"partnerctl.cli.{HOMES[name]}")
+        if any(_named(app, name)):
+            return
+    partnerctl.cli.load_all()
+
+
+def _invoked(typer_app: typer.Typer, args: list[str]) -> str | None:
+    """The name of the command *args* invoke, found by the group's own option parser; None when unclear.
+
+    Help, completion, the version and a line without a command are unclear:
+    every command is then registered, so what is printed never changes.
     """
     import copy
     import os
 
-    from typer.main import get_command, get_command_name
+    from typer.main import get_command
 
-    if any(name.endswith("_COMPLETE") for name in os.environ):
-        return
+    if any(name.endswith("_COMPLETE") for name in os.environ) or any(
+            arg.startswith(("--install-completion", "--show-completion")) for arg in args):
+        return None
     head = copy.copy(typer_app)
     head.registered_commands, head.registered_groups = [], []
+    head._add_completion = False
     try:
         group = get_command(head)
         ctx = group.context_class(group, info_name="partnerctl", resilient_parsing=True)
-        _, rest, _ = group.make_parser(ctx).parse_args(args=list(args))
+        opts, rest, _ = group.make_parser(ctx).parse_args(args=list(args))
     except Exception:  # noqa: BLE001 - any doubt: build everything, as Typer would
-        return
-    if not rest:
-        return
+        return None
+    if not rest or opts.get("help") or opts.get("version"):
+        return None
+    return str(rest[0])
+
+
+def _named(typer_app: typer.Typer, name: str) -> tuple[list[Any], list[Any]]:
+    """The registered commands and groups of *typer_app* called *name*."""
+    from typer.main import get_command_name
+
     commands = [c for c in typer_app.registered_commands
-                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == rest[0]]
-    groups = [g for g in typer_app.registered_groups if g.name == rest[0]]
+                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == name]
+    return commands, [g for g in typer_app.registered_groups if g.name == name]
+
+
+def _keep_only(typer_app: typer.Typer, name: str) -> None:
+    """Keep only command *name* in *typer_app*: Typer builds every registered command's options at start-up.
+
+    With some forty commands that is tens of milliseconds on each call (see
+    docs/performance.md). A name that is no command keeps the whole tree, for
+    click's own "no such command" message.
+    """
+    commands, groups = _named(typer_app, name)
     if commands or groups:
         typer_app.registered_commands, typer_app.registered_groups = commands, groups

@@ -43,7 +43,7 @@ def _vocabulary(kind: str) -> Callable[[Any, str], Candidates]:
     from partnerctl.core import completion
 
     return _completer(lambda reader, ctx, incomplete: completion.vocabulary(
-        reader.themes if kind == "theme" else reader.networks, incomplete))
+        getattr(reader.head, f"{kind}s"), incomplete))
 
 
 # PARTNER arguments; --theme / --network options; event ids (of the command's PARTNER when typed).
@@ -52,7 +52,7 @@ theme = _vocabulary("theme")
 network = _vocabulary("network")
 event = _completer(lambda reader, ctx, incomplete: reader.complete_events(ctx.params.get("partner"), incomplete))
 
-_VOCABULARIES = {"theme": theme, "network": network}
+_VOCABULARIES = {"theme": theme, "network": network, "region": _vocabulary("region")}
 
 
 def completer_for(spec: FieldSpec) -> Callable[[Any, str], Candidates] | None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from partnerctl.cli import complete
-from partnerctl.cli.app import app
+from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.writing import report, write
 from partnerctl.core.i18n import _
@@ -34,16 +34,23 @@ def _contact_change(ctx: typer.Context, partner: str, fn: Any, did: Any, writing
 @app.command("add-contact")
 @write_options("contact")
 @field_options("contact")
-def add_contact(ctx: typer.Context, partner: PartnerArg, given: dict[str, Any], writing: Writing) -> None:
-    """Add a contact to a partnership.
+def add_contact(ctx: typer.Context, given: dict[str, Any], writing: Writing,
+                partner: Annotated[str | None, typer.Argument(
+                    help="Id, city name or alias (asked for on a terminal when left out).",
+                    autocompletion=complete.partner, show_default=False)] = None) -> None:
+    """Add a contact to a partnership; on a terminal, asks for what is missing.
 
     Example: partnerctl add-contact turin --name "Ada Rossi" --email ada@example.org
     """
+    from partnerctl.cli import prompts
     from partnerctl.core import edit
-    from partnerctl.core.errors import InvalidInput
 
-    if given.get("name") is None:
-        raise InvalidInput(_("missing option --name"))
+    if prompts.needed(state(ctx).io) and (partner is None or prompts.missing(given, "contact")):
+        prompts.ready(ctx, writing)
+        partner = prompts.record(ctx, "contact", partner, given)
+    if partner is None:
+        raise prompts.missing_argument(ctx, "partner")
+    prompts.check_given(given, "contact")
     _contact_change(ctx, partner, lambda draft, pid: edit.add_contact(draft, pid, **given),
                     lambda pid, n: (_("added contact {n} to {pid}").format(n=n, pid=pid),
                                     _("add contact {n} to {pid}").format(n=n, pid=pid)), writing)

@@ -105,19 +105,31 @@ def _remove_temp(name: str) -> None:
 
 
 def _names_free(reader: Any, pid: str, before: Any, p: Any) -> None:
-    """The edited city and aliases must not name another partnership (checked again under the lock)."""
-    from partnerctl.core import query
+    """The edited city and aliases must not name another partnership of its owner (checked again under the
+    lock, by ``edit.put_block``)."""
+    from partnerctl.core import edit, query
 
     own = set(query.names_of(pid, before))
+    same = (p.owner, p.country) == (before.owner, before.country)
     for name in (p.city, *p.aliases):
         key = query.name_key(name)
-        if key in own:
+        if key in own and same:
             continue
-        others = sorted(reader.name_owners(key) - {pid})
-        if others:
-            city = reader.record(others[0])["city"]
-            raise InvalidInput(_("{name!r} already names partnership {id} ({city})").format(
-                name=name, id=others[0], city=city))
+        others = {other: reader.record(other) for other in sorted(reader.name_owners(key) - {pid})}
+        edit.check_name_free(_Names(reader, others), pid, None, name,  # type: ignore[arg-type]
+                             p.owner or reader.owner, p.country)
+
+
+class _Names:
+    """What ``edit.check_name_free`` asks of a draft, answered by a reader: the registry's owner, and the
+    partnerships a name names."""
+
+    def __init__(self, reader: Any, others: dict[str, Any]) -> None:
+        self.owner = reader.head.registry
+        self._others = others
+
+    def name_owners(self, key: str) -> dict[str, Any]:
+        return self._others
 
 
 @app.command("edit")
@@ -130,7 +142,7 @@ def edit_(ctx: typer.Context, writing: Writing,
     Example: EDITOR=nano partnerctl edit turin
     """
     from partnerctl.core import edit
-    from partnerctl.core.model import partnership_of, record, to_dict
+    from partnerctl.core.model import partnership_of, record, to_dict, vocabularies
     from partnerctl.storage import toml
 
     writing.out.check()  # a contradiction fails before the editor opens
@@ -142,7 +154,7 @@ def edit_(ctx: typer.Context, writing: Writing,
     while True:
         text = run_editor(text, f"partnerctl-{pid}-")
         try:
-            new = toml.parse_block(pid, text, reader.themes, reader.networks)
+            new = toml.parse_block(pid, text, vocabularies(reader.head), reader.owner is not None)
             _names_free(reader, pid, before, new)
             break
         except InvalidInput as exc:

@@ -66,13 +66,13 @@ def add_event(
         "--from-jsonl", metavar="FILE",
         help='Add one event per JSON line {"partner", "date", "title", ...} (- for stdin); all or nothing.')] = None,
 ) -> None:
-    """Append a key event to a partnership and print it with its id.
+    """Append a key event to a partnership and print it with its id; on a terminal, asks for what is missing.
 
     Example: partnerctl add-event turin --date 2011-03 --title "Parks twinning charter"
     """
+    from partnerctl.cli import prompts
     from partnerctl.core import edit
     from partnerctl.core.errors import InvalidInput
-    from partnerctl.core.model import table
 
     if from_jsonl is not None:
         if partner or any(v for v in given.values()):
@@ -80,11 +80,12 @@ def add_event(
                                  " options"))
         _add_events_from(ctx, from_jsonl, writing)
         return
+    if prompts.needed(state(ctx).io) and (partner is None or prompts.missing(given, "event")):
+        prompts.ready(ctx, writing)
+        partner = prompts.record(ctx, "event", partner, given)
     if partner is None:
         raise InvalidInput(_("missing argument PARTNER (or give --from-jsonl FILE)"))
-    for name in table().required("event"):
-        if name != "id" and given.get(name) is None:
-            raise InvalidInput(_("missing option {option}").format(option=table().get(name, 'event').option))
+    prompts.check_given(given, "event")
     _event_change(ctx, partner, lambda draft, pid: edit.add_event(draft, pid, **given),
                   lambda pid, e: (_("added event {id} to {pid}").format(id=e.id, pid=pid),
                                   _("add event {id} to {pid}").format(id=e.id, pid=pid)), writing,

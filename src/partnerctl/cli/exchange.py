@@ -13,8 +13,10 @@ from partnerctl.cli.options import RawOpt
 from partnerctl.cli.writing import progress_bar, write
 from partnerctl.core.i18n import _
 
-# Each export format lives in one module of the formats layer; its ``export(reg, fmt, target, out,
+# Each export format lives in one module of the formats layer; its ``export(source, fmt, target, out,
 # **options)`` writes to *target* (a path) or to *out* (stdout's bytes) and returns a summary for stderr.
+# *source* is the storage.reader.Reader: ``source.head`` and ``source.each_record()`` (one partnership at
+# a time, in id order: memory does not grow with the registry), or ``source.registry()`` (every model).
 EXPORTERS = {
     "json": "partnerctl.formats.exchange", "jsonl": "partnerctl.formats.exchange",
     "csv": "partnerctl.formats.exchange", "sqlite": "partnerctl.formats.sqlite",
@@ -32,6 +34,14 @@ def export(
     raw: RawOpt = False,
     force: Annotated[bool, typer.Option(
         "--force", help="html/markdown: export into a non-empty folder no export wrote, keeping its files.")] = False,
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", file_okay=False, help="html/markdown: a folder of templates that replace the shipped ones "
+        "(default: the 'templates' setting).")] = None,
+    include_internal: Annotated[bool, typer.Option(
+        "--include-internal", help="html/markdown/ics: publish internal notes, events and contacts too.")] = False,
+    anniversaries: Annotated[str | None, typer.Option(
+        "--anniversaries", metavar="YEARS",
+        help="ics: add the round anniversaries of these years (2026, 2026-2030 or 2026,2028).")] = None,
 ) -> None:
     """Export the whole registry.
 
@@ -44,23 +54,80 @@ def export(
     if fmt not in EXPORTERS:
         raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(
             items=', '.join(EXPORTERS), fmt=fmt))
-    if force and fmt not in ("html", "markdown"):
-        raise InvalidInput(_("--force is for --format html or markdown (a folder of pages)"))
+    pages = fmt in ("html", "markdown")
+    for given, name, allowed in ((force, "--force", pages), (templates, "--templates", pages),
+                                 (include_internal, "--include-internal", pages or fmt == "ics"),
+                                 (anniversaries, "--anniversaries", fmt == "ics")):
+        if given and not allowed:
+            kind = "--format ics" if name == "--anniversaries" else (
+                _("--format html, markdown or ics") if name == "--include-internal"
+                else _("--format html or markdown"))
+            raise InvalidInput(_("{name} is for {kind}").format(name=name, kind=kind))
     module = importlib.import_module(EXPORTERS[fmt])
     # Only the CSV has cells to neutralise; the other formats write exact text anyway.
     options: dict[str, Any] = {"raw": True} if raw and fmt == "csv" else {}
     if force:
         options["force"] = True
+    if include_internal:
+        options["include_internal"] = True
+    if pages:
+        options.update(site_options(templates))
+    if anniversaries is not None:
+        options["anniversaries"] = years(anniversaries)
     from partnerctl.cli.language import chosen
 
-    if fmt in ("html", "markdown") and len(chosen()) > 1:
+    if pages and len(chosen()) > 1:
         options["languages"] = chosen()  # --lang fr,en: the site in each language, fr/ and en/
     io = state(ctx).io
     reader = state(ctx).reader()
-    summary = module.export(reader.registry(), fmt, output, io.binary_stdout(), **options)
+    # Text formats go through stdout's text stream (its encoding); calendars and databases are bytes.
+    out = io.stdout if getattr(module, "TEXT", False) else io.binary_stdout()
+    summary = module.export(reader, fmt, output, out, **options)
     reader.close()
     if summary:
         io.say(summary)
+
+
+def site_options(templates: Path | None) -> dict[str, Any]:
+    """The templates folder (the option, else the ``templates`` setting) and the ``[site]`` branding."""
+    from partnerctl.formats import templating
+    from partnerctl.storage import config
+
+    settings = config.load()
+    if templates is None:
+        setting = settings.get("templates")
+        templates = Path(setting.value) if setting is not None else None
+    site = settings.table("site")
+    logo = settings.in_table("site", "logo")
+    logo_path = None
+    where = "the settings"
+    if logo is not None and isinstance(logo.value, str):
+        logo_path = Path(logo.value) if Path(logo.value).is_absolute() else logo.source.parent / logo.value
+        where = str(logo.source)
+    elif settings.files:
+        where = " or ".join(str(path) for path, _ in settings.files)
+    return {"templates": templates, "branding": templating.branding(site, where, logo_path)}
+
+
+def years(text: str) -> list[int]:
+    """``--anniversaries`` years: ``2026``, ``2026-2030`` or ``2026,2028`` (at most 100 years)."""
+    from partnerctl.core import dates
+    from partnerctl.core.errors import InvalidInput
+
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            low = dates.parse_year(first)
+            high = dates.parse_year(last) if last else low
+            if high < low:
+                raise ValueError(f"{part.strip()!r} ends before it starts")
+            out += range(low, high + 1)
+    except ValueError as exc:
+        raise InvalidInput(f"--anniversaries: {exc} (give a year, YEAR-YEAR or YEAR,YEAR)") from None
+    if len(set(out)) > 100:
+        raise InvalidInput("--anniversaries: at most 100 years at a time")
+    return sorted(set(out))
 
 
 @app.command("import")
@@ -87,8 +154,10 @@ def import_(
         raise InvalidInput(_("--on-conflict must be one of {items}, not {on_conflict!r}").format(
             items=', '.join(exchange.ON_CONFLICT), on_conflict=on_conflict))
     io = state(ctx).io
+    # Countries and regions are read as the registry reads them (its aliases, its regions).
+    head = store.read_head(state(ctx).location().path)
     with progress_bar(io) or nullcontext(store.no_progress) as tick:
-        batch = exchange.load(file, fmt, tick, io.stdin)
+        batch = exchange.load(file, fmt, tick, io.stdin, head)
 
         def change(draft: Any) -> Any:
             return exchange.merge(draft.everything(), batch, on_conflict, owner, tick)

@@ -13,8 +13,7 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -50,6 +49,22 @@ def days(text: str) -> int:
         raise typer.BadParameter(str(exc)) from None
 
 
+def limit(text: str) -> int:
+    """A ``--limit`` value: a whole number of at least 1; a usage error naming the option otherwise."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise typer.BadParameter(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", parser=limit, metavar="N", help="At most N rows: the first N in the order shown.")]
+
+
+def limited(items: list[Any], n: int | None) -> list[Any]:
+    """The first *n* of *items* (all when *n* is None)."""
+    return items if n is None else items[:n]
+
+
 def _with_params(params: list[inspect.Parameter], name: str, build: Callable[[dict[str, Any]], Any]
                  ) -> Callable[[F], F]:
     """A decorator replacing the parameter *name* of a command by *params*, built into one object by *build*."""
@@ -79,8 +94,7 @@ def _option(name: str, annotation: Any, default: Any = None) -> inspect.Paramete
 
 # --- output --------------------------------------------------------------------------------
 
-@dataclass
-class Output:
+class Output(NamedTuple):
     """The output options of a command: ``--format``, ``--json``, ``--fields``, ``--raw``, and its record shape."""
 
     fmt: Format | None
@@ -88,6 +102,9 @@ class Output:
     fields: str | None
     raw: bool
     shape: str
+    pager: bool = True
+    # A format of this command's own beyond the record formats (``stats --format svg``).
+    other: str | None = None
 
     @property
     def asked(self) -> bool:
@@ -96,6 +113,8 @@ class Output:
 
     def check(self) -> None:
         """Fail early (before a write) on contradicting options or an unknown field."""
+        if self.other and self.as_json:
+            raise InvalidInput(f"--json and --format {self.other} contradict each other")
         self.chosen(False)
         self.picked()
 
@@ -117,26 +136,32 @@ class Output:
         return parse_fields(self.fields, shape(self.shape).fields)
 
     def emit(self, io: IOStreams, records: Sequence[dict[str, Any]], table: Callable[[Any], Any] | None = None,
-             *, nothing: str | None = None, piped: Format = Format.tsv, one: bool = False) -> None:
+             *, nothing: str | None = None, piped: Format = Format.tsv, one: bool = False,
+             footer: str | None = None, many_owners: bool = False) -> None:
         """Print *records*: JSON (a list, or the one object with *one*), JSON lines, CSV, TSV, ids, or a table.
 
-        *table* draws the Rich renderable (given a console) for the table format;
-        *nothing* is said on stderr instead of an empty table on a terminal.
+        *table* draws the Rich renderable (given a console), or its parts one after
+        another, for the table format; on a terminal the table goes through the
+        pager (``io.paged``) unless ``--no-pager``, and ends with *footer* (a count
+        line). *nothing* is said on stderr instead of an empty table on a terminal.
+        *many_owners*: the records are of a registry of several owners (``records.shapes``).
         """
         from partnerctl.core.records import shape
         from partnerctl.formats.output import pick, write_json, write_records
 
         chosen = self.chosen(io.stdout_tty, piped)
-        spec = shape(self.shape)
+        spec = shape(self.shape, many_owners)
         picked = self.picked()
         if chosen is Format.table:
             if nothing and not records and io.stdout_tty:
                 io.say(nothing)
                 return
             from partnerctl.cli import render
+            from partnerctl.cli.io import paged
 
             draw = table or (lambda con: render.records_table(con, records, spec.columns))
-            render.show(io, draw)
+            with paged(io, self.pager) as shown:
+                render.show(shown, draw, footer)
             return
         if chosen is Format.json and one:
             write_json(pick(records[0], picked) if picked else records[0], io.stdout)
@@ -154,22 +179,42 @@ FieldsOpt = Annotated[str | None, typer.Option(
     "--fields", help="Comma-separated fields that json, jsonl, csv and tsv output carry, in that order.")]
 RawOpt = Annotated[bool, typer.Option(
     "--raw", help="CSV/TSV cells as they are: no leading ' before =, +, -, @ (spreadsheet formula guard).")]
+NoPagerOpt = Annotated[bool, typer.Option(
+    "--no-pager", help="On a terminal, print straight out: no pager ($PARTNERCTL_PAGER, $PAGER, else less -FRX).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the diff of what it would write; write nothing.")]
 
 
-def _output_params() -> list[inspect.Parameter]:
-    return [_option("fmt", FormatOpt), _option("as_json", JsonOpt, False),
-            _option("fields", FieldsOpt), _option("raw", RawOpt, False)]
+def _output_params(also: Sequence[str] = ()) -> list[inspect.Parameter]:
+    fmt: Any = FormatOpt
+    if also:
+        import click
+
+        names = [f.value for f in Format] + list(also)
+        fmt = Annotated[str | None, typer.Option(
+            "--format", "-f", click_type=click.Choice(names),
+            help=f"Output format: {', '.join(names)}. Default: table on a terminal, tsv when piped.")]
+    return [_option("fmt", fmt), _option("as_json", JsonOpt, False),
+            _option("fields", FieldsOpt), _option("raw", RawOpt, False), _option("no_pager", NoPagerOpt, False)]
 
 
-def output_options(shape: str) -> Callable[[F], F]:
-    """Give a command the output options; it receives them as ``out: Output`` (records of *shape*)."""
-    return _with_params(_output_params(), "out",
-                        lambda v: Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape))
+def _output(values: dict[str, Any], shape: str) -> Output:
+    fmt = values["fmt"]
+    pager = not values["no_pager"]
+    if isinstance(fmt, str) and fmt not in Format.__members__:
+        return Output(None, values["as_json"], values["fields"], values["raw"], shape, pager, other=fmt)
+    return Output(Format(fmt) if fmt is not None else None, values["as_json"], values["fields"], values["raw"], shape,
+                  pager)
 
 
-@dataclass
-class Writing:
+def output_options(shape: str, *, also: Sequence[str] = ()) -> Callable[[F], F]:
+    """Give a command the output options; it receives them as ``out: Output`` (records of *shape*).
+
+    *also* names formats of the command's own (``svg``), which it handles itself (``Output.other``).
+    """
+    return _with_params(_output_params(also), "out", lambda v: _output(v, shape))
+
+
+class Writing(NamedTuple):
     """The options of a write command: ``--dry-run`` and its output options."""
 
     dry_run: bool
@@ -180,13 +225,18 @@ def write_options(shape: str) -> Callable[[F], F]:
     """Give a command ``--dry-run`` and the output options; it receives them as ``writing: Writing``."""
     params = [_option("dry_run", DryRunOpt, False), *_output_params()]
     return _with_params(params, "writing", lambda v: Writing(
-        v["dry_run"], Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape)))
+        v["dry_run"], Output(v["fmt"], v["as_json"], v["fields"], v["raw"], shape, not v["no_pager"])))
 
 
 # --- partnership filters, from the field table ---------------------------------------------
 
 def _filter_params() -> list[inspect.Parameter]:
     params = []
+    involving = [s for s in table().with_("involving")]
+    if involving:
+        params.append(_option("involving", Annotated[str | None, typer.Option(
+            "--involving", metavar="CITY_OR_COUNTRY",
+            help="A city (partner or owner) or a country (the partner's or the owner's): either side.")]))
     for spec in table().filters():
         kind = spec.meta.filter
         help_ = spec.meta.help
@@ -197,12 +247,13 @@ def _filter_params() -> list[inspect.Parameter]:
                            "--until", parser=year, metavar="YEAR", help="First year on or before YEAR.")])]
             continue
         names = [spec.option, *([spec.meta.short] if spec.meta.short else [])]
-        if kind in ("vocab", "member"):
+        if kind in ("vocab", "member") and spec.is_list:
             more = "repeat: all must hold" if kind == "vocab" else "repeatable"
             annotation: Any = Annotated[list[str] | None, typer.Option(
                 *names, help=f"{help_.split(';')[0]}; {more}.", autocompletion=completer_for(spec))]
         else:
-            annotation = Annotated[str | None, typer.Option(*names, help=_filter_help(spec))]
+            annotation = Annotated[str | None, typer.Option(*names, help=_filter_help(spec),
+                                                            autocompletion=completer_for(spec))]
         params.append(_option(f"filter_{spec.name}", annotation))
     return params
 
@@ -211,13 +262,18 @@ def _filter_help(spec: FieldSpec) -> str:
     if spec.choices:
         return f"{spec.meta.label}: {', '.join(spec.choices)}."
     inherit = ", else the registry's" if spec.meta.inherit else ""
+    if spec.meta.filter == "country":
+        return f"{spec.meta.label}{inherit}: a code, a name or an alias (its parts too: England is in GB)."
+    if spec.meta.filter == "vocab":
+        default = ", else its country's" if spec.meta.default_from else ""
+        return f"{spec.meta.label}{default} (slug, label or a word of it)."
     return f"{spec.meta.label}{inherit} (any case, accents optional)."
 
 
 def _filters(values: dict[str, Any]) -> Filters:
     asked = {name.removeprefix("filter_"): value for name, value in values.items()
              if name.startswith("filter_") and value not in (None, [])}
-    return Filters(asked, since=values.get("since"), until=values.get("until"))
+    return Filters(asked, since=values.get("since"), until=values.get("until"), involving=values.get("involving"))
 
 
 def filter_options(func: F) -> F:

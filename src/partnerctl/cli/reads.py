@@ -6,13 +6,14 @@ core, and prints with its output options (``options.Output``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
-from partnerctl.cli.options import Output, days, filter_options, output_options, year
+from partnerctl.cli.options import LimitOpt, Output, days, filter_options, limited, output_options, year
 from partnerctl.core.i18n import _
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
@@ -37,31 +38,37 @@ def show(ctx: typer.Context, partner: PartnerArg, out: Output) -> None:
 
         return render.partnership(con, reader.snapshot({}), rec)
 
-    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True)
+    many = out.asked and out.chosen(state(ctx).io.stdout_tty) in (Format.csv, Format.tsv) and reader.many_owners()
+    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True, many_owners=many)
 
 
-def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
-    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels)."""
+def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = False) -> Any:
+    """How ``list`` draws on a terminal: the table columns of the field table (counts, labels, names), each
+    value as the partnership holds it (its owner, else the registry's; its region, else its country's)."""
     from partnerctl.core.model import table
 
-    specs = [s for s in table().partnership if s.meta.table]
-    rows = []
-    for r in records:
-        row = {"id": r["id"]}
-        for s in specs:
-            value = r[s.name]
-            if s.meta.table == "count":
-                value = len(value)
-            elif s.meta.table == "labels":
-                value = [reader.snapshot({}).labels(s.meta.vocab).get(v, v) for v in value]
-            row[s.name] = value
-        rows.append(row)
+    specs = [s for s in table().partnership if s.meta.table and (many_owners or not s.meta.many_owners)]
     columns = ("id", *(s.name for s in specs))
     headings = {s.name: _(s.meta.heading).upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
+        # Only for a table: the names of countries (pycountry) are not loaded for piped rows.
+        snap = reader.snapshot({})
+        rows = []
+        for r in records:
+            row = {"id": r["id"]}
+            for s in specs:
+                value = snap.value(r, s.name)
+                if s.meta.table == "count":
+                    value = len(value)
+                elif isinstance(value, list):
+                    value = [snap.shown(s.name, v) for v in value]
+                elif value is not None:
+                    value = snap.shown(s.name, value)
+                row[s.name] = value
+            rows.append(row)
         return render.records_table(con, rows, columns, headings)
 
     return draw
@@ -71,7 +78,8 @@ def list_table(reader: Any, records: list[dict[str, Any]]) -> Any:
 @output_options("partnership")
 @filter_options
 def list_(ctx: typer.Context, filters: Filters, out: Output,
-          sort: Annotated[str, typer.Option(help="Sort by id, city, country or since (first year).")] = "id") -> None:
+          sort: Annotated[str, typer.Option(help="Sort by id, city, country or since (first year).")] = "id",
+          limit: LimitOpt = None) -> None:
     """List partnerships, one row each; filters combine.
 
     Example: partnerctl list --theme mobility --format json
@@ -82,7 +90,18 @@ def list_(ctx: typer.Context, filters: Filters, out: Output,
     out.check()
     reader = state(ctx).reader()
     records = reader.select(filters, sort)
-    out.emit(state(ctx).io, records, list_table(reader, records), nothing=_("no partnerships match"))
+    shown = limited(records, limit)
+    many = reader.many_owners()
+    out.emit(state(ctx).io, shown, list_table(reader, shown, many), nothing=_("no partnerships match"),
+             footer=count_line(len(shown), len(records), "partnership"), many_owners=many)
+
+
+def count_line(shown: int, total: int, noun: str) -> str:
+    """The line that ends a table on a terminal: ``1353 partnerships``, or ``20 of 1353 partnerships (--limit)``."""
+    from partnerctl.core.text import counted
+
+    whole = counted(total, noun)
+    return whole if shown == total else _("{shown} of {whole} (--limit)").format(shown=shown, whole=whole)
 
 
 @app.command()
@@ -99,9 +118,14 @@ def timeline(
     theme: Annotated[list[str] | None, typer.Option(
         "--theme", "-t", help="Theme slug, label or a word of it; repeat: all must hold.",
         autocompletion=complete.theme)] = None,
-    upcoming: Annotated[bool, typer.Option("--upcoming", help="Only events from today on.")] = False,
+    upcoming: Annotated[bool, typer.Option(
+        "--upcoming", help="Only events from today on, with this year's round anniversaries.")] = False,
     within: Annotated[int | None, typer.Option("--days", parser=days, metavar="N",
                                                help="With --upcoming: starting within N days.")] = None,
+    limit: LimitOpt = None,
+    with_anniversaries: Annotated[bool, typer.Option(
+        "--anniversaries/--no-anniversaries", help="With --upcoming: list this year's round anniversaries too.")
+    ] = True,
 ) -> None:
     """Key events in date order, of all or the named partnerships.
 
@@ -109,7 +133,7 @@ def timeline(
     """
     import datetime
 
-    from partnerctl.core import query
+    from partnerctl.core import dates, query
     from partnerctl.core.records import event_row
 
     out.check()
@@ -117,11 +141,15 @@ def timeline(
     # dict.fromkeys: naming a partnership twice (turin torino) shows its events once.
     pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
     events = reader.timeline(pids, since, until, theme or [])
+    items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
     if upcoming or within is not None:
         # --days alone means --upcoming too: there is no other horizon it could count from.
-        events = [(rec, e) for rec, e in events
-                  if query.upcoming([(rec["id"], e)], datetime.date.today(), within)]
-    items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
+        today = datetime.date.today()
+        if with_anniversaries:
+            items += _anniversary_events(reader, pids, today, since, until, theme or [])
+        kept = query.upcoming([(item["partner"], item) for item in items], today, within)
+        items = sorted((dict(item) for _, item in kept), key=lambda item: dates.sort_key(item["date"]))
+    items = limited(items, limit)
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
@@ -133,6 +161,7 @@ def timeline(
 
 def _shown_label(reader: Any, count: Any) -> str:
     """A count's label on the chart, in the language in force (the records keep the English one)."""
+    from partnerctl.core.i18n import language
     from partnerctl.core.model import table
 
     spec = table().dimensions()[count.by]
@@ -142,46 +171,135 @@ def _shown_label(reader: Any, count: Any) -> str:
         return str(reader.snapshot({}).labels(spec.meta.vocab).get(count.key, count.label))
     if spec.meta.stat == "decade":
         return _("{decade}s").format(decade=count.key)
+    if spec.meta.country and language() != "en":
+        from partnerctl.core import countries
+
+        return countries.display(count.key, language())
     return _(count.label) if spec.choices else str(count.label)
 
 
+def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: int | None, until: int | None,
+                        themes: list[str]) -> list[dict[str, Any]]:
+    """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme."""
+    from partnerctl.core import anniversaries, query
+
+    records = reader.dated(pids)
+    rows = anniversaries.anniversaries(records, today.year, anniversaries.DEFAULT_EVERY)
+    events = [anniversaries.as_event(row, records[row["partner"]]) for row in rows]
+    kept = []
+    snap = reader.snapshot({})
+    wanted = [query.match_vocab(snap.themes, t, "theme") for t in themes]
+    for event in events:
+        on = set(event["themes"] or records[event["partner"]].get("themes") or [])
+        if ((since is None or today.year >= since) and (until is None or today.year <= until)
+                and all(w & on for w in wanted)):
+            kept.append(event)
+    return kept
+
+
+def _dimensions() -> str:
+    from partnerctl.core.model import table
+
+    names = list(table().dimensions())
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 @app.command()
-@output_options("stat")
+@output_options("anniversary")
+def anniversaries(
+    ctx: typer.Context,
+    out: Output,
+    partners: Annotated[list[str] | None, typer.Argument(help="Partnerships (default: all).",
+                                                         autocompletion=complete.partner)] = None,
+    in_year: Annotated[int | None, typer.Option("--year", parser=year, metavar="YEAR",
+                                                help="The year to look at. Default: this year.")] = None,
+    every: Annotated[int, typer.Option("--every", min=1, max=1000, metavar="N",
+                                       help="Anniversaries every N years (25, 50, 75, 100 are jubilees).")] = 5,
+) -> None:
+    """Round anniversaries of each partnership's first year and of key events with a full date.
+
+    Example: partnerctl anniversaries --year 2026
+    """
+    import datetime
+
+    out.check()
+    reader = state(ctx).reader()
+    pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
+    rows = reader.anniversaries(in_year or datetime.date.today().year, every, pids)
+
+    def draw(con: Any) -> Any:
+        from partnerctl.cli import render
+
+        return render.anniversaries(con, rows)
+
+    out.emit(state(ctx).io, rows, draw, nothing=_("no anniversaries"))
+
+
+@app.command()
+@output_options("stat", also=("svg",))
 @filter_options
 def stats(ctx: typer.Context, filters: Filters, out: Output,
           by: Annotated[list[str] | None, typer.Option(
-              "--by", "-b", help="theme, network, region, country, decade or status; repeatable. Default: all.")]
+              "--by", "-b", help=f"{_dimensions()}; repeatable. Default: all (owner and owner-country where the "
+                                 "registry holds several owners).")]
+          = None,
+          output: Annotated[Path | None, typer.Option(
+              "--output", "-o", dir_okay=False, help="With --format svg: the file to write (default: stdout).")]
           = None) -> None:
-    """Count partnerships by theme, network, region, country, decade or status (filters as in list).
+    """Count partnerships by theme, network, region, country, decade, status, owner or owner's country.
 
-    Example: partnerctl stats --by theme --region Europe
+    The filters are those of list. Example: partnerctl stats --by theme --region Europe
     """
     from dataclasses import asdict
 
     from partnerctl.core import stats as counting
+    from partnerctl.core.errors import InvalidInput
     from partnerctl.core.text import counted
 
-    dimensions = counting.check_dimensions(by or [])
     out.check()
+    if output is not None and out.other != "svg":
+        raise InvalidInput(_("-o is for --format svg (the other formats print on stdout)"))
     reader = state(ctx).reader()
+    dimensions = counting.check_dimensions(by or [], reader.many_owners())
     kept, groups = reader.counts(filters, dimensions)
+    if out.other == "svg":
+        _write_svg(ctx, groups, kept, output)
+        return
     records = [asdict(c) for items in groups.values() for c in items]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
         charts = [(_("By {dimension} ({count})").format(dimension=_(dim), count=counted(kept, "partnership")),
-                   [(_shown_label(reader, c), c.count) for c in items])
+                   [(_shown_label(reader, c), c.count, c.percent) for c in items])
                   for dim, items in groups.items()]
         return render.bar_charts(con, charts)
 
     out.emit(state(ctx).io, records, draw)
 
 
+def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None) -> None:
+    """``stats --format svg``: the bar charts into *output*, or on stdout."""
+    from partnerctl.core.text import counted
+    from partnerctl.formats import charts
+    from partnerctl.storage import files
+
+    io = state(ctx).io
+    svg = charts.charts(groups, kept).encode("utf-8")
+    if output is None:
+        stream = io.binary_stdout()
+        stream.write(svg)
+        stream.flush()
+        return
+    files.write_atomic(output, svg)
+    io.say(_("wrote {charts} to {output}").format(charts=counted(len(groups), "chart"), output=output))
+
+
 @app.command()
 @output_options("hit")
 def search(ctx: typer.Context, out: Output,
-           text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")]) -> None:
+           text: Annotated[str, typer.Argument(help="Words to find, any case, accents optional.")],
+           limit: LimitOpt = None) -> None:
     """Find text in names, aliases, themes, networks, projects, summaries, events and contacts.
 
     Example: partnerctl search delice
@@ -196,13 +314,45 @@ def search(ctx: typer.Context, out: Output,
     if out.chosen(io.stdout_tty) is Format.ids:
         # Ids name partnerships: one line each, however many of its fields hold the text.
         shown = list({h["partner"]: h for h in hits}.values())
+    total = len(shown)
+    shown = limited(shown, limit)
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        return render.search_hits(con, hits)
+        return render.search_hits(con, shown)
 
     out.emit(io, shown, draw)
     partners = len({h["partner"] for h in hits})
+    also = (_(" ({shown} of {total} shown: --limit)").format(shown=len(shown), total=total)
+            if len(shown) < total else "")
     io.say(_("{hits} in {partnerships}").format(hits=counted(len(hits), "hit"),
-                                                 partnerships=counted(partners, "partnership")))
+                                                 partnerships=counted(partners, "partnership")) + also)
+
+
+@app.command()
+@output_options("duplicate")
+def duplicates(ctx: typer.Context, out: Output) -> None:
+    """List partnerships that are, or may be, one relation held twice (merge them with merge).
+
+    A duplicate: same owner, a name in common, countries that overlap. A near one: names alike
+    once punctuation is set aside, or one name in countries that differ.
+    Example: partnerctl duplicates
+    """
+    from partnerctl.core.text import counted
+
+    out.check()
+    io = state(ctx).io
+    pairs = state(ctx).reader().duplicates()
+    records = [pair.row() for pair in pairs]
+
+    def draw(con: Any) -> Any:
+        from partnerctl.cli import render
+
+        return render.records_table(con, records, ("partner", "other", "kind", "why"))
+
+    out.emit(io, records, draw)
+    found = sum(p.kind == "duplicate" for p in pairs)
+    io.say(_("{duplicates}, {near}").format(duplicates=counted(found, "duplicate"),
+                                            near=counted(len(pairs) - found, "near duplicate"))
+           + (_("; fold one into the other with: partnerctl merge PARTNER OTHER") if pairs else ""))

@@ -22,22 +22,26 @@ def init(
     path: Annotated[Path | None, typer.Argument(
         dir_okay=False, help="The new file. Default: --registry, else data/registry.toml.")] = None,
     owner: Annotated[str | None, typer.Option(help="The city whose partnerships it holds.")] = None,
-    country: Annotated[str | None, typer.Option(help="The owner's country.")] = None,
+    country: Annotated[str | None, typer.Option(help="The owner's country (a code, a name or an alias).")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="The registry's name; without --owner, a registry of many owners (each partnership names its own).")]
+    = None,
     sample: Annotated[bool, typer.Option("--sample", help="A writable copy of the bundled Lyon registry.")] = False,
 ) -> None:
-    """Create a registry: empty (with the Lyon theme vocabulary), or a copy of the Lyon sample.
+    """Create a registry: empty (with the Lyon themes and world regions), or a copy of the Lyon sample.
 
     Example: partnerctl init grenoble.toml --owner Grenoble --country France
     """
     from partnerctl.storage import store
 
     target = path or state(ctx).registry or Path("data/registry.toml")
-    text, what = store.initial_text(sample, owner, country)
+    text, what = store.initial_text(sample, owner, country, name)
     writing.out.check()  # a contradiction fails before the file is created
     reg, written = store.create(target, text, dry_run=writing.dry_run)
     state(ctx).landed = written.written
-    obj = {"path": str(target), "owner": reg.registry.owner, "country": reg.registry.country,
-           "themes": len(reg.themes), "networks": len(reg.networks), "partnerships": len(reg.partnerships)}
+    obj = {"path": str(target), "name": reg.registry.name, "owner": reg.registry.owner,
+           "country": reg.registry.country, "themes": len(reg.themes), "networks": len(reg.networks),
+           "partnerships": len(reg.partnerships)}
     report(ctx, written, writing, (_("created {target} ({what})").format(target=target, what=what),
                                    _("create {target} ({what})").format(target=target, what=what)), [obj],
            name=target.name)
@@ -69,6 +73,24 @@ def fmt_(ctx: typer.Context, writing: Writing,
             path=path)), [obj])
     if check and changed:
         raise Reported(EXIT_NOT_FOUND)
+
+
+@app.command()
+@write_options("format")
+def upgrade(ctx: typer.Context, writing: Writing) -> None:
+    """Bring a registry written before countries were codes up to date: codes, region slugs, [regions].
+
+    A country that cannot be resolved stops it, naming each one (add an alias to [countries] or
+    correct it, and run it again). Example: partnerctl upgrade --dry-run
+    """
+    from partnerctl.core.upgrade import upgrade as upgraded
+
+    done: list[str] = []
+    written = write(ctx, lambda draft: None, writing, whole=True, prepare=lambda data: done.extend(upgraded(data)))
+    path = state(ctx).location().path
+    what = ", ".join(done) or "nothing to change"
+    report(ctx, written, writing, (f"upgraded {path}: {what}", f"upgrade {path}: {what}"),
+           [{"path": str(path), "changed": written.old_text != written.new_text}])
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The vocabularies: ``themes`` and ``networks`` list their entries; add, rename, remove change them."""
+"""The vocabularies: ``themes``, ``networks`` and ``regions`` list their entries; add, rename, remove
+change them. ``countries`` lists the country aliases; add and remove change the registry's own."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from partnerctl.core.i18n import _
 
 themes_app = typer.Typer(help="The theme vocabulary.")
 networks_app = typer.Typer(help="The network vocabulary.")
+regions_app = typer.Typer(help="The world regions.")
+countries_app = typer.Typer(help="The country aliases.")
 app.add_typer(themes_app, name="themes")
 app.add_typer(networks_app, name="networks")
+app.add_typer(regions_app, name="regions")
+app.add_typer(countries_app, name="countries")
 
 
 def _listing(ctx: typer.Context, kind: str, out: Output) -> None:
@@ -51,6 +56,54 @@ def networks(ctx: typer.Context, out: Output) -> None:
         _listing(ctx, "network", out)
 
 
+@regions_app.callback(invoke_without_command=True)
+@output_options("vocabulary")
+def regions(ctx: typer.Context, out: Output) -> None:
+    """List the declared world regions and how many partnerships are in each (their own or their country's)."""
+    if ctx.invoked_subcommand is None:
+        _listing(ctx, "region", out)
+
+
+@countries_app.callback(invoke_without_command=True)
+@output_options("alias")
+def countries(ctx: typer.Context, out: Output) -> None:
+    """List the country aliases: the registry's own, then the shipped ones it does not replace."""
+    if ctx.invoked_subcommand is None:
+        from partnerctl.core import edit
+
+        out.check()
+        records = edit.aliases(state(ctx).reader().head)
+        out.emit(state(ctx).io, records)
+
+
+@countries_app.command("add", help="Declare another name of a country: an alias it is then known by, "
+                                   "on input and on import.\n\nExample: partnerctl countries add 'Kosova' XK")
+@write_options("alias")
+def add_alias(ctx: typer.Context, writing: Writing,
+              alias: Annotated[str, typer.Argument(help="The other name, as sources write it.")],
+              country: Annotated[str, typer.Argument(help="The country: a code (XK, GB-SCT), a name or an alias.")]
+              ) -> None:
+    from partnerctl.core import edit
+
+    written = write(ctx, lambda draft: edit.add_alias(draft, alias, country), writing)
+    entry = written.result
+    report(ctx, written, writing, (f"added country alias {alias!r} ({entry['code']}, {entry['country']})",
+                                   f"add country alias {alias!r} ({entry['code']}, {entry['country']})"), [entry])
+
+
+@countries_app.command("remove", help="Remove one of the registry's country aliases.\n\n"
+                                      "Example: partnerctl countries remove 'Kosova'")
+@write_options("alias")
+def remove_alias(ctx: typer.Context, writing: Writing,
+                 alias: Annotated[str, typer.Argument(help="The alias (any case, accents optional).")]) -> None:
+    from partnerctl.core import edit
+
+    written = write(ctx, lambda draft: edit.remove_alias(draft, alias), writing)
+    entry = written.result
+    report(ctx, written, writing, (f"removed country alias {entry['alias']!r}",
+                                   f"remove country alias {entry['alias']!r}"), [entry])
+
+
 def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     """``themes add|rename|remove`` and the same for networks."""
     from partnerctl.core import edit
@@ -58,11 +111,15 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     plural = f"{kind}s"
 
     def run(ctx: typer.Context, fn: Any, did: tuple[str, str], writing: Writing) -> None:
-        written = write(ctx, fn, writing)
+        # A region declared, renamed or removed changes the region every partnership of some countries is
+        # in (its default): the whole registry is written and indexed again.
+        written = write(ctx, fn, writing, whole=kind == "region")
         report(ctx, written, writing, did, [written.result])
 
-    @sub.command("add", help=f"Declare a new {kind}.\n\nExample: partnerctl {plural} add "
-                             + ("night-life 'Night life'" if kind == "theme" else "cities4europe 'Cities for Europe'"))
+    examples = {"theme": "night-life 'Night life'", "network": "cities4europe 'Cities for Europe'",
+                "region": "oceania Oceania"}
+
+    @sub.command("add", help=f"Declare a new {kind}.\n\nExample: partnerctl {plural} add {examples[kind]}")
     @write_options("vocabulary")
     def add_entry(ctx: typer.Context, writing: Writing,
                   slug: Annotated[str, typer.Argument(help="Lower-case words joined by hyphens.")],
@@ -104,3 +161,4 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
 
 _vocab_writes(themes_app, "theme")
 _vocab_writes(networks_app, "network")
+_vocab_writes(regions_app, "region")

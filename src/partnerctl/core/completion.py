@@ -1,4 +1,4 @@
-"""Candidates for shell completion: partner ids, theme and network slugs, event ids.
+"""Candidates for shell completion and prompts: partner ids, theme and network slugs, event ids, values in use.
 
 Each function returns ``(value, help)`` pairs for the values that start with
 *prefix*; the shell shows the help beside the value (zsh, fish). Only values
@@ -11,15 +11,21 @@ them over: from the index, only those that can be candidates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from partnerctl.core.fields import FieldSpec
 from partnerctl.core.query import Snapshot
+from partnerctl.core.text import counted
+
+if TYPE_CHECKING:
+    from partnerctl.core.stats import Count
 
 
 def partners(snap: Snapshot, prefix: str) -> list[tuple[str, str]]:
-    """Partnership ids starting with *prefix*, with the city as help."""
-    return [(pid, f"{p['city']} ({p['country']})") for pid, p in sorted(snap.partnerships.items())
-            if pid.startswith(prefix)]
+    """Partnership ids starting with *prefix*, with the city and its country's name as help."""
+    return [(pid, f"{p['city']} ({snap.shown('country', p['country'])})")
+            for pid, p in sorted(snap.partnerships.items()) if pid.startswith(prefix)]
 
 
 def vocabulary(vocab: Mapping[str, str], prefix: str) -> list[tuple[str, str]]:
@@ -36,3 +42,13 @@ def events(snap: Snapshot, pid: str | None, prefix: str) -> list[tuple[str, str]
             if event["id"].startswith(prefix):
                 seen.setdefault(event["id"], event["title"] if pid else f"{one}: {event['title']}")
     return list(seen.items())
+
+
+def field(spec: FieldSpec, snap: Snapshot, used: Sequence[Count] = ()) -> list[tuple[str, str]]:
+    """What a prompt for the field *spec* offers: its vocabulary's slugs (label as help), its choices,
+    or the values the registry uses for it (*used*: ``stats.count`` of its dimension, most used first)."""
+    if spec.meta.vocab:
+        return vocabulary(snap.vocabulary(spec.meta.vocab), "")
+    if spec.choices:
+        return [(choice, "") for choice in spec.choices]
+    return [(c.key, counted(c.count, "partnership")) for c in used if c.key is not None]

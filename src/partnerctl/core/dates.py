@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import re
 
@@ -12,6 +11,13 @@ from partnerctl.core.i18n import _
 _DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _MONTHS = ("January February March April May June July August September "
            "October November December").split()
+
+
+def _month_days(year: int, month: int) -> int:
+    """How many days month *month* of *year* has (``calendar.monthrange`` without importing calendar)."""
+    if month == 12:
+        return 31
+    return (datetime.date(year, month + 1, 1) - datetime.timedelta(days=1)).day
 
 
 def parse(text: str) -> tuple[int, int | None, int | None]:
@@ -26,7 +32,7 @@ def parse(text: str) -> tuple[int, int | None, int | None]:
         raise ValueError(_("invalid date {text!r}: no year 0").format(text=text))
     if month is not None and not 1 <= month <= 12:
         raise ValueError(_("invalid date {text!r}: month must be 01-12").format(text=text))
-    if day is not None and not 1 <= day <= calendar.monthrange(year, month or 1)[1]:
+    if day is not None and not 1 <= day <= _month_days(year, month or 1):
         raise ValueError(_("invalid date {text!r}: {value} {year} has no day {day}").format(
             text=text, value=_MONTHS[(month or 1) - 1], year=year, day=day))
     return year, month, day
@@ -101,7 +107,7 @@ def bounds(text: str) -> tuple[datetime.date, datetime.date]:
         exact = datetime.date(year, month or 1, day)
         return exact, exact
     if month is not None:
-        return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
+        return datetime.date(year, month, 1), datetime.date(year, month, _month_days(year, month))
     return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 

@@ -11,13 +11,14 @@ or unset comes from the field table (``fields.table()``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
 from partnerctl.core import dates, query
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
-from partnerctl.core.i18n import _
+from partnerctl.core.i18n import _, language
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Contact,
@@ -26,8 +27,10 @@ from partnerctl.core.model import (
     Partnership,
     Registry,
     build,
+    check_field,
     check_name,
     length_problem,
+    record,
     table,
     to_dict,
 )
@@ -43,6 +46,9 @@ class Draft(Protocol):
     networks: dict[str, str]
     # The vocabularies' labels in other languages (``model.Registry.translations``), changed in place.
     translations: dict[Any, Any]
+    regions: dict[str, str]
+    # The registry's own country aliases (alias: code), over the shipped ones.
+    countries: dict[str, str]
 
     def resolve(self, text: str) -> str:
         """The id *text* names (``query.resolve``)."""
@@ -65,8 +71,9 @@ class Draft(Protocol):
     def remove(self, pid: str) -> Partnership:
         """Remove partnership *pid*; returns it."""
 
-    def name_owners(self, key: str) -> dict[str, str]:
-        """{id: city} of the partnerships one of whose folded names is *key*."""
+    def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
+        """{id: facts} of the partnerships one of whose folded names is *key*: at least their ``city``,
+        ``country`` and ``owner`` (None: the registry's)."""
 
     def users(self, kind: str, slug: str) -> list[str]:
         """Ids of the partnerships that name the theme (or network) *slug*, themselves or in an event."""
@@ -76,8 +83,72 @@ class Draft(Protocol):
 
 
 def vocabulary(draft: Draft, kind: str) -> dict[str, str]:
-    """The theme (``kind="theme"``) or network vocabulary of the draft."""
-    return draft.themes if kind == "theme" else draft.networks
+    """The theme (``kind="theme"``), network or region vocabulary of the draft."""
+    vocab: dict[str, str] = getattr(draft, f"{kind}s")
+    return vocab
+
+
+def resolve_country(draft: Draft, text: str, what: str = "country") -> str:
+    """The code of the country *text* names (a code, an English or French name, an alias of the registry
+    or the shipped table); InvalidInput with a did-you-mean otherwise."""
+    from partnerctl.core import countries
+
+    try:
+        check_name(text)  # a name holding an invisible character looks like another: refused, not folded away
+        return countries.resolver(draft.countries).resolve(text)
+    except (InvalidInput, ValueError) as exc:
+        raise InvalidInput(f"{what}: {exc}") from None
+
+
+def owner_of(draft: Draft, facts: Any) -> str | None:
+    """The owner of a partnership (a model or its facts): its own, else the registry's."""
+    own = facts.get("owner") if isinstance(facts, dict) else facts.owner
+    return own or draft.owner.owner
+
+
+def _same_owner(a: str | None, b: str | None) -> bool:
+    return fold(a or "") == fold(b or "")
+
+
+def _owner_country(draft: Draft, facts: Any) -> str | None:
+    """The country of a partnership's owner: its own owner's, else the registry's."""
+    get = facts.get if isinstance(facts, dict) else lambda name: getattr(facts, name)
+    return get("owner_country") if get("owner") else draft.owner.country
+
+
+def _one_owner(draft: Draft, facts: Any, owner: str | None, owner_country: str | None) -> bool:
+    """Whether *facts*' owner is *owner* (in *owner_country*): the same name, and countries that overlap when
+    both are known (Córdoba in Argentina is not Córdoba in Mexico)."""
+    from partnerctl.core import countries
+
+    if not _same_owner(owner_of(draft, facts), owner):
+        return False
+    theirs = _owner_country(draft, facts)
+    return not (theirs and owner_country) or countries.overlap(theirs, owner_country)
+
+
+_MODELS: dict[str, type[Any]] = {"partnership": Partnership, "event": Event, "contact": Contact}
+
+
+def invalid(model: str, pid: str | None = None) -> str:
+    """How an error names what was given: ``invalid partnership lodz``, ``invalid event``, ``invalid contact``."""
+    return f"invalid {model}" + (f" {pid}" if pid else "")
+
+
+def check_answer(draft: Draft, model: str, name: str, value: str | list[str], pid: str | None = None) -> None:
+    """Check a value given alone for field *name* of *model* as the change will check it from its option.
+
+    For a prompt's answer, before the other fields are known: a year must be one
+    (``convert``), vocabulary terms must each name one entry (``query.resolve_terms``),
+    and the model checks the field (``model.check_field``). InvalidInput otherwise,
+    in the words the option's error uses (*pid* names a partnership in them).
+    """
+    spec = table().get(name, model)
+    if isinstance(value, str) and spec.kind == "int":
+        value = convert(draft, name, value)
+    elif isinstance(value, list) and spec.meta.vocab:
+        value = query.resolve_terms(vocabulary(draft, spec.meta.vocab), value, spec.meta.vocab)
+    check_field(_MODELS[model], name, value, invalid(model, pid))
 
 
 def _slugs(draft: Draft, kind: str, terms: Sequence[str]) -> list[str]:
@@ -101,8 +172,8 @@ def add_event(draft: Draft, pid: str, *, date: str, title: str, end: str | None 
     fields = {"date": date, "end": end, "title": title, "description": description,
               "themes": _slugs(draft, "theme", themes or []), "links": links or []}
     # Validate the fields before deriving an id from them, so errors name the field.
-    build(Event, {"id": "x", **fields}, "invalid event")
-    event = build(Event, {"id": new_event_id({e.id for e in p.events}, date, title), **fields}, "invalid event")
+    build(Event, {"id": "x", **fields}, invalid("event"))
+    event = build(Event, {"id": new_event_id({e.id for e in p.events}, date, title), **fields}, invalid("event"))
     p.events.append(event)
     return event
 
@@ -143,7 +214,7 @@ def edit_event(draft: Draft, pid: str, ref: str, changes: dict[str, Any], unset:
     new_id = changes.get("id")
     if new_id is not None and new_id != p.events[i].id and new_id in {e.id for e in p.events}:
         raise InvalidInput(_("{pid} already has an event {new_id!r}").format(pid=pid, new_id=new_id))
-    event = build(Event, {**to_dict(p.events[i]), **changes}, "invalid event")
+    event = build(Event, {**to_dict(p.events[i]), **changes}, invalid("event"))
     p.events[i] = event
     return event
 
@@ -233,14 +304,27 @@ def _replace(draft: Draft, pid: str, p: Partnership, changes: dict[str, Any]) ->
     return new
 
 
-def convert(field: str, value: str) -> Any:
-    """Command-line text as the type of the partnership field *field* (a year is ASCII digits)."""
-    if table().get(field).kind != "int":
-        return value
-    try:
-        return dates.parse_year(value)  # the integer fields are years
-    except ValueError as exc:
-        raise InvalidInput(_("{field}: {exc}").format(field=field, exc=exc)) from None
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def convert(draft: Draft, field: str, value: str) -> Any:
+    """Command-line text as the value of the partnership field *field*: a year (ASCII digits), a number
+    (``45.07``), a country's code (from a code, a name or an alias), a region's slug (matched like a theme)."""
+    spec = table().get(field)
+    if spec.kind == "int":
+        try:
+            return dates.parse_year(value)  # the integer fields are years
+        except ValueError as exc:
+            raise InvalidInput(_("{field}: {exc}").format(field=field, exc=exc)) from None
+    if spec.kind == "float":
+        if not _NUMBER.fullmatch(value.strip()):
+            raise InvalidInput(_("{field}: {value!r} is not a number (like 45.07)").format(field=field, value=value))
+        return float(value)
+    if spec.meta.country:
+        return resolve_country(draft, value, field)
+    if spec.meta.vocab and not spec.is_list:
+        return query.resolve_terms(vocabulary(draft, spec.meta.vocab), [value], spec.meta.vocab)[0]
+    return value
 
 
 def set_field(draft: Draft, pid: str, field: str, value: str) -> Partnership:
@@ -253,9 +337,16 @@ def set_field(draft: Draft, pid: str, field: str, value: str) -> Partnership:
         raise InvalidInput(_("empty value for {field}; to remove it: partnerctl unset {pid} {field}").format(
             field=field, pid=pid))
     p = draft.get(pid)
+    new = convert(draft, field, value)
     if table().get(field).meta.names:
         check_name_free(draft, pid, p, value)
-    return _replace(draft, pid, p, {field: convert(field, value)})
+    elif field in ("owner", "country"):
+        # The relation becomes another one: it must not be one the registry holds already.
+        changed = replace(p, **{field: new})
+        for name in (p.city, *p.aliases):
+            check_name_free(draft, pid, None, name, owner_of(draft, changed), changed.country,
+                            owner_country=_owner_country(draft, changed))
+    return _replace(draft, pid, p, {field: new})
 
 
 def unset_field(draft: Draft, pid: str, field: str) -> Partnership:
@@ -267,20 +358,59 @@ def unset_field(draft: Draft, pid: str, field: str) -> Partnership:
     return _replace(draft, pid, draft.get(pid), {field: None})
 
 
-def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: str) -> None:
-    """A city or alias must not be a name of another partnership (``show`` would become ambiguous).
+def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: str,
+                    owner: str | None = None, country: str | None = None, *, duplicates_only: bool = False,
+                    owner_country: str | None = None) -> None:
+    """A city or alias must not be a name of another partnership of the same owner (``show`` would become
+    ambiguous, and the two would likely be one relation).
 
-    The one check of ``add``, ``set city``, ``add-to aliases`` and ``edit``. A name
-    partnership *pid* already answers to (*current*) adds no ambiguity and is not
-    checked (an imported registry holds many relations with the same partner city).
+    The one check of ``add``, ``set city``, ``add-to aliases``, ``merge`` and ``edit``. A
+    name partnership *pid* already answers to (*current*) adds no ambiguity and is not
+    checked. Partnerships of other owners may share names (many cities are twinned with
+    Kraków). *owner* and *country* are those of the partnership (default: *current*'s):
+    another one of that owner with that name (its city or an alias, not its id) in that
+    country (or a part of it, or the country it is part of) is a duplicate, and the error
+    says so. With *duplicates_only*, only a duplicate is refused (``add`` checks those
+    before the id, the other clashes after).
     """
+    from partnerctl.core import countries
+
     key = query.name_key(name)
-    if current is not None and key in query.names_of(pid, current):
-        return
-    for other, city in sorted(draft.name_owners(key).items()):
-        if other != pid:
+    if current is not None:
+        if key in query.names_of(pid, current):
+            return
+        owner = owner or owner_of(draft, current)
+        owner_country = owner_country or _owner_country(draft, current)
+        country = country or current.country
+    if owner is None or _same_owner(owner, draft.owner.owner):
+        owner_country = owner_country or draft.owner.country
+    owner = owner or draft.owner.owner
+    for other, facts in sorted(draft.name_owners(key).items()):
+        if other == pid or not _one_owner(draft, facts, owner, owner_country):
+            continue
+        shown = describe_one(draft, other, facts)
+        partner = key in {query.name_key(n) for n in (facts.get("city") or "", *(facts.get("aliases") or []))}
+        if partner and country and facts.get("country") and countries.overlap(country, facts["country"]):
+            raise InvalidInput(_("{name!r} is already in the registry as {other} ({shown}): the same relation "
+                                 "(same owner, partner and country); change that one, or merge two with "
+                                 "'partnerctl merge KEEP OTHER'").format(name=name, other=other, shown=shown))
+        if not duplicates_only:
             raise InvalidInput(_("{name!r} already names partnership {other} ({city})").format(
-                name=name, other=other, city=city))
+                name=name, other=other, city=shown))
+
+
+def describe_one(draft: Draft, pid: str, facts: Any) -> str:
+    """A partnership as people tell it apart in a message: ``Birmingham, United Kingdom``, with its owner
+    when it is not the registry's (``Kraków → Edinburgh, United Kingdom``)."""
+    from partnerctl.core import countries
+
+    get = facts.get if isinstance(facts, dict) else lambda name: getattr(facts, name)
+    owner = get("owner") or (None if draft.owner.owner else owner_of(draft, facts))
+    try:
+        country = countries.display(get("country"), language()) if get("country") else ""
+    except InvalidInput:
+        country = str(get("country"))
+    return f"{owner + ' → ' if owner else ''}{get('city')}{', ' + country if country else ''}"
 
 
 def _list_values(draft: Draft, field: str, values: list[str]) -> list[str]:
@@ -336,7 +466,8 @@ def remove_from(draft: Draft, pid: str, field: str, values: list[str]) -> Partne
 
 # --- partnerships: whole ---------------------------------------------------------------------
 
-def _check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
+def check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
+    """*new_id* must be a slug of at most ``MAX_ID_LENGTH`` characters that no partnership has."""
     if not is_slug(new_id):
         raise InvalidInput(_("id {new_id!r} is not a slug (lower-case letters and digits joined by "
                              "hyphens, e.g. {value!r})").format(new_id=new_id, value=slugify(new_id) or 'new-york'))
@@ -344,31 +475,46 @@ def _check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
         raise InvalidInput(_("id {length_problem}").format(length_problem=length_problem(new_id)))
     if draft.has(new_id):
         p = draft.peek(new_id)
-        raise InvalidInput(_("partnership {new_id!r} already exists ({city}, {country}); {taken_hint}").format(
-            new_id=new_id, city=p.city, country=p.country, taken_hint=taken_hint))
+        raise InvalidInput(_("partnership {new_id!r} already exists ({which}); {taken_hint}").format(
+            new_id=new_id, which=describe_one(draft, new_id, p), taken_hint=taken_hint))
 
 
 def add_partnership(draft: Draft, city: str, country: str, pid: str | None = None, **fields: Any) -> str:
     """Add a partnership; its id defaults to a slug of the city. Returns the id.
 
-    *fields* are the other partnership fields, as command-line text (a year is
-    converted); vocabulary fields (themes, networks) may be given as terms (slug,
-    label or a word of it) and are resolved.
+    *fields* are the other partnership fields, as command-line text (a year, a
+    country, a region are converted); vocabulary fields (themes, networks) may be
+    given as terms (slug, label or a word of it) and are resolved. A relation the
+    registry holds already (same owner, a name in common, the same country) is
+    refused, naming it. An owner that is the registry's own is not repeated.
     """
+    country = convert(draft, "country", country)
+    data = {k: convert(draft, k, v) if isinstance(v, str) else v for k, v in fields.items()}
+    if data.get("owner") and _same_owner(data["owner"], draft.owner.owner):
+        data["owner"] = None
+        if data.get("owner_country") == draft.owner.country:
+            data["owner_country"] = None
+    owner = data.get("owner") or draft.owner.owner
+    if owner is None:
+        raise InvalidInput("this registry has no owner of its own: say whose relation it is with "
+                           "--owner CITY (and --owner-country COUNTRY)")
+    names = (city, *(data.get("aliases") or []))
+    owner_country = data.get("owner_country") if data.get("owner") else draft.owner.country
+    for name in names:  # the same relation under another id: say so before any id clash
+        check_name_free(draft, pid or "", None, name, owner, country, duplicates_only=True,
+                        owner_country=owner_country)
     if pid is None:
         pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
             raise InvalidInput(_("cannot make an id from the city name {city!r}; give one with --id").format(city=city))
-    _check_new_id(draft, pid, "choose another id with --id")
-    check_name_free(draft, pid, None, city)
-    for alias in fields.get("aliases") or []:
-        check_name_free(draft, pid, None, alias)
-    data = {"city": city, "country": country,
-            **{k: convert(k, v) if isinstance(v, str) else v for k, v in fields.items()}}
+    check_new_id(draft, pid, _("choose another id with --id"))
+    for name in names:
+        check_name_free(draft, pid, None, name, owner, country, owner_country=owner_country)
+    data = {"city": city, "country": country, **data}
     for spec in table().where(edit="list"):
         if spec.meta.vocab:
             data[spec.name] = _list_values(draft, spec.name, data.get(spec.name) or [])
-    draft.add(pid, build(Partnership, data, f"invalid partnership {pid}"))
+    draft.add(pid, build(Partnership, data, invalid("partnership", pid)))
     return pid
 
 
@@ -376,7 +522,7 @@ def rename_partnership(draft: Draft, pid: str, new_id: str) -> str:
     """Give partnership *pid* the id *new_id*; returns the new id."""
     if new_id == pid:
         raise InvalidInput(_("{pid!r} is already the id of this partnership").format(pid=pid))
-    _check_new_id(draft, new_id, "choose another new id")
+    check_new_id(draft, new_id, _("choose another new id"))
     draft.add(new_id, draft.remove(pid))
     return new_id
 
@@ -406,7 +552,7 @@ def _check_contact_free(p: Partnership, pid: str, name: str, but: int | None = N
 def add_contact(draft: Draft, pid: str, **fields: str | None) -> Contact:
     """Add a contact to *pid* (name, role, organisation, email, phone); returns it."""
     p = draft.get(pid)
-    contact = build(Contact, fields, "invalid contact")
+    contact = build(Contact, fields, invalid("contact"))
     _check_contact_free(p, pid, contact.name)
     p.contacts.append(contact)
     return contact
@@ -417,7 +563,7 @@ def edit_contact(draft: Draft, pid: str, name: str, changes: dict[str, Any], uns
     p = draft.get(pid)
     i = find_contact(p, pid, name)
     changes = _changes(changes, unset, _unsettable("contact"), _options("contact"))
-    contact = build(Contact, {**to_dict(p.contacts[i]), **changes}, "invalid contact")
+    contact = build(Contact, {**to_dict(p.contacts[i]), **changes}, invalid("contact"))
     _check_contact_free(p, pid, contact.name, but=i)
     p.contacts[i] = contact
     return contact
@@ -460,15 +606,20 @@ def _declared(draft: Draft, kind: str, slug: str) -> str:
 
 
 def _field_of(kind: str) -> str:
-    return f"{kind}s"
+    return query.vocabulary_field(kind)
+
+
+def _holds(p: Partnership, kind: str, slug: str) -> bool:
+    value = getattr(p, _field_of(kind))
+    return slug in value if isinstance(value, list) else value == slug
 
 
 def _usage(draft: Draft, kind: str, slug: str) -> tuple[list[str], int]:
-    """Partnerships whose own list names *slug*, and how many events name it (themes only)."""
+    """Partnerships whose own field names *slug*, and how many events name it (themes only)."""
     pids, events = [], 0
     for pid in sorted(draft.users(kind, slug)):
         p = draft.peek(pid)
-        if slug in getattr(p, _field_of(kind)):
+        if _holds(p, kind, slug):
             pids.append(pid)
         if kind == "theme":
             events += sum(slug in e.themes for e in p.events)
@@ -513,9 +664,11 @@ def _swap(slugs: list[str], old: str, new: str | None) -> list[str]:
 
 def _rewrite_users(draft: Draft, kind: str, old: str, new: str | None) -> None:
     """Every partnership and event naming *old* names *new* instead (or nothing, when None)."""
+    name = _field_of(kind)
     for pid in sorted(draft.users(kind, old)):
         p = draft.get(pid)
-        setattr(p, _field_of(kind), _swap(getattr(p, _field_of(kind)), old, new))
+        value = getattr(p, name)
+        setattr(p, name, _swap(value, old, new) if isinstance(value, list) else (new if value == old else value))
         if kind == "theme":
             p.events = [replace(e, themes=_swap(e.themes, old, new)) for e in p.events]
 
@@ -527,6 +680,8 @@ def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None 
     vocab = vocabulary(draft, kind)
     old = _declared(draft, kind, old)
     label = vocab[old] if label is None else label
+    if kind == "region" and new != old:
+        _check_not_default(old, f"relabel it instead: partnerctl regions rename {old} {old} --label LABEL")
     _check_vocab_entry(kind, new, label)
     if new != old and new in vocab:
         raise InvalidInput(_("{kind} {new!r} already exists ({vocab})").format(kind=kind, new=new, vocab=vocab[new]))
@@ -562,6 +717,9 @@ def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dic
     slug = _declared(draft, kind, slug)
     entry = vocab_entry(draft, kind, slug)
     pids, events = _usage(draft, kind, slug)
+    if kind == "region" and not force:
+        _check_not_default(slug, "--force removes it, and their partnerships without a region of their own "
+                                 "are then in no region")
     if (pids or events) and not force:
         shown = ", ".join(pids[:10]) + (f" and {len(pids) - 10} more" if len(pids) > 10 else "")
         used = f"{counted(len(pids), 'partnership')} ({shown})" if pids else ""
@@ -574,14 +732,228 @@ def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dic
     return entry
 
 
+def _check_not_default(slug: str, hint: str) -> None:
+    """A region that is some countries' default region keeps its slug (``countries.default_region``)."""
+    from partnerctl.core import countries
+
+    if slug in countries.default_regions():
+        raise InvalidInput(f"region {slug!r} is the default region of countries (a partnership without a "
+                           f"region of its own is in its country's); {hint}")
+
+
+# --- country aliases -----------------------------------------------------------------------
+
+def alias_entry(alias: str, code: str, source: str) -> dict[str, Any]:
+    """A country alias as ``countries`` lists it: the alias, its code, the country's name, whose it is."""
+    from partnerctl.core import countries
+
+    return {"alias": alias, "code": code, "country": countries.display(code), "source": source}
+
+
+def aliases(draft_or_head: Any) -> list[dict[str, Any]]:
+    """Every country alias in use: the registry's own (``registry``), then the shipped ones it does not
+    replace (``shipped``), each sorted by alias."""
+    from partnerctl.core import countries
+
+    own = dict(draft_or_head.countries)
+    merged = countries.merged_aliases(own)
+    return ([alias_entry(a, c, "registry") for a, c in sorted(own.items(), key=lambda i: fold(i[0]))]
+            + [alias_entry(a, c, "shipped") for a, c in sorted(merged.items(), key=lambda i: fold(i[0]))
+               if a not in own])
+
+
+def add_alias(draft: Draft, alias: str, country: str) -> dict[str, Any]:
+    """Declare *alias* as a name of *country* (a code, a name or an alias) in the registry; returns its entry.
+
+    An alias that already means a country (ISO's name or code, or an alias of the registry's) is
+    refused; one of the shipped table may be given another country here, which then wins.
+    """
+    from partnerctl.core import countries
+
+    try:
+        check_name(alias)
+    except ValueError as exc:
+        raise InvalidInput(f"alias {alias!r}: {exc}") from None
+    code = resolve_country(draft, country)
+    try:
+        found = countries.resolver(draft.countries).explain(alias)
+    except InvalidInput:
+        found = None
+    if found is not None:
+        own = {countries.key(a) for a in draft.countries}
+        if found.how != "alias":
+            raise InvalidInput(f"{alias!r} already means {found.code} ({countries.display(found.code)}) in ISO 3166")
+        if countries.key(alias) in own or found.code == code:
+            raise InvalidInput(f"{alias!r} is already an alias of {found.code} ({countries.display(found.code)})")
+    draft.countries[alias] = code
+    problems = countries.alias_problems(countries.merged_aliases(draft.countries))
+    if problems:
+        raise InvalidInput(f"alias {alias!r}: {problems[0]}")
+    return alias_entry(alias, code, "registry")
+
+
+def remove_alias(draft: Draft, alias: str) -> dict[str, Any]:
+    """Remove the registry's alias *alias* (any case and accents); returns its entry as it was."""
+    from partnerctl.core import countries
+
+    for own, code in draft.countries.items():
+        if countries.key(own) == countries.key(alias):
+            del draft.countries[own]
+            return alias_entry(own, code, "registry")
+    shipped = {countries.key(a): a for a in countries.default_aliases()}
+    if countries.key(alias) in shipped:
+        raise InvalidInput(f"{alias!r} is a shipped alias, not the registry's: it stays; give it another country "
+                           f"with 'partnerctl countries add {shipped[countries.key(alias)]!r} CODE'")
+    held = ", ".join(sorted(draft.countries, key=fold)) or "none"
+    raise NotFound(f"the registry has no country alias {alias!r}; its aliases: {held}")
+
+
+# --- duplicates: merge ---------------------------------------------------------------------
+
+def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, str]) -> dict[str, Any]:
+    """Fold partnership *other* into *keep* and remove it; returns what was done (``merged`` summary).
+
+    Lists are united (themes, networks, projects, links, aliases: each value once), so are
+    events (one with the same id and content is one; another with an id *keep* uses gets a
+    new one) and contacts (one with the same name and no contradicting field is one). Other's
+    city becomes an alias when it is not keep's name. A field only one of them has is kept; a
+    field both have with different values is refused unless *take* says whose to keep
+    (field: ``keep`` or ``other``). Countries where one lies in the other (``GB`` and
+    ``GB-ENG``) do not conflict: keep's stays.
+    """
+    from partnerctl.core import countries
+
+    if keep == other:
+        raise InvalidInput(f"{keep} and {other} are the same partnership")
+    scalars = [s.name for s in table().partnership if not s.is_list and s.kind != "records"]
+    for name, whose in take.items():
+        if name not in scalars:
+            raise InvalidInput(f"--take {name}: only a field with one value is taken from one side "
+                               f"({', '.join(scalars)})")
+        if whose not in ("keep", "other"):
+            raise InvalidInput(f"--take {name}={whose}: say keep or other")
+    a, b = draft.get(keep), draft.peek(other)
+    data = to_dict(a)
+    conflicts = []
+    for name in scalars:
+        mine, theirs = getattr(a, name), getattr(b, name)
+        inherit = table().get(name).meta.inherit
+        if inherit:  # compared as they hold: no owner of its own is the registry's
+            mine, theirs = (getattr(p, name) or getattr(draft.owner, inherit) for p in (a, b))
+        if name in take:
+            data[name] = getattr(b if take[name] == "other" else a, name)
+        elif table().get(name).meta.names:
+            continue  # keep's city stays; other's becomes an alias (below)
+        elif mine is None:
+            data[name] = theirs
+        elif theirs is None or mine == theirs or (isinstance(mine, str) and fold(mine) == fold(theirs)):
+            continue
+        elif table().get(name).meta.country and countries.overlap(mine, theirs):
+            continue
+        else:
+            conflicts.append(f"{name} ({mine!r} / {theirs!r})")
+    if conflicts:
+        raise InvalidInput(f"{keep} and {other} differ in {', '.join(conflicts)}: choose with --take FIELD=keep "
+                           "or --take FIELD=other (repeatable)")
+    for spec in table().partnership:
+        if spec.is_list:
+            data[spec.name] = _united(spec.name, getattr(a, spec.name), getattr(b, spec.name))
+    cities = [a.city, b.city]
+    data["aliases"] = [alias for alias in _united("aliases", data["aliases"], cities)
+                       if fold(alias.strip()) != fold(data["city"].strip())]
+    data["events"], renamed = _united_events(a.events, b.events)
+    data["contacts"] = _united_contacts(keep, a.contacts, b.contacts)
+    merged = build(Partnership, data, f"merging {other} into {keep}")
+    draft.remove(other)
+    for name in (merged.city, *merged.aliases):
+        check_name_free(draft, keep, a, name, owner_of(draft, merged), merged.country)
+    draft.put(keep, merged)
+    return {"keep": keep, "other": other, "events": len(b.events), "contacts": len(b.contacts),
+            "renamed": renamed, "record": merged}
+
+
+def _united(field: str, ours: list[str], theirs: list[str]) -> list[str]:
+    """*ours* then each item of *theirs* it does not hold (compared as ``add-to`` compares)."""
+    out = list(ours)
+    for item in theirs:
+        if not any(_same_item(field, item, have) for have in out):
+            out.append(item)
+    return out
+
+
+def _united_events(ours: list[Event], theirs: list[Event]) -> tuple[list[Event], list[tuple[str, str]]]:
+    """Both lists of events: the same event once; one whose id is taken gets a new id. Returns the events
+    and the (old, new) ids given."""
+    out = list(ours)
+    renamed = []
+    for event in theirs:
+        same = next((e for e in out if e.id == event.id), None)
+        if same is not None and to_dict(same) == to_dict(event):
+            continue
+        if same is not None:
+            new_id = unique(event.id, {e.id for e in out}, MAX_ID_LENGTH)
+            renamed.append((event.id, new_id))
+            event = replace(event, id=new_id)
+        out.append(event)
+    return out, renamed
+
+
+def _united_contacts(pid: str, ours: list[Contact], theirs: list[Contact]) -> list[Contact]:
+    """Both lists of contacts: one person (same name) once, their fields united; contradicting fields refused."""
+    out = list(ours)
+    for contact in theirs:
+        at = next((i for i, c in enumerate(out) if fold(c.name.strip()) == fold(contact.name.strip())), None)
+        if at is None:
+            out.append(contact)
+            continue
+        mine, theirs_ = to_dict(out[at]), to_dict(contact)
+        clash = [k for k in mine if k != "name" and mine[k] and theirs_[k] and mine[k] != theirs_[k]]
+        if clash:
+            raise InvalidInput(f"both have a contact {contact.name!r}, with different {', '.join(clash)}; "
+                               f"make them agree first (partnerctl edit-contact {pid} ...)")
+        out[at] = build(Contact, {k: mine[k] or theirs_[k] for k in mine}, "invalid contact")
+    return out
+
+
+# --- where partner cities are ----------------------------------------------------------------
+
+# (city, country code, aliases) -> a match with lat and lon, or None: ``geo.locate`` or a test's.
+Place = Callable[[str, str, list[str]], Any]
+
+
+def locate(draft: Draft, pids: Iterable[str], place: Place, force: bool = False) -> list[tuple[str, Any]]:
+    """Give each partnership of *pids* the latitude and longitude *place* finds for its city (in its country,
+    with its aliases); one placed already keeps its own unless *force*. Returns (id, match or None) for
+    each partnership looked up, in the order given."""
+    found = []
+    for pid in pids:
+        p = draft.peek(pid)
+        if p.lat is not None and p.lon is not None and not force:
+            continue
+        match = place(p.city, p.country, list(p.aliases))
+        found.append((pid, match))
+        if match is not None and (match.lat, match.lon) != (p.lat, p.lon):
+            draft.put(pid, replace(draft.get(pid), lat=match.lat, lon=match.lon))
+    return found
+
+
 # --- whole registries and one partnership as TOML ------------------------------------------
 
-def new_registry(owner: str, country: str | None, themes: dict[str, str],
-                 translations: dict[Any, Any] | None = None) -> Registry:
-    """An empty registry of *owner* with the theme vocabulary *themes* (and their labels in other languages,
-    *translations*) and no networks (``init``)."""
-    head = build(Owner, {"owner": owner, "country": country}, "invalid owner")
-    return Registry(registry=head, themes=dict(themes), translations=dict(translations or {}))
+def new_registry(owner: str | None, country: str | None, themes: dict[str, str], *, name: str | None = None,
+                 regions: dict[str, str] | None = None, translations: dict[Any, Any] | None = None) -> Registry:
+    """An empty registry (``init``): of *owner* in *country* (a code, a name or an alias), or, with *name*
+    and no owner, of many owners; with the theme vocabulary *themes*, the world *regions* (and their
+    labels in other languages, *translations*), no networks."""
+    from partnerctl.core import countries
+
+    if country is not None:
+        try:
+            country = countries.resolver().resolve(country)
+        except InvalidInput as exc:
+            raise InvalidInput(f"--country: {exc}") from None
+    head = build(Owner, {"name": name, "owner": owner, "country": country}, "invalid registry")
+    return Registry(registry=head, themes=dict(themes), regions=dict(regions or {}),
+                    translations=dict(translations or {}))
 
 
 def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Partnership:
@@ -590,9 +962,11 @@ def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Pa
     The names are checked again: another partnership may have taken one while the editor was open.
     """
     current = draft.get(pid)
-    if to_dict(current) != to_dict(before):
+    # Compared as records: the editor opened the record, whose events are in date order, not the file's.
+    if record(pid, current) != record(pid, before):
         raise WriteFailed(_("{pid} was changed by someone else while you edited; run edit again").format(pid=pid))
     for name in (p.city, *p.aliases):
-        check_name_free(draft, pid, current, name)
+        check_name_free(draft, pid, current if (p.owner, p.country) == (current.owner, current.country) else None,
+                        name, owner_of(draft, p), p.country, owner_country=_owner_country(draft, p))
     draft.put(pid, p)
     return p

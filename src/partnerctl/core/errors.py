@@ -9,7 +9,7 @@ registry did change).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -18,8 +18,7 @@ EXIT_REGISTRY = 3
 EXIT_WRITE = 4
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One problem found in a registry: where it is and what is wrong."""
 
     where: str
@@ -69,6 +68,14 @@ class WriteFailed(PartnerctlError):
     """The registry could not be written (read-only, bundled, locked, disk error)."""
 
     exit_code = EXIT_WRITE
+
+
+class PackageDataMissing(PartnerctlError):
+    """Data partnerctl reads from an installed package (the country tables, the gazetteer, the world
+    map) is missing or unreadable: a broken installation, reported like an unreadable registry (exit 3:
+    the data a command needs cannot be read)."""
+
+    exit_code = EXIT_REGISTRY
 
 
 class OutputFailed(PartnerctlError):

@@ -12,27 +12,27 @@ fails when a surface leaves a field out without saying so.
 
 This module only declares what a field's Meta may say; ``model.table()``
 reads the table from the model's annotations. Neither imports pydantic, so
-the read path may use the table.
+the read path may use the table. Its records are NamedTuples, not dataclasses:
+every command declares them, and a NamedTuple costs a third of a frozen
+dataclass to declare (docs/performance.md, start-up).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterator
+from typing import Any, Literal, NamedTuple
 
 # A partnership's status, in the order they read best (the model's Literal says the same).
 STATUSES = ("active", "suspended", "ended")
 
 Edit = Literal["scalar", "list", "none"]
-Filter = Literal["folded", "enum", "vocab", "member", "year"]
+Filter = Literal["folded", "country", "enum", "vocab", "member", "year"]
 Stat = Literal["value", "each", "decade"]
 Section = Literal["narrative", "sources", "timeline", "contacts"]
-Kind = Literal["text", "int", "list", "slugs", "records"]
+Kind = Literal["text", "int", "float", "list", "slugs", "records"]
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """How a field shows among the facts of a page (``show`` and the site).
 
     *order* places it; *template* is a sequence of segments, each shown only when
@@ -49,8 +49,7 @@ class Fact:
     tags: bool = False
 
 
-@dataclass(frozen=True)
-class Meta:
+class Meta(NamedTuple):
     """The surfaces of one field. Defaults are "not on that surface"."""
 
     label: str
@@ -58,14 +57,20 @@ class Meta:
     # How a user changes it: ``set``/``unset`` (scalar), ``add-to``/``remove-from`` (list), or
     # its own commands (events, contacts: "none").
     edit: Edit = "scalar"
-    # Values are slugs of this vocabulary ("theme", "network").
+    # Values are slugs of this vocabulary declared in the registry's head ("theme", "network", "region").
     vocab: str | None = None
+    # Values are country codes (ISO 3166: ``IT``, ``GB-ENG``): a country, a name or an alias on input
+    # (``core.countries``), the code in machine formats (JSON, CSV, TSV), the name wherever people read it.
+    country: bool = False
     # A list field's item in options and messages ("theme": ``--theme``, "added theme ...").
     item: str | None = None
     short: str | None = None
-    # A ``list``/``stats`` filter: folded equality, an enum, vocabulary terms (all must hold),
-    # list membership (folded), or a year range (``--since``/``--until``).
+    # A ``list``/``stats`` filter: folded equality, a country (the code or one of its subdivisions),
+    # an enum, vocabulary terms (all must hold), list membership (folded), or a year range
+    # (``--since``/``--until``).
     filter: Filter | None = None
+    # ``--involving`` looks at it: a city (by name) or a country, on either side of the relation.
+    involving: Literal["city", "country"] | None = None
     # A ``stats --by`` dimension: the value, each item of a list, or the decade of a year.
     stat: Stat | None = None
     stat_name: str | None = None
@@ -76,6 +81,12 @@ class Meta:
     names: bool = False
     # The head's field it falls back to when unset (a relation's owner is the registry's by default).
     inherit: str | None = None
+    # The field whose value gives this one's when unset: a region is its country's default region
+    # (``countries.default_region``) when the registry declares that region.
+    default_from: str | None = None
+    # Only where the registry holds more than one owner: a column of ``list`` (and its table), and a
+    # ``stats`` dimension shown when none is asked for.
+    many_owners: bool = False
     # A column of the TSV/CSV rows of ``list`` (and of ``timeline`` for event fields).
     column: bool = False
     # A column of ``list``'s terminal table: the value, a count of items, or vocabulary labels.
@@ -87,10 +98,12 @@ class Meta:
     section: Section | None = None
     # Never published (site, Markdown, calendar) unless asked for.
     internal: bool = False
+    # Asked for by ``add``, ``add-event`` and ``add-contact`` when they prompt on a terminal for what is
+    # missing, after the required fields (which are always asked for); an empty answer leaves it out.
+    ask: bool = False
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     """One field of a model: its name, its kind of value, whether it is required, and its Meta."""
 
     name: str
@@ -110,14 +123,12 @@ class FieldSpec:
         return self.kind in ("list", "slugs")
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """The fields of the three models, in declaration order."""
 
     partnership: tuple[FieldSpec, ...]
     event: tuple[FieldSpec, ...]
     contact: tuple[FieldSpec, ...]
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def of(self, model: str) -> tuple[FieldSpec, ...]:
         """The fields of ``"partnership"``, ``"event"`` or ``"contact"``."""
@@ -158,14 +169,28 @@ class Table:
         """Fields that cannot be unset."""
         return tuple(s.name for s in self.of(model) if s.required)
 
-    def columns(self, model: str = "partnership") -> tuple[str, ...]:
-        """The TSV/CSV columns of ``list`` (of ``timeline`` for events: the row keys come first)."""
-        return tuple(s.name for s in self.with_("column", model))
+    def asked(self, model: str = "partnership") -> tuple[FieldSpec, ...]:
+        """The fields the add commands ask for on a terminal: required ones and those marked ``ask``, in order.
+
+        A field with commands of its own (``edit="none"``: an event's id, a partnership's events) is not asked.
+        """
+        return tuple(s for s in self.of(model)
+                     if s.meta.edit != "none" and s.kind != "records" and (s.required or s.meta.ask))
+
+    def columns(self, model: str = "partnership", many_owners: bool = False) -> tuple[str, ...]:
+        """The TSV/CSV columns of ``list`` (of ``timeline`` for events: the row keys come first);
+        with *many_owners*, also those shown only in a registry of several owners."""
+        return tuple(s.name for s in self.of(model)
+                     if s.meta.column or (many_owners and s.meta.many_owners))
 
     def dimensions(self) -> dict[str, FieldSpec]:
         """The ``stats --by`` dimensions: name (``theme``, ``decade``, ``country``...) to field."""
         ordered = sorted(self.with_("stat"), key=lambda s: s.meta.stat_order)
         return {(s.meta.stat_name or s.meta.item or s.name): s for s in ordered}
+
+    def default_dimensions(self, many_owners: bool) -> tuple[str, ...]:
+        """What ``stats`` counts by when no ``--by`` is given (the owner ones only with *many_owners*)."""
+        return tuple(name for name, s in self.dimensions().items() if many_owners or not s.meta.many_owners)
 
     def filters(self) -> tuple[FieldSpec, ...]:
         """The fields ``list`` and ``stats`` filter on, in order."""
@@ -192,6 +217,8 @@ def spec_of(name: str, annotation: Any, required: bool, meta: Meta) -> FieldSpec
         origin = get_origin(tp)
         if tp is int:
             kind = "int"
+        elif tp is float:
+            kind = "float"
         elif origin is list:
             (item,) = get_args(tp) or (str,)
             inner = get_args(item)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Problem
@@ -138,8 +138,29 @@ def _year(value: int) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class Check:
+def _latitude(value: float) -> float:
+    if not -90 <= value <= 90:
+        raise ValueError(_("{value} is not a latitude (-90 to 90 degrees)").format(value=value))
+    return float(value)
+
+
+def _longitude(value: float) -> float:
+    if not -180 <= value <= 180:
+        raise ValueError(_("{value} is not a longitude (-180 to 180 degrees)").format(value=value))
+    return float(value)
+
+
+def _country_code(value: str) -> str:
+    _valid_text(value)
+    from partnerctl.core import countries
+
+    problem = countries.code_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class Check(NamedTuple):
     """A strict scalar (``str`` or ``int``) and the function that checks its value.
 
     A marker in a field's ``Annotated`` metadata. Pydantic asks it for its schema
@@ -147,14 +168,15 @@ class Check:
     """
 
     fn: Callable[[Any], Any]
-    kind: Literal["str", "int"] = "str"
+    kind: Literal["str", "int", "float"] = "str"
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         from pydantic_core import core_schema
 
-        # Strict: "1991" is not a year, 1 is not a string, True is not a number.
-        base = (core_schema.int_schema(strict=True) if self.kind == "int"
-                else core_schema.str_schema(strict=True))
+        # Strict: "1991" is not a year, 1 is not a string, True is not a number (a float takes an int:
+        # TOML writes 45 for 45.0).
+        base = {"int": core_schema.int_schema(strict=True), "float": core_schema.float_schema(strict=True),
+                "str": core_schema.str_schema(strict=True)}[self.kind]
         return core_schema.no_info_after_validator_function(self.fn, base)
 
 
@@ -170,11 +192,15 @@ Visible = Annotated[str, Check(_visible)]
 OwnerName = Annotated[str, Check(_owner_name)]
 Email = Annotated[str, Check(_email)]
 Year = Annotated[int, Check(_year, "int")]
+# A country as its ISO 3166 code: ``IT``, ``GB-ENG`` (``core.countries``).
+CountryCode = Annotated[str, Check(_country_code)]
+Latitude = Annotated[float, Check(_latitude, "float")]
+Longitude = Annotated[float, Check(_longitude, "float")]
 Status = Literal["active", "suspended", "ended"]
 # The languages a vocabulary label may be given in besides English, and the vocabularies.
 Language = Literal["fr"]
-VocabKey = Literal["themes", "networks"]
-VOCABULARIES = ("themes", "networks")
+VocabKey = Literal["themes", "networks", "regions"]
+VOCABULARIES = ("themes", "networks", "regions")
 
 # Models are validated with unknown keys refused (a typo must not be silently ignored).
 _CONFIG = {"extra": "forbid"}
@@ -190,10 +216,10 @@ class Event:
     date: Annotated[PartialDate, Meta("Date", help="YYYY, YYYY-MM or YYYY-MM-DD", column=True)]
     end: Annotated[PartialDate | None, Meta("End", help="End of a period (partial date)", column=True)] = None
     title: Annotated[Line, Meta("Title", help="One line", search=True, column=True)]
-    description: Annotated[Str | None, Meta("Description", help="Free text", search=True)] = None
+    description: Annotated[Str | None, Meta("Description", help="Free text", search=True, ask=True)] = None
     themes: Annotated[list[Slug], Meta("Themes", edit="list", vocab="theme", item="theme", short="-t",
                                        help="Theme (slug, label or a word of it); repeatable",
-                                       column=True)] = field(default_factory=list)
+                                       column=True, ask=True)] = field(default_factory=list)
     links: Annotated[list[Str], Meta("Sources", edit="list", item="link",
                                      help="Source URL; repeatable")] = field(default_factory=list)
 
@@ -209,11 +235,12 @@ class Contact:
     __pydantic_config__ = _CONFIG
 
     name: Annotated[Name, Meta("Name", help="Full name", search=True, column=True)]
-    role: Annotated[Str | None, Meta("Role", help="Role or title", search=True, column=True)] = None
+    role: Annotated[Str | None, Meta("Role", help="Role or title", search=True, column=True, ask=True)] = None
     organisation: Annotated[Str | None, Meta("Organisation", help="Organisation", search=True,
-                                             column=True)] = None
-    email: Annotated[Email | None, Meta("E-mail", help="E-mail address", search=True, column=True)] = None
-    phone: Annotated[Str | None, Meta("Phone", help="Phone number", search=True, column=True)] = None
+                                             column=True, ask=True)] = None
+    email: Annotated[Email | None, Meta("E-mail", help="E-mail address", search=True, column=True,
+                                        ask=True)] = None
+    phone: Annotated[Str | None, Meta("Phone", help="Phone number", search=True, column=True, ask=True)] = None
 
 
 @dataclass(kw_only=True)
@@ -223,46 +250,52 @@ class Partnership:
     __pydantic_config__ = _CONFIG
 
     city: Annotated[Name, Meta(
-        "City name", help="The partner city's name", search=True, names=True, column=True, table="value", sort=True,
-        fact=Fact(20, ("{city} ({country})", ", also known as {aliases}")))]
+        "City name", help="The partner city's name", search=True, names=True, involving="city", column=True,
+        table="value", sort=True, fact=Fact(20, ("{city} ({country})", ", also known as {aliases}")))]
     aliases: Annotated[list[Name], Meta(
         "Also known as", edit="list", item="alias", help="Another name of the city; repeatable", search=True,
-        names=True,
+        names=True, involving="city",
         fact=Fact(within="city"))] = field(default_factory=list)
-    country: Annotated[Name, Meta(
-        "Country", help="The partner city's country", filter="folded", stat="value", stat_order=4, column=True,
+    country: Annotated[CountryCode, Meta(
+        "Country", help="The partner city's country: a code (IT, GB-ENG), a name (Italy, Italie) or an alias",
+        country=True, filter="country", involving="country", stat="value", stat_order=4, column=True,
         table="value", sort=True, fact=Fact(within="city"))]
-    region: Annotated[Str | None, Meta(
-        "World region", help="World region", filter="folded", stat="value", stat_order=3, column=True, table="value",
-        fact=Fact(10, ("{region}",)))] = None
+    region: Annotated[Slug | None, Meta(
+        "World region", help="World region (a declared region; default: the country's)", vocab="region",
+        default_from="country", filter="vocab", stat="value", stat_order=3, column=True, table="value",
+        fact=Fact(10, ("{region}",)), ask=True)] = None
     owner: Annotated[Visible | None, Meta(
         "Owner", help="The owner city of this relation, when not the registry's own", filter="folded",
-        inherit="owner",
+        involving="city", inherit="owner", stat="value", stat_order=7, many_owners=True, table="value",
         fact=Fact(1, ("{owner}", " ({owner_country})"), optional=True))] = None
-    owner_country: Annotated[Visible | None, Meta(
-        "Owner's country", help="That owner's country", inherit="country", fact=Fact(within="owner"))] = None
+    owner_country: Annotated[CountryCode | None, Meta(
+        "Owner's country", help="That owner's country: a code, a name or an alias", country=True,
+        inherit="country", filter="country", involving="country", stat="value", stat_name="owner-country",
+        stat_order=8, many_owners=True, table="value", heading="owner's country",
+        fact=Fact(within="owner"))] = None
     status: Annotated[Status | None, Meta(
         "Status", help="active, suspended or ended", filter="enum", stat="value", stat_order=6, column=True,
-        fact=Fact(80, ("{status}",), optional=True))] = None
+        fact=Fact(80, ("{status}",), optional=True), ask=True)] = None
     kind: Annotated[Str | None, Meta(
         "Kind of relation", help="Kind of relation (twinning, cooperation, ...)", column=True, table="value",
-        fact=Fact(70, ("{kind}",), optional=True))] = None
+        fact=Fact(70, ("{kind}",), optional=True), ask=True)] = None
     since: Annotated[Year | None, Meta(
         "First year of the partnership", help="First year", filter="year", stat="decade", stat_name="decade",
         stat_order=5,
         column=True, table="value", heading="first year", sort=True,
-        fact=Fact(40, ("{since}", " ({since_note})")))] = None
+        fact=Fact(40, ("{since}", " ({since_note})")), ask=True)] = None
     since_note: Annotated[Str | None, Meta(
         "About the first year", help="How sure the first year is", fact=Fact(within="since"))] = None
     themes: Annotated[list[Slug], Meta(
         "Partnership treated", edit="list", vocab="theme", item="theme", short="-t",
         help="Theme (slug, label or a word of it); repeatable", filter="vocab", stat="each", stat_order=1,
-        search=True, column=True, table="count", fact=Fact(30, ("{themes}",), tags=True))] = field(default_factory=list)
+        search=True, column=True, table="count", fact=Fact(30, ("{themes}",), tags=True),
+        ask=True)] = field(default_factory=list)
     networks: Annotated[list[Slug], Meta(
         "International networks in common with {owner}", edit="list", vocab="network", item="network",
         short="-n", help="Network (slug, label or a word of it); repeatable", filter="vocab", stat="each",
         stat_order=2, search=True, column=True, table="labels",
-        fact=Fact(50, ("{networks}",)))] = field(default_factory=list)
+        fact=Fact(50, ("{networks}",)), ask=True)] = field(default_factory=list)
     projects: Annotated[list[Line], Meta(
         "European projects in common with {owner}", edit="list", item="project", short="-p",
         help="European project; repeatable", filter="member", search=True, column=True,
@@ -272,6 +305,10 @@ class Partnership:
         section="sources")] = field(default_factory=list)
     summary: Annotated[Str | None, Meta(
         "Summary", help="The narrative", search=True, section="narrative")] = None
+    lat: Annotated[Latitude | None, Meta(
+        "Latitude", help="Latitude of the partner city, degrees north (-90 to 90); see locate")] = None
+    lon: Annotated[Longitude | None, Meta(
+        "Longitude", help="Longitude of the partner city, degrees east (-180 to 180); see locate")] = None
     events: Annotated[list[Event], Meta(
         "Key dates", edit="none", section="timeline")] = field(default_factory=list)
     contacts: Annotated[list[Contact], Meta(
@@ -287,17 +324,25 @@ class Partnership:
 
 @dataclass(kw_only=True)
 class Owner:
-    """Whose relations the registry holds."""
+    """Whose relations the registry holds: one owner city (and its country), or a name for a registry
+    of many owners (each partnership then names its own)."""
 
     __pydantic_config__ = _CONFIG
 
-    owner: OwnerName
-    country: Visible | None = None
+    name: Annotated[str, Check(check_name)] | None = None
+    owner: OwnerName | None = None
+    country: CountryCode | None = None
+
+    def __post_init__(self) -> None:
+        if self.owner is None and self.name is None:
+            raise ValueError(_("a registry has an owner (the city whose relations it holds) or a name, or both"))
+        if self.country is not None and self.owner is None:
+            raise ValueError(_("country is the owner's country: a registry without an owner has none"))
 
 
 @dataclass(kw_only=True)
 class Registry:
-    """A whole registry: owner, vocabularies and partnerships by id."""
+    """A whole registry: owner, vocabularies, country aliases and partnerships by id."""
 
     __pydantic_config__ = _CONFIG
 
@@ -305,12 +350,15 @@ class Registry:
     # The English label of each entry: what filters match, JSON and CSV carry, and the fallback.
     themes: dict[Slug, Name] = field(default_factory=dict)
     networks: dict[Slug, Name] = field(default_factory=dict)
+    # The world regions a partnership's region names (slug: label).
+    regions: dict[Slug, Name] = field(default_factory=dict)
+    # The registry's own country aliases (alias: code), over the shipped ones (``countries.default_aliases``).
+    countries: dict[Name, CountryCode] = field(default_factory=dict)
     partnerships: dict[Slug, Partnership] = field(default_factory=dict)
     # Labels in the other languages: {"fr": {"themes": {slug: label}}}. In the file they are written
     # with the English one, ``urban-mobility = { en = "Urban mobility", fr = "Mobilité urbaine" }``
     # (``split_labels`` reads that form, ``registry_data`` writes it).
     translations: dict[Language, dict[VocabKey, dict[Slug, Name]]] = field(default_factory=dict)
-
 
 
 _TABLE: list[Table] = []
@@ -451,6 +499,26 @@ def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:
             what=what, where=where, message=problem.message)) from None
 
 
+def check_field(cls: type[Any], name: str, value: Any, what: str) -> Any:
+    """*value* of the field *name* of *cls*, checked as ``build`` checks it (InvalidInput in its words).
+
+    For a value asked for alone (a prompt's answer) before the whole model can be built.
+    """
+    import typing
+
+    from pydantic import ValidationError
+
+    from partnerctl.core.errors import InvalidInput
+
+    annotation = typing.get_type_hints(cls, include_extras=True)[name]
+    try:
+        return _adapter(annotation).validate_python(_newlines(value))
+    except ValidationError as exc:
+        problem = problems_of(exc, name)[0]
+        raise InvalidInput(_("{what}: {where}: {message}").format(
+            what=what, where=problem.where, message=problem.message)) from None
+
+
 # Partnerships are validated this many at a time, so a progress bar can move between chunks
 # (pydantic holds the GIL for a whole call: one call for 26,000 partnerships froze it).
 CHUNK = 1000
@@ -500,49 +568,94 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def undeclared(p: Any, themes: Container[str] | None,
-               networks: Container[str] | None) -> list[tuple[str, str, str]]:
-    """(key path in the partnership, kind, slug) of each theme and network *p* or its events name undeclared.
+def vocabulary_kinds() -> tuple[str, ...]:
+    """The vocabularies the head declares, from the field table: ``theme``, ``network``, ``region``.
 
-    *p* is a Partnership or its raw data; values of the wrong type are skipped (the
-    schema reports them). A vocabulary given as None is unknown and not checked.
+    Each is the head's table of the same name in the plural (``[themes]``, ``[regions]``).
+    """
+    t = table()
+    return tuple(dict.fromkeys(s.meta.vocab for m in ("partnership", "event") for s in t.of(m) if s.meta.vocab))
+
+
+def vocabularies(head: Any) -> dict[str, Any]:
+    """kind -> that vocabulary of *head* (a Registry, a Draft, a Snapshot, or raw data: None when not a table)."""
+    out = {}
+    for kind in vocabulary_kinds():
+        value = _given(head, f"{kind}s")
+        out[kind] = value if isinstance(value, dict) else ({} if value is None else None)
+    return out
+
+
+def _slugs_of(spec: FieldSpec, value: Any) -> list[str]:
+    """The slugs a vocabulary field holds: a list field's strings, or a one-value field's value (a value of
+    the wrong shape holds none: the schema reports it)."""
+    if spec.is_list:
+        return _strings(value)
+    return [value] if isinstance(value, str) else []
+
+
+def undeclared(p: Any, vocabs: Mapping[str, Container[str] | None]) -> list[tuple[str, str, str]]:
+    """(key path in the partnership, kind, slug) of each vocabulary entry *p* or its events name undeclared.
+
+    *p* is a Partnership or its raw data; values of the wrong type are skipped (the schema
+    reports them). *vocabs* maps a kind (``theme``...) to its declared slugs; a vocabulary
+    missing or given as None is unknown and not checked.
     """
     found = []
-    for kind, vocab in (("theme", themes), ("network", networks)):
+    t = table()
+    for spec in t.partnership:
+        vocab = vocabs.get(spec.meta.vocab or "")
         if vocab is not None:
-            found += [(f"{kind}s", kind, slug) for slug in _strings(_given(p, f"{kind}s")) if slug not in vocab]
+            found += [(spec.name, spec.meta.vocab or "", slug) for slug in _slugs_of(spec, _given(p, spec.name))
+                      if slug not in vocab]
     events = _given(p, "events")
-    if themes is not None and isinstance(events, list):
+    if isinstance(events, list):
         for i, event in enumerate(events):
             if isinstance(event, (dict, Event)):
-                found += [(f"events[{i}].themes", "theme", slug)
-                          for slug in _strings(_given(event, "themes")) if slug not in themes]
+                for spec in t.event:
+                    vocab = vocabs.get(spec.meta.vocab or "")
+                    if vocab is not None:
+                        found += [(f"events[{i}].{spec.name}", spec.meta.vocab or "", slug)
+                                  for slug in _slugs_of(spec, _given(event, spec.name)) if slug not in vocab]
     return found
 
 
-def partnership_references(pid: str, p: Any, themes: Container[str] | None,
-                           networks: Container[str] | None) -> list[Problem]:
-    """``undeclared`` as problems located in the registry (``partnerships.<pid>.themes``)."""
-    return [Problem(f"partnerships.{pid}.{path}", _("undeclared {kind} {slug!r}").format(kind=kind, slug=slug))
-            for path, kind, slug in undeclared(p, themes, networks)]
+def partnership_references(pid: str, p: Any, vocabs: Mapping[str, Container[str] | None],
+                           owned: bool = True) -> list[Problem]:
+    """``undeclared`` as problems located in the registry (``partnerships.<pid>.themes``); without an
+    owner of the registry's own (*owned* false), a partnership without an owner is one too."""
+    problems = [Problem(f"partnerships.{pid}.{path}", _("undeclared {kind} {slug!r}").format(kind=kind, slug=slug))
+                for path, kind, slug in undeclared(p, vocabs)]
+    if not owned and not _given(p, "owner"):
+        problems.append(Problem(f"partnerships.{pid}.owner",
+                                _("required key is missing: the registry has no owner of its own, so each "
+                                  "partnership names its owner")))
+    return problems
 
 
 def check_references(data: dict[str, Any]) -> list[Problem]:
-    """Every theme and network a partnership or event names must be declared.
+    """Every theme, network and region a partnership or event names must be declared; every country
+    alias of the head must be sound; and in a registry without an owner of its own, every partnership
+    names its owner.
 
     Reads the parsed document as it is, whatever its schema problems: a value of the
     wrong type is skipped, not a reason to stop, so ``validate`` reports every problem.
     """
-    def vocab(key: str) -> dict[str, Any] | None:
-        value = data.get(key, {})
-        return value if isinstance(value, dict) else None
+    problems = []
+    aliases = data.get("countries")
+    if isinstance(aliases, dict):
+        from partnerctl.core import countries
 
+        problems += [Problem("countries", message)
+                     for message in countries.alias_problems(aliases, subdivisions=True, codes=False)]
     parts = data.get("partnerships")
     if not isinstance(parts, dict):
-        return []
-    themes, networks = vocab("themes"), vocab("networks")
-    return [problem for pid, p in parts.items() if isinstance(p, dict)
-            for problem in partnership_references(pid, p, themes, networks)]
+        return problems
+    head = data.get("registry")
+    owned = not isinstance(head, dict) or "owner" in head
+    vocabs = vocabularies(data)
+    return problems + [problem for pid, p in parts.items() if isinstance(p, dict)
+                       for problem in partnership_references(pid, p, vocabs, owned)]
 
 
 def validate_registry(data: dict[str, Any],
@@ -581,7 +694,10 @@ def partnership_data(p: Partnership) -> dict[str, Any]:
 
 
 def registry_data(reg: Registry) -> dict[str, Any]:
-    """The canonical TOML form of a registry's head (owner and vocabularies)."""
+    """The canonical TOML form of a registry's head (owner, vocabularies, country aliases).
+
+    ``[regions]`` and ``[countries]`` are left out when empty (a registry that uses neither).
+    """
     def entries(kind: VocabKey, vocab: dict[str, str]) -> dict[str, Any]:
         # One string while English is the only label (the form older files have), else a table by language.
         out: dict[str, Any] = {}
@@ -591,11 +707,16 @@ def registry_data(reg: Registry) -> dict[str, Any]:
             out[slug] = {"en": label, **others} if others else label
         return out
 
-    return {
+    data: dict[str, Any] = {
         "registry": _compact(reg.registry),
         "themes": entries("themes", reg.themes),
         "networks": entries("networks", reg.networks),
     }
+    if reg.regions:
+        data["regions"] = entries("regions", reg.regions)
+    if reg.countries:
+        data["countries"] = dict(sorted(reg.countries.items()))
+    return data
 
 
 def to_dict(obj: Any) -> dict[str, Any]:

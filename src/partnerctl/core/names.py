@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Container
@@ -42,6 +41,15 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def loose(text: str) -> str:
+    """*text* folded, apostrophes dropped and other punctuation and spacing as single spaces: how names are
+    compared when spellings may differ (``"St. Louis"`` -> ``"st louis"``, ``"Be'er Sheva"`` -> ``"beer sheva"``)."""
+    return " ".join(_WORDS.findall(fold(text).replace("'", "")))
+
+
 # ``fold`` remembered, for short strings folded over and over (a search folds text one
 # character at a time; stats folds each partnership's country): the same result, sooner.
 fold_cached = lru_cache(maxsize=65536)(fold)
@@ -60,6 +68,8 @@ def shorten(slug: str, limit: int) -> str:
     of the whole slug: the same slug always gives the same result, and two long ones differ."""
     if len(slug) <= limit:
         return slug
+    import hashlib
+
     digest = hashlib.sha1(slug.encode("utf-8")).hexdigest()[:8]
     return f"{slug[:limit - 9].rstrip('-')}-{digest}"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from partnerctl.core import dates
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound
-from partnerctl.core.fields import STATUSES
+from partnerctl.core.fields import STATUSES, FieldSpec
 from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.names import fold
@@ -32,29 +32,78 @@ __all__ = ["STATUSES", "Filters", "Matcher", "Record", "Snapshot", "resolve", "s
 
 @dataclass
 class Snapshot:
-    """The registry's head and (some of) its partnerships' records: what a question is asked of."""
+    """The registry's head and (some of) its partnerships' records: what a question is asked of.
 
-    owner: str
+    *owner* is None in a registry of many owners without one of its own (each partnership
+    names its owner); *countries* is the registry's own country aliases (over the shipped ones).
+    """
+
+    owner: str | None
     country: str | None
     themes: dict[str, str]
     networks: dict[str, str]
     partnerships: Mapping[str, Record]
+    regions: dict[str, str] = field(default_factory=dict)
+    countries: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
     # The vocabularies' labels in other languages (``model.Registry.translations``).
     translations: Mapping[Any, Mapping[Any, Mapping[str, str]]] = field(default_factory=dict)
 
     def head(self, name: str) -> Any:
-        """A field of the registry's head (``owner``, ``country``)."""
-        return {"owner": self.owner, "country": self.country}.get(name)
+        """A field of the registry's head (``owner``, ``country``, ``name``)."""
+        return {"owner": self.owner, "country": self.country, "name": self.name}.get(name)
 
     def value(self, rec: Record, name: str) -> Any:
-        """Field *name* of *rec*, or the head's field it inherits when unset (a relation's owner)."""
+        """Field *name* of *rec* as it holds: its own value, else the head's field it inherits (a
+        relation's owner), else the value it derives from another field (a country's default region)."""
         value = rec.get(name)
-        inherit = table().get(name).meta.inherit
-        return self.head(inherit) if value is None and inherit else value
+        if value is not None:
+            return value
+        meta = table().get(name).meta
+        if meta.inherit:
+            return self.head(meta.inherit)
+        if meta.default_from:
+            return self.default(name, self.value(rec, meta.default_from))
+        return None
+
+    def default(self, name: str, source: Any) -> Any:
+        """The value field *name* takes from *source* when unset: the default region of a country, when
+        the registry declares that region (``countries.default_region``)."""
+        if source is None or table().get(name).meta.vocab != "region":
+            return None
+        from partnerctl.core import countries
+
+        try:
+            region = countries.default_region(source)
+        except InvalidInput:
+            return None
+        return region if region in self.regions else None
 
     def vocabulary(self, kind: str) -> dict[str, str]:
-        """The theme or network vocabulary."""
-        return self.themes if kind == "theme" else self.networks
+        """The theme, network or region vocabulary."""
+        vocab: dict[str, str] = getattr(self, f"{kind}s")
+        return vocab
+
+    def shown(self, name: str, value: Any, lang: str | None = None) -> str:
+        """A value of field *name* as people read it: a vocabulary's label, a country's name, else itself;
+        in *lang* (default: the language in force; ``"en"`` for a value that is data, as a JSON row's)."""
+        from partnerctl.core.i18n import language
+
+        lang = lang or language()
+        meta = table().get(name).meta
+        if value is None:
+            return ""
+        if meta.vocab:
+            vocab = self.vocabulary(meta.vocab) if lang == "en" else self.labels(meta.vocab)
+            return str(vocab.get(value, value))
+        if meta.country:
+            from partnerctl.core import countries
+
+            try:
+                return countries.display(value, "fr" if lang == "fr" else "en")
+            except InvalidInput:
+                return str(value)
+        return str(value)
 
     def labels(self, kind: str) -> dict[str, str]:
         """The theme or network labels people read: in the language in force, else English."""
@@ -63,6 +112,18 @@ class Snapshot:
         vocab = self.vocabulary(kind)
         other = self.translations.get(language(), {}).get(kind + "s", {})
         return {slug: other.get(slug, label) for slug, label in vocab.items()} if other else vocab
+
+    def title(self) -> str:
+        """What the registry is called: its name, else its owner's (``Lyon``)."""
+        return str(self.name or self.owner or "")
+
+
+def snapshot(head: Any, records: Mapping[str, Record]) -> Snapshot:
+    """A Snapshot of the head of *head* (a ``model.Registry``, its head alone, or a Draft) with *records*."""
+    owner = head.registry if hasattr(head, "registry") else head.owner
+    return Snapshot(owner.owner, owner.country, head.themes, head.networks, records,
+                    regions=head.regions, countries=head.countries, name=owner.name,
+                    translations=getattr(head, "translations", {}))
 
 
 def name_fields() -> tuple[str, ...]:
@@ -85,8 +146,18 @@ def name_key(text: str) -> str:
 
 
 def describe(snap: Snapshot, pids: Iterable[str]) -> str:
-    """Partnerships as people tell them apart: ``turin (Turin)``."""
-    return ", ".join(f"{pid} ({snap.partnerships[pid]['city']})" for pid in sorted(pids))
+    """Partnerships as people tell them apart: ``turin (Turin, Italy)``; when they do not all have one
+    owner, with it: ``chambery-turin (Chambéry → Turin, Italy)``."""
+    pids = sorted(pids)
+    owners = {fold(snap.value(snap.partnerships[pid], "owner") or "") for pid in pids}
+
+    def one(pid: str) -> str:
+        rec = snap.partnerships[pid]
+        owner = f"{snap.value(rec, 'owner')} → " if len(owners) > 1 else ""
+        country = f", {snap.shown('country', rec['country'])}" if rec.get("country") else ""
+        return f"{pid} ({owner}{rec['city']}{country})"
+
+    return ", ".join(one(pid) for pid in pids)
 
 
 def resolve(snap: Snapshot, text: str) -> str:
@@ -203,13 +274,16 @@ class Filters:
     """What ``list`` and ``stats`` keep: every given filter must hold.
 
     *values* maps a filtered field (``fields.Meta.filter``) to what was asked: a
-    string for a folded or enum field, a list of terms for a vocabulary or member
-    field (all must hold), and for a year field ``since``/``until`` bounds.
+    string for a folded, country, enum or one-value vocabulary field, a list of terms
+    for a list vocabulary or member field (all must hold), and for a year field
+    ``since``/``until`` bounds. *involving* is a city or a country on either side of
+    the relation (the fields marked ``involving``).
     """
 
     values: dict[str, Any] = field(default_factory=dict)
     since: int | None = None
     until: int | None = None
+    involving: str | None = None
 
     def get(self, name: str) -> Any:
         """What is asked of field *name* (None or an empty list when nothing is)."""
@@ -225,52 +299,152 @@ def check_filters(filters: Filters) -> None:
                 option=spec.option, items=', '.join(spec.choices), wanted=wanted))
 
 
+def filter_key(spec: FieldSpec, value: Any) -> Any:
+    """What a filter compares a field's value by (the index keeps it as the field's key column): a folded
+    text, a country's ISO 3166-1 code (``GB`` for ``GB-ENG``: its subdivisions come along), a slug."""
+    if value is None:
+        return None
+    if spec.meta.filter == "folded":
+        return fold(value)
+    if spec.meta.country:
+        from partnerctl.core import countries
+
+        return countries.nation(value)
+    return value
+
+
+def keyed(spec: FieldSpec) -> bool:
+    """Whether a filter compares field *spec* by ``filter_key`` (the index keeps a key column for it)."""
+    return spec.meta.filter in ("folded", "country") or (spec.meta.filter == "vocab" and not spec.is_list)
+
+
 @dataclass
 class Wanted:
-    """Filters with their vocabulary terms matched to slugs: what a predicate (or the index's SQL) needs."""
+    """Filters with their terms resolved: vocabulary terms to slugs, countries to codes, ``--involving``
+    to a city's folded name and a country's code. What a predicate (or the index's SQL) needs."""
 
     filters: Filters
     slugs: dict[str, list[set[str]]]
+    codes: dict[str, str] = field(default_factory=dict)
+    # --involving: the folded name it gives (a city), and the country it names, if it names one.
+    city: str | None = None
+    country: str | None = None
 
     def folded(self) -> dict[str, str]:
-        """The folded and enum filters asked for: field to value (folded for a folded field)."""
-        out = {}
+        """The enum filters asked for: field to value."""
+        return {spec.name: self.filters.get(spec.name) for spec in table().filters()
+                if spec.meta.filter == "enum" and self.filters.get(spec.name) is not None}
+
+    def keys(self) -> dict[str, list[Any]]:
+        """The keyed filters asked for (``keyed``): field to the keys a record kept may have."""
+        out: dict[str, list[Any]] = {}
         for spec in table().filters():
-            wanted = self.filters.get(spec.name)
-            if wanted is not None and spec.meta.filter in ("folded", "enum"):
-                out[spec.name] = fold(wanted) if spec.meta.filter == "folded" else wanted
+            if not keyed(spec):
+                continue
+            if spec.meta.filter == "vocab" and self.slugs.get(spec.name):
+                out[spec.name] = sorted(set.intersection(*self.slugs[spec.name]))
+            elif spec.name in self.codes:
+                out[spec.name] = [filter_key(spec, self.codes[spec.name])]
+            elif spec.meta.filter == "folded" and self.filters.get(spec.name) is not None:
+                out[spec.name] = [filter_key(spec, self.filters.get(spec.name))]
+        return out
+
+    def involving(self) -> list[tuple[FieldSpec, Any]]:
+        """(field, key) pairs one of which a record kept by ``--involving`` has: a city field's folded name
+        (names fields: the folded name itself), a country field's key."""
+        out: list[tuple[FieldSpec, Any]] = []
+        for spec in table().with_("involving"):
+            if spec.meta.involving == "city" and self.city:
+                out.append((spec, self.city))
+            elif spec.meta.involving == "country" and self.country:
+                out.append((spec, filter_key(spec, self.country)))
         return out
 
 
+def _country(snap: Snapshot, text: str, option: str) -> str:
+    """The code a filter's country names; unknown: InvalidInput with a did-you-mean."""
+    from partnerctl.core import countries
+
+    try:
+        return countries.resolver(snap.countries).resolve(text)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{option}: {exc}") from None
+
+
 def wanted(snap: Snapshot, filters: Filters) -> Wanted:
-    """*filters* with each vocabulary term matched to the slugs it names (unknown terms: InvalidInput)."""
+    """*filters* with each term resolved (unknown vocabulary terms and countries: InvalidInput)."""
     check_filters(filters)
-    slugs = {}
+    slugs: dict[str, list[set[str]]] = {}
+    codes: dict[str, str] = {}
     for spec in table().filters():
+        asked = filters.get(spec.name)
         if spec.meta.filter == "vocab" and spec.meta.vocab:
             m = vocab_matcher(snap, spec.meta.vocab)
-            slugs[spec.name] = [m.match(term) for term in filters.get(spec.name) or []]
-    return Wanted(filters, slugs)
+            terms = [asked] if isinstance(asked, str) else asked or []
+            slugs[spec.name] = [m.match(term) for term in terms]
+        elif spec.meta.filter == "country" and asked is not None:
+            codes[spec.name] = _country(snap, asked, spec.option)
+    city = country = None
+    if filters.involving is not None:
+        from partnerctl.core import countries
+
+        city = name_key(filters.involving)
+        try:
+            country = countries.resolver(snap.countries).resolve(filters.involving)
+        except InvalidInput:
+            country = None  # a city, then
+    return Wanted(filters, slugs, codes, city, country)
+
+
+def _values(snap: Snapshot, rec: Record, name: str) -> list[Any]:
+    """Field *name* of *rec* as it holds (``Snapshot.value``), as a list."""
+    value = snap.value(rec, name)
+    return list(value) if isinstance(value, list) else ([] if value is None else [value])
+
+
+def involves(snap: Snapshot, want: Wanted, rec: Record) -> bool:
+    """Whether *rec* involves what ``--involving`` asked: the city (partner or owner) or the country
+    (the partner's or the owner's)."""
+    from partnerctl.core import countries
+
+    for spec, _values_asked in want.involving():
+        for value in _values(snap, rec, spec.name):
+            if spec.meta.involving == "city" and name_key(value) == want.city:
+                return True
+            if spec.meta.involving == "country" and want.country and countries.within(value, want.country):
+                return True
+    return False
 
 
 def keeps(snap: Snapshot, want: Wanted, rec: Record) -> bool:
     """Whether *rec* passes every filter of *want*."""
+    from partnerctl.core import countries
+
+    if want.filters.involving is not None and not involves(snap, want, rec):
+        return False
     for spec in table().filters():
         name, kind = spec.name, spec.meta.filter
         asked = want.filters.get(name)
         if kind == "vocab":
-            if not all(slugs & set(rec[name]) for slugs in want.slugs.get(name, [])):
+            held = set(_values(snap, rec, name))
+            if not all(slugs & held for slugs in want.slugs.get(name, [])):
                 return False
         elif kind == "member":
-            held = {fold(x) for x in rec[name]}
-            if not all(fold(term) in held for term in asked or []):
-                return False
+            if asked:  # folding every member of every record costs, when nothing is asked of them
+                held = {fold(x) for x in rec[name]}
+                if not all(fold(term) in held for term in asked):
+                    return False
         elif kind == "year":
             year = rec[name]
             if want.filters.since is not None and (year is None or year < want.filters.since):
                 return False
             if want.filters.until is not None and (year is None or year > want.filters.until):
                 return False
+        elif kind == "country":
+            if name in want.codes:
+                value = snap.value(rec, name)
+                if value is None or not countries.within(value, want.codes[name]):
+                    return False
         elif asked is not None:
             value = snap.value(rec, name)
             if value is None or (fold(value) != fold(asked) if kind == "folded" else value != asked):
@@ -281,7 +455,11 @@ def keeps(snap: Snapshot, want: Wanted, rec: Record) -> bool:
 def select(snap: Snapshot, filters: Filters, sort: str = "id") -> list[str]:
     """Ids of the partnerships that pass every filter, in the requested order."""
     want = wanted(snap, filters)
-    pids = [pid for pid, rec in snap.partnerships.items() if keeps(snap, want, rec)]
+    asked = any(v not in (None, []) for v in filters.values.values())
+    if asked or filters.since is not None or filters.until is not None:
+        pids = [pid for pid, rec in snap.partnerships.items() if keeps(snap, want, rec)]
+    else:  # nothing asked: every partnership passes (``list`` of 26,000 without testing each)
+        pids = list(snap.partnerships)
     return sorted(pids, key=lambda pid: sort_key(pid, snap.partnerships[pid], sort))
 
 
@@ -299,6 +477,10 @@ def sort_key(pid: str, rec: Record, sort: str) -> tuple[object, ...]:
     value = rec[sort]
     if isinstance(value, int) or (value is None and table().get(sort).kind == "int"):
         return (value is None, value or 0, pid)
+    if table().get(sort).meta.country and value is not None:
+        from partnerctl.core import countries
+
+        value = countries.display(value)  # by name, as people read it
     city = () if sort == "city" else (fold(rec["city"]),)
     return (value is None, fold(value or ""), *city, pid)
 
@@ -324,13 +506,19 @@ def timeline(snap: Snapshot, pids: Sequence[str] | None = None, since: int | Non
     return sorted(out, key=lambda item: (dates.sort_key(item[1]["date"]), item[0]))
 
 
+def vocabulary_field(kind: str) -> str:
+    """The partnership field holding slugs of vocabulary *kind* (``themes``, ``networks``, ``region``)."""
+    return next(table().where(vocab=kind)).name
+
+
 def usage(snap: Snapshot, kind: str) -> list[tuple[str, str, int]]:
     """(slug, label, number of partnerships using it) for the theme or network vocabulary."""
     vocab = snap.vocabulary(kind)
-    name = f"{kind}s"
+    name = vocabulary_field(kind)
     counts = {slug: 0 for slug in vocab}
     for rec in snap.partnerships.values():
-        for slug in set(rec[name]):
+        value = snap.value(rec, name)  # a region: its own, else its country's
+        for slug in set(value) if isinstance(value, list) else {value}:
             if slug in counts:
                 counts[slug] += 1
     return [(slug, vocab[slug], counts[slug]) for slug in sorted(vocab)]

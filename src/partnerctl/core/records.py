@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from partnerctl.core.fields import FieldSpec
 from partnerctl.core.i18n import _
@@ -22,8 +21,7 @@ from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """A kind of record: its fields (JSON keys, in order), its TSV/CSV columns, the key ``ids`` prints."""
 
     name: str
@@ -32,11 +30,16 @@ class Shape:
     id_key: str = "id"
 
 
-def shapes() -> dict[str, Shape]:
-    """Every record shape partnerctl prints, by name."""
+# core/anniversaries.py builds these rows.
+ANNIVERSARY_FIELDS = ("partner", "city", "date", "years", "jubilee", "since", "event", "title")
+
+
+def shapes(many_owners: bool = False) -> dict[str, Shape]:
+    """Every record shape partnerctl prints, by name; a partnership's columns in a registry of several
+    owners (*many_owners*) include the owner's (``fields.Meta.many_owners``)."""
     t = table()
     return {
-        "partnership": Shape("partnership", ("id", *t.names()), ("id", *t.columns())),
+        "partnership": Shape("partnership", ("id", *t.names()), ("id", *t.columns(many_owners=many_owners))),
         "event": Shape("event", ("partner", "city", *t.names("event")),
                        ("partner", *t.columns("event"))),
         "contact": Shape("contact", ("partner", *t.names("contact")), ("partner", *t.columns("contact")),
@@ -45,17 +48,29 @@ def shapes() -> dict[str, Shape]:
                             id_key="slug"),
         "hit": Shape("hit", ("partner", "city", "field", "text", "spans"), ("partner", "field", "text"),
                      id_key="partner"),
-        "stat": Shape("stat", ("by", "key", "label", "count"), ("by", "key", "label", "count"), id_key="label"),
+        "stat": Shape("stat", ("by", "key", "label", "count", "percent"), ("by", "key", "label", "count", "percent"),
+                      id_key="label"),
+        "anniversary": Shape("anniversary", ANNIVERSARY_FIELDS, ANNIVERSARY_FIELDS, id_key="partner"),
         "problem": Shape("problem", ("where", "line", "message"), ("where", "line", "message"), id_key="where"),
-        "registry": Shape("registry", ("path", "owner", "country", "themes", "networks", "partnerships"),
-                          ("path", "owner", "country", "themes", "networks", "partnerships"), id_key="path"),
+        "registry": Shape("registry", ("path", "name", "owner", "country", "themes", "networks", "partnerships"),
+                          ("path", "name", "owner", "country", "themes", "networks", "partnerships"), id_key="path"),
         "format": Shape("format", ("path", "changed"), ("path", "changed"), id_key="path"),
+        "location": Shape("location", LOCATION, LOCATION, id_key="partner"),
+        "duplicate": Shape("duplicate", DUPLICATE, DUPLICATE, id_key="partner"),
+        "alias": Shape("alias", ("alias", "code", "country", "source"), ("alias", "code", "country", "source"),
+                       id_key="alias"),
     }
 
 
-def shape(name: str) -> Shape:
-    """The shape *name* (``partnership``, ``event``, ...)."""
-    return shapes()[name]
+def shape(name: str, many_owners: bool = False) -> Shape:
+    """The shape *name* (``partnership``, ``event``, ...); see ``shapes`` for *many_owners*."""
+    return shapes(many_owners)[name]
+
+
+# ``locate``: where a partnership's city was placed (or not: lat and lon null), and by what match.
+LOCATION = ("partner", "city", "country", "lat", "lon", "place", "population", "how", "candidates")
+# ``duplicates``: two partnerships that are (or may be) one relation, and why.
+DUPLICATE = ("partner", "other", "kind", "owner", "city", "country", "why")
 
 
 def event_row(pid: str, city: str, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,8 +95,7 @@ def problem_row(where: str, line: int | None, message: str) -> dict[str, Any]:
 
 # --- the facts of a page ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FactRow:
+class FactRow(NamedTuple):
     """One fact of a page: the field it shows, its label, and its values (several for a list)."""
 
     field: str
@@ -94,17 +108,15 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _shown(spec: FieldSpec, value: Any, snap: Snapshot) -> list[str]:
-    """A field's value as the texts people read: vocabulary labels, list items, or the value itself."""
+    """A field's value as the texts people read: vocabulary labels, a country's name, list items, or the
+    value itself (``Snapshot.shown``)."""
     if value is None or value == "" or value == []:
         return []
-    if spec.meta.vocab:
-        labels = snap.labels(spec.meta.vocab)
-        return [labels.get(slug, slug) for slug in value]
     if spec.choices:  # a status: a word of the language, not data
         return [_(str(value))]
     if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)]
+        return [snap.shown(spec.name, v) for v in value]
+    return [snap.shown(spec.name, value)]
 
 
 def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
@@ -122,7 +134,10 @@ def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
         fact = spec.meta.fact
         assert fact is not None
         label = _(spec.meta.label).format(owner=owner)
-        shown = {name: _shown(t.get(name), rec.get(name), snap) for name in _names(fact.template)}
+        # A value derived from another field shows as it holds (a country's default region); one
+        # inherited from the head only when the partnership has its own (its owner, when not the registry's).
+        shown = {name: _shown(t.get(name), snap.value(rec, name) if t.get(name).meta.default_from else rec.get(name),
+                              snap) for name in _names(fact.template)}
         if fact.optional and not shown[spec.name]:
             continue
         if len(fact.template) == 1 and spec.is_list:
@@ -162,3 +177,29 @@ def display_words() -> list[str]:
             words += [spec.name.replace("_", " "), *spec.choices]
     words += list(t.dimensions())
     return list(dict.fromkeys(words))
+
+
+# --- what is published -----------------------------------------------------------------------
+
+def internal_fields(model: str = "partnership") -> tuple[str, ...]:
+    """The fields of *model* the field table marks internal (``fields.Meta.internal``)."""
+    return tuple(s.name for s in table().with_("internal", model))
+
+
+def _public(item: Mapping[str, Any], model: str) -> dict[str, Any]:
+    out = dict(item)
+    for name in internal_fields(model):
+        if name in out:
+            out[name] = [] if isinstance(out[name], list) else None
+    return out
+
+
+def published(rec: Record) -> dict[str, Any]:
+    """*rec* as a site, Markdown page or calendar may publish it: every field marked internal emptied
+    (on the partnership, its events and contacts) and every event or contact marked ``internal = true``
+    left out. ``show``, JSON and the brief keep everything."""
+    out = _public(rec, "partnership")
+    for kind, model in (("events", "event"), ("contacts", "contact")):
+        if kind in out:
+            out[kind] = [_public(item, model) for item in out[kind] or [] if not item.get("internal")]
+    return out

@@ -1,8 +1,11 @@
-"""Counts of partnerships by theme, network, region, country, decade or status.
+"""Counts of partnerships by theme, network, region, country, decade, status, owner or owner's country.
 
 The dimensions are the fields the field table marks ``stat``. It runs on
 partnership records (``model.record``, or the part of them the index keeps as
-columns) and reads only the fields of the dimensions asked for.
+columns) and reads only the fields of the dimensions asked for. Each counts the
+value a partnership holds (``Snapshot.value``: a relation without an owner of its
+own counts under the registry's, one without a region under its country's default
+region); a country counts as its ISO 3166-1 country (England under the United Kingdom).
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ class Count:
 
     ``key`` is the slug, the value itself (region, country, status), the decade's
     first year as a string (``"1990"``), or None for partnerships that do not say.
+    ``percent`` is the count's share of the partnerships counted, rounded to one
+    decimal (a partnership counts under each of its themes: those add up to more than 100).
     """
 
     by: str
     key: str | None
     label: str
     count: int
+    percent: float
 
 
 def dimensions() -> tuple[str, ...]:
@@ -39,13 +45,24 @@ def dimensions() -> tuple[str, ...]:
     return tuple(table().dimensions())
 
 
-def check_dimensions(names: Sequence[str]) -> list[str]:
-    """The dimensions asked for (all of them when none is), or InvalidInput for an unknown one."""
+def check_dimensions(names: Sequence[str], many_owners: bool = True) -> list[str]:
+    """The dimensions asked for, or InvalidInput for an unknown one. None asked: all of them, but those
+    about owners only in a registry of several owners (*many_owners*)."""
     known = dimensions()
     for name in names:
         if name not in known:
             raise InvalidInput(_("--by must be one of {items}, not {name!r}").format(items=', '.join(known), name=name))
-    return list(dict.fromkeys(names)) or list(known)
+    return list(dict.fromkeys(names)) or list(table().default_dimensions(many_owners))
+
+
+def percent(part: int, whole: int) -> float:
+    """*part* as a percentage of *whole*, one decimal (0 of nothing is 0)."""
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def shown_percent(value: float) -> str:
+    """A percentage as people read it: ``40%``, ``12.5%``."""
+    return f"{value:.1f}".removesuffix(".0") + "%"
 
 
 def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
@@ -56,6 +73,10 @@ def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
         return set(value) or [None]
     if spec.meta.stat == "decade":
         return [None if value is None else str(value // 10 * 10)]
+    if spec.meta.country and value is not None:
+        from partnerctl.core import countries
+
+        return [countries.nation(value)]
     return [value]
 
 
@@ -63,11 +84,9 @@ def _label(snap: Snapshot, by: str, key: str | None) -> str:
     if key is None:
         return UNKNOWN
     spec = table().dimensions()[by]
-    if spec.meta.vocab:
-        return snap.vocabulary(spec.meta.vocab).get(key, key)
     if spec.meta.stat == "decade":
         return f"{key}s"
-    return key
+    return snap.shown(spec.name, key, "en")
 
 
 def _order(by: str, item: Count) -> tuple[object, ...]:
@@ -83,8 +102,8 @@ def _order(by: str, item: Count) -> tuple[object, ...]:
 def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
     """Counts of the partnerships *pids* by one dimension; a partnership counts once per key.
 
-    Only keys that occur are listed. Free-text values (regions, countries) are grouped
-    case- and accent-insensitively (the first spelling met, in id order, names the group).
+    Only keys that occur are listed. Free-text values (owners) are grouped case- and
+    accent-insensitively (the first spelling met, in id order, names the group).
     """
     folded = table().dimensions()[by].meta.filter == "folded"
     counter: Counter[str | None] = Counter()
@@ -94,10 +113,12 @@ def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
             group = None if key is None else (fold_cached(key) if folded else key)
             spelling.setdefault(group, key)
             counter[group] += 1
-    items = [Count(by, spelling[g], _label(snap, by, spelling[g]), n) for g, n in counter.items()]
+    items = [Count(by, spelling[g], _label(snap, by, spelling[g]), n, percent(n, len(pids)))
+             for g, n in counter.items()]
     return sorted(items, key=lambda item: _order(by, item))
 
 
-def counts(snap: Snapshot, pids: Sequence[str], dimensions: Sequence[str]) -> dict[str, list[Count]]:
-    """``count`` for each of *dimensions*, in that order."""
-    return {by: count(snap, pids, by) for by in check_dimensions(dimensions)}
+def counts(snap: Snapshot, pids: Sequence[str], dimensions: Sequence[str],
+           many_owners: bool = True) -> dict[str, list[Count]]:
+    """``count`` for each of *dimensions*, in that order (``check_dimensions``)."""
+    return {by: count(snap, pids, by) for by in check_dimensions(dimensions, many_owners)}

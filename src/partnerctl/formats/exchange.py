@@ -32,12 +32,13 @@ import csv
 import hashlib
 import io
 import json
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
@@ -51,16 +52,20 @@ from partnerctl.core.model import (
     Registry,
     length_problem,
     problems_of,
-    record,
     registry_data,
     table,
     undeclared,
     validate,
+    vocabularies,
+    vocabulary_kinds,
 )
 from partnerctl.core.names import fold, is_slug, shorten, slugify, unique
 from partnerctl.core.text import counted, loads_json, unneutralise
 from partnerctl.storage import files
 from partnerctl.storage.store import Progress, no_progress
+
+if TYPE_CHECKING:
+    from partnerctl.storage.reader import Reader
 
 FORMATS = ("json", "jsonl", "csv")
 ON_CONFLICT = ("skip", "update", "fail")
@@ -68,6 +73,9 @@ TWIN_HEADER = ("city1", "country1", "city2", "country2")
 # Every field one row can hold (events and contacts cannot), from the field table.
 CSV_COLUMNS = ("id", *table().flat())
 CSV_LISTS = frozenset(s.name for s in table().partnership if s.is_list)
+_YEARS = frozenset(s.name for s in table().partnership if s.kind == "int")
+_NUMBERS = frozenset(s.name for s in table().partnership if s.kind == "float")
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 _TWIN_CARRIES = frozenset({"city", "country", "owner", "owner_country"})
 
@@ -78,43 +86,65 @@ DUPLICATE = N_("duplicate")
 INVALID = N_("invalid")
 UNDECLARED = N_("undeclared theme or network")
 EXISTING = N_("already in the registry")
+UNKNOWN_COUNTRY = N_("unknown country")
 # What becomes of a row (counted; shown in the language in force).
 OUTCOMES = (N_("imported"), N_("updated"), N_("skipped"), N_("rejected"))
 
 # --------------------------------------------------------------------- export
 
 
-def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO, *, raw: bool = False) -> str | None:
-    """Write the registry as json, jsonl or csv to *target*, or to *out* (stdout's bytes) when None.
+# These formats are text: to stdout they go through its text stream, in the encoding it was given.
+TEXT = True
 
-    CSV cells are neutralised for spreadsheets unless *raw*. Returns a one-line
-    summary for stderr when writing to a file.
+
+def export(source: Reader, fmt: str, target: Path | None, out: TextIO, *, raw: bool = False) -> str | None:
+    """Write the registry *source* reads as json, jsonl or csv to *target*, or to *out* (stdout's text stream).
+
+    Streamed: one partnership at a time (``Reader.each_record``), so memory does
+    not grow with the registry. CSV cells are neutralised for spreadsheets unless
+    *raw*. Returns a one-line summary for stderr when writing to a file.
     """
     if target is None:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        _write(reg, fmt, text, raw)
-        text.flush()
-        text.detach()
+        _write(source, fmt, out, raw)
+        out.flush()
         return None
-    files.write_atomic(target, lambda out: _write(reg, fmt, out, raw), text=True)  # type: ignore[arg-type]
-    return _("wrote {count} to {target} ({fmt})").format(count=counted(len(reg.partnerships), "partnership"),
+    written = [0]
+
+    def fill(out: TextIO) -> None:
+        written[0] = _write(source, fmt, out, raw)
+
+    files.write_atomic(target, fill, text=True)  # type: ignore[arg-type]
+    return _("wrote {count} to {target} ({fmt})").format(count=counted(written[0], "partnership"),
                                                         target=target, fmt=fmt)
 
 
-def _write(reg: Registry, fmt: str, out: TextIO, raw: bool = False) -> None:
-    from partnerctl.formats.output import Format, write_json, write_records
+def _write(source: Reader, fmt: str, out: TextIO, raw: bool = False) -> int:
+    """Write every partnership of *source* in *fmt*, one at a time; return how many."""
+    from partnerctl.core.text import dumps_json
 
-    records = [record(pid, reg.partnerships[pid]) for pid in sorted(reg.partnerships)]
+    if fmt not in FORMATS:
+        raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(items=', '.join(FORMATS), fmt=fmt))
+    n = 0
     if fmt == "json":
-        write_json({**registry_data(reg), "partnerships": records}, out)
+        # Byte for byte what one json.dumps(indent=2) of {head..., "partnerships": [...]} writes.
+        head = dumps_json(registry_data(source.head), indent=2)
+        out.write(head[:-2] + ',\n  "partnerships": [')
+        for _pid, rec in source.each_record():
+            # Newlines in indented JSON are only between items (a string's are escaped).
+            out.write(("\n" if n == 0 else ",\n") + "    " + dumps_json(rec, indent=2).replace("\n", "\n    "))
+            n += 1
+        out.write("\n  ]\n}\n" if n else "]\n}\n")
     elif fmt == "jsonl":
-        write_records(Format.jsonl, records, (), out)
-    elif fmt == "csv":
+        for _pid, rec in source.each_record():
+            out.write(dumps_json(rec) + "\n")
+            n += 1
+    else:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows([_csv_cell(r[c], raw) for c in CSV_COLUMNS] for r in records)
-    else:
-        raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(items=', '.join(FORMATS), fmt=fmt))
+        for _pid, rec in source.each_record():
+            writer.writerow([_csv_cell(rec[c], raw) for c in CSV_COLUMNS])
+            n += 1
+    return n
 
 
 def _csv_cell(value: Any, raw: bool = False) -> str:
@@ -147,6 +177,76 @@ def _split_list(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------- reading
+
+
+class Names:
+    """How an import reads countries and regions: the registry's resolver (``countries.resolver`` with its
+    aliases) and its regions. Each distinct text is resolved once; how each was resolved is counted."""
+
+    def __init__(self, head: Registry | None = None) -> None:
+        from partnerctl.core import countries
+
+        self.regions = dict(head.regions) if head is not None else {}
+        self.resolver = countries.resolver(head.countries if head is not None else {})
+        self._seen: dict[str, tuple[str | None, str]] = {}
+        self.how: Counter[str] = Counter()
+        self.parts: Counter[tuple[str, str]] = Counter()  # ("Rauma, Norway", "NO"): a place, then its country
+
+    def country(self, text: str) -> str:
+        """The code *text* names (InvalidInput with a did-you-mean when none)."""
+        if text not in self._seen:
+            try:
+                found = self.resolver.explain(text)
+                self._seen[text] = (found.code, found.how)
+            except InvalidInput as exc:
+                self._seen[text] = (None, str(exc))
+        code, how = self._seen[text]
+        if code is None:
+            raise InvalidInput(how)
+        self.how[how] += 1
+        if how == "country-of":
+            self.parts[(text, code)] += 1
+        return code
+
+    def region(self, text: str) -> str:
+        """The slug of the declared region *text* names (its slug, its label, a word of it)."""
+        from partnerctl.core.query import resolve_terms
+
+        return resolve_terms(self.regions, [text], "region")[0]
+
+    def prepare(self, data: dict[str, Any]) -> str | None:
+        """*data* (a partnership's fields) with its countries as codes and its region as a slug, in place;
+        the reason it cannot be (``UNKNOWN_COUNTRY``, ``INVALID``) and why, as "reason: detail", or None."""
+        for spec in table().partnership:
+            value = data.get(spec.name)
+            if not isinstance(value, str):
+                continue
+            try:
+                if spec.meta.country:
+                    data[spec.name] = self.country(value)
+                elif spec.meta.vocab == "region":
+                    data[spec.name] = self.region(value)
+            except InvalidInput as exc:
+                reason = UNKNOWN_COUNTRY if spec.meta.country else INVALID
+                return f"{reason}\t{spec.name}: {exc}"
+        return None
+
+    def notes(self) -> list[str]:
+        """What the report says about the countries: how they were read, when not all by code or name."""
+        plain = self.how["code"] + self.how["name"]
+        if not self.how or plain == sum(self.how.values()):
+            return []
+        ways = {"french": "French name", "folded": "name spelled otherwise", "alias": "alias",
+                "territory": "territory of a country", "subdivision": "part of a country",
+                "country-of": "place followed by its country"}
+        told = ", ".join(f"{n} by {ways.get(how, how)}" for how, n in sorted(self.how.items(), key=lambda i: -i[1])
+                         if how not in ("code", "name"))
+        out = [f"countries read: {plain} by code or name, {told}"]
+        if self.parts:
+            shown = ", ".join(f"{text!r} -> {code}" for (text, code), _ in self.parts.most_common(3))
+            out.append(f"countries given as a place and its country (read as the country): {shown}"
+                       + (f" and {len(self.parts) - 3} more" if len(self.parts) > 3 else ""))
+        return out
 
 
 @dataclass
@@ -183,9 +283,12 @@ class Batch:
     owner: Owner | None = None
     themes: dict[str, str] = field(default_factory=dict)
     networks: dict[str, str] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)
+    countries: dict[str, str] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     # Their labels in other languages (``Registry.translations``).
     translations: dict[Any, Any] = field(default_factory=dict)
+    names: Names = field(default_factory=Names)
 
 
 def detect_format(source: str, fmt: str | None) -> str:
@@ -203,11 +306,12 @@ def detect_format(source: str, fmt: str | None) -> str:
 
 
 def load(source: str, fmt: str | None = None, progress: Progress = no_progress,
-         stdin: TextIO | None = None) -> Batch:
-    """Read *source* (a path, or ``-`` for *stdin*) into a Batch; every row is built once here."""
+         stdin: TextIO | None = None, head: Registry | None = None) -> Batch:
+    """Read *source* (a path, or ``-`` for *stdin*) into a Batch; every row is built once here, its
+    countries and region read as the registry of head *head* reads them (``Names``)."""
     fmt = detect_format(source, fmt)
     text = files.read_input(source, stdin)
-    batch = Batch(source)
+    batch = Batch(source, names=Names(head))
     if fmt == "csv":
         _read_csv(text, batch, progress)
     elif fmt == "jsonl":
@@ -217,15 +321,20 @@ def load(source: str, fmt: str | None = None, progress: Progress = no_progress,
     return batch
 
 
-def _build(data: dict[str, Any]) -> tuple[Partnership | None, str]:
+def _build(data: dict[str, Any], names: Names) -> tuple[Partnership | None, str, str]:
+    """The partnership of *data* (countries and region read by *names*), or None, the reason and why not."""
+    refused = names.prepare(data)
+    if refused is not None:
+        reason, detail = refused.split("\t", 1)
+        return None, reason, detail
     try:
-        return validate(Partnership, data), ""
+        return validate(Partnership, data), "", ""
     except ValidationError as exc:
         problem = problems_of(exc)[0]
-        return None, f"{problem.where}: {problem.message}"
+        return None, INVALID, f"{problem.where}: {problem.message}"
 
 
-def _record_row(where: str, rec: Any, raw: Any) -> Row:
+def _record_row(where: str, rec: Any, raw: Any, names: Names) -> Row:
     if not isinstance(rec, dict):
         return Row(where, raw, reason=UNPARSABLE, detail="not a JSON object")
     data = dict(rec)
@@ -235,8 +344,8 @@ def _record_row(where: str, rec: Any, raw: Any) -> Row:
         return Row(where, raw, owner=owner, reason=INVALID, detail=_("id: {pid!r} is not a slug").format(pid=pid))
     if length_problem(pid):
         return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {length_problem(pid)}")
-    p, detail = _build(data)
-    return Row(where, raw, p, pid, owner=owner, reason=None if p else INVALID, detail=detail)
+    p, reason, detail = _build(data, names)
+    return Row(where, raw, p, pid, owner=owner, reason=reason or None, detail=detail)
 
 
 def _ticker(stage: str, total: int, progress: Progress) -> Callable[[int], None]:
@@ -253,10 +362,11 @@ def _read_json(text: str, batch: Batch, progress: Progress) -> None:
     except json.JSONDecodeError as exc:
         raise InvalidInput(_("{source}: not valid JSON: {exc}").format(source=batch.source, exc=exc)) from None
     if isinstance(data, dict):
-        unknown = set(data) - {"registry", "themes", "networks", "partnerships"}
+        known = ("registry", "themes", "networks", "regions", "countries", "partnerships")
+        unknown = set(data) - set(known)
         if unknown:
-            raise InvalidInput(_("{source}: unknown key {value!r} (expected registry, themes, networks,"
-                                 " partnerships)").format(source=batch.source, value=sorted(unknown)[0]))
+            raise InvalidInput(_("{source}: unknown key {value!r} (expected {items})").format(
+                source=batch.source, value=sorted(unknown)[0], items=", ".join(known)))
         _read_head(batch, data)
         records = data.get("partnerships", [])
     else:
@@ -265,19 +375,26 @@ def _read_json(text: str, batch: Batch, progress: Progress) -> None:
         raise InvalidInput(_("{source}: partnerships must be an array of records").format(source=batch.source))
     tick = _ticker(_("reading {source}").format(source=batch.source), len(records), progress)
     for i, rec in enumerate(records, 1):
-        batch.rows.append(_record_row(_("record {n}").format(n=i), rec, rec))
+        batch.rows.append(_record_row(_("record {n}").format(n=i), rec, rec, batch.names))
         tick(i)
 
 
 def _read_head(batch: Batch, data: dict[str, Any]) -> None:
     """The owner and vocabularies of a JSON export; a bad one is an error of the whole file."""
+    owner = data.get("registry", {"owner": "-"})
+    if isinstance(owner, dict) and isinstance(owner.get("country"), str):
+        # An export written before countries were codes names it.
+        owner = {**owner, "country": batch.names.country(owner["country"])}
     try:
-        head = validate(Registry, {"registry": data.get("registry", {"owner": "-"}),
-                                        "themes": data.get("themes", {}), "networks": data.get("networks", {})})
+        head = validate(Registry, {"registry": owner, **{key: data.get(key, {})
+                                                         for key in ("themes", "networks", "regions", "countries")}})
     except ValidationError as exc:
         raise InvalidInput(_("{source}: {value}").format(source=batch.source, value=problems_of(exc)[0])) from None
     batch.owner = head.registry if "registry" in data else None
     batch.themes, batch.networks, batch.translations = head.themes, head.networks, head.translations
+    batch.regions, batch.countries = head.regions, head.countries
+    # The file's rows name its regions: those the registry lacks come with them (merge declares them).
+    batch.names.regions = {**head.regions, **batch.names.regions}
 
 
 def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
@@ -294,7 +411,7 @@ def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
             batch.rows.append(Row(_("line {n}").format(n=n), line, reason=UNPARSABLE,
                                   detail=_("not valid JSON: {exc}").format(exc=exc)))
             continue
-        batch.rows.append(_record_row(_("line {n}").format(n=n), rec, line))
+        batch.rows.append(_record_row(_("line {n}").format(n=n), rec, line, batch.names))
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -326,7 +443,7 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
         batch.twin = True
         seen: dict[tuple[str, str, str, str], int] = {}
         for i, (line, fields) in enumerate(rows[1:], 1):
-            batch.rows.append(_twin_row(line, fields, seen))
+            batch.rows.append(_twin_row(line, fields, seen, batch.names))
             tick(i)
         return
     unknown = [h for h in header if h not in CSV_COLUMNS]
@@ -341,11 +458,11 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
                                  items2=",".join(TWIN_HEADER)))
     carries = frozenset(header) - {"id"}
     for i, (line, fields) in enumerate(rows[1:], 1):
-        batch.rows.append(_partnership_row(line, fields, header, carries))
+        batch.rows.append(_partnership_row(line, fields, header, carries, batch.names))
         tick(i)
 
 
-def _partnership_row(line: int, fields: list[str], header: list[str], carries: frozenset[str]) -> Row:
+def _partnership_row(line: int, fields: list[str], header: list[str], carries: frozenset[str], names: Names) -> Row:
     where = _("line {n}").format(n=line)
     if len(fields) != len(header):
         return Row(where, fields, reason=UNPARSABLE, detail=_("{n} fields, expected {expected}").format(
@@ -355,11 +472,18 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
         value = unneutralise(value)  # the quote export --format csv put before a formula-like cell
         if name in CSV_LISTS:
             data[name] = _split_list(value)
-        elif name == "since" and value.strip():
+        elif name in _YEARS and value.strip():
             try:
                 data[name] = dates.parse_year(value)
             except ValueError as exc:
-                return Row(where, fields, reason=INVALID, detail=f"since: {exc}")
+                return Row(where, fields, reason=INVALID, detail=f"{name}: {exc}")
+        elif name in _NUMBERS and value.strip():
+            try:
+                data[name] = float(value) if _NUMBER.fullmatch(value.strip()) else None
+            except ValueError:
+                data[name] = None
+            if data[name] is None:
+                return Row(where, fields, reason=INVALID, detail=f"{name}: {value!r} is not a number")
         elif value != "":
             data[name] = value
     pid = data.pop("id", "")
@@ -368,12 +492,11 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
                    detail=_("id: {pid!r} is not a slug").format(pid=pid))
     if length_problem(pid):
         return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {length_problem(pid)}")
-    p, detail = _build(data)
-    return Row(where, fields, p, pid, owner=data.get("owner"), carries=carries,
-               reason=None if p else INVALID, detail=detail)
+    p, reason, detail = _build(data, names)
+    return Row(where, fields, p, pid, owner=data.get("owner"), carries=carries, reason=reason or None, detail=detail)
 
 
-def _twin_row(line: int, fields: list[str], seen: dict[tuple[str, str, str, str], int]) -> Row:
+def _twin_row(line: int, fields: list[str], seen: dict[tuple[str, str, str, str], int], names: Names) -> Row:
     where = _("line {n}").format(n=line)
     if len(fields) != len(TWIN_HEADER):
         return Row(where, fields, reason=UNPARSABLE, detail=_("{n} fields, expected {expected}").format(
@@ -394,9 +517,13 @@ def _twin_row(line: int, fields: list[str], seen: dict[tuple[str, str, str, str]
         return Row(where, fields, owner=owner, reason=DUPLICATE, detail=_("same pair as line {n}").format(
             n=seen[pair]))
     seen[pair] = line
-    p, detail = _build({"city": city, "country": country, "owner": owner, "owner_country": owner_country})
-    return Row(where, fields, p, owner=owner, carries=_TWIN_CARRIES, pair=pair,
-               reason=None if p else INVALID, detail=detail)
+    p, reason, detail = _build({"city": city, "country": country, "owner": owner, "owner_country": owner_country},
+                               names)
+    # Said in the file's words: its columns are country1 (the owner's) and country2 (the partner's).
+    detail = re.sub(r"^owner_country:", "country1:", re.sub(r"^country:", "country2:", detail))
+    # The pair as the registry will hold it: names folded, countries as codes.
+    held = (fold(owner), p.owner_country or "", fold(city), p.country) if p else None
+    return Row(where, fields, p, owner=owner, carries=_TWIN_CARRIES, pair=held, reason=reason or None, detail=detail)
 
 
 # --------------------------------------------------------------------- twin ids
@@ -501,14 +628,50 @@ def _some(items: list[str], shown: int = 10) -> str:
 
 
 def _pair_of(reg: Registry, p: Partnership) -> tuple[str, str, str, str]:
-    # A partnership without an owner of its own is the registry owner's.
+    """The relation as twin-towns rows are matched: owner, owner's country, partner, country (names folded,
+    countries as codes). A partnership without an owner of its own is the registry owner's."""
     if p.owner:
-        return fold(p.owner), fold(p.owner_country or ""), fold(p.city), fold(p.country)
-    return fold(reg.registry.owner), fold(reg.registry.country or ""), fold(p.city), fold(p.country)
+        return fold(p.owner), p.owner_country or "", fold(p.city), p.country
+    return fold(reg.registry.owner or ""), reg.registry.country or "", fold(p.city), p.country
+
+
+class Relations:
+    """The registry's partnerships by owner, folded name and country: ``same`` finds the one a new
+    partnership duplicates (``duplicates``' rule: same owner, a name in common, countries that overlap)."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg = reg
+        self._by: dict[tuple[str, str, str, str], list[str]] = {}
+        for pid in sorted(reg.partnerships):
+            self.add(pid, reg.partnerships[pid])
+
+    def _keys(self, p: Partnership) -> set[tuple[str, str, str, str]]:
+        from partnerctl.core.countries import nation
+
+        # An owner is its name and its country (Córdoba in Argentina is not Córdoba in Mexico).
+        owner_country = p.owner_country if p.owner else self.reg.registry.country
+        owner = (fold(p.owner or self.reg.registry.owner or ""), nation(owner_country) if owner_country else "")
+        return {(*owner, fold(name.strip()), nation(p.country)) for name in (p.city, *p.aliases)}
+
+    def add(self, pid: str, p: Partnership) -> None:
+        """Count partnership *pid* among the relations."""
+        for k in self._keys(p):
+            self._by.setdefault(k, []).append(pid)
+
+    def same(self, p: Partnership, but: str | None = None) -> str | None:
+        """The id of a partnership (other than *but*) that is the same relation as *p*, or None."""
+        from partnerctl.core.countries import overlap
+
+        found = {pid for k in self._keys(p) for pid in self._by.get(k, ())
+                 if pid != but and pid in self.reg.partnerships
+                 and overlap(self.reg.partnerships[pid].country, p.country)}
+        return min(found) if found else None
 
 
 def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) -> None:
-    for kind, ours, theirs in (("theme", reg.themes, batch.themes), ("network", reg.networks, batch.networks)):
+    tables = [(kind, getattr(reg, f"{kind}s"), getattr(batch, f"{kind}s")) for kind in vocabulary_kinds()]
+    tables.append(("country alias", reg.countries, batch.countries))
+    for kind, ours, theirs in tables:
         for slug, label in theirs.items():
             if ours.get(slug, label) == label:
                 ours[slug] = label
@@ -524,8 +687,8 @@ def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) 
             if not kept:
                 ours[slug] = label
     # Labels in other languages: the file's fill those the registry lacks (and replace them with update).
-    for lang, vocabularies in batch.translations.items():
-        for key, labels in vocabularies.items():
+    for lang, by_kind in batch.translations.items():
+        for key, labels in by_kind.items():
             mine = reg.translations.setdefault(lang, {}).setdefault(key, {})
             for slug, label in labels.items():
                 if on_conflict == "update" or slug not in mine:
@@ -536,11 +699,12 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
           progress: Progress = no_progress) -> Report:
     """Add the rows of *batch* to *reg* (in place) and account for each one in the report.
 
-    A row whose partnership is already in the registry (same id; for the
-    twin-towns dataset, same owner, partner and countries) is skipped, replaces
-    what the file carries (update: the whole partnership from JSON, the columns
-    present from CSV, keeping events and contacts), or stops the import (fail:
-    InvalidInput, nothing written). ``owner`` keeps only rows whose owner (the
+    A row whose partnership is already in the registry (same id; for the twin-towns
+    dataset, same owner, partner and countries) or that duplicates one under another id
+    (same owner, a name in common, countries that overlap: ``Relations.same``) is
+    skipped, replaces what the file carries (update: the whole partnership from JSON,
+    the columns present from CSV, keeping events and contacts), or stops the import
+    (fail: InvalidInput, nothing written). ``owner`` keeps only rows whose owner (the
     partnership's, else the file's, else the registry's) folds equal to it.
     """
     if on_conflict not in ON_CONFLICT:
@@ -550,9 +714,10 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
     _merge_vocab(reg, batch, on_conflict, report)
     file_owner = batch.owner
     # Relations the file names without an owner are its own owner's: say so when that is not ours.
-    foreign = file_owner is not None and fold(file_owner.owner) != fold(reg.registry.owner)
-    home = (fold(reg.registry.owner), fold(reg.registry.country or ""))
+    foreign = file_owner is not None and fold(file_owner.owner or "") != fold(reg.registry.owner or "")
+    home = (fold(reg.registry.owner or ""), reg.registry.country or "")
     existing = {_pair_of(reg, p): pid for pid, p in reg.partnerships.items()} if batch.twin else {}
+    relations = Relations(reg)
     known = set(reg.partnerships)  # ids before this import: only these can conflict
     first_line: dict[str, str] = {}
     tick = _ticker(_("merging"), len(batch.rows), progress)
@@ -560,7 +725,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
         tick(i)
         row_owner = row.owner if row.owner is not None else (file_owner or reg.registry).owner
         # A row that cannot be read has no known owner: it is reported whatever --owner says.
-        if owner is not None and row.reason != UNPARSABLE and fold(row_owner) != fold(owner):
+        if owner is not None and row.reason != UNPARSABLE and fold(row_owner or "") != fold(owner):
             report.add(row, "not selected")
             continue
         p = row.partnership
@@ -571,8 +736,8 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             assert row.pair is not None
             if row.pair[:2] == home:
                 p = replace(p, owner=None, owner_country=None)
-            pid = existing.get(row.pair) or twin_id(p.owner or reg.registry.owner, p.city, p.country,
-                                                    reg.partnerships)
+            pid = existing.get(row.pair) or twin_id(p.owner or reg.registry.owner or "", p.city,
+                                                    _country_name(p.country), reg.partnerships)
         else:
             pid = row.pid or ""
             if pid in first_line:
@@ -582,19 +747,43 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             first_line[pid] = row.where
             if foreign and not p.owner and file_owner is not None:
                 p = replace(p, owner=file_owner.owner, owner_country=file_owner.country)
-        missing = undeclared(p, reg.themes, reg.networks) if p.themes or p.networks or p.events else []
+        if not p.owner and reg.registry.owner is None:
+            report.add(row, "rejected", INVALID, "owner: the registry has no owner of its own, and the row "
+                                                 "names none")
+            continue
+        missing = undeclared(p, vocabularies(reg)) if p.themes or p.networks or p.events or p.region else []
+        same = None if pid in known else relations.same(p)
         if missing:
             report.add_undeclared(row, missing)
-        elif pid not in known:
+        elif pid not in known and same is None:
             reg.partnerships[pid] = p
+            relations.add(pid, p)
             report.add(row, "imported")
         elif on_conflict == "skip":
-            report.add(row, "skipped", EXISTING, _("already in the registry as {pid}").format(pid=pid))
+            if same is not None:
+                report.add(row, "skipped", DUPLICATE,
+                           _("duplicate of {same}: the same owner, partner and country").format(same=same))
+            else:
+                report.add(row, "skipped", EXISTING, _("already in the registry as {pid}").format(pid=pid))
         elif on_conflict == "fail":
-            raise InvalidInput(_("{source} {where}: {pid} is already in the registry (--on-conflict "
-                                 "fail); nothing written").format(source=batch.source, where=row.where, pid=pid))
+            what = (_("duplicates {same} (the same owner, partner and country)").format(same=same) if same is not None
+                    else _("{pid} is already in the registry").format(pid=pid))
+            raise InvalidInput(_("{source} {where}: {what} (--on-conflict fail); nothing written").format(
+                source=batch.source, where=row.where, what=what))
         else:
-            old = reg.partnerships[pid]
-            reg.partnerships[pid] = replace(old, **{f: getattr(p, f) for f in row.carries})
+            target = same if same is not None else pid
+            old = reg.partnerships[target]
+            reg.partnerships[target] = replace(old, **{f: getattr(p, f) for f in row.carries})
             report.add(row, "updated")
+    report.notes += batch.names.notes()
     return report
+
+
+def _country_name(code: str) -> str:
+    """A country's name, for an id (``cordoba-cordoba-spain``)."""
+    from partnerctl.core.countries import display
+
+    try:
+        return display(code)
+    except InvalidInput:
+        return code

@@ -8,7 +8,6 @@ spreadsheet never runs one as a formula.
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Iterable, Sequence
 from enum import Enum
@@ -88,6 +87,8 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: TextI
     Cells are ``neutralise``d for spreadsheets unless *raw*.
     """
     if csv_format:
+        import csv
+
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows([cell(v, raw=raw) for v in row] for row in rows)

@@ -29,10 +29,11 @@ from partnerctl.storage import files
 
 if TYPE_CHECKING:  # the model is imported by whoever hands us one
     from partnerctl.core.model import Partnership, Registry
+    from partnerctl.storage.reader import Reader
 
 # Column names that SQL keeps for itself.
 _SQL_NAMES = {"end": "end_date"}
-_SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT"}
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "list": "TEXT"}
 
 
 def _column(name: str) -> str:
@@ -151,22 +152,31 @@ def insert_partnership(con: sqlite3.Connection, pid: str, p: Partnership) -> Non
     con.executemany("INSERT INTO search (partnership_id, event_id, names, text) VALUES (?, ?, ?, ?)", rows)
 
 
-def fill(con: sqlite3.Connection, reg: Registry) -> None:
-    """Create the schema and insert the whole registry, in one transaction."""
+def fill(con: sqlite3.Connection, source: Reader) -> int:
+    """Create the schema and insert the whole registry, in one transaction; return the partnerships inserted.
+
+    Streamed: one partnership at a time (``Reader.each_record``), so memory does
+    not grow with the registry.
+    """
+    from partnerctl.core.model import partnership_of
+
     con.executescript(schema())  # executescript commits first, so the schema comes before BEGIN
     con.execute("BEGIN")
-    insert_head(con, reg)
-    for pid in sorted(reg.partnerships):
-        insert_partnership(con, pid, reg.partnerships[pid])
+    insert_head(con, source.head)
+    n = 0
+    for pid, rec in source.each_record():
+        insert_partnership(con, pid, partnership_of(rec))
+        n += 1
     con.execute("COMMIT")
+    return n
 
 
 def _json(items: list[str]) -> str:
     return json.dumps(items, ensure_ascii=False)
 
 
-def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO) -> str | None:
-    """Write *reg* as a SQLite database to *target* (or to *out*, stdout's bytes, when it is not a terminal).
+def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO) -> str | None:
+    """Write the registry *source* reads as a SQLite database to *target* (or to *out*, stdout's bytes, off a terminal).
 
     The database is built in a temporary file beside *target* and renamed over it
     (``files.replacing``): a failure (a full disk) leaves *target* as it was.
@@ -175,21 +185,20 @@ def export(reg: Registry, fmt: str, target: Path | None, out: BinaryIO) -> str |
         raise InvalidInput(_("--format sqlite writes a binary database: name a file with -o FILE"))
     if target is not None and not files.is_stream(target):
         with files.replacing(target) as (tmp, _fd):
-            _build(tmp, reg, target)
+            n = _build(tmp, source, target)
     else:
-        data = _database_bytes(reg, target)
+        n, data = _database_bytes(source, target)
         if target is None:
             out.write(data)
             out.flush()
         else:
             files.write_atomic(target, data)
     where = target if target is not None else "stdout"
-    return _("exported {count} to {where} (SQLite)").format(count=counted(len(reg.partnerships), "partnership"),
-                                                            where=where)
+    return _("exported {count} to {where} (SQLite)").format(count=counted(n, "partnership"), where=where)
 
 
-def _build(path: Path, reg: Registry, shown: Path | None) -> None:
-    """Fill the empty file at *path* with the database; a SQLite error becomes WriteFailed."""
+def _build(path: Path, source: Reader, shown: Path | None) -> int:
+    """Fill the empty file at *path* with the database (return the partnerships); a SQLite error: WriteFailed."""
     try:
         con = sqlite3.connect(path, isolation_level=None)
         try:
@@ -197,7 +206,7 @@ def _build(path: Path, reg: Registry, shown: Path | None) -> None:
             con.execute("PRAGMA journal_mode = OFF")
             con.execute("PRAGMA synchronous = OFF")
             con.execute("PRAGMA foreign_keys = ON")
-            fill(con, reg)
+            return fill(con, source)
         finally:
             con.close()
     except sqlite3.Error as exc:
@@ -212,13 +221,13 @@ def _reason(exc: sqlite3.Error) -> str:
     return str(exc)
 
 
-def _database_bytes(reg: Registry, shown: Path | None) -> bytes:
+def _database_bytes(source: Reader, shown: Path | None) -> tuple[int, bytes]:
     """The database as bytes, built in a private temporary folder (for stdout or a pipe)."""
     try:
         with tempfile.TemporaryDirectory(prefix="partnerctl-export.") as folder:
             path = Path(folder) / "export.sqlite"
-            _build(path, reg, shown)
-            return path.read_bytes()
+            n = _build(path, source, shown)
+            return n, path.read_bytes()
     except OSError as exc:
         raise WriteFailed(_("cannot write {value}: {value2}").format(
             value=shown or _("the database"), value2=exc.strerror or exc)) from None

@@ -86,6 +86,14 @@ class Settings:
                 merged.update(value)
         return merged
 
+    def in_table(self, name: str, key: str) -> Setting | None:
+        """Key *key* of the table *name* (``site.logo``) from the nearest file that has it."""
+        for path, data in self.files:
+            value = data.get(name)
+            if isinstance(value, dict) and key in value:
+                return Setting(value[key], path)
+        return None
+
 
 def _read(path: Path) -> dict[str, Any]:
     import tomllib  # only when a settings file exists: every run looks for one (cli/language.py)

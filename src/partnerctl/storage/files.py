@@ -19,7 +19,6 @@ import fcntl
 import io
 import os
 import re
-import secrets
 import shutil
 import signal
 import stat
@@ -146,7 +145,7 @@ _TEMP_HEX = 16
 
 def temp_path(target: Path) -> Path:
     """A fresh name for a temporary file or folder beside *target*: ``.<name>.<16 hex>.tmp``."""
-    return target.with_name(f".{target.name}.{secrets.token_hex(_TEMP_HEX // 2)}.tmp")
+    return target.with_name(f".{target.name}.{os.urandom(_TEMP_HEX // 2).hex()}.tmp")
 
 
 def is_temp_name(target: Path, name: str) -> bool:

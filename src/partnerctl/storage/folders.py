@@ -62,8 +62,8 @@ class _Old:
     stat: os.stat_result | None
 
 
-def write_folder(target: Path, files: Mapping[str, Callable[[], str]], *, force: bool = False) -> Written:
-    """Make the folder *target* hold *files* (relative path -> text), as a whole.
+def write_folder(target: Path, files: Mapping[str, Callable[[], str | bytes]], *, force: bool = False) -> Written:
+    """Make the folder *target* hold *files* (relative path -> a function giving its text or bytes), as a whole.
 
     Files partnerctl did not write are kept; a non-empty folder without a
     manifest is refused unless *force*. Errors: InvalidInput for a target that is
@@ -201,7 +201,7 @@ def _is_relative(name: str) -> bool:
         and "." not in name.split("/") and "" not in name.split("/")
 
 
-def _plan(target: Path, old: _Old, files: Mapping[str, Callable[[], str]], force: bool) -> dict[str, str]:
+def _plan(target: Path, old: _Old, files: Mapping[str, Callable[[], str | bytes]], force: bool) -> dict[str, str]:
     """The entries of the old folder to carry into the new one (path -> kind); refuses what it must."""
     # A path the manifest lists is ours while it is a file or a link (we wrote it; a link put in its
     # place is dropped, never followed); a folder there is someone else's.
@@ -242,7 +242,7 @@ def _create_temp_folder(target: Path) -> tuple[Path, int]:
         raise WriteFailed(_("cannot write {target}: {strerror}").format(target=target, strerror=exc.strerror)) from None
 
 
-def _build(tmp: Path, target: Path, files: Mapping[str, Callable[[], str]], old: _Old,
+def _build(tmp: Path, target: Path, files: Mapping[str, Callable[[], str | bytes]], old: _Old,
            carried: dict[str, str]) -> None:
     """Write *files*, the manifest and the carried entries into *tmp*, then make them durable.
 
@@ -250,7 +250,8 @@ def _build(tmp: Path, target: Path, files: Mapping[str, Callable[[], str]], old:
     """
     ours = old.manifest or set()
     for name, render in files.items():
-        data = render().encode("utf-8")
+        content = render()
+        data = content.encode("utf-8") if isinstance(content, str) else content
         if not (name in ours and old.entries.get(name) == "file" and _reuse(target / name, tmp / name, data)):
             _write_new(tmp, target, name, data)
     manifest = {"written by": "partnerctl export", "files": sorted(files)}

@@ -59,7 +59,6 @@ holds locked (left by a process that was killed).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import marshal
 import os
@@ -74,7 +73,7 @@ from urllib.parse import quote
 
 from partnerctl.core.model import table
 from partnerctl.storage.files import flock_within
-from partnerctl.storage.toml import Damaged, bytes_hash
+from partnerctl.storage.toml import Damaged, blake2b, bytes_hash
 
 if TYPE_CHECKING:
     from partnerctl.core.model import Registry
@@ -88,7 +87,7 @@ LOCK_TIMEOUT = 2.0
 # changes are seen by its hash, below).
 FORMAT = 6
 
-_SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "list": "TEXT", "slugs": "TEXT"}
 
 
 @cache
@@ -100,8 +99,11 @@ def facts_fields() -> tuple[str, ...]:
 
 @cache
 def key_fields() -> tuple[str, ...]:
-    """The fields filters compare folded: each gets a ``<name>_key`` column with an index."""
-    return tuple(s.name for s in table().filters() if s.meta.filter == "folded")
+    """The fields filters compare by a key (``query.keyed``: a folded text, a country, a region's slug): each
+    gets a ``<name>_key`` column with an index, holding ``query.filter_key`` of the value the field holds."""
+    from partnerctl.core.query import keyed
+
+    return tuple(s.name for s in table().filters() if keyed(s))
 
 
 @cache
@@ -167,7 +169,7 @@ CREATE TABLE index_blocks (
 @cache
 def schema_version() -> str:
     """A hash of the schema and of the row format: an index built by another version is not used."""
-    return hashlib.blake2b(f"{FORMAT}\n{ddl()}".encode(), digest_size=8).hexdigest()
+    return blake2b(f"{FORMAT}\n{ddl()}".encode(), digest_size=8).hexdigest()
 
 
 # Per table, the term summed (with the row count) at build and when the index is opened.
@@ -217,7 +219,7 @@ def db_path(registry: Path) -> Path:
     folder = cache_dir()
     assert folder is not None, "db_path without a cache folder: check index.enabled() first"
     real = os.path.realpath(registry)
-    digest = hashlib.blake2b(os.fsencode(real), digest_size=12).hexdigest()
+    digest = blake2b(os.fsencode(real), digest_size=12).hexdigest()
     # The name only helps a person; what is not UTF-8 in it becomes "?".
     stem = Path(real).stem[:40].encode("utf-8", "replace").decode("utf-8")
     return folder / f"{stem}-{digest}.sqlite"
@@ -244,25 +246,25 @@ class Key:
 
 def key_of(data: bytes, st: os.stat_result) -> Key:
     """The key of file bytes *data* whose stat is *st*."""
-    return Key(len(data), st.st_mtime_ns, hashlib.blake2b(data).hexdigest())
+    return Key(len(data), st.st_mtime_ns, blake2b(data).hexdigest())
 
 
 def _matches(meta: dict[str, Any], data: bytes, st: os.stat_result) -> bool:
     # Size and mtime first: a hand edit usually changes one of them, and they cost nothing.
     return (meta.get("schema") == schema_version() and meta.get("size") == len(data)
             and meta.get("mtime_ns") == st.st_mtime_ns
-            and meta.get("digest") == hashlib.blake2b(data).hexdigest())
+            and meta.get("digest") == blake2b(data).hexdigest())
 
 
 def _meta_hash(meta: dict[str, Any]) -> str:
-    return hashlib.blake2b(marshal.dumps(tuple(sorted((k, v) for k, v in meta.items() if k != "check")), 0),
+    return blake2b(marshal.dumps(tuple(sorted((k, v) for k, v in meta.items() if k != "check")), 0),
                            digest_size=16).hexdigest()
 
 
 def _master_hash(con: sqlite3.Connection) -> str:
     """A hash of every table and index the database holds, with its SQL."""
     rows = tuple(con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"))
-    return hashlib.blake2b(marshal.dumps(rows, 0), digest_size=16).hexdigest()
+    return blake2b(marshal.dumps(rows, 0), digest_size=16).hexdigest()
 
 
 def _aggregate(con: sqlite3.Connection, table_name: str, where: str = "", params: Sequence[Any] = ()) -> list[int]:
@@ -316,13 +318,27 @@ class Index:
     def __init__(self, con: sqlite3.Connection, meta: dict[str, Any]) -> None:
         self.con = con
         self.meta = meta
-        head = json.loads(meta["head"])
-        self.owner: str = head[0]
-        self.country: str | None = head[1]
-        self.themes: dict[str, str] = dict(head[2])
-        self.networks: dict[str, str] = dict(head[3])
-        # The vocabularies' labels in other languages (an index built before they existed has none).
-        self.translations: dict[str, Any] = head[4] if len(head) > 4 else {}
+        # The head as ``model.registry_data`` has it (owner, vocabularies, country aliases).
+        self.head: dict[str, Any] = json.loads(meta["head"])
+        owner = self.head["registry"]
+        self.owner: str | None = owner.get("owner")
+        self.country: str | None = owner.get("country")
+        self.name: str | None = owner.get("name")
+        self.themes: dict[str, str] = dict(self.head["themes"])
+        self.networks: dict[str, str] = dict(self.head["networks"])
+        self.regions: dict[str, str] = dict(self.head.get("regions", {}))
+        self.countries: dict[str, str] = dict(self.head.get("countries", {}))
+        # The vocabularies' labels in other languages (``model.Registry.translations``).
+        self.translations: dict[Any, Any] = dict(self.head.get("translations", {}))
+
+    def registry_head(self) -> Registry:
+        """The head recorded, as a Registry without partnerships (built from the verified meta, not validated
+        again: it was, when the index was built)."""
+        from partnerctl.core.model import Owner, Registry
+
+        owner = Owner(name=self.name, owner=self.owner, country=self.country)
+        return Registry(registry=owner, themes=self.themes, networks=self.networks, regions=self.regions,
+                        countries=self.countries, translations=self.translations)
 
     @property
     def canonical(self) -> bool:
@@ -362,6 +378,20 @@ class Index:
     def records(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: record} of the partnerships passing the SQL condition *where* (on ``r``), by id."""
         return {row[1]: json.loads(row[-1]) for row in self._rows(where, params, with_record=True)}
+
+    def each_record(self) -> Iterator[tuple[str, str]]:
+        """(id, record JSON text) of every partnership by id, verified, one row at a time (exports).
+
+        Rows come from the cursor as they are read, so memory does not grow with
+        the registry; a damaged row raises ``Damaged`` when it is reached.
+        """
+        names = record_columns()
+        columns = ", ".join(f"r.{c}" for c in ("h", *names, "record"))
+        for row in self.con.execute(f"SELECT {columns} FROM index_records r ORDER BY r.id"):  # noqa: S608
+            values = row[1:len(names) + 1]
+            if row_hash(values) != row[0] or _text_hash(row[-1]) != values[-1]:
+                raise Damaged(f"index row of {values[0]!r} does not match its hash")
+            yield row[1], row[-1]
 
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
@@ -443,18 +473,32 @@ class Index:
         where: list[str] = []
         params: list[Any] = []
         for name, sets in want.slugs.items():
-            kind = table().get(name).meta.vocab
-            assert kind is not None
+            spec = table().get(name)
+            if not spec.is_list:
+                continue  # a one-value vocabulary field is compared by its key column, below
+            assert spec.meta.vocab is not None
             for slugs in sets:
-                cond, more = self.linked(kind, sorted(slugs))
+                cond, more = self.linked(spec.meta.vocab, sorted(slugs))
                 where.append(cond)
                 params += more
+        for name, keys in want.keys().items():
+            where.append(f"r.{name}_key IN ({_marks(keys)})")
+            params += keys
         for name, value in want.folded().items():
-            if name in key_fields():
-                where.append(f"r.{name}_key = ?")
-            else:
-                where.append(f"r.{name} = ?")
+            where.append(f"r.{name} = ?")
             params.append(value)
+        involving = want.involving()
+        if involving:
+            either = []
+            for spec, key in involving:
+                if spec.meta.names:
+                    # A city's names are rows of index_names: those read are verified first.
+                    self._verified("index_names", NAME_COLUMNS, "key = ?", [key])
+                    either.append("r.id IN (SELECT id FROM index_names WHERE key = ?)")
+                else:
+                    either.append(f"r.{spec.name}_key = ?")
+                params.append(key)
+            where.append("(" + " OR ".join(either) + ")")
         for spec in table().filters():
             if spec.meta.filter == "year":
                 for bound, op in ((want.filters.since, ">="), (want.filters.until, "<=")):
@@ -486,6 +530,15 @@ class Index:
         if row is None or type(row[0]) is not int:
             raise Damaged(f"no block recorded for {pid!r}")
         return int(row[0])
+
+    def distinct(self, name: str, limit: int) -> int:
+        """How many different keys field *name*'s key column holds (``query.filter_key`` of the values the
+        partnerships hold), counted up to *limit*: how many owners a registry has. It decides which columns
+        ``list`` shows, never which records it returns."""
+        if name not in key_fields():
+            raise KeyError(name)
+        rows = self.con.execute(f"SELECT 1 FROM index_records GROUP BY {name}_key LIMIT ?", (limit,))  # noqa: S608
+        return len(rows.fetchall())
 
     def has(self, pid: str) -> bool:
         """Whether the registry holds partnership *pid* (its block is recorded)."""
@@ -533,10 +586,9 @@ def _rows_of(snap: Snapshot, pid: str, rec: Mapping[str, Any]
              ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """A partnership's rows of index_records, index_names and index_links, each with its hash first."""
     from partnerctl.core import query, search
-    from partnerctl.core.names import fold
 
     text = json.dumps(rec, ensure_ascii=False)
-    keys = [None if (v := snap.value(rec, name)) is None else fold(v) for name in key_fields()]
+    keys = [query.filter_key(table().get(name), snap.value(rec, name)) for name in key_fields()]
     lists = {s.name for s in table().partnership if s.is_list}
     facts = [json.dumps(rec[k], ensure_ascii=False) if k in lists else rec[k] for k in facts_fields()]
     values = (pid, *keys, len(rec["events"]), search.haystack(rec, snap.themes, snap.networks), *facts,
@@ -560,15 +612,21 @@ def _insert(con: sqlite3.Connection, snap: Snapshot, pid: str, rec: Mapping[str,
 
 
 def _snapshot(reg: Registry) -> Snapshot:
-    from partnerctl.core.query import Snapshot
+    from partnerctl.core.query import snapshot
 
-    return Snapshot(reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks), {},
-                    reg.translations)
-
+    return snapshot(reg, {})
 
 def _head_json(reg: Registry) -> str:
-    return json.dumps([reg.registry.owner, reg.registry.country, list(reg.themes.items()),
-                       list(reg.networks.items()), reg.translations], ensure_ascii=False)
+    from partnerctl.core.model import registry_data
+
+    # Key order as in the file: the vocabularies in the order they were declared.
+    data = registry_data(reg)
+    for kind in ("themes", "networks", "regions", "countries"):
+        if kind in data:
+            data[kind] = dict(getattr(reg, kind))
+    if reg.translations:
+        data["translations"] = reg.translations
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _fill(con: sqlite3.Connection, reg: Registry, data: bytes, key: Key) -> None:

@@ -17,11 +17,12 @@ damaged while answering is dropped and the file answers instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from partnerctl.core import query
+from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Source(Protocol):
     def with_links(self, kind: str) -> Records: ...  # facts at least
     def records_of(self, pids: Sequence[str]) -> Records: ...
     def name_owners(self, key: str) -> set[str]: ...
+    def distinct(self, name: str, limit: int) -> int: ...  # keys of a keyed field (query.filter_key)
 
 
 class _Loaded:
@@ -84,6 +86,11 @@ class _Loaded:
     def name_owners(self, key: str) -> set[str]:
         return {pid for pid, rec in self.all.items() if key in query.names_of(pid, rec)}
 
+    def distinct(self, name: str, limit: int) -> int:
+        snap = query.snapshot(self.reg, {})
+        spec = table().get(name)
+        return min(limit, len({query.filter_key(spec, snap.value(rec, name)) for rec in self.all.values()}))
+
 
 class _Indexed:
     """Records from the index, narrowed by its SQL to what a question can concern."""
@@ -117,6 +124,9 @@ class _Indexed:
 
     def name_owners(self, key: str) -> set[str]:
         return self.idx.name_owners(key)
+
+    def distinct(self, name: str, limit: int) -> int:
+        return self.idx.distinct(name, limit)
 
 
 class _Guarded:
@@ -152,17 +162,19 @@ class _Guarded:
 class Reader:
     """A registry as the read commands see it; every answer is computed by the core on records."""
 
-    def __init__(self, path: Path, owner: str, country: str | None, themes: dict[str, str],
-                 networks: dict[str, str], guarded: _Guarded | None, loaded: _Loaded | None,
-                 translations: dict[Any, Any] | None = None) -> None:
+    def __init__(self, path: Path, head: Registry, guarded: _Guarded | None, loaded: _Loaded | None) -> None:
         self.path = path
-        self.translations: dict[Any, Any] = translations or {}
-        self.owner = owner
-        self.country = country
-        self.themes = themes
-        self.networks = networks
+        # The head alone (owner, vocabularies, country aliases): its partnerships are not in it.
+        self.head = head
+        self.owner = head.registry.owner
+        self.country = head.registry.country
+        self.themes = head.themes
+        self.networks = head.networks
+        self.translations: dict[Any, Any] = head.translations
         self._guarded = guarded
         self._loaded = loaded
+        # The values in use of the free-text dimensions (countries, regions), once asked for.
+        self._values: dict[str, list[Count]] | None = None
 
     def _ask(self, question: str, *args: Any) -> Any:
         if self._guarded is not None:
@@ -171,7 +183,19 @@ class Reader:
 
     def snapshot(self, records: Records) -> Snapshot:
         """The head with *records*: what the core's questions are asked of."""
-        return Snapshot(self.owner, self.country, self.themes, self.networks, records, self.translations)
+        return query.snapshot(self.head, records)
+
+    def many_owners(self) -> bool:
+        """Whether the partnerships have more than one owner (the registry's own counting as one): then
+        ``list`` shows the owner's columns and ``stats`` counts by owner too."""
+        owner = next(s.name for s in table().partnership if s.meta.inherit == "owner")
+        return self._ask("distinct", owner, 2) > 1  # type: ignore[no-any-return]
+
+    def duplicates(self) -> list[Any]:
+        """``duplicates.find``: pairs of partnerships that are (or may be) one relation."""
+        from partnerctl.core import duplicates
+
+        return duplicates.find(self.snapshot(self._ask("everyone")))
 
     @property
     def indexed(self) -> bool:
@@ -230,6 +254,24 @@ class Reader:
         records = self._ask("records_of", [pid]) if pid else self._ask("with_events")
         return completion.events(self.snapshot(records), pid, prefix)
 
+    def complete_field(self, model: str, name: str) -> list[tuple[str, str]]:
+        """``completion.field``: what a prompt for field *name* of *model* offers (with the values in use of a
+        ``stats`` dimension counted over every partnership, such as the countries)."""
+        from partnerctl.core import completion
+        from partnerctl.core.model import table
+
+        spec = table().get(name, model)
+        used: Sequence[Count] = []
+        if model == "partnership" and not spec.meta.vocab and not spec.choices:
+            if self._values is None:
+                # Every such dimension in one pass over the partnerships (a prompt asks for several).
+                free = [by for by, dim in table().dimensions().items()
+                        if dim.meta.stat == "value" and not dim.meta.vocab and not dim.choices]
+                self._values = {table().dimensions()[by].name: found
+                                for by, found in self.counts(query.Filters(), free)[1].items()}
+            used = self._values.get(name, [])
+        return completion.field(spec, self.snapshot({}), used)
+
     def timeline(self, pids: Sequence[str] | None, since: int | None, until: int | None,
                  themes: Sequence[str]) -> list[tuple[Record, Record]]:
         """``query.timeline``: (partnership record, event record) in date order."""
@@ -238,9 +280,53 @@ class Reader:
         return [(snap.partnerships[pid], event)
                 for pid, event in query.timeline(snap, pids, since, until, themes)]
 
+    def dated(self, pids: Sequence[str] | None = None) -> Records:
+        """Records with what anniversaries read: every partnership's first year, and the events of
+        those that have some (of *pids* only, when given)."""
+        if pids is not None:
+            # A loaded registry answers with every record: keep the named ones.
+            found = self._ask("records_of", pids)
+            return {pid: found[pid] for pid in pids}
+        return {**self._ask("everyone"), **self._ask("with_events")}
+
+    def anniversaries(self, year: int, every: int, pids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """``anniversaries.anniversaries`` of every (or the named) partnership in *year*."""
+        from partnerctl.core import anniversaries
+
+        return anniversaries.anniversaries(self.dated(pids), year, every)
+
     def usage(self, kind: str) -> list[tuple[str, str, int]]:
         """``query.usage``: (slug, label, partnerships using it) of a vocabulary."""
+        if not table().get(query.vocabulary_field(kind)).is_list:
+            # A one-value field (a region) has no link rows: it may hold its value by default, too.
+            return query.usage(self.snapshot(self._ask("everyone")), kind)
         return query.usage(self.snapshot(self._ask("with_links", kind)), kind)
+
+    def each_record(self) -> Iterator[tuple[str, Record]]:
+        """(id, record) of every partnership in id order, one at a time: what a streamed export writes.
+
+        From the index, whose rows are all checked first (a pass that keeps
+        nothing), so that nothing is written from a damaged index: it then falls
+        back to the file, as every read does. From a loaded file, its records.
+        """
+        import json
+
+        from partnerctl.storage import index
+
+        source = self._loaded if self._loaded is not None else self._guarded.source() if self._guarded else None
+        if isinstance(source, _Indexed):
+            try:
+                for _ in source.idx.each_record():
+                    pass
+            except index.FAULTS:
+                assert self._guarded is not None
+                source = self._guarded.fall_back()
+            else:
+                for pid, text in source.idx.each_record():
+                    yield pid, json.loads(text)
+                return
+        assert source is not None
+        yield from source.all.items()  # already in id order
 
     def registry(self) -> Registry:
         """The whole registry as models (``export``, ``edit``): from the verified index, else the file."""
@@ -250,16 +336,16 @@ class Reader:
         source = self._guarded.source()
         if isinstance(source, _Loaded):
             return source.reg
-        from partnerctl.core.model import Owner, Registry, partnership_of
+        from dataclasses import replace
+
+        from partnerctl.core.model import partnership_of
         from partnerctl.storage import index
 
         try:
             records = source.idx.records()
         except index.FAULTS:
             return self._guarded.fall_back().reg
-        return Registry(registry=Owner(owner=self.owner, country=self.country), themes=dict(self.themes),
-                        networks=dict(self.networks), translations=self.translations,
-                        partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
+        return replace(self.head, partnerships={pid: partnership_of(rec) for pid, rec in records.items()})
 
     def close(self) -> None:
         """End the index's read transaction, if one is open."""
@@ -278,10 +364,11 @@ def open_registry(path: Path) -> Reader:
         idx = index.open_current(path, data, st)
         if idx is not None:
             guarded = _Guarded(_Indexed(idx), lambda: _load(path, data, st))
-            return Reader(path, idx.owner, idx.country, idx.themes, idx.networks, guarded, None, idx.translations)
+            return Reader(path, idx.registry_head(), guarded, None)
     reg = _load(path, data, st)
-    return Reader(path, reg.registry.owner, reg.registry.country, dict(reg.themes), dict(reg.networks),
-                  None, _Loaded(reg), reg.translations)
+    from dataclasses import replace
+
+    return Reader(path, replace(reg, partnerships={}), None, _Loaded(reg))
 
 
 def problems(path: Path) -> list[Problem]:

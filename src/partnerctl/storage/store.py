@@ -141,24 +141,56 @@ def load(path: Path) -> Registry:
     return parse_valid(read_text(path), str(path))
 
 
-def initial_text(sample: bool, owner: str | None, country: str | None) -> tuple[str, str]:
-    """What ``init`` writes, and how to say it: a copy of the bundled sample, or an empty registry of
-    *owner* with the sample's theme vocabulary."""
+def read_head(path: Path) -> Registry:
+    """The head of the registry at *path* (owner, vocabularies, country aliases) without its partnerships:
+    from its index when current, else from the file, parsed and its head alone validated."""
+    from dataclasses import replace
+
+    from partnerctl.core.model import Registry, validate
+    from partnerctl.storage import index
+
+    data, st = read_file(path)
+    if index.enabled():
+        idx = index.open_current(path, data, st)
+        if idx is not None:
+            idx.close()
+            return idx.registry_head()
+    parsed, problems = tomlfile.parse(decode(data, path), str(path))
+    if parsed is None:
+        raise _invalid(problems)
+    try:
+        head = validate(Registry, {k: v for k, v in parsed.items() if k != "partnerships"})
+    except Exception:  # noqa: BLE001 - whatever is wrong, the full load says it with every problem
+        return load(path)
+    return replace(head, partnerships={})
+
+
+def initial_text(sample: bool, owner: str | None, country: str | None,
+                 name: str | None = None) -> tuple[str, str]:
+    """What ``init`` writes, and how to say it: a copy of the bundled sample, or an empty registry with the
+    sample's theme vocabulary and world regions: of *owner* (in *country*), or named *name* for many owners."""
     from partnerctl.core.edit import new_registry
 
-    if sample and (owner or country):
-        raise InvalidInput(_("--sample copies the Lyon registry: give no --owner or --country with it"))
+    if sample and (owner or country or name):
+        raise InvalidInput(_("--sample copies the Lyon registry: give no --owner, --country or --name with it"))
     if sample:
         return read_text(bundled_path()), _("a copy of the Lyon sample")
-    if owner is None or country is None:
-        raise InvalidInput(_("give --owner CITY and --country COUNTRY for an empty registry, or "
-                             "--sample"))
+    if owner is None and name is None:
+        raise InvalidInput(_("give --owner CITY and --country COUNTRY for one city's registry, --name NAME for "
+                             "a registry of many owners, or --sample"))
+    if owner is not None and country is None:
+        raise InvalidInput(_("give the owner's --country too (a code, a name or an alias: FR, France)"))
+    if owner is None and country is not None:
+        raise InvalidInput(_("--country is the owner's country: give --owner with it"))
     sample_reg = load(bundled_path())
-    # The theme vocabulary with its labels in every language; no networks.
-    translations = {lang: {"themes": labels["themes"]} for lang, labels in sample_reg.translations.items()
-                    if "themes" in labels}
-    return (tomlfile.dump(new_registry(owner, country, sample_reg.themes, translations)),
-            _("empty, owner {owner}").format(owner=owner))
+    # The theme and region vocabularies with their labels in every language; no networks.
+    translations = {lang: {kind: labels[kind] for kind in ("themes", "regions") if kind in labels}
+                    for lang, labels in sample_reg.translations.items()}
+    reg = new_registry(owner, country, sample_reg.themes, name=name, regions=sample_reg.regions,
+                       translations={lang: t for lang, t in translations.items() if t})
+    what = (_("empty, owner {owner}").format(owner=owner) if owner
+            else _("empty, {name!r}, for many owners").format(name=name))
+    return tomlfile.dump(reg), what
 
 
 def writable_target(loc: Location) -> Path:
@@ -189,6 +221,9 @@ class Change(Generic[T]):
 
     fn: Callable[[Draft], T]
     whole: bool = False
+    # Run on the parsed document before it is validated (``upgrade``: a file written before the model
+    # changed). Only with *whole*: the file is read in full.
+    prepare: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -234,7 +269,9 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
                 draft = None  # the index turned out damaged: the file decides, from the start
         if draft is None:
             progress(_("reading the registry"), 0, None)
-            draft = FullDraft(parse_valid(decode(data, loc.path), str(loc.path),
+            draft = FullDraft(_prepared(decode(data, loc.path), str(loc.path), change.prepare)
+                              if change.prepare is not None else
+                              parse_valid(decode(data, loc.path), str(loc.path),
                                           _ticker(progress, _("reading the registry"))))
             result, new_data = _run(change, draft, data, progress)
         written = not dry_run and new_data != data
@@ -246,6 +283,20 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
                 progress(_("updating the index"), 0, None)
                 draft.reindex(target, data, new_data)
     return Written(result, decode(data, loc.path), decode(new_data, loc.path), written)
+
+
+def _prepared(text: str, name: str, prepare: Callable[[dict[str, Any]], None]) -> Registry:
+    """The registry in *text* once *prepare* has changed the parsed document, validated."""
+    from partnerctl.core.model import validate_registry
+
+    data, problems = tomlfile.parse(text, name)
+    if data is None:
+        raise _invalid(problems)
+    prepare(data)
+    reg, problems = validate_registry(data)
+    if reg is None:
+        raise _invalid([Problem(f"{name}: {p.where}", p.message, p.line) for p in problems])
+    return reg
 
 
 def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
@@ -321,16 +372,17 @@ class FullDraft:
         self.themes = reg.themes
         self.networks = reg.networks
         self.translations = reg.translations
+        self.regions = reg.regions
+        self.countries = reg.countries
         self._names: dict[str, set[str]] | None = None
         self._checked: Registry | None = None
 
     def _records(self) -> Any:
-        from partnerctl.core.query import Snapshot
+        from partnerctl.core.query import snapshot
 
-        # Resolution reads the names only: the models answer as records do.
-        names = {pid: {"city": p.city, "aliases": p.aliases, "country": p.country}
-                 for pid, p in self.reg.partnerships.items()}
-        return Snapshot(self.owner.owner, self.owner.country, self.themes, self.networks, names)
+        # Resolution reads the names only (and what tells candidates apart): the models answer as records do.
+        names = {pid: _facts(p) for pid, p in self.reg.partnerships.items()}
+        return snapshot(self.reg, names)
 
     def resolve(self, text: str) -> str:
         from partnerctl.core import query
@@ -359,7 +411,7 @@ class FullDraft:
         self._names = None
         return self.reg.partnerships.pop(pid)
 
-    def name_owners(self, key: str) -> dict[str, str]:
+    def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
         from partnerctl.core import query
 
         if self._names is None:
@@ -367,11 +419,13 @@ class FullDraft:
             for pid, p in self.reg.partnerships.items():
                 for name in query.names_of(pid, p):
                     self._names.setdefault(name, set()).add(pid)
-        return {pid: self.reg.partnerships[pid].city for pid in self._names.get(key, ())}
+        return {pid: _facts(self.reg.partnerships[pid]) for pid in self._names.get(key, ())}
 
     def users(self, kind: str, slug: str) -> list[str]:
+        from partnerctl.core.edit import _holds
+
         return [pid for pid, p in self.reg.partnerships.items()
-                if slug in getattr(p, f"{kind}s") or (kind == "theme" and any(slug in e.themes for e in p.events))]
+                if _holds(p, kind, slug) or (kind == "theme" and any(slug in e.themes for e in p.events))]
 
     def everything(self) -> Registry:
         return self.reg
@@ -394,6 +448,12 @@ class FullDraft:
         assert self._checked is not None
         with _suppress_missing():
             index.save(target, self._checked, new, os.stat(target))
+
+
+def _facts(p: Partnership) -> dict[str, Any]:
+    """What resolution and the name checks read of a partnership (as the index's facts have it)."""
+    return {"city": p.city, "aliases": p.aliases, "country": p.country, "owner": p.owner,
+            "owner_country": p.owner_country}
 
 
 @dataclass
@@ -427,6 +487,8 @@ class BlockDraft:
         self.themes: dict[str, str] = head.themes
         self.networks: dict[str, str] = head.networks
         self.translations: dict[Any, Any] = head.translations
+        self.regions: dict[str, str] = head.regions
+        self.countries: dict[str, str] = head.countries
         self.touched: dict[str, _Touched] = {}
         self._update: Any = None
 
@@ -507,11 +569,8 @@ class BlockDraft:
             if t.now is None:
                 records.pop(pid, None)
             else:
-                records[pid] = {"city": t.now.city, "aliases": t.now.aliases, "country": t.now.country}
-        from partnerctl.core.query import Snapshot
-
-        return query.resolve(Snapshot(self.owner.owner, self.owner.country, self.themes, self.networks, records),
-                             text)
+                records[pid] = _facts(t.now)
+        return query.resolve(query.snapshot(self.head, records), text)
 
     def get(self, pid: str) -> Partnership:
         t = self._touch(pid)
@@ -544,22 +603,25 @@ class BlockDraft:
         assert p is not None
         return p
 
-    def name_owners(self, key: str) -> dict[str, str]:
+    def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
         from partnerctl.core import query
 
         owners = {pid for pid in self.idx.name_owners(key) if pid not in self.touched}
-        found = {pid: rec["city"] for pid, rec in self.idx.facts(
-            f"r.id IN ({', '.join('?' * len(owners))})", sorted(owners)).items()} if owners else {}
+        found = dict(self.idx.facts(f"r.id IN ({', '.join('?' * len(owners))})", sorted(owners))) if owners else {}
+        if set(found) != owners:
+            raise tomlfile.Damaged("index_names names partnerships index_records does not hold")
         for pid, t in self.touched.items():
             if t.now is not None and key in query.names_of(pid, t.now):
-                found[pid] = t.now.city
+                found[pid] = _facts(t.now)
         return found
 
     def users(self, kind: str, slug: str) -> list[str]:
+        from partnerctl.core.edit import _holds
+
         users = {pid for pid in self.idx.users(kind, slug) if pid not in self.touched}
         for pid, t in self.touched.items():
             p = t.now
-            if p is not None and (slug in getattr(p, f"{kind}s")
+            if p is not None and (_holds(p, kind, slug)
                                   or (kind == "theme" and any(slug in e.themes for e in p.events))):
                 users.add(pid)
         return sorted(users)
@@ -602,6 +664,10 @@ class BlockDraft:
         # A vocabulary entry removed, renamed or relabelled changes every block (and search text) that
         # uses it: a change must have touched them all, else the whole file decides.
         before, after = self.head_before, registry_data(checked)
+        if before.get("regions") != after.get("regions") or before["registry"] != after["registry"]:
+            # A region's label, a region declared or not, the owner: what every partnership's region or
+            # owner holds may change (a country's default region, the owner it inherits), so every row does.
+            raise tomlfile.Damaged("the head's owner or regions changed: the whole registry is indexed again")
         changed_vocabulary = False
         for kind in ("theme", "network"):
             changed = {slug for slug, label in before[f"{kind}s"].items() if after[f"{kind}s"].get(slug) != label}
@@ -613,7 +679,7 @@ class BlockDraft:
                 if any(pid not in self.touched for pid in self.idx.users(kind, slug)):
                     raise tomlfile.Damaged(f"{kind} {slug!r} changed but not all its users were rewritten")
         head = Registry(registry=checked.registry, themes=checked.themes, networks=checked.networks,
-                        translations=checked.translations)
+                        regions=checked.regions, countries=checked.countries, translations=checked.translations)
         records = {pid: (record(pid, checked.partnerships[pid]) if pid in checked.partnerships else None)
                    for pid in self.touched}
         self._update = index.Update(head, tomlfile.bytes_hash(head_text), records,

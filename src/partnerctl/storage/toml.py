@@ -10,16 +10,18 @@ on it, and ``splice`` rewrites blocks between untouched bytes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
-
-import tomli_w
 
 from partnerctl.core.errors import Problem
 from partnerctl.core.i18n import _
+
+try:  # CPython's own BLAKE2: hashlib would load OpenSSL too, a few ms of every start-up
+    from _blake2 import blake2b as blake2b
+except ImportError:  # pragma: no cover - another Python
+    from hashlib import blake2b as blake2b
 
 if TYPE_CHECKING:
     from partnerctl.core.model import Partnership, Registry
@@ -37,6 +39,7 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     Text nested too deeply for the parser, or holding a number too long to
     convert, is a problem too, never an exception.
     """
+
     try:
         return tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
@@ -58,6 +61,8 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 def dump_block(pid: str, p: Partnership) -> str:
     """The canonical TOML block of one partnership."""
+    import tomli_w
+
     from partnerctl.core.model import partnership_data
 
     data = partnership_data(p)
@@ -78,6 +83,8 @@ def dump_head(reg: Registry) -> str:
     (``urban-mobility = { en = "Urban mobility", fr = "Mobilité urbaine" }``):
     tomli-w would make it a table of its own, three lines and a header.
     """
+    import tomli_w
+
     from partnerctl.core.model import VOCABULARIES, registry_data
 
     data = registry_data(reg)
@@ -86,7 +93,7 @@ def dump_head(reg: Registry) -> str:
         for slug, label in data[kind].items():
             if isinstance(label, dict):
                 # A stand-in tomli-w writes as a plain string, then replaced by the inline table.
-                token = f"partnerctl-inline-{len(inline)}-{hashlib.blake2b(slug.encode()).hexdigest()}"
+                token = f"partnerctl-inline-{len(inline)}-{blake2b(slug.encode()).hexdigest()}"
                 inline[tomli_w.dumps({"v": token})[4:-1]] = "{ " + ", ".join(
                     f"{lang} = {tomli_w.dumps({'v': text})[4:-1]}" for lang, text in label.items()) + " }"
                 data[kind][slug] = token
@@ -122,7 +129,7 @@ def line_of(text: str, where: str) -> int | None:
 
 def bytes_hash(data: bytes) -> int:
     """A 64-bit BLAKE2b hash of *data*, as a signed integer (SQLite stores it as it is)."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 def header(pid: str) -> bytes:
@@ -147,6 +154,7 @@ def verified_block(data: bytes, head_end: int, pid: str, recorded: tuple[int, in
     )
     if not on_boundaries or bytes_hash(data[start:stop]) != digest:
         raise Damaged(f"the indexed span of {pid!r} is not its block")
+
     try:
         tables = tomllib.loads(data[start:stop].decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
@@ -170,8 +178,9 @@ def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
-def parse_block(pid: str, text: str, themes: Container[str], networks: Container[str]) -> Partnership:
-    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies.
+def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None], owned: bool = True) -> Partnership:
+    """The partnership in an edited block (``partnerctl edit``), checked against the vocabularies (kind:
+    declared slugs, ``model.vocabularies``) and, in a registry without an owner (*owned* false), for its owner.
 
     The text must hold exactly the table ``[partnerships.<pid>]`` (with its
     events and contacts); anything else is InvalidInput saying what is wrong.
@@ -203,7 +212,7 @@ def parse_block(pid: str, text: str, themes: Container[str], networks: Container
         p = validate(Partnership, tables[pid])
     except ValidationError as exc:
         raise InvalidInput(str(problems_of(exc, f"partnerships.{pid}")[0])) from None
-    problems = partnership_references(pid, p, themes, networks)
+    problems = partnership_references(pid, p, vocabs, owned)
     if problems:
         raise InvalidInput(str(problems[0]))
     return p
