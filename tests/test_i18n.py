@@ -94,7 +94,7 @@ def test_lang_fr_show_turin(invoke: Any, registry_path: Path) -> None:
     result = invoke(registry_path, "--lang", "fr", "show", "turin")
     assert result.exit_code == 0
     assert "Mobilité urbaine" in result.stdout and "avril 1991" in result.stdout
-    assert "Relations internationales, Lyon - Turin (Italy)" in result.stdout  # facts stay as given: Italy
+    assert "Relations internationales, Lyon - Turin (Italie)" in result.stdout  # the country by its French name
     assert "26 novembre 2013" in result.stdout
     english = invoke(registry_path, "show", "turin")
     assert "Urban mobility" in english.stdout and "April 1991" in english.stdout and "avril" not in english.stdout
@@ -173,7 +173,7 @@ def test_tables_use_the_french_labels(invoke: Any, registry_path: Path, monkeypa
     themes = invoke(registry_path, "--lang", "fr", "themes").stdout
     assert "THÉMATIQUE" in themes and "PARTENARIATS" in themes and "Mobilité urbaine" in themes
     listed = invoke(registry_path, "--lang", "fr", "list", "--theme", "mobility").stdout
-    assert "PREMIÈRE ANNÉE" in listed and "VILLE" in listed and "CGLU" in listed
+    assert "PREMIÈRE" in listed and "ANNÉE" in listed and "VILLE" in listed and "CGLU" in listed  # 2 lines
     stats = invoke(registry_path, "--lang", "fr", "stats", "--by", "decade", "--by", "status").stdout
     assert "Par décennie (24 partenariats)" in stats and "années 1990" in stats and "inconnu" in stats
 
@@ -256,8 +256,8 @@ def test_remove_accepts_oui_and_non_on_a_terminal(registry_path: Path, answer: s
         proc.wait(timeout=120)
     finally:
         os.close(master)
-    assert "Supprimer turin (Turin, Italy) avec ses 15 événements et ses 1 contact ? [o/N] :" in question or \
-        "Supprimer turin (Turin, Italy)" in question
+    assert "Supprimer turin (Turin, Italie) avec ses 10 événements et ses 1 contact ? [o/N] :" in question or \
+        "Supprimer turin (Turin, Italie)" in question
     assert ("[partnerships.turin]" in registry_path.read_text(encoding="utf-8")) is not removed
     if removed:
         assert proc.returncode == 0 and "partenariat turin (Turin) supprimé" in rest
@@ -279,7 +279,7 @@ def test_remove_in_english_still_takes_y_only(invoke: Any, registry_path: Path,
 HEAD = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
@@ -290,7 +290,7 @@ luci = "LUCI"
 
 [partnerships.turin]
 city = "Turin"
-country = "Italy"
+country = "IT"
 themes = ["urban-mobility", "culture"]
 networks = ["luci"]
 """

@@ -90,16 +90,24 @@ def from_app() -> Iterator[Message]:
     yield from walk(typer.main.get_command(partnerctl.cli.app))
 
 
-_TEMPLATE_CALL = re.compile(r"""\b(?:_|gettext)\(\s*(?P<q>["'])(?P<text>(?:\\.|(?!(?P=q)).)*)(?P=q)\s*\)""", re.S)
 
 
 def from_templates() -> Iterator[Message]:
-    """The messages of the site's Jinja2 templates (``{{ _("...") }}``), under any ``templates`` folder of the
-    package: a template wrapped for gettext joins the catalog like the code."""
+    """The messages of the Jinja2 templates (``{{ _("...") }}``, ``{% trans %}...{% endtrans %}`` with their
+    plurals), under any ``templates`` folder of the package, as Jinja2's i18n extension extracts them: a
+    template wrapped for gettext joins the catalog like the code."""
+    from jinja2 import Environment
+
+    env = Environment(extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     for path in sorted(SRC.rglob("*")):
         if path.is_file() and "templates" in path.relative_to(SRC).parts[:-1]:
-            for m in _TEMPLATE_CALL.finditer(path.read_text(encoding="utf-8")):
-                yield ast.literal_eval(m.group("q") + m.group("text") + m.group("q"))
+            for _line, _name, message in env.extract_translations(path.read_text(encoding="utf-8")):
+                if isinstance(message, str):
+                    yield message
+                elif isinstance(message, tuple) and len(message) >= 2 and message[0] and message[1]:
+                    yield (message[0], message[1])
+                elif isinstance(message, tuple) and message and message[0]:
+                    yield message[0]
 
 
 def from_click() -> Iterator[Message]:

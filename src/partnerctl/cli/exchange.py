@@ -117,16 +117,16 @@ def years(text: str) -> list[int]:
     out: list[int] = []
     try:
         for part in text.split(","):
-            first, _, last = part.strip().partition("-")
+            first, _sep, last = part.strip().partition("-")
             low = dates.parse_year(first)
             high = dates.parse_year(last) if last else low
             if high < low:
-                raise ValueError(f"{part.strip()!r} ends before it starts")
+                raise ValueError(_("{years!r} ends before it starts").format(years=part.strip()))
             out += range(low, high + 1)
     except ValueError as exc:
-        raise InvalidInput(f"--anniversaries: {exc} (give a year, YEAR-YEAR or YEAR,YEAR)") from None
+        raise InvalidInput(_("--anniversaries: {exc} (give a year, YEAR-YEAR or YEAR,YEAR)").format(exc=exc)) from None
     if len(set(out)) > 100:
-        raise InvalidInput("--anniversaries: at most 100 years at a time")
+        raise InvalidInput(_("--anniversaries: at most 100 years at a time"))
     return sorted(set(out))
 
 

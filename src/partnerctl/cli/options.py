@@ -114,7 +114,7 @@ class Output(NamedTuple):
     def check(self) -> None:
         """Fail early (before a write) on contradicting options or an unknown field."""
         if self.other and self.as_json:
-            raise InvalidInput(f"--json and --format {self.other} contradict each other")
+            raise InvalidInput(_("--json and --format {other} contradict each other").format(other=self.other))
         self.chosen(False)
         self.picked()
 

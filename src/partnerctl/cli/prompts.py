@@ -31,19 +31,21 @@ from partnerctl.cli.io import IOStreams, _isatty
 from partnerctl.cli.options import Writing
 from partnerctl.core.errors import PartnerctlError
 from partnerctl.core.fields import FieldSpec
+from partnerctl.core.i18n import N_, _
 from partnerctl.core.model import table
 
 # Every text a question shows, in one place (the interface's translation wraps them here).
+# Translated where shown (``_(TEXTS[...])``).
 TEXTS = {
-    "partner": "Partner",
-    "partner_hint": "Id, city name or alias",
-    "id": "Id",
-    "id_hint": "A slug; Enter takes the one shown",
-    "required": "required",
-    "optional": "optional: Enter leaves it out",
-    "list": "one per answer: Enter on an empty answer goes on",
-    "complete": "Tab completes",
-    "abort": "Ctrl-C aborts",
+    "partner": N_("Partner"),
+    "partner_hint": N_("Id, city name or alias"),
+    "id": N_("Id"),
+    "id_hint": N_("A slug; Enter takes the one shown"),
+    "required": N_("required"),
+    "optional": N_("optional: Enter leaves it out"),
+    "list": N_("one per answer: Enter on an empty answer goes on"),
+    "complete": N_("Tab completes"),
+    "abort": N_("Ctrl-C aborts"),
 }
 
 
@@ -117,7 +119,7 @@ def _terminal(io: IOStreams) -> Ask:
         elif q.candidates:
             completer = WordCompleter([value for value, _ in q.candidates], meta_dict=dict(q.candidates),
                                       ignore_case=True, match_middle=True, sentence=True)
-        tips = [*([TEXTS["complete"]] if completer else []), TEXTS["abort"]]
+        tips = [*([_(TEXTS["complete"])] if completer else []), _(TEXTS["abort"])]
         message = f"{q.label} [{q.default}]: " if q.default else f"{q.label}: "
         try:
             # The hint shows, greyed, where the answer goes until something is typed.
@@ -220,13 +222,16 @@ def session(ctx: typer.Context) -> Iterator[Session]:
 def label(spec: FieldSpec) -> str:
     """The question for a field: a list is asked one item at a time ("Theme"), a scalar by its label."""
     if spec.is_list:
-        return (spec.meta.item or spec.name).replace("_", " ").capitalize()
-    return spec.meta.label
+        return _((spec.meta.item or spec.name).replace("_", " ")).capitalize()
+    return _(spec.meta.label)
 
 
 def _hint(spec: FieldSpec) -> str:
-    how = TEXTS["list"] if spec.is_list else TEXTS["required"] if spec.required else TEXTS["optional"]
-    return f"{spec.meta.help.removesuffix('; repeatable')} ({how})" if spec.meta.help else how
+    how = _(TEXTS["list"]) if spec.is_list else _(TEXTS["required"]) if spec.required else _(TEXTS["optional"])
+    if not spec.meta.help:
+        return how
+    text = _(spec.meta.help).removesuffix("; repeatable").removesuffix(_("; repeatable"))
+    return f"{text} ({how})"
 
 
 def field(s: Session, model: str, spec: FieldSpec) -> Any:
@@ -278,7 +283,7 @@ def partner(s: Session) -> str:
     """Ask which partnership (completion of ids, with their city); the id it names."""
     from partnerctl.core.names import fold
 
-    question = Question(TEXTS["partner"], TEXTS["partner_hint"],
+    question = Question(_(TEXTS["partner"]), _(TEXTS["partner_hint"]),
                         candidates=lambda typed: s.reader.complete_partners(fold(typed.strip())))
     return str(s.until_valid(question, s.reader.resolve))
 
@@ -305,10 +310,10 @@ def partnership(ctx: typer.Context, city: str | None, pid: str | None, given: di
         default = shorten(slugify(value), MAX_ID_LENGTH)
 
         def check(answer: str) -> str:
-            edit.check_new_id(s.looking, answer or default, "choose another id")
+            edit.check_new_id(s.looking, answer or default, _("choose another id"))
             return answer
 
-        s.pid = s.until_valid(Question(TEXTS["id"], TEXTS["id_hint"], default=default or None), check) or default
+        s.pid = s.until_valid(Question(_(TEXTS["id"]), _(TEXTS["id_hint"]), default=default or None), check) or default
 
     with session(ctx) as s:
         s.more["city"] = lambda city: edit.check_name_free(s.looking, "", None, city)
@@ -339,7 +344,7 @@ def check_given(given: dict[str, Any], model: str, *, skip: tuple[str, ...] = ()
     from partnerctl.core.errors import InvalidInput
 
     for spec in missing(given, model, skip=skip):
-        raise InvalidInput(f"missing option {spec.option}")
+        raise InvalidInput(_("missing option {option}").format(option=spec.option))
 
 
 def missing_argument(ctx: typer.Context, name: str) -> Exception:

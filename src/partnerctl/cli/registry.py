@@ -88,8 +88,9 @@ def upgrade(ctx: typer.Context, writing: Writing) -> None:
     done: list[str] = []
     written = write(ctx, lambda draft: None, writing, whole=True, prepare=lambda data: done.extend(upgraded(data)))
     path = state(ctx).location().path
-    what = ", ".join(done) or "nothing to change"
-    report(ctx, written, writing, (f"upgraded {path}: {what}", f"upgrade {path}: {what}"),
+    what = ", ".join(done) or _("nothing to change")
+    report(ctx, written, writing, (_("upgraded {path}: {what}").format(path=path, what=what),
+                                   _("upgrade {path}: {what}").format(path=path, what=what)),
            [{"path": str(path), "changed": written.old_text != written.new_text}])
 
 

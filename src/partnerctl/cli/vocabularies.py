@@ -87,8 +87,10 @@ def add_alias(ctx: typer.Context, writing: Writing,
 
     written = write(ctx, lambda draft: edit.add_alias(draft, alias, country), writing)
     entry = written.result
-    report(ctx, written, writing, (f"added country alias {alias!r} ({entry['code']}, {entry['country']})",
-                                   f"add country alias {alias!r} ({entry['code']}, {entry['country']})"), [entry])
+    report(ctx, written, writing, (_("added country alias {alias!r} ({code}, {country})").format(
+                                       alias=alias, code=entry["code"], country=entry["country"]),
+                                   _("add country alias {alias!r} ({code}, {country})").format(
+                                       alias=alias, code=entry["code"], country=entry["country"])), [entry])
 
 
 @countries_app.command("remove", help="Remove one of the registry's country aliases.\n\n"
@@ -100,8 +102,8 @@ def remove_alias(ctx: typer.Context, writing: Writing,
 
     written = write(ctx, lambda draft: edit.remove_alias(draft, alias), writing)
     entry = written.result
-    report(ctx, written, writing, (f"removed country alias {entry['alias']!r}",
-                                   f"remove country alias {entry['alias']!r}"), [entry])
+    report(ctx, written, writing, (_("removed country alias {alias!r}").format(alias=entry["alias"]),
+                                   _("remove country alias {alias!r}").format(alias=entry["alias"])), [entry])
 
 
 def _vocab_writes(sub: typer.Typer, kind: str) -> None:

@@ -496,8 +496,8 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
             data["owner_country"] = None
     owner = data.get("owner") or draft.owner.owner
     if owner is None:
-        raise InvalidInput("this registry has no owner of its own: say whose relation it is with "
-                           "--owner CITY (and --owner-country COUNTRY)")
+        raise InvalidInput(_("this registry has no owner of its own: say whose relation it is with "
+                             "--owner CITY (and --owner-country COUNTRY)"))
     names = (city, *(data.get("aliases") or []))
     owner_country = data.get("owner_country") if data.get("owner") else draft.owner.country
     for name in names:  # the same relation under another id: say so before any id clash
@@ -737,8 +737,9 @@ def _check_not_default(slug: str, hint: str) -> None:
     from partnerctl.core import countries
 
     if slug in countries.default_regions():
-        raise InvalidInput(f"region {slug!r} is the default region of countries (a partnership without a "
-                           f"region of its own is in its country's); {hint}")
+        raise InvalidInput(_("region {slug!r} is the default region of countries (a partnership without a "
+                              "region of its own is in its country's); {hint}").format(
+                               slug=slug, hint=hint))
 
 
 # --- country aliases -----------------------------------------------------------------------
@@ -773,7 +774,7 @@ def add_alias(draft: Draft, alias: str, country: str) -> dict[str, Any]:
     try:
         check_name(alias)
     except ValueError as exc:
-        raise InvalidInput(f"alias {alias!r}: {exc}") from None
+        raise InvalidInput(_("alias {alias!r}: {exc}").format(alias=alias, exc=exc)) from None
     code = resolve_country(draft, country)
     try:
         found = countries.resolver(draft.countries).explain(alias)
@@ -782,13 +783,15 @@ def add_alias(draft: Draft, alias: str, country: str) -> dict[str, Any]:
     if found is not None:
         own = {countries.key(a) for a in draft.countries}
         if found.how != "alias":
-            raise InvalidInput(f"{alias!r} already means {found.code} ({countries.display(found.code)}) in ISO 3166")
+            raise InvalidInput(_("{alias!r} already means {code} ({country}) in ISO 3166").format(
+                alias=alias, code=found.code, country=countries.display(found.code, language())))
         if countries.key(alias) in own or found.code == code:
-            raise InvalidInput(f"{alias!r} is already an alias of {found.code} ({countries.display(found.code)})")
+            raise InvalidInput(_("{alias!r} is already an alias of {code} ({country})").format(
+                alias=alias, code=found.code, country=countries.display(found.code, language())))
     draft.countries[alias] = code
     problems = countries.alias_problems(countries.merged_aliases(draft.countries))
     if problems:
-        raise InvalidInput(f"alias {alias!r}: {problems[0]}")
+        raise InvalidInput(_("alias {alias!r}: {problem}").format(alias=alias, problem=problems[0]))
     return alias_entry(alias, code, "registry")
 
 
@@ -802,10 +805,12 @@ def remove_alias(draft: Draft, alias: str) -> dict[str, Any]:
             return alias_entry(own, code, "registry")
     shipped = {countries.key(a): a for a in countries.default_aliases()}
     if countries.key(alias) in shipped:
-        raise InvalidInput(f"{alias!r} is a shipped alias, not the registry's: it stays; give it another country "
-                           f"with 'partnerctl countries add {shipped[countries.key(alias)]!r} CODE'")
+        raise InvalidInput(_("{alias!r} is a shipped alias, not the registry's: it stays; give it another "
+                              "country with 'partnerctl countries add {shipped!r} CODE'").format(
+                               alias=alias, shipped=shipped[countries.key(alias)]))
     held = ", ".join(sorted(draft.countries, key=fold)) or "none"
-    raise NotFound(f"the registry has no country alias {alias!r}; its aliases: {held}")
+    raise NotFound(_("the registry has no country alias {alias!r}; its aliases: {held}").format(
+                       alias=alias, held=held))
 
 
 # --- duplicates: merge ---------------------------------------------------------------------
@@ -824,14 +829,14 @@ def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, s
     from partnerctl.core import countries
 
     if keep == other:
-        raise InvalidInput(f"{keep} and {other} are the same partnership")
+        raise InvalidInput(_("{keep} and {other} are the same partnership").format(keep=keep, other=other))
     scalars = [s.name for s in table().partnership if not s.is_list and s.kind != "records"]
     for name, whose in take.items():
         if name not in scalars:
-            raise InvalidInput(f"--take {name}: only a field with one value is taken from one side "
-                               f"({', '.join(scalars)})")
+            raise InvalidInput(_("--take {name}: only a field with one value is taken from one side ({items})").format(
+                                   name=name, items=', '.join(scalars)))
         if whose not in ("keep", "other"):
-            raise InvalidInput(f"--take {name}={whose}: say keep or other")
+            raise InvalidInput(_("--take {name}={whose}: say keep or other").format(name=name, whose=whose))
     a, b = draft.get(keep), draft.peek(other)
     data = to_dict(a)
     conflicts = []
@@ -853,8 +858,9 @@ def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, s
         else:
             conflicts.append(f"{name} ({mine!r} / {theirs!r})")
     if conflicts:
-        raise InvalidInput(f"{keep} and {other} differ in {', '.join(conflicts)}: choose with --take FIELD=keep "
-                           "or --take FIELD=other (repeatable)")
+        raise InvalidInput(_("{keep} and {other} differ in {items}: choose with --take FIELD=keep or --take "
+                              "FIELD=other (repeatable)").format(
+                               keep=keep, other=other, items=', '.join(conflicts)))
     for spec in table().partnership:
         if spec.is_list:
             data[spec.name] = _united(spec.name, getattr(a, spec.name), getattr(b, spec.name))
@@ -909,8 +915,9 @@ def _united_contacts(pid: str, ours: list[Contact], theirs: list[Contact]) -> li
         mine, theirs_ = to_dict(out[at]), to_dict(contact)
         clash = [k for k in mine if k != "name" and mine[k] and theirs_[k] and mine[k] != theirs_[k]]
         if clash:
-            raise InvalidInput(f"both have a contact {contact.name!r}, with different {', '.join(clash)}; "
-                               f"make them agree first (partnerctl edit-contact {pid} ...)")
+            raise InvalidInput(_("both have a contact {name!r}, with different {items}; make them agree first "
+                                  "(partnerctl edit-contact {pid} ...)").format(
+                                   name=contact.name, items=', '.join(clash), pid=pid))
         out[at] = build(Contact, {k: mine[k] or theirs_[k] for k in mine}, "invalid contact")
     return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.names import fold, slugify
 
 
@@ -70,6 +71,6 @@ def upgrade(data: dict[str, Any]) -> list[str]:
                 p[name] = slug
                 changed["regions"] = changed.get("regions", 0) + 1
     if unresolved:
-        raise InvalidInput(f"{len(unresolved)} countries cannot be resolved (add an alias to [countries], or "
-                           f"correct them): " + "; ".join(unresolved))
+        raise InvalidInput(_("{n} countries cannot be resolved (add an alias to [countries], or correct them): "
+                             "{items}").format(n=len(unresolved), items="; ".join(unresolved)))
     return [f"{n} {what}" for what, n in changed.items()]

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from partnerctl.core.i18n import _
 from partnerctl.core.stats import Count, shown_percent
 from partnerctl.core.text import clean, counted
 
@@ -40,7 +41,7 @@ def _text(value: str) -> str:
 
 def title_of(by: str, kept: int) -> str:
     """A chart's title: ``By theme (24 partnerships)``."""
-    return f"By {by} ({counted(kept, 'partnership')})"
+    return _("By {dimension} ({count})").format(dimension=_(by), count=counted(kept, "partnership"))
 
 
 def chart(by: str, items: Sequence[Count], kept: int, *, colour: str = DEFAULT_COLOUR,
@@ -60,7 +61,7 @@ def chart(by: str, items: Sequence[Count], kept: int, *, colour: str = DEFAULT_C
     graph = kind(js=[], style=style, width=width or WIDTH, height=_height(len(items)), explicit_size=True,
                  show_legend=False, print_values=True, print_values_position="top", truncate_label=-1,
                  title=_text(title_of(by, kept)), disable_xml_declaration=True, include_x_axis=True,
-                 min_scale=1, max_scale=8, no_data_text="no partnerships", margin_right=40)
+                 min_scale=1, max_scale=8, no_data_text=_("no partnerships"), margin_right=40)
     # pygal names each chart with a random id; a fixed one keeps the file the same for the same counts.
     graph.uuid = re.sub(r"[^a-z0-9-]", "-", by.lower())
     # pygal lays the first bar at the bottom: reversed, the list reads from the top as on a terminal.
@@ -95,13 +96,13 @@ def _cleaned(svg: str) -> str:
 
 
 def charts(groups: Mapping[str, Sequence[Count]], kept: int, *, colour: str = DEFAULT_COLOUR,
-           title: str = "Partnerships in figures") -> str:
+           title: str | None = None) -> str:
     """Every dimension of *groups* as a bar chart, one under the other, in one SVG document."""
     _register()
     parts = [ET.fromstring(chart(by, items, kept, colour=colour)) for by, items in groups.items()]
     width = max((int(p.get("width") or 0) for p in parts), default=WIDTH)
     root = ET.Element(f"{{{SVG_NS}}}svg", {"version": "1.1"})
-    ET.SubElement(root, f"{{{SVG_NS}}}title").text = _text(title)
+    ET.SubElement(root, f"{{{SVG_NS}}}title").text = _text(title or _("Partnerships in figures"))
     y = 0
     for part in parts:
         part.set("x", "0")
