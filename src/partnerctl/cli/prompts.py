@@ -163,6 +163,10 @@ class _Looking:
         self._reader = reader
         self.themes = reader.themes
         self.networks = reader.networks
+        # The head's owner, regions and country aliases (``check_name_free``, ``resolve_country``).
+        self.owner = reader.head.registry
+        self.regions = reader.head.regions
+        self.countries = reader.head.countries
 
     def resolve(self, text: str) -> str:
         return str(self._reader.resolve(text))
@@ -177,8 +181,8 @@ class _Looking:
 
         return partnership_of(self._reader.record(pid))
 
-    def name_owners(self, key: str) -> dict[str, str]:
-        return {pid: self._reader.record(pid)["city"] for pid in sorted(self._reader.name_owners(key))}
+    def name_owners(self, key: str) -> dict[str, Any]:
+        return {pid: self._reader.record(pid) for pid in sorted(self._reader.name_owners(key))}
 
 
 @dataclass

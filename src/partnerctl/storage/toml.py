@@ -90,7 +90,7 @@ def dump_head(reg: Registry) -> str:
     data = registry_data(reg)
     inline: dict[str, str] = {}
     for kind in VOCABULARIES:
-        for slug, label in data[kind].items():
+        for slug, label in data.get(kind, {}).items():
             if isinstance(label, dict):
                 # A stand-in tomli-w writes as a plain string, then replaced by the inline table.
                 token = f"partnerctl-inline-{len(inline)}-{blake2b(slug.encode()).hexdigest()}"
