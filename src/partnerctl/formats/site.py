@@ -189,7 +189,8 @@ def _key(text: str | None) -> str:
 def index_parts(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The index's data (one compact row per relation, for ``index.js``) and its filters' choices."""
     head = site.head
-    labels: dict[str, dict[str, str]] = {"region": {}, "theme": dict(head.themes), "network": dict(head.networks),
+    labels: dict[str, dict[str, str]] = {"region": {}, "theme": dict(head.labels("theme")),
+                                         "network": dict(head.labels("network")),
                                          "owner": {}, "owner_country": {}}
     counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
     countries: set[str] = set()
@@ -245,8 +246,8 @@ def index_markdown(site: Site, records: Mapping[str, Record]) -> str:
                      "owner_country": head.shown("owner_country", head.value(rec, "owner_country")),
                      "country": head.shown("country", rec["country"]),
                      "region": head.shown("region", head.value(rec, "region")),
-                     "themes": [site.head.themes.get(t, t) for t in rec["themes"]],
-                     "networks": [site.head.networks.get(n, n) for n in rec["networks"]]})
+                     "themes": [site.head.labels("theme").get(t, t) for t in rec["themes"]],
+                     "networks": [site.head.labels("network").get(n, n) for n in rec["networks"]]})
     return templating.render(site.env, "markdown/index.md", **site.context("", rows=rows))
 
 
