@@ -50,7 +50,9 @@ def upgrade(data: dict[str, Any]) -> list[str]:
     if not regions:
         regions.update(countries.regions())
         changed["regions declared"] = len(regions)
-    by_label = {fold(label): slug for slug, label in regions.items()}
+    # A label may be given per language (``{ en = ..., fr = ... }``): each names the region.
+    by_label = {fold(text): slug for slug, label in regions.items()
+                for text in (label.values() if isinstance(label, dict) else [label]) if isinstance(text, str)}
     parts = data.get("partnerships")
     country_fields = [s.name for s in table().partnership if s.meta.country]
     region_fields = [s.name for s in table().partnership if s.meta.vocab == "region"]
