@@ -55,6 +55,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
     **{("prompts", f): "secondary when a partnership is first entered: an option of add, or set/add-to later"
        for f in ("aliases", "owner", "owner_country", "since_note", "projects", "links", "summary")},
     **{("prompts", f): "has commands of its own, which ask for their fields" for f in ("events", "contacts")},
+    **{("prompts", f): "filled in by locate from the gazetteer, or an option of add" for f in ("lat", "lon")},
 }
 
 
@@ -162,7 +163,8 @@ def _surfaces() -> dict[str, Callable[[], set[str]]]:
                 seen.append(spec.name)
                 if not spec.required or seen.count(spec.name) > 1:
                     return ""
-                return "2000" if spec.kind == "int" else _marker(spec.name)
+                # A country is checked as it is answered: a real one (a refused answer is asked again).
+                return "2000" if spec.kind == "int" else "IT" if spec.meta.country else _marker(spec.name)
             return ask
 
         with tempfile.TemporaryDirectory() as folder:
