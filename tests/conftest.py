@@ -46,38 +46,40 @@ SHIPPED_REGISTRY = REPO / "data" / "registry.toml"
 MULTI_OWNER_TOML = """\
 [registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
 
+[regions]
+americas = "The Americas"
+europe = "Europe"
+
 [partnerships.turin]
 city = "Turin"
-country = "Italy"
-region = "Europe"
+country = "IT"
+region = "europe"
 since = 1991
 themes = ["culture"]
 
 [partnerships.milan-lyon]
 city = "Milan"
-country = "Italy"
-region = "Europe"
+country = "IT"
 since = 1966
 
 [partnerships.munich-edinburgh]
 owner = "Munich"
-owner_country = "Germany"
+owner_country = "DE"
 city = "Edinburgh"
-country = "United Kingdom"
-region = "Europe"
+country = "GB"
 since = 1954
 
 [partnerships.bordeaux-quebec]
 owner = "Bordeaux"
-owner_country = "France"
+owner_country = "FR"
 city = "Québec"
-country = "Canada"
-region = "The Americas"
+country = "CA"
+region = "americas"
 since = 1962
 """
 
@@ -206,6 +208,8 @@ def index_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     """
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    # Nor the user's settings (partnerctl use): a config folder of its own, empty.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     return cache
 
 

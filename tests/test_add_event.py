@@ -17,10 +17,11 @@ CITIES = {"turin": "Turin", "milan": "Milan", "lodz": "Łódź"}
 
 def event(partner: str, id: str, date: str, title: str, *, end: str | None = None,
           description: str | None = None, themes: list[str] | None = None,
-          links: list[str] | None = None) -> dict[str, Any]:
+          links: list[str] | None = None, notes: str | None = None, internal: bool = False) -> dict[str, Any]:
     """The JSON object add-event prints for the event it added: as timeline prints events (with the city)."""
     return {"partner": partner, "city": CITIES[partner], "id": id, "date": date, "end": end, "title": title,
-            "description": description, "themes": themes or [], "links": links or []}
+            "description": description, "themes": themes or [], "links": links or [], "notes": notes,
+            "internal": internal}
 
 
 def turin_events(invoke, path: Path) -> list[dict[str, Any]]:
@@ -44,7 +45,8 @@ def test_added_event_shows_with_its_partial_date(invoke, registry_path: Path) ->
     assert result.exit_code == 0, result.stderr
     after = turin_events(invoke, registry_path)
     added = {"id": "2011-03-joint-light-festival", "date": "2011-03", "end": None,
-             "title": "Joint light festival", "description": None, "themes": [], "links": []}
+             "title": "Joint light festival", "description": None, "themes": [], "links": [],
+             "notes": None, "internal": False}
     assert added in after
     assert [e for e in after if e not in before] == [added]
     # In date order: after the existing 2011-03 event (same date keeps file order), before 2012.
@@ -93,12 +95,14 @@ def test_all_options_are_stored(invoke, registry_path: Path) -> None:
     result = invoke(registry_path, "add-event", "turin", "--date", "2012", "--end", "2014-06", "--title", "Rail link studies",
                  "--description", "Two lines:\nfirst, \"quoted\" and a back\\slash.",
                  "--theme", "green spaces", "--theme", "urban-planning",
-                 "--link", "https://example.org/a", "--link", "https://example.org/b", "--format", "json")
+                 "--link", "https://example.org/a", "--link", "https://example.org/b",
+                 "--notes", "Dates from one source.", "--internal", "--format", "json")
     assert result.exit_code == 0, result.stderr
     expected = event("turin", "2012-rail-link-studies", "2012", "Rail link studies", end="2014-06",
                      description="Two lines:\nfirst, \"quoted\" and a back\\slash.",
                      themes=["green-spaces", "urban-planning"],
-                     links=["https://example.org/a", "https://example.org/b"])
+                     links=["https://example.org/a", "https://example.org/b"],
+                     notes="Dates from one source.", internal=True)
     assert json.loads(result.stdout) == expected
     data = tomllib.loads(registry_path.read_text(encoding="utf-8"))
     stored = [e for e in data["partnerships"]["turin"]["events"] if e["id"] == expected["id"]]

@@ -77,8 +77,8 @@ def test_piped_and_terminal_output(invoke, small_registry: Path, monkeypatch: py
 
 
 def test_a_29_february_falls_on_the_28th(invoke, make_registry) -> None:
-    path = make_registry('[registry]\nowner = "Lyon"\ncountry = "France"\n\n[partnerships.x]\ncity = "X"\n'
-                         'country = "Italy"\n\n[[partnerships.x.events]]\nid = "leap"\ndate = "2000-02-29"\n'
+    path = make_registry('[registry]\nowner = "Lyon"\ncountry = "FR"\n\n[partnerships.x]\ncity = "X"\n'
+                         'country = "IT"\n\n[[partnerships.x.events]]\nid = "leap"\ndate = "2000-02-29"\n'
                          'title = "Leap"\n')
     rows = _json(invoke, path, "anniversaries", "--year", "2005")
     assert [(r["date"], r["years"]) for r in rows] == [("2005-02-28", 5)]
@@ -90,14 +90,14 @@ def _agenda(make_registry, today: datetime.date) -> Path:
     yesterday = back - datetime.timedelta(days=1)
     return make_registry(f'''[registry]
 owner = "Lyon"
-country = "France"
+country = "FR"
 
 [themes]
 culture = "Culture"
 
 [partnerships.x]
 city = "Xanten"
-country = "Germany"
+country = "DE"
 since = {today.year - 35}
 themes = ["culture"]
 

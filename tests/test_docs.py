@@ -61,6 +61,9 @@ SKIP = {
     'EDITOR="code --wait"': "needs a graphical editor",
     "twin_cities_raw.csv": "the twin-towns dataset is not part of the repository",
     "--install-completion": "changes the shell's start-up files",
+    "partnerctl log": "needs a git repository (tests/test_git_team.py runs it in one)",
+    "partnerctl diff HEAD": "needs a git repository (tests/test_git_team.py runs it in one)",
+    "partnerctl git-setup": "needs a git repository (tests/test_git_team.py runs it in one)",
 }
 
 

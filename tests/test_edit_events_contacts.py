@@ -33,10 +33,10 @@ def test_edit_event_changes_fields_and_keeps_the_id(invoke: Any, small_canonical
     assert result.stderr == "partnerctl: changed event 2011-bike-plan of cedar\n"
     expected = {"partner": "cedar", "city": "Élan", "id": "2011-bike-plan", "date": "2011-06", "end": None,
                 "title": "Bike plan adopted", "description": "Voted in June.", "themes": ["urban-planning"],
-                "links": ["https://example.org/b"]}
+                "links": ["https://example.org/b"], "notes": None, "internal": False}
     assert json.loads(result.stdout) == expected
     assert events(small_canonical, "cedar")["2011-bike-plan"] == {k: v for k, v in expected.items()
-                                                       if k not in ("partner", "city") and v is not None}
+                                                       if k not in ("partner", "city") and v not in (None, False)}
 
 
 def test_edit_event_by_prefix_and_unset(invoke: Any, small_canonical: Path) -> None:
@@ -91,7 +91,7 @@ def test_add_contact(invoke: Any, small_canonical: Path) -> None:
     assert result.stderr == "partnerctl: added contact Bo Smith to birch\n"
     contact = {"name": "Bo Smith", "role": "mayor's office", "organisation": "City of Kingsford",
                "email": "bo@example.org", "phone": "+1 555 0100"}
-    assert json.loads(result.stdout) == {"partner": "birch", **contact}
+    assert json.loads(result.stdout) == {"partner": "birch", **contact, "notes": None, "internal": False}
     assert partnership(small_canonical, "birch")["contacts"] == [contact]
 
 

@@ -32,7 +32,8 @@ def test_add_with_every_option_prints_the_record_and_writes_it(invoke: Any, smal
     result = invoke(small_canonical, "add", "Łódź", "--country", "Poland", "--region", "Europe", "--since", "1991",
                     "--kind", "twinning", "--status", "active", "--theme", "mobility", "--theme", "food",
                     "--network", "luci", "--project", "CITYLOG", "--alias", "Lodzia",
-                    "--link", "https://example.org/lodz", "--summary", "Twinned in 1991.", "--json")
+                    "--link", "https://example.org/lodz", "--summary", "Twinned in 1991.",
+                    "--notes", "Ask the desk officer.", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "partnerctl: added partnership lodz (Łódź)\n"
     expected = {
@@ -40,7 +41,7 @@ def test_add_with_every_option_prints_the_record_and_writes_it(invoke: Any, smal
         "owner": None, "owner_country": None, "status": "active", "kind": "twinning", "since": 1991,
         "since_note": None, "themes": ["urban-mobility", "good-food"], "networks": ["luci"],
         "projects": ["CITYLOG"], "links": ["https://example.org/lodz"], "summary": "Twinned in 1991.",
-        "lat": None, "lon": None, "events": [], "contacts": [],
+        "lat": None, "lon": None, "notes": "Ask the desk officer.", "events": [], "contacts": [],
     }
     assert json.loads(result.stdout) == expected
     assert show(invoke, small_canonical, "lodz") == expected

@@ -48,9 +48,9 @@ def test_empty_registry_exports_as_before(invoke: Callable[..., Any], tmp_path: 
     import json
 
     path = tmp_path / "empty.toml"
-    path.write_text('[registry]\nowner = "Lyon"\ncountry = "France"\n', encoding="utf-8")
+    path.write_text('[registry]\nowner = "Lyon"\ncountry = "FR"\n', encoding="utf-8")
     out = invoke(path, "export", "--format", "json").stdout
-    assert out == json.dumps({"registry": {"owner": "Lyon", "country": "France"}, "themes": {}, "networks": {},
+    assert out == json.dumps({"registry": {"owner": "Lyon", "country": "FR"}, "themes": {}, "networks": {},
                               "partnerships": []}, indent=2, ensure_ascii=False) + "\n"
 
 

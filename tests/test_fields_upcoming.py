@@ -33,7 +33,7 @@ def test_show_fields(invoke, small_registry: Path) -> None:
     result = invoke(small_registry, "show", "alder", "--fields", "id,aliases,contacts", "--json")
     assert json.loads(result.stdout) == {"id": "alder", "aliases": ["Mårlø"], "contacts": [
         {"name": "Ann Exàmple", "role": "desk officer", "organisation": None, "email": "ann@example.org",
-         "phone": None}]}
+         "phone": None, "notes": None, "internal": False}]}
     assert invoke(small_registry, "show", "alder", "--fields", "city,since", "-f", "tsv").stdout == "Marlow\t1991\n"
 
 

@@ -128,11 +128,11 @@ def test_export_csv_neutralises_and_import_round_trips_exactly(
     assert invoke(hostile, "export", "--format", "csv", "-o", str(first)).exit_code == 0
     assert first.read_text(encoding="utf-8").splitlines()[1] == (
         "evil,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",''=already quoted;+cmd|' /C calc'!A0,"
-        "IT,,,,,'@SUM(1+1),2001,'just a quote,culture,delice,'-minus;plain,,'\tTabbed =1+2,,")
+        "IT,,,,,'@SUM(1+1),2001,'just a quote,culture,delice,'-minus;plain,,'\tTabbed =1+2,,,")
     raw = _out(invoke, hostile, "export", "--format", "csv", "--raw")
     assert raw.splitlines()[1] == (
         "evil,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'=already quoted;+cmd|' /C calc'!A0,"
-        "IT,,,,,@SUM(1+1),2001,'just a quote,culture,delice,-minus;plain,,\tTabbed =1+2,,")
+        "IT,,,,,@SUM(1+1),2001,'just a quote,culture,delice,-minus;plain,,\tTabbed =1+2,,,")
     empty = make_registry(HOSTILE_HEAD, "empty.toml")
     imported = invoke(empty, "import", str(first))
     assert imported.exit_code == 0, imported.stderr
@@ -330,7 +330,7 @@ def test_nested_values_in_a_cell_are_compact_json(invoke, small_registry: Path) 
     assert row[3] == "urban-mobility,good-food"  # a list of strings keeps its form
     tsv = _out(invoke, small_registry, "list", "--fields", "id,contacts")
     assert tsv.splitlines()[0] == ('alder\t[{"name":"Ann Exàmple","role":"desk officer","organisation":null,'
-                                   '"email":"ann@example.org","phone":null}]')
+                                   '"email":"ann@example.org","phone":null,"notes":null,"internal":false}]')
 
 
 # --- 7. search in theme and network labels; ids once ---------------------------------------------

@@ -409,7 +409,7 @@ def _big_registry(path: Path, n: int) -> Path:
     parts = ['[registry]\nowner = "Lyon"\n\n[themes]\nculture = "Culture"\n']
     for i in range(n):
         parts.append(f'[partnerships.p{i:05d}]\ncity = "City {i}"\naliases = ["Town {i}", "Ville {i}"]\n'
-                     f'country = "IT"\nregion = "Europe"\nsince = {1950 + i % 70}\nthemes = ["culture"]\n'
+                     f'country = "IT"\nsince = {1950 + i % 70}\nthemes = ["culture"]\n'
                      f'summary = "Partnership number {i}, with some words to index and search."\n\n'
                      f'[[partnerships.p{i:05d}.events]]\nid = "2001-meeting"\ndate = "2001"\ntitle = "Meeting {i}"\n')
     path.write_text("\n".join(parts), encoding="utf-8")

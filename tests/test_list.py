@@ -263,12 +263,12 @@ def test_json_is_a_list_of_complete_records(invoke, small_registry: Path) -> Non
         "id": "birch", "city": "Kingsford", "aliases": [], "country": "CA", "region": "americas",
         "owner": None, "owner_country": None, "status": "ended", "kind": "cooperation", "since": 1975,
         "since_note": None, "themes": ["urban-planning"], "networks": ["eurocities", "luci"],
-        "projects": ["OPTICITIES", "CITYLOG"], "links": [], "summary": None, "lat": None, "lon": None,
+        "projects": ["OPTICITIES", "CITYLOG"], "links": [], "summary": None, "lat": None, "lon": None, "notes": None,
         "events": [
             {"id": "1975-twinning", "date": "1975", "end": None, "title": "Twinning", "description": None,
-             "themes": [], "links": []},
+             "themes": [], "links": [], "notes": None, "internal": False},
             {"id": "2010-03-planning-study", "date": "2010-03", "end": None, "title": "Joint planning study",
-             "description": None, "themes": [], "links": []},
+             "description": None, "themes": [], "links": [], "notes": None, "internal": False},
         ],
         "contacts": [],
     }

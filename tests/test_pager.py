@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from partnerctl.cli import render
+from partnerctl.cli import tables
+from partnerctl.core import countries
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -33,16 +34,18 @@ sys.stdin.buffer.readline()
 
 WORDS = ["Saint", "Jean", "de", "Maurienne", "Llanfairpwllgwyngyllgogerychwyndrobwllllantysiliogogogoch",
          "Nowa", "Sól", "Kraków", "Świętokrzyskie", "Bad", "Neuenahr-Ahrweiler", "São", "Tomé"]
+# Codes whose names are long ("Wales (United Kingdom)", "Sao Tome and Principe"): the registry holds codes.
+COUNTRIES = ["FR", "GB-WLS", "PL", "ST", "DE"]
 KINDS = ["twinning", "decentralised cooperation / partnership (not a twinning)", "friendship agreement"]
 
 
 def large_registry(path: Path, n: int) -> Path:
     """A registry of *n* partnerships with multi-word cities, long words and long ids."""
-    lines = ['[registry]', 'owner = "Lyon"', 'country = "France"', '']
+    lines = ['[registry]', 'owner = "Lyon"', 'country = "FR"', '']
     for i in range(n):
         city = " ".join(WORDS[(i + k) % len(WORDS)] for k in range(1 + i % 4))
         pid = f"p{i:05d}" + "".join("-" + w.lower() for w in city.split()[:2] if w.isascii())
-        lines += [f'[partnerships."{pid}"]', f'city = "{city}"', f'country = "{WORDS[i % 5]} Land"',
+        lines += [f'[partnerships."{pid}"]', f'city = "{city}"', f'country = "{COUNTRIES[i % 5]}"',
                   f'kind = "{KINDS[i % 3]}"', f'since = {1950 + i % 70}', '']
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -83,7 +86,8 @@ def words_of(path: Path) -> set[str]:
     text = path.read_text(encoding="utf-8")
     found = set(re.findall(r'"([^"]*)"', text))
     heads = "ID CITY COUNTRY REGION KIND FIRST YEAR THEMES NETWORKS — 0".split()
-    return {w for value in found for w in value.split()} | set(heads) | {str(y) for y in range(1950, 2020)}
+    shown = {w for code in COUNTRIES for w in countries.display(code).split()}  # the table shows names, not codes
+    return {w for value in found for w in value.split()} | set(heads) | shown | {str(y) for y in range(1950, 2020)}
 
 
 def assert_fits_without_split_words(lines: list[str], words: set[str], width: int) -> None:
@@ -150,7 +154,7 @@ def test_table_lines_fit_the_width(tmp_path: Path, width: int) -> None:
     records = [{"id": f"p{i}-{'x' * (i % 30)}", "city": " ".join(WORDS[i % 13:i % 13 + 3]),
                 "kind": KINDS[i % 3], "since": 1950 + i} for i in range(200)]
     con = Console(width=width, force_terminal=True, color_system=None)
-    text = "".join(render.records_table(con, records, ["id", "city", "kind", "since"]))
+    text = "".join(tables.records_table(con, records, ["id", "city", "kind", "since"]))
     lines = text.splitlines()
     words = words_of(reg) | {r["id"] for r in records} | {"SINCE"} | {str(1950 + i) for i in range(200)}
     assert_fits_without_split_words([line for line in lines if not line.startswith("─")], words, width)
@@ -160,11 +164,11 @@ def test_table_lines_fit_the_width(tmp_path: Path, width: int) -> None:
 def test_fit_widths_keeps_whole_words_when_they_fit() -> None:
     heads = ["ID", "CITY", "KIND"]
     cells = [["a-very-long-partnership-id", "Saint Jean de Maurienne", "decentralised cooperation"]]
-    widths = render.fit_widths(60, heads, cells, fixed=[True, False, False])
+    widths = tables.fit_widths(60, heads, cells, fixed=[True, False, False])
     assert sum(widths) + 2 * 2 == 60
     assert widths[0] == len("a-very-long-partnership-id")
     assert widths[1] >= len("Maurienne") and widths[2] >= len("decentralised")
-    assert render.fit_widths(None, heads, cells, fixed=[True, False, False]) == [26, 23, 25]
+    assert tables.fit_widths(None, heads, cells, fixed=[True, False, False]) == [26, 23, 25]
 
 
 # --- the count line and --limit ------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_show_json_has_every_field_even_empty(invoke, small_registry: Path) -> N
         "id": "dune", "city": "Bakel", "aliases": [], "country": "SN", "region": "africa",
         "owner": None, "owner_country": None, "status": None, "kind": None, "since": None,
         "since_note": None, "themes": ["good-food", "culture"], "networks": [], "projects": [],
-        "links": [], "summary": None, "lat": None, "lon": None, "events": [], "contacts": [],
+        "links": [], "summary": None, "lat": None, "lon": None, "notes": None, "events": [], "contacts": [],
     }
 
 

@@ -167,6 +167,10 @@ def test_a_multi_owner_index_names_and_filters_owners(invoke, make_registry, tea
     assert "munich" in rows["munich-edinburgh"]["words"] and slugify("Québec") in rows["bordeaux-quebec"]["words"]
     page = (site / "partnerships" / "munich-edinburgh.html").read_text(encoding="utf-8")
     assert "International relations, Munich - Edinburgh" in page
+    # Names, never codes, and a region from the country when the relation names none.
+    assert "(United Kingdom)" in page and "Munich (Germany)" in page and "Europe" in page
+    # The owners' figures only here (a registry of one owner has none: test_site_browser).
+    assert {"owner.svg", "owner-country.svg"} <= {p.name for p in (site / "figures").iterdir()}
     md = team / "md"
     assert invoke(path, "export", "--format", "markdown", "-o", str(md)).exit_code == 0
     table = (md / "index.md").read_text(encoding="utf-8")
@@ -229,9 +233,8 @@ def test_no_shipped_template_is_ignored_by_git() -> None:
     # A pattern such as "site/" in .gitignore once hid templates/site/ from commits and from the wheel.
     import subprocess
 
-    import partnerctl
-
-    templates = Path(partnerctl.__file__).parent / "templates"
+    # The repository's own files (an installed copy lives in an ignored .venv).
+    templates = Path(__file__).resolve().parents[1] / "src" / "partnerctl" / "templates"
     names = [str(p) for p in templates.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     assert len(names) >= 13
     run = subprocess.run(["git", "-C", str(templates), "check-ignore", "--no-index", *names], capture_output=True, text=True)

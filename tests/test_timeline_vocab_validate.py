@@ -53,9 +53,11 @@ def test_timeline_json_records(invoke, small_registry: Path) -> None:
     records = json.loads(invoke(small_registry, "timeline", "cedar", "--json").stdout)
     assert records == [
         {"partner": "cedar", "city": "Élan", "id": "2003-01-15-agreement", "date": "2003-01-15", "end": None,
-         "title": "Agreement signed", "description": None, "themes": ["urban-planning"], "links": []},
+         "title": "Agreement signed", "description": None, "themes": ["urban-planning"], "links": [],
+         "notes": None, "internal": False},
         {"partner": "cedar", "city": "Élan", "id": "2011-bike-plan", "date": "2011", "end": None,
-         "title": "Bike plan", "description": None, "themes": ["urban-mobility"], "links": []},
+         "title": "Bike plan", "description": None, "themes": ["urban-mobility"], "links": [],
+         "notes": None, "internal": False},
     ]
 
 

@@ -18,10 +18,13 @@ def load_all() -> None:
         editor,
         events,
         exchange,
+        figures,
+        history,
         partnerships,
         publish,
         reads,
         registry,
+        relations,
         vocabularies,
     )
 

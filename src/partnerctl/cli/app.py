@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from partnerctl import __version__
+from partnerctl.cli import launch
 from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
 from partnerctl.core.i18n import _
@@ -26,24 +27,27 @@ from partnerctl.core.i18n import _
 ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "regions",
          "countries", "duplicates", "add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove",
          "merge", "locate", "edit", "add-event", "edit-event", "remove-event", "add-contact", "edit-contact",
-         "remove-contact", "import", "export", "init", "upgrade", "fmt", "validate")
+         "remove-contact", "undo", "log", "diff", "import", "export", "init", "upgrade", "fmt", "validate",
+         "merge-file", "git-setup", "use")
 
 # The module of cli/ that defines each command. The console script imports only the invoked
 # command's module (``main``): importing them all, and building their options, is most of what
 # partnerctl adds to Typer's own start-up. A command missing here still runs (every module is
 # then imported); tests/test_start.py checks the map against what the modules register.
 HOMES = {
-    **dict.fromkeys(("show", "list", "timeline", "anniversaries", "stats", "search", "duplicates"), "reads"),
+    **dict.fromkeys(("show", "list", "timeline", "search", "duplicates"), "reads"),
+    **dict.fromkeys(("stats", "anniversaries"), "figures"),
     "brief": "publish",
     **dict.fromkeys(("themes", "networks", "regions", "countries"), "vocabularies"),
-    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove", "merge",
-                     "locate"),
+    **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove"),
                     "partnerships"),
+    **dict.fromkeys(("merge", "locate"), "relations"),
     "edit": "editor",
     **dict.fromkeys(("add-event", "edit-event", "remove-event"), "events"),
     **dict.fromkeys(("add-contact", "edit-contact", "remove-contact"), "contacts"),
     **dict.fromkeys(("import", "export"), "exchange"),
-    **dict.fromkeys(("init", "upgrade", "fmt", "validate"), "registry"),
+    **dict.fromkeys(("init", "upgrade", "fmt", "validate", "use"), "registry"),
+    **dict.fromkeys(("undo", "log", "diff", "merge-file", "git-setup"), "history"),
 }
 
 
@@ -90,7 +94,7 @@ class _Group(TyperGroup):
         try:
             argv = streams.command_line(sys.argv[1:] if args is None else list(args))
             # The language first: every message from here on (usage errors, --help) is in it.
-            argv = language.setup(argv)
+            argv = launch.registry_first(language.setup(argv))
             language.translate_help(self)
             # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
             rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
@@ -173,6 +177,7 @@ class State:
     def __init__(self, registry: Path | None = None, lock_timeout: float | None = None, backup: bool = True,
                  io: IOStreams | None = None) -> None:
         self.registry = registry
+        self.registry_source = "--registry"
         self.lock_timeout = lock_timeout
         self.backup = backup
         self._io = io
@@ -186,16 +191,39 @@ class State:
         return self._io
 
     def location(self) -> Any:
-        """Where the registry is (``store.locate``)."""
+        """Where the registry is (``store.locate``), found once per command."""
         from partnerctl.storage import store
 
-        return store.locate(self.registry)
+        if self._location is None:
+            self._location = store.locate(self.registry, self.registry_source)
+        return self._location
+
+    _location: Any = None
+    _noticed = False
 
     def reader(self) -> Any:
-        """The registry for reading, through the one read API (``reader.open_registry``)."""
+        """The registry for reading, through the one read API (``reader.open_registry``).
+
+        Reading the bundled sample is said on a terminal, once: a forgotten ``--registry``
+        must not answer silently from another registry.
+        """
+        from partnerctl.storage import store
         from partnerctl.storage.reader import open_registry
 
-        return open_registry(self.location().path)
+        loc = self.location()
+        store.check_exists(loc)
+        if loc.bundled and not self._noticed and (self.io.stdout_tty or _isatty(self.io.stderr)):
+            self._noticed = True
+            self.io.say(_("reading the bundled Lyon sample (read-only); choose your registry with "
+                          "'partnerctl use PATH' or --registry PATH"))
+        return open_registry(loc.path)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def state(ctx: typer.Context) -> State:
@@ -217,13 +245,15 @@ def _main(
     ctx: typer.Context,
     registry: Annotated[Path | None, typer.Option(
         "--registry", "-r", envvar="PARTNERCTL_REGISTRY", dir_okay=False,
-        help="Registry file. Default: $PARTNERCTL_REGISTRY, ./data/registry.toml, else the bundled Lyon registry.")
+        help="Registry file (also accepted after the command). Default: $PARTNERCTL_REGISTRY, the registry "
+             "setting of partnerctl.toml, ./data/registry.toml, the user's setting (partnerctl use), else the "
+             "bundled Lyon sample.")
     ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
     lock_timeout: Annotated[float | None, typer.Option(
         "--lock-timeout", envvar="PARTNERCTL_LOCK_TIMEOUT", min=0,
-        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 5.")] = None,
+        help="Seconds a write waits for another writer's lock before failing (exit 4). Default: 300.")] = None,
     no_backup: Annotated[bool, typer.Option(
         "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
         help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,
@@ -237,8 +267,10 @@ def _main(
     if state is None:
         ctx.obj = state = State()
     state.registry, state.lock_timeout, state.backup = registry, lock_timeout, not no_backup
+    from click.core import ParameterSource
 
-
+    if ctx.get_parameter_source("registry") is ParameterSource.ENVIRONMENT:
+        state.registry_source = "$PARTNERCTL_REGISTRY"
 
 
 def _forget_writes() -> None:
@@ -258,73 +290,11 @@ def _landed() -> bool:
 def main() -> None:
     """Console-script entry point: register the invoked command (or every command when unclear), then run."""
     args = sys.argv[1:]
-    name = _invoked(app, args)
-    _register(name)
+    name = launch.invoked(app, args)
+    launch.register(app, HOMES, name)
     if name is not None:
-        _keep_only(app, name)
+        launch.keep_only(app, name)
         # Typer builds --install-completion and --show-completion on every call; a command line
         # that names a command and neither of them cannot use them (start-up time).
         app._add_completion = False
     app(prog_name="partnerctl")
-
-
-def _register(name: str | None) -> None:
-    """Import the module of command *name* (``HOMES``), else every command module (``partnerctl.cli.load_all``)."""
-    import importlib
-
-    import partnerctl.cli
-
-    if name in HOMES:
-        importlib.import_module(f"partnerctl.cli.{HOMES[name]}")
-        if any(_named(app, name)):
-            return
-    partnerctl.cli.load_all()
-
-
-def _invoked(typer_app: typer.Typer, args: list[str]) -> str | None:
-    """The name of the command *args* invoke, found by the group's own option parser; None when unclear.
-
-    Help, completion, the version and a line without a command are unclear:
-    every command is then registered, so what is printed never changes.
-    """
-    import copy
-    import os
-
-    from typer.main import get_command
-
-    if any(name.endswith("_COMPLETE") for name in os.environ) or any(
-            arg.startswith(("--install-completion", "--show-completion")) for arg in args):
-        return None
-    head = copy.copy(typer_app)
-    head.registered_commands, head.registered_groups = [], []
-    head._add_completion = False
-    try:
-        group = get_command(head)
-        ctx = group.context_class(group, info_name="partnerctl", resilient_parsing=True)
-        opts, rest, _ = group.make_parser(ctx).parse_args(args=list(args))
-    except Exception:  # noqa: BLE001 - any doubt: build everything, as Typer would
-        return None
-    if not rest or opts.get("help") or opts.get("version"):
-        return None
-    return str(rest[0])
-
-
-def _named(typer_app: typer.Typer, name: str) -> tuple[list[Any], list[Any]]:
-    """The registered commands and groups of *typer_app* called *name*."""
-    from typer.main import get_command_name
-
-    commands = [c for c in typer_app.registered_commands
-                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == name]
-    return commands, [g for g in typer_app.registered_groups if g.name == name]
-
-
-def _keep_only(typer_app: typer.Typer, name: str) -> None:
-    """Keep only command *name* in *typer_app*: Typer builds every registered command's options at start-up.
-
-    With some forty commands that is tens of milliseconds on each call (see
-    docs/performance.md). A name that is no command keeps the whole tree, for
-    click's own "no such command" message.
-    """
-    commands, groups = _named(typer_app, name)
-    if commands or groups:
-        typer_app.registered_commands, typer_app.registered_groups = commands, groups

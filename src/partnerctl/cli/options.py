@@ -19,6 +19,7 @@ import typer
 
 from partnerctl.cli.complete import completer_for
 from partnerctl.cli.io import IOStreams
+from partnerctl.cli.values import year
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.fields import FieldSpec
 from partnerctl.core.i18n import _
@@ -27,42 +28,6 @@ from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def year(text: str) -> int:
-    """A year option's value (``dates.parse_year``); a usage error naming the option otherwise."""
-    from partnerctl.core import dates
-
-    try:
-        return dates.parse_year(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def days(text: str) -> int:
-    """A ``--days`` value (``dates.parse_days``); a usage error naming the option otherwise."""
-    from partnerctl.core import dates
-
-    try:
-        return dates.parse_days(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def limit(text: str) -> int:
-    """A ``--limit`` value: a whole number of at least 1; a usage error naming the option otherwise."""
-    if not text.strip().isdigit() or int(text) < 1:
-        raise typer.BadParameter(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
-LimitOpt = Annotated[int | None, typer.Option(
-    "--limit", parser=limit, metavar="N", help="At most N rows: the first N in the order shown.")]
-
-
-def limited(items: list[Any], n: int | None) -> list[Any]:
-    """The first *n* of *items* (all when *n* is None)."""
-    return items if n is None else items[:n]
 
 
 def _with_params(params: list[inspect.Parameter], name: str, build: Callable[[dict[str, Any]], Any]
@@ -142,7 +107,7 @@ class Output(NamedTuple):
 
         *table* draws the Rich renderable (given a console), or its parts one after
         another, for the table format; on a terminal the table goes through the
-        pager (``io.paged``) unless ``--no-pager``, and ends with *footer* (a count
+        pager (``pager.paged``) unless ``--no-pager``, and ends with *footer* (a count
         line). *nothing* is said on stderr instead of an empty table on a terminal.
         *many_owners*: the records are of a registry of several owners (``records.shapes``).
         """
@@ -156,10 +121,10 @@ class Output(NamedTuple):
             if nothing and not records and io.stdout_tty:
                 io.say(nothing)
                 return
-            from partnerctl.cli import render
-            from partnerctl.cli.io import paged
+            from partnerctl.cli import render, tables
+            from partnerctl.cli.pager import paged
 
-            draw = table or (lambda con: render.records_table(con, records, spec.columns))
+            draw = table or (lambda con: tables.records_table(con, records, spec.columns))
             with paged(io, self.pager) as shown:
                 render.show(shown, draw, footer)
             return
@@ -294,6 +259,9 @@ def field_params(model: str, *, skip: Sequence[str] = (), prefix: str = "field_"
         if spec.is_list:
             annotation: Any = Annotated[list[str] | None, typer.Option(
                 *names, help=help_, autocompletion=completer_for(spec))]
+        elif spec.kind == "bool":
+            # A flag and its opposite: absent keeps the value (edit-event), --no-... sets it false.
+            annotation = Annotated[bool | None, typer.Option(f"{spec.option}/--no-{spec.option[2:]}", help=help_)]
         else:
             annotation = Annotated[str | None, typer.Option(*names, help=help_)]
         params.append(_option(prefix + spec.name, annotation))

@@ -1,4 +1,4 @@
-"""The read commands: show, list, timeline, stats, search.
+"""The read commands: show, list, timeline, search, duplicates.
 
 Each reads the registry through the one read API (``State.reader``), asks the
 core, and prints with its output options (``options.Output``).
@@ -6,14 +6,14 @@ core, and prints with its output options (``options.Output``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
-from partnerctl.cli.options import LimitOpt, Output, days, filter_options, limited, output_options, year
+from partnerctl.cli.options import Output, filter_options, output_options
+from partnerctl.cli.values import LimitOpt, days, limited, year
 from partnerctl.core.i18n import _
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
@@ -52,7 +52,7 @@ def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = F
     headings = {s.name: _(s.meta.heading).upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
-        from partnerctl.cli import render
+        from partnerctl.cli import tables
 
         # Only for a table: the names of countries (pycountry) are not loaded for piped rows.
         snap = reader.snapshot({})
@@ -69,7 +69,7 @@ def list_table(reader: Any, records: list[dict[str, Any]], many_owners: bool = F
                     value = snap.shown(s.name, value)
                 row[s.name] = value
             rows.append(row)
-        return render.records_table(con, rows, columns, headings)
+        return tables.records_table(con, rows, columns, headings)
 
     return draw
 
@@ -159,25 +159,6 @@ def timeline(
     out.emit(state(ctx).io, items, draw, nothing=_("no events match"))
 
 
-def _shown_label(reader: Any, count: Any) -> str:
-    """A count's label on the chart, in the language in force (the records keep the English one)."""
-    from partnerctl.core.i18n import language
-    from partnerctl.core.model import table
-
-    spec = table().dimensions()[count.by]
-    if count.key is None:
-        return _(count.label)
-    if spec.meta.vocab:
-        return str(reader.snapshot({}).labels(spec.meta.vocab).get(count.key, count.label))
-    if spec.meta.stat == "decade":
-        return _("{decade}s").format(decade=count.key)
-    if spec.meta.country and language() != "en":
-        from partnerctl.core import countries
-
-        return countries.display(count.key, language())
-    return _(count.label) if spec.choices else str(count.label)
-
-
 def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: int | None, until: int | None,
                         themes: list[str]) -> list[dict[str, Any]]:
     """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme."""
@@ -195,104 +176,6 @@ def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: 
                 and all(w & on for w in wanted)):
             kept.append(event)
     return kept
-
-
-def _dimensions() -> str:
-    from partnerctl.core.model import table
-
-    names = list(table().dimensions())
-    return ", ".join(names[:-1]) + " or " + names[-1]
-
-
-@app.command()
-@output_options("anniversary")
-def anniversaries(
-    ctx: typer.Context,
-    out: Output,
-    partners: Annotated[list[str] | None, typer.Argument(help="Partnerships (default: all).",
-                                                         autocompletion=complete.partner)] = None,
-    in_year: Annotated[int | None, typer.Option("--year", parser=year, metavar="YEAR",
-                                                help="The year to look at. Default: this year.")] = None,
-    every: Annotated[int, typer.Option("--every", min=1, max=1000, metavar="N",
-                                       help="Anniversaries every N years (25, 50, 75, 100 are jubilees).")] = 5,
-) -> None:
-    """Round anniversaries of each partnership's first year and of key events with a full date.
-
-    Example: partnerctl anniversaries --year 2026
-    """
-    import datetime
-
-    out.check()
-    reader = state(ctx).reader()
-    pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
-    rows = reader.anniversaries(in_year or datetime.date.today().year, every, pids)
-
-    def draw(con: Any) -> Any:
-        from partnerctl.cli import render
-
-        return render.anniversaries(con, rows)
-
-    out.emit(state(ctx).io, rows, draw, nothing=_("no anniversaries"))
-
-
-@app.command()
-@output_options("stat", also=("svg",))
-@filter_options
-def stats(ctx: typer.Context, filters: Filters, out: Output,
-          by: Annotated[list[str] | None, typer.Option(
-              "--by", "-b", help=f"{_dimensions()}; repeatable. Default: all (owner and owner-country where the "
-                                 "registry holds several owners).")]
-          = None,
-          output: Annotated[Path | None, typer.Option(
-              "--output", "-o", dir_okay=False, help="With --format svg: the file to write (default: stdout).")]
-          = None) -> None:
-    """Count partnerships by theme, network, region, country, decade, status, owner or owner's country.
-
-    The filters are those of list. Example: partnerctl stats --by theme --region Europe
-    """
-    from dataclasses import asdict
-
-    from partnerctl.core import stats as counting
-    from partnerctl.core.errors import InvalidInput
-    from partnerctl.core.text import counted
-
-    out.check()
-    if output is not None and out.other != "svg":
-        raise InvalidInput(_("-o is for --format svg (the other formats print on stdout)"))
-    reader = state(ctx).reader()
-    dimensions = counting.check_dimensions(by or [], reader.many_owners())
-    kept, groups = reader.counts(filters, dimensions)
-    if out.other == "svg":
-        _write_svg(ctx, groups, kept, output)
-        return
-    records = [asdict(c) for items in groups.values() for c in items]
-
-    def draw(con: Any) -> Any:
-        from partnerctl.cli import render
-
-        charts = [(_("By {dimension} ({count})").format(dimension=_(dim), count=counted(kept, "partnership")),
-                   [(_shown_label(reader, c), c.count, c.percent) for c in items])
-                  for dim, items in groups.items()]
-        return render.bar_charts(con, charts)
-
-    out.emit(state(ctx).io, records, draw)
-
-
-def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None) -> None:
-    """``stats --format svg``: the bar charts into *output*, or on stdout."""
-    from partnerctl.core.text import counted
-    from partnerctl.formats import charts
-    from partnerctl.storage import files
-
-    io = state(ctx).io
-    svg = charts.charts(groups, kept).encode("utf-8")
-    if output is None:
-        stream = io.binary_stdout()
-        stream.write(svg)
-        stream.flush()
-        return
-    files.write_atomic(output, svg)
-    io.say(_("wrote {charts} to {output}").format(charts=counted(len(groups), "chart"), output=output))
 
 
 @app.command()
@@ -347,9 +230,9 @@ def duplicates(ctx: typer.Context, out: Output) -> None:
     records = [pair.row() for pair in pairs]
 
     def draw(con: Any) -> Any:
-        from partnerctl.cli import render
+        from partnerctl.cli import tables
 
-        return render.records_table(con, records, ("partner", "other", "kind", "why"))
+        return tables.records_table(con, records, ("partner", "other", "kind", "why"))
 
     out.emit(io, records, draw)
     found = sum(p.kind == "duplicate" for p in pairs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,7 +60,7 @@ def fmt_(ctx: typer.Context, writing: Writing,
     from partnerctl.core.errors import EXIT_NOT_FOUND, Reported
 
     written = write(ctx, lambda draft: draft.everything() and None, writing, whole=True,
-                    dry_run=writing.dry_run or check)
+                    dry_run=writing.dry_run or check, reformat=True)
     path = state(ctx).location().path
     changed = written.old_text != written.new_text
     obj: dict[str, Any] = {"path": str(path), "changed": changed}
@@ -120,3 +121,45 @@ def validate(ctx: typer.Context, out: Output) -> None:
             io.say(_("{path}: valid").format(path=path))
     if found:
         raise Reported(EXIT_REGISTRY)
+
+
+@app.command()
+def use(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(
+        dir_okay=False, help="The registry to read and write by default. Without it: say which one is used.")]
+    = None,
+    repository: Annotated[bool, typer.Option(
+        "--repository", help="Write it to the repository's partnerctl.toml (the team's), not your config.toml.")]
+    = False,
+) -> None:
+    """Choose the default registry (your config.toml; the team's partnerctl.toml with --repository).
+
+    Example: partnerctl use my.toml
+    """
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.storage import config, store
+
+    io = state(ctx).io
+    if path is None:
+        loc = state(ctx).location()
+        io.stdout.write(f"{loc.path}\n")
+        io.say(f"the registry is {loc.path}, named by {loc.source}"
+               + (" (the read-only sample)" if loc.bundled else ""))
+        return
+    if not path.is_file():
+        raise store.not_found(store.Location(path, source="the command line"))
+    if repository:
+        file = config.repository_config_path() or Path.cwd() / config.REPOSITORY_FILE
+    else:
+        found = config.user_config_path()
+        if found is None:
+            raise InvalidInput("no home folder for a config file: set XDG_CONFIG_HOME, or use --repository")
+        file = found
+    config.set_registry(file, path)
+    io.say(f"the default registry is now {path} (set in {file})")
+    now = store.locate(None)
+    if os.path.realpath(now.path) != os.path.realpath(path):
+        io.say(f"note: here {now.source} comes first: {now.path} is read (see 'partnerctl use')")
+    if os.environ.get("PARTNERCTL_REGISTRY"):
+        io.say("note: $PARTNERCTL_REGISTRY is set and comes first")

@@ -21,7 +21,8 @@ T = TypeVar("T")
 
 
 def write(ctx: typer.Context, fn: Callable[[Any], T], writing: Writing | None = None, *, whole: bool = False,
-          dry_run: bool = False, progress: Any = None, prepare: Callable[[Any], None] | None = None) -> Any:
+          dry_run: bool = False, progress: Any = None, prepare: Callable[[Any], None] | None = None,
+          reformat: bool = False) -> Any:
     """Run the change *fn* (a function of a Draft) through ``store.write``; returns the ``Written``.
 
     The output options are checked first: a contradiction must fail before the write.
@@ -37,8 +38,8 @@ def write(ctx: typer.Context, fn: Callable[[Any], T], writing: Writing | None = 
         options["lock_timeout"] = st.lock_timeout
     if progress is not None:
         options["progress"] = progress
-    written = store.write(st.location(), store.Change(fn, whole=whole or prepare is not None, prepare=prepare),
-                          **options)
+    written = store.write(st.location(), store.Change(fn, whole=whole or prepare is not None, prepare=prepare,
+                                                      reformat=reformat), **options)
     st.landed = st.landed or written.written
     return written
 

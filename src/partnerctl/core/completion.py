@@ -51,4 +51,20 @@ def field(spec: FieldSpec, snap: Snapshot, used: Sequence[Count] = ()) -> list[t
         return vocabulary(snap.vocabulary(spec.meta.vocab), "")
     if spec.choices:
         return [(choice, "") for choice in spec.choices]
+    if spec.meta.country:
+        return country_names(used)
     return [(c.key, counted(c.count, "partnership")) for c in used if c.key is not None]
+
+
+def country_names(used: Sequence[Count] = ()) -> list[tuple[str, str]]:
+    """Country names (as shown, English) for a prompt: those the registry uses first, counted, then every
+    other country with its code as help. An answer is resolved as ``--country`` is (name, alias or code)."""
+    from partnerctl.core import countries
+
+    offered: dict[str, str] = {}
+    for c in used:
+        if c.key is not None and countries.known(c.key):
+            offered.setdefault(countries.display(c.key), counted(c.count, "partnership"))
+    for code in sorted(countries._countries()):  # noqa: SLF001 - the table of every country, loaded once
+        offered.setdefault(countries.display(code), code)
+    return list(offered.items())

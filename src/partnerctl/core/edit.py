@@ -164,12 +164,11 @@ def new_event_id(taken: set[str], date: str, title: str) -> str:
     return unique("-".join(filter(None, [date, slugify(title, max_words=5)])), taken, MAX_ID_LENGTH)
 
 
-def add_event(draft: Draft, pid: str, *, date: str, title: str, end: str | None = None,
-              description: str | None = None, themes: list[str] | None = None,
-              links: list[str] | None = None) -> Event:
-    """Append an event to partnership *pid* and return it."""
+def add_event(draft: Draft, pid: str, *, date: str, title: str, themes: list[str] | None = None,
+              links: list[str] | None = None, **more: Any) -> Event:
+    """Append an event to partnership *pid* and return it (*more*: its other fields, None for unset)."""
     p = draft.get(pid)
-    fields = {"date": date, "end": end, "title": title, "description": description,
+    fields = {"date": date, "title": title, **{k: v for k, v in more.items() if v is not None},
               "themes": _slugs(draft, "theme", themes or []), "links": links or []}
     # Validate the fields before deriving an id from them, so errors name the field.
     build(Event, {"id": "x", **fields}, invalid("event"))
@@ -278,9 +277,7 @@ def _add_event_line(draft: Draft, line: str) -> tuple[str, Event]:
         if not isinstance(item.get(key, []), list) or not all(isinstance(v, str) for v in item.get(key, [])):
             raise InvalidInput(_("{key!r} must be a list of strings").format(key=key))
     pid = draft.resolve(item["partner"])
-    return pid, add_event(draft, pid, date=item["date"], title=item["title"], end=item.get("end"),
-                          description=item.get("description"), themes=item.get("themes"),
-                          links=item.get("links"))
+    return pid, add_event(draft, pid, **{k: v for k, v in item.items() if k != "partner"})
 
 
 # --- partnerships: fields -------------------------------------------------------------------

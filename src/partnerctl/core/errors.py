@@ -95,3 +95,39 @@ class Reported(PartnerctlError):
     def __init__(self, exit_code: int) -> None:
         super().__init__("")
         self.exit_code = exit_code
+
+
+# The registry's history (storage/history.py: git and the undo journal).
+
+class HistoryError(PartnerctlError):
+    """Base of the errors of the registry's history (each with its exit code; one stderr line in cli.app)."""
+
+
+class NotARepository(HistoryError):
+    """No git on this machine, or the registry is not in a git work tree."""
+
+    exit_code = EXIT_USAGE
+
+
+class GitFailed(HistoryError):
+    """Git ran but could not read the history (a damaged repository, an object missing)."""
+
+    exit_code = EXIT_REGISTRY
+
+
+class UnknownRevision(HistoryError):
+    """A revision (``HEAD~2``, a tag, a commit id) that the repository does not have."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class NothingToUndo(HistoryError):
+    """The journal holds no previous version of the registry."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class ChangedSinceWrite(HistoryError):
+    """The registry is no longer what partnerctl's last journalled write made it: undo would lose a change."""
+
+    exit_code = EXIT_WRITE

@@ -28,8 +28,8 @@ STATUSES = ("active", "suspended", "ended")
 Edit = Literal["scalar", "list", "none"]
 Filter = Literal["folded", "country", "enum", "vocab", "member", "year"]
 Stat = Literal["value", "each", "decade"]
-Section = Literal["narrative", "sources", "timeline", "contacts"]
-Kind = Literal["text", "int", "float", "list", "slugs", "records"]
+Section = Literal["narrative", "notes", "sources", "timeline", "contacts"]
+Kind = Literal["text", "int", "float", "bool", "list", "slugs", "records"]
 
 
 class Fact(NamedTuple):
@@ -215,7 +215,9 @@ def spec_of(name: str, annotation: Any, required: bool, meta: Meta) -> FieldSpec
     while pending:
         tp = pending.pop()
         origin = get_origin(tp)
-        if tp is int:
+        if tp is bool:
+            kind = "bool"
+        elif tp is int:
             kind = "int"
         elif tp is float:
             kind = "float"

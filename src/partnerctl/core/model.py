@@ -168,15 +168,15 @@ class Check(NamedTuple):
     """
 
     fn: Callable[[Any], Any]
-    kind: Literal["str", "int", "float"] = "str"
+    kind: Literal["str", "int", "float", "bool"] = "str"
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         from pydantic_core import core_schema
 
-        # Strict: "1991" is not a year, 1 is not a string, True is not a number (a float takes an int:
-        # TOML writes 45 for 45.0).
+        # Strict: "1991" is not a year, 1 is not a string, True is not a number, "yes" is not true (a float
+        # takes an int: TOML writes 45 for 45.0).
         base = {"int": core_schema.int_schema(strict=True), "float": core_schema.float_schema(strict=True),
-                "str": core_schema.str_schema(strict=True)}[self.kind]
+                "bool": core_schema.bool_schema(strict=True), "str": core_schema.str_schema(strict=True)}[self.kind]
         return core_schema.no_info_after_validator_function(self.fn, base)
 
 
@@ -196,6 +196,7 @@ Year = Annotated[int, Check(_year, "int")]
 CountryCode = Annotated[str, Check(_country_code)]
 Latitude = Annotated[float, Check(_latitude, "float")]
 Longitude = Annotated[float, Check(_longitude, "float")]
+Flag = Annotated[bool, Check(lambda value: value, "bool")]
 Status = Literal["active", "suspended", "ended"]
 # The languages a vocabulary label may be given in besides English, and the vocabularies.
 Language = Literal["fr"]
@@ -222,6 +223,10 @@ class Event:
                                        column=True, ask=True)] = field(default_factory=list)
     links: Annotated[list[Str], Meta("Sources", edit="list", item="link",
                                      help="Source URL; repeatable")] = field(default_factory=list)
+    notes: Annotated[Str | None, Meta("Notes", help="Internal notes (research, doubts): never published",
+                                      search=True, internal=True)] = None
+    internal: Annotated[Flag, Meta("Internal", help="The whole event is internal: never published",
+                                   internal=True)] = False
 
     def __post_init__(self) -> None:
         if self.end is not None and dates.sort_key(self.end) < dates.sort_key(self.date):
@@ -241,6 +246,10 @@ class Contact:
     email: Annotated[Email | None, Meta("E-mail", help="E-mail address", search=True, column=True,
                                         ask=True)] = None
     phone: Annotated[Str | None, Meta("Phone", help="Phone number", search=True, column=True, ask=True)] = None
+    notes: Annotated[Str | None, Meta("Notes", help="Internal notes: never published", search=True,
+                                      internal=True)] = None
+    internal: Annotated[Flag, Meta("Internal", help="The whole contact is internal: never published",
+                                   internal=True)] = False
 
 
 @dataclass(kw_only=True)
@@ -285,7 +294,8 @@ class Partnership:
         column=True, table="value", heading="first year", sort=True,
         fact=Fact(40, ("{since}", " ({since_note})")), ask=True)] = None
     since_note: Annotated[Str | None, Meta(
-        "About the first year", help="How sure the first year is", fact=Fact(within="since"))] = None
+        "About the first year", help="How sure the first year is", internal=True,
+        fact=Fact(within="since"))] = None
     themes: Annotated[list[Slug], Meta(
         "Partnership treated", edit="list", vocab="theme", item="theme", short="-t",
         help="Theme (slug, label or a word of it); repeatable", filter="vocab", stat="each", stat_order=1,
@@ -309,6 +319,9 @@ class Partnership:
         "Latitude", help="Latitude of the partner city, degrees north (-90 to 90); see locate")] = None
     lon: Annotated[Longitude | None, Meta(
         "Longitude", help="Longitude of the partner city, degrees east (-180 to 180); see locate")] = None
+    notes: Annotated[Str | None, Meta(
+        "Notes", help="Internal notes (research, doubts, who to ask): never published", search=True,
+        section="notes", internal=True)] = None
     events: Annotated[list[Event], Meta(
         "Key dates", edit="none", section="timeline")] = field(default_factory=list)
     contacts: Annotated[list[Contact], Meta(
@@ -410,6 +423,12 @@ def _adapter(tp: Any) -> Any:
 
         _ADAPTERS[tp] = TypeAdapter(tp)
     return _ADAPTERS[tp]
+
+
+def prepare() -> None:
+    """Build the adapters a write validates with now (a writer does so before it takes the registry's lock)."""
+    for tp in (Registry, Partnership):
+        _adapter(tp)
 
 
 def _newlines(value: Any) -> Any:
@@ -673,7 +692,7 @@ def _compact(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in obj.__dataclass_fields__:
         value = getattr(obj, name)
-        if value is None or value == [] or value == {}:
+        if value is None or value is False or value == [] or value == {}:
             continue
         if isinstance(value, list) and hasattr(value[0], "__dataclass_fields__"):
             value = [_compact(v) for v in value]

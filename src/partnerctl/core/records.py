@@ -59,6 +59,10 @@ def shapes(many_owners: bool = False) -> dict[str, Shape]:
         "duplicate": Shape("duplicate", DUPLICATE, DUPLICATE, id_key="partner"),
         "alias": Shape("alias", ("alias", "code", "country", "source"), ("alias", "code", "country", "source"),
                        id_key="alias"),
+        "commit": Shape("commit", ("commit", "date", "author", "message", "summary", "changes"),
+                        ("commit", "date", "author", "summary"), id_key="commit"),
+        "change": Shape("change", ("kind", "path", "old", "new", "added", "removed", "changes"),
+                        ("kind", "path", "old", "new"), id_key="kind"),
     }
 
 

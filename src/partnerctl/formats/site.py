@@ -202,7 +202,8 @@ def index_parts(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, An
         country = head.shown("country", rec["country"])
         shown = {"region": head.shown("region", region), "owner": owner,
                  "owner_country": head.shown("owner_country", owner_country)}
-        keys = {"region": _key(region), "owner": _key(owner), "owner_country": _key(owner_country)}
+        # A country's key in the address is its name's slug (``owner_country=france``), as people read it.
+        keys = {"region": _key(region), "owner": _key(owner), "owner_country": _key(shown["owner_country"])}
         for name in ("region", "owner", "owner_country"):
             if keys[name]:
                 labels[name].setdefault(keys[name], str(shown[name]))
@@ -260,7 +261,8 @@ def figures(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, Callab
 
     snap = replace(site.head, partnerships={pid: site.shown(pid, rec) for pid, rec in records.items()})
     pids = sorted(snap.partnerships)
-    groups = stats.counts(snap, pids, [])
+    # The owners' charts only when there are several owners, as ``stats`` does.
+    groups = stats.counts(snap, pids, [], site.multi_owner)
     colour = site.branding.colours["brand"]
     files = {f"figures/{by}.svg": _chart(charts.chart, by, items, len(pids), colour) for by, items in groups.items()}
     shown = [{"by": by, "file": f"figures/{by}.svg", "title": charts.title_of(by, len(pids)),

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the model is imported by whoever hands us one
 
 # Column names that SQL keeps for itself.
 _SQL_NAMES = {"end": "end_date"}
-_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "list": "TEXT"}
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER", "text": "TEXT", "list": "TEXT"}
 
 
 def _column(name: str) -> str:

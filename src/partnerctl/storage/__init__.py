@@ -1,1 +1,2 @@
-"""Storage: the TOML file, its lock and atomic writes, the derived index, the read API and the write pipeline."""
+"""Storage: the TOML file, its lock and atomic writes, the derived index, the read API, the write pipeline,
+the history."""

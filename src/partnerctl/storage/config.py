@@ -17,12 +17,14 @@ setting silently ignored would send writes to the wrong registry.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from partnerctl.core.errors import RegistryInvalid
+from partnerctl.core.errors import RegistryInvalid, WriteFailed
 from partnerctl.core.i18n import _
 
 REPOSITORY_FILE = "partnerctl.toml"
@@ -111,3 +113,35 @@ def load(start: Path | None = None) -> Settings:
         if path is not None and path.is_file():
             found.append((path, _read(path)))
     return Settings(found)
+
+
+_REGISTRY_LINE = re.compile(r"(?m)^[ \t]*registry[ \t]*=.*\n?")
+
+
+def set_registry(file: Path, registry: Path) -> None:
+    """Make *file* (a settings file, created if missing) name *registry* as the default registry.
+
+    Only the top-level ``registry = ...`` line is written: the file's other settings and
+    comments stay as they are. A relative path is written relative to *file*'s folder
+    (``Settings.get`` reads it so), as the path from there when the registry lies below.
+    """
+    from partnerctl.storage.files import read_text_to_change, write_atomic
+
+    text = read_text_to_change(file)
+    target = registry.resolve()
+    try:
+        shown = target.relative_to(file.parent.resolve()).as_posix()
+    except ValueError:
+        shown = str(target)
+    line = f"registry = {json.dumps(shown, ensure_ascii=False)}\n"
+    # Top-level keys come before the first table: the line replaces the one there, else goes first.
+    first_table = re.search(r"(?m)^[ \t]*\[", text)
+    top = text[:first_table.start()] if first_table else text
+    found = _REGISTRY_LINE.search(top)
+    new = text[:found.start()] + line + text[found.end():] if found else line + text
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteFailed(_("cannot create folder {folder}: {reason}").format(
+            folder=file.parent, reason=exc.strerror)) from None
+    write_atomic(file, new)

@@ -422,6 +422,17 @@ def _os_name(name: str) -> str | bytes:
     return name
 
 
+def read_text_to_change(file: Path) -> str:
+    """A small text file a command is about to change (settings, .gitignore): "" when there is none yet;
+    WriteFailed when it cannot be read (it must not be replaced by a file that lost its contents)."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WriteFailed(f"cannot read {file}: {exc}") from None
+
+
 def read_input(source: str, stdin: TextIO | None = None) -> str:
     """The text of the file *source*, or of *stdin* for ``-``: UTF-8, a leading byte-order mark dropped.
 

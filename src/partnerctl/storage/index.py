@@ -63,7 +63,7 @@ import json
 import marshal
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -540,6 +540,10 @@ class Index:
         rows = self.con.execute(f"SELECT 1 FROM index_records GROUP BY {name}_key LIMIT ?", (limit,))  # noqa: S608
         return len(rows.fetchall())
 
+    def block_hashes(self) -> dict[str, int]:
+        """Every partnership's recorded block hash (catching up with an outside change compares them all)."""
+        return {pid: digest for pid, digest in self.con.execute("SELECT id, hash FROM index_blocks")}
+
     def has(self, pid: str) -> bool:
         """Whether the registry holds partnership *pid* (its block is recorded)."""
         return self.con.execute("SELECT 1 FROM index_blocks WHERE id = ?", (pid,)).fetchone() is not None
@@ -562,6 +566,11 @@ def _connect_ro(db: Path) -> sqlite3.Connection:
 
 def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
     """The index of the registry at *path* if it was built for exactly these bytes and is intact, else None."""
+    return _open(path, lambda meta: _matches(meta, data, st))
+
+
+def _open(path: Path, wanted: Callable[[dict[str, Any]], bool]) -> Index | None:
+    """The index of *path* if its meta is *wanted* and it is intact (in one read transaction), else None."""
     db = db_path(path)
     if not db.exists():
         return None
@@ -571,13 +580,19 @@ def open_current(path: Path, data: bytes, st: os.stat_result) -> Index | None:
         # One read transaction: the key checked below and every row read later agree.
         con.execute("BEGIN")
         meta = dict(con.execute("SELECT key, value FROM index_meta"))
-        if _matches(meta, data, st) and _intact(con, meta):
+        if wanted(meta) and _intact(con, meta):
             return Index(con, meta)
     except (*FAULTS, OSError):
         pass
     if con is not None:
         con.close()
     return None
+
+
+def open_stale(path: Path) -> Index | None:
+    """The index of the registry at *path* whatever file it was built for, if intact, of this schema, and of a
+    canonical file (so its block hashes say which blocks an outside change touched); else None."""
+    return _open(path, lambda meta: meta.get("schema") == schema_version() and bool(meta.get("canonical")))
 
 
 # --- building and keeping up ------------------------------------------------------------------

@@ -17,6 +17,7 @@ damaged while answering is dropped and the file answers instead.
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -362,6 +363,8 @@ def open_registry(path: Path) -> Reader:
     data, st = store.read_file(path)
     if index.enabled():
         idx = index.open_current(path, data, st)
+        if idx is None and catch_up(path, data, st):
+            idx = index.open_current(path, data, st)
         if idx is not None:
             guarded = _Guarded(_Indexed(idx), lambda: _load(path, data, st))
             return Reader(path, idx.registry_head(), guarded, None)
@@ -372,16 +375,88 @@ def open_registry(path: Path) -> Reader:
 
 
 def problems(path: Path) -> list[Problem]:
-    """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid)."""
-    from partnerctl.storage import index, store
+    """Every problem of the registry at *path* (``validate``): none when its index is current (it was valid).
+
+    A conflict report a merge left beside it (``<registry>.conflicts.json``) is a problem until it is removed.
+    """
+    from partnerctl.core.errors import Problem
+    from partnerctl.storage import history, index, store
 
     data, st = store.read_file(path)
+    conflicts = [Problem(str(history.conflicts_path(path)), f"merge conflict: {line}")
+                 for line in history.read_conflicts(path) or []]
     if index.enabled():
         idx = index.open_current(path, data, st)
         if idx is not None:
             idx.close()
-            return []
-    return store.check_text(store.decode(data, path), str(path))[1]
+            return conflicts
+    return conflicts + store.check_text(store.decode(data, path), str(path))[1]
+
+
+def catch_up(path: Path, data: bytes, st: os.stat_result) -> bool:
+    """Bring a stale index up to date with a change made outside partnerctl (a pull, a checkout, a hand edit),
+    re-reading only the blocks that changed; False when the whole file must decide (then nothing is changed).
+
+    Only for a canonical file whose head is the one the index recorded: the file is
+    cut where canonical blocks start; a block whose hash is the recorded one is
+    unchanged; every other block must parse alone to exactly its partnership, be
+    valid against the (unchanged) vocabularies and be canonical; ids must be in order.
+    """
+    from dataclasses import replace
+
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.model import Registry, record, validate, vocabularies
+    from partnerctl.storage import index
+    from partnerctl.storage import toml as tomlfile
+
+    idx = index.open_stale(path)
+    if idx is None:
+        return False
+    try:
+        start = data.find(b"\n[partnerships.")
+        head_end = start if start >= 0 else len(data)
+        if tomlfile.bytes_hash(data[:head_end]) != idx.head_hash:
+            return False
+        recorded = idx.block_hashes()
+        head = validate(Registry, tomllib.loads(data[:head_end].decode("utf-8")))
+        old_key = idx.key
+    except (*index.FAULTS, ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    finally:
+        idx.close()
+    blocks: dict[str, bytes] = {}
+    at = head_end + 1
+    while at < len(data):
+        nxt = data.find(b"\n\n[partnerships.", at)
+        stop = len(data) if nxt < 0 else nxt + 1
+        block = data[at:stop]
+        line = block[:block.find(b"\n")]
+        if not (line.startswith(b"[partnerships.") and line.endswith(b"]")):
+            return False
+        pid = line[len(b"[partnerships."):-1].decode("utf-8", "replace")
+        if blocks and pid <= next(reversed(blocks)):
+            return False  # not in id order: not canonical
+        blocks[pid] = block
+        at = stop + 1
+    records: dict[str, Any] = {pid: None for pid in recorded if pid not in blocks}
+    hashes: dict[str, int] = {}
+    for pid, block in blocks.items():
+        digest = tomlfile.bytes_hash(block)
+        if recorded.get(pid) == digest:
+            continue
+        try:
+            text = block.decode("utf-8")
+            p = tomlfile.parse_block(pid, text, vocabularies(head), head.registry.owner is not None)
+        except (InvalidInput, UnicodeDecodeError):
+            return False  # invalid: the whole file decides, and says where
+        if tomlfile.dump_block(pid, p) != text:
+            return False
+        records[pid], hashes[pid] = record(pid, p), digest
+    if not records:
+        return False
+    update = index.Update(replace(head, partnerships={}),
+                          tomlfile.bytes_hash(data[:head_end]), records, hashes)
+    return index.apply(path, old_key, index.key_of(data, st), update)
 
 
 def _load(path: Path, data: bytes, st: os.stat_result) -> Registry:

@@ -21,10 +21,11 @@ once either way; the result is the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
     from partnerctl.storage.index import Index
 
 T = TypeVar("T")
-DEFAULT_LOCK_TIMEOUT = 5.0
+# A waiting writer is queued in the kernel and a dead holder releases the lock: waiting long costs only time,
+# giving up loses what the person typed. 80 writers on a 2-core machine at load ~60 all landed within 140 s.
+DEFAULT_LOCK_TIMEOUT = 300.0
 
 # A progress callback: (stage, done, total or None when unknown). Long writes (import) call
 # it from each stage, so a progress bar on a terminal moves and says what is going on.
@@ -64,20 +67,49 @@ def bundled_path() -> Path:
 
 @dataclass(frozen=True)
 class Location:
-    """A registry file, and whether it is the read-only bundled one."""
+    """A registry file, whether it is the read-only bundled one, and what named it (for messages)."""
 
     path: Path
     bundled: bool = False
+    source: str = ""
 
 
-def locate(explicit: Path | None) -> Location:
-    """``--registry`` / ``$PARTNERCTL_REGISTRY``, else ./data/registry.toml, else the bundled one."""
+def locate(explicit: Path | None, source: str = "--registry") -> Location:
+    """Which registry: the nearest choice wins.
+
+    *explicit* (``--registry`` / ``$PARTNERCTL_REGISTRY``, named by *source*), else
+    the ``registry`` setting of the repository's ``partnerctl.toml`` (nearest folder
+    up), else ./data/registry.toml, else the ``registry`` setting of the user's
+    config.toml, else the bundled sample (``storage.config``).
+    """
+    from partnerctl.storage import config
+
     if explicit is not None:
-        return Location(explicit)
+        return Location(explicit, source=source)
+    settings = config.load()
+    chosen = settings.get("registry")
+    repository = chosen is not None and chosen.source.name == config.REPOSITORY_FILE
+    if chosen is not None and repository:
+        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
     local = Path("data/registry.toml")
     if local.exists():
-        return Location(local)
-    return Location(bundled_path(), bundled=True)
+        return Location(local, source="./data/registry.toml")
+    if chosen is not None:
+        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
+    return Location(bundled_path(), bundled=True, source="the default")
+
+
+def not_found(loc: Location) -> RegistryInvalid:
+    """The error for a registry that is not there: which setting named it, and how to make one."""
+    named = f"named by {loc.source}; " if loc.source else ""
+    return RegistryInvalid(f"registry not found: {loc.path} ({named}create it with: partnerctl init {loc.path} "
+                           "--sample, or --owner CITY --country COUNTRY)")
+
+
+def check_exists(loc: Location) -> None:
+    """RegistryInvalid (``not_found``) when there is no file at *loc*."""
+    if not loc.bundled and not os.path.exists(loc.path):
+        raise not_found(loc)
 
 
 def read_text(path: Path) -> str:
@@ -120,6 +152,14 @@ def check_text(text: str, name: str,
     reg, problems = validate_registry(data, tick)
     located = [Problem(f"{name}: {p.where}", p.message, tomlfile.line_of(text, p.where)) for p in problems]
     return reg, located
+
+
+def parse_document(data: bytes, name: str) -> dict[str, Any]:
+    """Registry bytes as a TOML document (not validated); RegistryInvalid naming the problem when they are not."""
+    parsed, problems = tomlfile.parse(decode(data, Path(name)), name)
+    if parsed is None:
+        raise _invalid(problems)
+    return parsed
 
 
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
@@ -194,10 +234,11 @@ def initial_text(sample: bool, owner: str | None, country: str | None,
 
 
 def writable_target(loc: Location) -> Path:
+    """The file a write replaces (a symbolic link's target); WriteFailed or RegistryInvalid when it cannot be."""
     if loc.bundled:
         raise WriteFailed(
-            _("the bundled Lyon registry ({path}) is read-only; copy it (partnerctl init PATH --sample)"
-              " and name the copy: partnerctl --registry PATH ...").format(path=loc.path)
+            _("the bundled Lyon registry ({path}) is read-only; copy it (partnerctl init PATH --sample) "
+              "and choose the copy: partnerctl use PATH (or --registry PATH)").format(path=loc.path)
         )
     # Write through a symbolic link to its target instead of replacing the link.
     target = Path(os.path.realpath(loc.path))
@@ -205,6 +246,7 @@ def writable_target(loc: Location) -> Path:
         # Nothing there to read: the same exit 3 as a missing file (and as a read of that path).
         raise RegistryInvalid(_("registry not found: {path} (folder {parent} does not exist)").format(
             path=loc.path, parent=target.parent))
+    check_exists(loc)
     files.refuse_read_only(target, loc.path)
     return target
 
@@ -224,6 +266,8 @@ class Change(Generic[T]):
     # Run on the parsed document before it is validated (``upgrade``: a file written before the model
     # changed). Only with *whole*: the file is read in full.
     prepare: Callable[[dict[str, Any]], None] | None = None
+    # ``fmt``: every block written again in canonical form (comments above blocks kept).
+    reformat: bool = False
 
 
 @dataclass
@@ -254,8 +298,13 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
 
     An invalid result raises InvalidInput and leaves the file untouched. *dry_run*
     does everything but the commit. *progress* hears of each stage of a long write.
+    The previous version goes to the undo journal (``history.journal_push``).
     """
-    from partnerctl.storage import index
+    # Everything the write needs is imported and built before the lock: other writers wait as little as can be.
+    from partnerctl.core import edit, model, query  # noqa: F401 - the changes and drafts use them
+    from partnerctl.storage import history, index
+
+    model.prepare()
 
     target = loc.path if dry_run else writable_target(loc)
     with nullcontext() if dry_run else files.locked(target, lock_timeout):
@@ -272,16 +321,27 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
             draft = FullDraft(_prepared(decode(data, loc.path), str(loc.path), change.prepare)
                               if change.prepare is not None else
                               parse_valid(decode(data, loc.path), str(loc.path),
-                                          _ticker(progress, _("reading the registry"))))
+                                          _ticker(progress, _("reading the registry"))), change.reformat)
             result, new_data = _run(change, draft, data, progress)
         written = not dry_run and new_data != data
         if written:
             progress(_("writing the registry"), 0, None)
-            files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+            entry = history.journal_push(target, data, new_bytes=new_data, linked=True)
+            try:
+                files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+            except BaseException:
+                # Nothing was written: the journal keeps no version of a write that did not happen.
+                with contextlib.suppress(OSError):
+                    entry.file.unlink()
+                raise
             LANDED.append(target)
-            if index.enabled():
-                progress(_("updating the index"), 0, None)
-                draft.reindex(target, data, new_data)
+            new_st = os.stat(target)  # the stat of what this write made (the index's key holds it)
+    # The index has its own lock and key check: it is brought up to date after the registry's lock is
+    # released, so the next writer need not wait for it (if that writer is first, this update is refused
+    # by the key check and the next read catches up).
+    if written and index.enabled():
+        progress(_("updating the index"), 0, None)
+        draft.reindex(target, data, new_data, new_st)
     return Written(result, decode(data, loc.path), decode(new_data, loc.path), written)
 
 
@@ -297,6 +357,34 @@ def _prepared(text: str, name: str, prepare: Callable[[dict[str, Any]], None]) -
     if reg is None:
         raise _invalid([Problem(f"{name}: {p.where}", p.message, p.line) for p in problems])
     return reg
+
+
+def undo(loc: Location, *, force: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+         backup: bool = True) -> tuple[Any, bytes, bytes]:
+    """Put back the version the last write through partnerctl replaced (``history.undo``).
+
+    Returns (the journal entry used, the bytes before, the bytes put back). The
+    version put back is validated first; the undo itself is not journalled (a
+    second undo goes one write further back).
+    """
+    from partnerctl.storage import history, index
+
+    target = writable_target(loc)
+    restored: list[tuple[bytes, Registry, os.stat_result]] = []
+
+    def put_back(old: bytes) -> None:
+        reg = parse_valid(decode(old, loc.path), f"{loc.path} (previous version)")
+        files.write_atomic(target, old, backup=backup, shown=loc.path)
+        LANDED.append(target)
+        restored.append((old, reg, os.stat(target)))
+
+    with files.locked(target, lock_timeout):
+        current, _ = read_file(target)
+        entry = history.undo(target, current, put_back, force=force)
+    old, reg, st = restored[0]
+    if index.enabled():
+        index.save(target, reg, old, st)
+    return entry, current, old
 
 
 def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
@@ -366,7 +454,9 @@ def create(path: Path, text: str, *, dry_run: bool = False,
 class FullDraft:
     """Every partnership, loaded and validated: any change runs on it; the file is written whole."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Registry, reformat: bool = False) -> None:
+        from partnerctl.core.model import registry_data
+
         self.reg = reg
         self.owner = reg.registry
         self.themes = reg.themes
@@ -376,6 +466,11 @@ class FullDraft:
         self.countries = reg.countries
         self._names: dict[str, set[str]] | None = None
         self._checked: Registry | None = None
+        # What the change may have changed: the blocks written again when the file holds comments.
+        self.reformat = reformat
+        self.touched: set[str] = set()
+        self.all_touched = False
+        self.head_before = registry_data(reg)
 
     def _records(self) -> Any:
         from partnerctl.core.query import snapshot
@@ -391,6 +486,7 @@ class FullDraft:
 
     def get(self, pid: str) -> Partnership:
         self._names = None
+        self.touched.add(pid)
         return self.reg.partnerships[pid]
 
     def peek(self, pid: str) -> Partnership:
@@ -398,6 +494,7 @@ class FullDraft:
 
     def put(self, pid: str, p: Partnership) -> None:
         self._names = None
+        self.touched.add(pid)
         self.reg.partnerships[pid] = p
 
     def has(self, pid: str) -> bool:
@@ -405,10 +502,12 @@ class FullDraft:
 
     def add(self, pid: str, p: Partnership) -> None:
         self._names = None
+        self.touched.add(pid)
         self.reg.partnerships[pid] = p
 
     def remove(self, pid: str) -> Partnership:
         self._names = None
+        self.touched.add(pid)
         return self.reg.partnerships.pop(pid)
 
     def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
@@ -428,11 +527,18 @@ class FullDraft:
                 if _holds(p, kind, slug) or (kind == "theme" and any(slug in e.themes for e in p.events))]
 
     def everything(self) -> Registry:
+        self.all_touched = True
         return self.reg
 
     def render(self, data: bytes, progress: Progress) -> bytes:
-        """The new file: the whole registry in canonical form, checked as the next read will see it."""
+        """The new file, checked as the next read will see it: the whole registry in canonical form, or, when
+        the file holds comments, its text with only the changed blocks written again (``_kept_layout``)."""
         text = tomlfile.dump(self.reg)
+        old = data.decode("utf-8")
+        # A quick look first ("#" on a line outside its strings), then the whole text (multi-line strings).
+        if ("#" in old and any(tomlfile.has_comment(line) for line in old.splitlines() if "#" in line)
+                and tomlfile.has_comment(old)):
+            text = self._kept_layout(old, text)
         # Validate what will be written, exactly as the next read will see it.
         progress(_("checking the new registry"), 0, None)
         new_reg, problems = check_text(text, "new registry", _ticker(progress, _("checking the new registry")))
@@ -441,13 +547,92 @@ class FullDraft:
         self._checked = new_reg
         return text.encode("utf-8")
 
-    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
-        """Build the index of the new file, so the next read needs no rebuild."""
+    def _kept_layout(self, old: str, canonical: str) -> str:
+        """*old* with the changed blocks (and head) written again canonically, the rest byte for byte.
+
+        A comment above a block belongs to it (kept, and removed with it); a comment
+        inside a block that changes cannot be kept: InvalidInput saying where it is and
+        what to do. ``fmt`` (*reformat*) rewrites every block, sorted by id.
+        """
+        from partnerctl.core.model import Partnership, partnership_data, registry_data, validate
+
+        layout = tomlfile.Layout.cut(old)
+        if layout is None:
+            raise InvalidInput(
+                "the registry holds comments, and its blocks are not laid out one partnership after another "
+                "(a partnership's tables split, or a quoted id): partnerctl cannot keep the comments while "
+                "writing it; move each partnership's tables together, or remove the comments")
+        line_of_part = {}
+        line = layout.head.count("\n") + 1
+        for pid, above, body in layout.parts:
+            line_of_part[pid] = line + above.count("\n")
+            line += above.count("\n") + body.count("\n")
+
+        def refuse(what: str, body: str, first: int) -> InvalidInput:
+            return InvalidInput(
+                f"{what} holds comments ({tomlfile.comment_lines(body, first)}) that this change would drop: "
+                "move them above the block's first line (a comment there is kept) and run the command again")
+
+        head_above, head_body = _split_above(layout.head)
+        head = layout.head
+        if self.reformat or registry_data(self.reg) != self.head_before:
+            if tomlfile.has_comment(head_body):
+                raise refuse("the head of the registry ([registry], [themes], [networks])", head_body,
+                             head_above.count("\n") + 1)
+            head = head_above + tomlfile.dump_head(self.reg)
+        parts: list[tuple[str, str, str]] = []
+        for pid, above, body in layout.parts:
+            if pid not in self.reg.partnerships:
+                continue  # removed, with the comments above it
+            new_p = self.reg.partnerships[pid]
+            if self.reformat or self.all_touched or pid in self.touched:
+                block = tomlfile.dump_block(pid, new_p)
+                # A block canonical but for its comments is kept as it is, comments and all.
+                if block != body and block != tomlfile.without_comments(body):
+                    table = tomllib_loads(above + body)["partnerships"][pid]
+                    same = partnership_data(validate(Partnership, table)) == partnership_data(new_p)
+                    if not same or self.reformat:
+                        if tomlfile.has_comment(body):
+                            raise refuse(f"the block of {pid}", body, line_of_part[pid])
+                        body = block
+            parts.append((pid, above, body))
+        present = {pid for pid, _, _ in parts}
+        for pid in sorted(set(self.reg.partnerships) - present):
+            at = next((n for n, (other, _, _) in enumerate(parts) if other > pid), len(parts))
+            parts.insert(at, (pid, "\n", tomlfile.dump_block(pid, self.reg.partnerships[pid])))
+        if self.reformat:
+            parts.sort(key=lambda part: part[0])
+            parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
+        kept = tomlfile.Layout(head, parts, layout.tail).text()
+        # The text must mean exactly the registry the change made.
+        checked, _ = check_text(kept, "new registry")
+        if checked is None or tomlfile.dump(checked) != canonical:
+            raise InvalidInput("partnerctl cannot keep the comments of the registry for this change; "
+                               "run 'partnerctl fmt' first, or make the change by hand")
+        return kept
+
+    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
+        """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
         from partnerctl.storage import index
 
         assert self._checked is not None
-        with _suppress_missing():
-            index.save(target, self._checked, new, os.stat(target))
+        index.save(target, self._checked, new, st)
+
+
+def _split_above(text: str) -> tuple[str, str]:
+    """*text*'s leading comment and blank lines, and the rest."""
+    lines = text.splitlines(keepends=True)
+    n = 0
+    while n < len(lines) and (not lines[n].strip() or lines[n].lstrip().startswith("#")):
+        n += 1
+    return "".join(lines[:n]), "".join(lines[n:])
+
+
+def tomllib_loads(text: str) -> dict[str, Any]:
+    """Parse a part of the registry ``Layout.cut`` has already parsed once (so it parses)."""
+    import tomllib
+
+    return tomllib.loads(text)
 
 
 def _facts(p: Partnership) -> dict[str, Any]:
@@ -716,17 +901,57 @@ class BlockDraft:
         t = self.touched.get(pid)
         return t.block if t is not None and t.block is not None else self._block(pid)[0]
 
-    def reindex(self, target: Path, old: bytes, new: bytes) -> None:
+    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
         """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild."""
         from partnerctl.storage import index
 
-        with _suppress_missing():
-            index.apply(target, self.idx.key, index.key_of(new, os.stat(target)), self._update)
+        index.apply(target, self.idx.key, index.key_of(new, st), self._update)
 
 
-@contextmanager
-def _suppress_missing() -> Iterator[None]:
-    try:
-        yield
-    except FileNotFoundError:
-        pass
+@dataclass
+class Merged:
+    """What ``merge_files`` did: the conflicts (one line each), the validation problems, where the report is."""
+
+    conflicts: list[str]
+    problems: list[str]
+    report: Path | None
+
+
+def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
+    """Three-way merge of registry files by meaning (``core.semantic.merge3``), the result written over *ours*.
+
+    As git's merge driver: *base*, *ours*, *theirs* are git's temporary files and
+    *registry* the registry's path in the work tree (``%P``). A clean merge is
+    written in canonical form and validated; an old conflict report of *registry*
+    is removed. A conflict, or a merged registry that is not valid (ours removed a
+    theme theirs started using), keeps ours' value, is written the same way, and
+    ``<registry>.conflicts.json`` says what (design: ``core.semantic``'s docstring).
+    A side that is not a readable registry is RegistryInvalid (exit 3): *ours* is left as it was.
+    """
+    import json
+
+    import tomli_w
+
+    from partnerctl.core import semantic
+    from partnerctl.storage import history
+
+    docs = []
+    for side in (base, ours, theirs):
+        try:
+            data = side.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {side}: {exc.strerror}") from None
+        docs.append(parse_document(data, str(side)) if data.strip() else {})
+    merged, conflicts = semantic.merge3(*docs)
+    reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))
+    text = tomlfile.dump(reg) if reg is not None else tomli_w.dumps(merged, multiline_strings=True)
+    problems = [str(p) for p in found]
+    files.write_atomic(ours, text)
+    report = history.conflicts_path(registry)
+    if conflicts or problems:
+        found_data = {**semantic.conflict_report(conflicts), "problems": problems}
+        files.write_atomic(report, json.dumps(found_data, ensure_ascii=False, indent=2) + "\n")
+        return Merged(semantic.describe_conflicts(conflicts), problems, report)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(report)
+    return Merged([], [], None)

@@ -217,3 +217,134 @@ def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None]
         raise InvalidInput(str(problems[0]))
     return p
 
+
+
+# --- a hand-edited file: comments and layout kept ----------------------------------------------
+
+# A partnership's header line as people write it: ``[partnerships.turin]``, spaces and a comment allowed.
+_HEADER_LINE = re.compile(r"^[ \t]*\[[ \t]*partnerships[ \t]*\.[ \t]*([A-Za-z0-9_-]+)[ \t]*\][ \t]*(?:#.*)?$")
+_QUIET = re.compile(r"^[ \t]*(?:#.*)?$")  # a blank or comment-only line
+
+
+class Layout:
+    """A registry's text cut into the head and one part per partnership, each with the comment and blank
+    lines just above it (a comment above a block belongs to it).
+
+    ``parts``: ``(pid, above, body)`` in file order, *above* the comment/blank lines
+    before the header, *body* from the header to its last line that is not blank or a
+    comment. ``None`` from ``cut`` when the file does not fall into such parts (a
+    partnership's tables split around another's, a quoted id): then nothing can be
+    spliced and the caller refuses if there are comments to lose.
+    """
+
+    def __init__(self, head: str, parts: list[tuple[str, str, str]], tail: str) -> None:
+        self.head, self.parts, self.tail = head, parts, tail
+
+    @classmethod
+    def cut(cls, text: str) -> Layout | None:
+        lines = text.splitlines(keepends=True)
+        starts = [(i, m.group(1)) for i, line in enumerate(lines) if (m := _HEADER_LINE.match(line))]
+        if not starts:
+            return None
+
+        def above_start(i: int) -> int:
+            while i > 0 and _QUIET.match(lines[i - 1]):
+                i -= 1
+            return i
+
+        head_end = above_start(starts[0][0])
+        head = "".join(lines[:head_end])
+        parts = []
+        for n, (at, pid) in enumerate(starts):
+            stop = above_start(starts[n + 1][0]) if n + 1 < len(starts) else len(lines)
+            body_stop = stop
+            if n + 1 == len(starts):
+                while body_stop > at + 1 and _QUIET.match(lines[body_stop - 1]):
+                    body_stop -= 1
+            parts.append((pid, "".join(lines[above_start(at) if n else head_end:at]), "".join(lines[at:body_stop])))
+        tail = "".join(lines[len(lines) if len(starts) == 0 else _tail_start(lines, starts):])
+        layout = cls(head, parts, tail)
+        return layout if layout.text() == text and layout._separate() else None
+
+    def text(self) -> str:
+        """The text the parts make, joined as they are."""
+        return self.head + "".join(above + body for _, above, body in self.parts) + self.tail
+
+    def _separate(self) -> bool:
+        """Whether each part parses alone to exactly its own partnership, and the head to no partnership."""
+        try:
+            if "partnerships" in tomllib.loads(self.head):
+                return False
+            seen = set()
+            for pid, above, body in self.parts:
+                tables = tomllib.loads(above + body)
+                if list(tables) != ["partnerships"] or list(tables["partnerships"]) != [pid] or pid in seen:
+                    return False
+                seen.add(pid)
+            return not tomllib.loads(self.tail) if self.tail.strip() else True
+        except (ValueError, RecursionError):
+            return False
+
+
+def _tail_start(lines: list[str], starts: list[tuple[int, str]]) -> int:
+    """Where the comment and blank lines after the last block begin (they stay at the end)."""
+    i = len(lines)
+    while i > starts[-1][0] + 1 and _QUIET.match(lines[i - 1]):
+        i -= 1
+    return i
+
+
+def _comments(text: str) -> list[tuple[int, int]]:
+    """The spans of the comments of TOML *text*: from a ``#`` outside every string to the end of its line."""
+    found, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            found.append((i, end))
+            i = end
+            continue
+        if c in "\"'":
+            triple = text.startswith(c * 3, i)
+            quote = c * 3 if triple else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                if c == '"' and text[i] == "\\":
+                    i += 1
+                elif not triple and text[i] == "\n":
+                    break
+                i += 1
+            i += len(quote)
+            continue
+        i += 1
+    return found
+
+
+def has_comment(text: str) -> bool:
+    """Whether TOML *text* holds a comment: a ``#`` outside every string."""
+    return bool(_comments(text))
+
+
+def without_comments(text: str) -> str:
+    """*text* with its comments taken out (and the spaces before them; comment-only lines removed)."""
+    out, at = [], 0
+    for start, stop in _comments(text):
+        before = text[at:start]
+        line_start = before.rfind("\n") + 1
+        if not before[line_start:].strip():  # a comment-only line: the line goes
+            out.append(before[:line_start])
+            at = stop + 1
+        else:
+            out.append(before.rstrip(" \t"))
+            at = stop
+    out.append(text[at:])
+    return "".join(out)
+
+
+def comment_lines(text: str, first_line: int) -> str:
+    """``lines 12-14`` or ``line 12``: where in the file the comments of *text* (starting at *first_line*) are."""
+    found = [first_line + n for n, line in enumerate(text.splitlines()) if has_comment(line)]
+    if not found:
+        return f"line {first_line}"
+    return f"line {found[0]}" if len(found) == 1 else f"lines {found[0]}-{found[-1]}"
