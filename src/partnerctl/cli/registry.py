@@ -144,22 +144,23 @@ def use(
     if path is None:
         loc = state(ctx).location()
         io.stdout.write(f"{loc.path}\n")
-        io.say(f"the registry is {loc.path}, named by {loc.source}"
-               + (" (the read-only sample)" if loc.bundled else ""))
+        io.say(_("the registry is {path}, named by {source}").format(path=loc.path, source=loc.source)
+               + (_(" (the read-only sample)") if loc.bundled else ""))
         return
     if not path.is_file():
-        raise store.not_found(store.Location(path, source="the command line"))
+        raise store.not_found(store.Location(path, source=_("the command line")))
     if repository:
         file = config.repository_config_path() or Path.cwd() / config.REPOSITORY_FILE
     else:
         found = config.user_config_path()
         if found is None:
-            raise InvalidInput("no home folder for a config file: set XDG_CONFIG_HOME, or use --repository")
+            raise InvalidInput(_("no home folder for a config file: set XDG_CONFIG_HOME, or use --repository"))
         file = found
     config.set_registry(file, path)
-    io.say(f"the default registry is now {path} (set in {file})")
+    io.say(_("the default registry is now {path} (set in {file})").format(path=path, file=file))
     now = store.locate(None)
     if os.path.realpath(now.path) != os.path.realpath(path):
-        io.say(f"note: here {now.source} comes first: {now.path} is read (see 'partnerctl use')")
+        io.say(_("note: here {source} comes first: {path} is read (see 'partnerctl use')").format(
+            source=now.source, path=now.path))
     if os.environ.get("PARTNERCTL_REGISTRY"):
-        io.say("note: $PARTNERCTL_REGISTRY is set and comes first")
+        io.say(_("note: $PARTNERCTL_REGISTRY is set and comes first"))

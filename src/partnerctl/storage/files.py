@@ -430,7 +430,7 @@ def read_text_to_change(file: Path) -> str:
     except FileNotFoundError:
         return ""
     except (OSError, UnicodeDecodeError) as exc:
-        raise WriteFailed(f"cannot read {file}: {exc}") from None
+        raise WriteFailed(_("cannot read {file}: {reason}").format(file=file, reason=exc)) from None
 
 
 def read_input(source: str, stdin: TextIO | None = None) -> str:

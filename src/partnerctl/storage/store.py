@@ -90,20 +90,20 @@ def locate(explicit: Path | None, source: str = "--registry") -> Location:
     chosen = settings.get("registry")
     repository = chosen is not None and chosen.source.name == config.REPOSITORY_FILE
     if chosen is not None and repository:
-        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
+        return Location(Path(chosen.value), source=_("the registry setting in {file}").format(file=chosen.source))
     local = Path("data/registry.toml")
     if local.exists():
         return Location(local, source="./data/registry.toml")
     if chosen is not None:
-        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
-    return Location(bundled_path(), bundled=True, source="the default")
+        return Location(Path(chosen.value), source=_("the registry setting in {file}").format(file=chosen.source))
+    return Location(bundled_path(), bundled=True, source=_("the default"))
 
 
 def not_found(loc: Location) -> RegistryInvalid:
     """The error for a registry that is not there: which setting named it, and how to make one."""
-    named = f"named by {loc.source}; " if loc.source else ""
-    return RegistryInvalid(f"registry not found: {loc.path} ({named}create it with: partnerctl init {loc.path} "
-                           "--sample, or --owner CITY --country COUNTRY)")
+    named = _("named by {source}; ").format(source=loc.source) if loc.source else ""
+    return RegistryInvalid(_("registry not found: {path} ({named}create it with: partnerctl init {path} "
+                             "--sample, or --owner CITY --country COUNTRY)").format(path=loc.path, named=named))
 
 
 def check_exists(loc: Location) -> None:
@@ -569,15 +569,16 @@ class FullDraft:
             line += above.count("\n") + body.count("\n")
 
         def refuse(what: str, body: str, first: int) -> InvalidInput:
-            return InvalidInput(
-                f"{what} holds comments ({tomlfile.comment_lines(body, first)}) that this change would drop: "
-                "move them above the block's first line (a comment there is kept) and run the command again")
+            return InvalidInput(_(
+                "{what} holds comments ({lines}) that this change would drop: move them above the block's "
+                "first line (a comment there is kept) and run the command again").format(
+                    what=what, lines=tomlfile.comment_lines(body, first)))
 
         head_above, head_body = _split_above(layout.head)
         head = layout.head
         if self.reformat or registry_data(self.reg) != self.head_before:
             if tomlfile.has_comment(head_body):
-                raise refuse("the head of the registry ([registry], [themes], [networks])", head_body,
+                raise refuse(_("the head of the registry ([registry], [themes], [networks])"), head_body,
                              head_above.count("\n") + 1)
             head = head_above + tomlfile.dump_head(self.reg)
         parts: list[tuple[str, str, str]] = []
@@ -593,7 +594,7 @@ class FullDraft:
                     same = partnership_data(validate(Partnership, table)) == partnership_data(new_p)
                     if not same or self.reformat:
                         if tomlfile.has_comment(body):
-                            raise refuse(f"the block of {pid}", body, line_of_part[pid])
+                            raise refuse(_("the block of {id}").format(id=pid), body, line_of_part[pid])
                         body = block
             parts.append((pid, above, body))
         present = {pid for pid, _, _ in parts}
@@ -605,10 +606,10 @@ class FullDraft:
             parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
         kept = tomlfile.Layout(head, parts, layout.tail).text()
         # The text must mean exactly the registry the change made.
-        checked, _ = check_text(kept, "new registry")
+        checked, _problems = check_text(kept, "new registry")
         if checked is None or tomlfile.dump(checked) != canonical:
-            raise InvalidInput("partnerctl cannot keep the comments of the registry for this change; "
-                               "run 'partnerctl fmt' first, or make the change by hand")
+            raise InvalidInput(_("partnerctl cannot keep the comments of the registry for this change; "
+                                 "run 'partnerctl fmt' first, or make the change by hand"))
         return kept
 
     def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
@@ -940,7 +941,7 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
         try:
             data = side.read_bytes()
         except OSError as exc:
-            raise InvalidInput(f"cannot read {side}: {exc.strerror}") from None
+            raise InvalidInput(_("cannot read {file}: {reason}").format(file=side, reason=exc.strerror)) from None
         docs.append(parse_document(data, str(side)) if data.strip() else {})
     merged, conflicts = semantic.merge3(*docs)
     reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))

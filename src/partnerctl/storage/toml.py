@@ -346,5 +346,6 @@ def comment_lines(text: str, first_line: int) -> str:
     """``lines 12-14`` or ``line 12``: where in the file the comments of *text* (starting at *first_line*) are."""
     found = [first_line + n for n, line in enumerate(text.splitlines()) if has_comment(line)]
     if not found:
-        return f"line {first_line}"
-    return f"line {found[0]}" if len(found) == 1 else f"lines {found[0]}-{found[-1]}"
+        return _("line {n}").format(n=first_line)
+    return (_("line {n}").format(n=found[0]) if len(found) == 1
+            else _("lines {first}-{last}").format(first=found[0], last=found[-1]))
