@@ -85,29 +85,31 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
     dimensions = counting.check_dimensions(by or [], reader.many_owners())
     kept, groups = reader.counts(filters, dimensions)
     if out.other == "svg":
-        _write_svg(ctx, groups, kept, output)
+        snap = reader.snapshot({})
+        _write_svg(ctx, groups, kept, output, lambda c: counting.shown_label(snap, c))
         return
     records = [asdict(c) for items in groups.values() for c in items]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
+        snap = reader.snapshot({})
         charts = [(_("By {dimension} ({count})").format(dimension=_(dim), count=counted(kept, "partnership")),
-                   [(_shown_label(reader, c), c.count, c.percent) for c in items])
+                   [(counting.shown_label(snap, c), c.count, c.percent) for c in items])
                   for dim, items in groups.items()]
         return render.bar_charts(con, charts)
 
     out.emit(state(ctx).io, records, draw)
 
 
-def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None) -> None:
-    """``stats --format svg``: the bar charts into *output*, or on stdout."""
+def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None, shown: Any) -> None:
+    """``stats --format svg``: the bar charts into *output*, or on stdout (*shown*: a count's label)."""
     from partnerctl.core.text import counted
     from partnerctl.formats import charts
     from partnerctl.storage import files
 
     io = state(ctx).io
-    svg = charts.charts(groups, kept).encode("utf-8")
+    svg = charts.charts(groups, kept, shown=shown).encode("utf-8")
     if output is None:
         stream = io.binary_stdout()
         stream.write(svg)
@@ -116,21 +118,3 @@ def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None) 
     files.write_atomic(output, svg)
     io.say(_("wrote {charts} to {output}").format(charts=counted(len(groups), "chart"), output=output))
 
-
-def _shown_label(reader: Any, count: Any) -> str:
-    """A count's label on the chart, in the language in force (the records keep the English one)."""
-    from partnerctl.core.i18n import language
-    from partnerctl.core.model import table
-
-    spec = table().dimensions()[count.by]
-    if count.key is None:
-        return _(count.label)
-    if spec.meta.vocab:
-        return str(reader.snapshot({}).labels(spec.meta.vocab).get(count.key, count.label))
-    if spec.meta.stat == "decade":
-        return _("{decade}s").format(decade=count.key)
-    if spec.meta.country and language() != "en":
-        from partnerctl.core import countries
-
-        return countries.display(count.key, language())
-    return _(count.label) if spec.choices else str(count.label)

@@ -61,8 +61,31 @@ def percent(part: int, whole: int) -> float:
 
 
 def shown_percent(value: float) -> str:
-    """A percentage as people read it: ``40%``, ``12.5%``."""
-    return f"{value:.1f}".removesuffix(".0") + "%"
+    """A percentage as people read it: ``40%``, ``12.5%``; in French ``12,5 %`` (a decimal comma, and a
+    no-break space before the sign)."""
+    from partnerctl.core.i18n import language
+
+    shown = f"{value:.1f}".removesuffix(".0")
+    return shown.replace(".", ",") + "\u00a0%" if language() == "fr" else shown + "%"
+
+
+def shown_label(snap: Snapshot, count: Count) -> str:
+    """A count's label as people read it, in the language in force (a Count keeps the English one, as
+    the JSON has it): a vocabulary's label in that language, a country's name, a decade, a status."""
+    from partnerctl.core.i18n import language
+
+    spec = table().dimensions()[count.by]
+    if count.key is None:
+        return _(count.label)
+    if spec.meta.vocab:
+        return str(snap.labels(spec.meta.vocab).get(count.key, count.label))
+    if spec.meta.stat == "decade":
+        return _("{decade}s").format(decade=count.key)
+    if spec.meta.country and language() != "en":
+        from partnerctl.core import countries
+
+        return countries.display(count.key, language())
+    return _(count.label) if spec.choices else str(count.label)
 
 
 def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:

@@ -127,9 +127,10 @@ def page_context(site: Site, pid: str, rec: Record) -> dict[str, Any]:
     head = site.head
     owner = str(head.value(shown, "owner"))
     country = head.shown("country", shown["country"])
+    themes = head.labels("theme")  # in the site's language
     events = []
     for event in sorted(shown["events"], key=lambda e: _date_key(e["date"])):
-        events.append({**event, "theme_labels": [head.themes.get(t, t) for t in event["themes"]],
+        events.append({**event, "theme_labels": [themes.get(t, t) for t in event["themes"]],
                        "notes": notes_of(event, "event")})
     return {
         "pid": pid, "rec": shown, "owner": owner, "city": shown["city"], "country": country,
@@ -264,17 +265,20 @@ def figures(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, Callab
     # The owners' charts only when there are several owners, as ``stats`` does.
     groups = stats.counts(snap, pids, [], site.multi_owner)
     colour = site.branding.colours["brand"]
-    files = {f"figures/{by}.svg": _chart(charts.chart, by, items, len(pids), colour) for by, items in groups.items()}
+    files = {f"figures/{by}.svg": _chart(charts.chart, by, items, len(pids), colour, snap)
+             for by, items in groups.items()}
+    # Labels in the site's language (a Count keeps the English one).
     shown = [{"by": by, "file": f"figures/{by}.svg", "title": charts.title_of(by, len(pids)),
-              "items": [{**c.__dict__, "shown": stats.shown_percent(c.percent)} for c in items]}
+              "items": [{**c.__dict__, "label": stats.shown_label(snap, c), "shown": stats.shown_percent(c.percent)}
+                        for c in items]}
              for by, items in groups.items()]
     return files, lambda: templating.render(site.env, "site/figures.html",
                                             **site.context("", "figures.html", charts=shown, kept=len(pids),
                                                          canonical=site.branding.url("figures.html")))
 
 
-def _chart(draw: Callable[..., str], by: str, items: Any, kept: int, colour: str) -> Callable[[], str]:
-    return lambda: draw(by, items, kept, colour=colour)
+def _chart(draw: Callable[..., str], by: str, items: Any, kept: int, colour: str, snap: Any) -> Callable[[], str]:
+    return lambda: draw(by, items, kept, colour=colour, shown=lambda c: stats.shown_label(snap, c))
 
 
 def points(site: Site, records: Mapping[str, Record]) -> list[Any]:

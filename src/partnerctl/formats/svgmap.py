@@ -125,7 +125,7 @@ def _globe() -> str:
 
 
 def world_map_svg(points: Sequence[Point], *, width: int = 1000, height: int = 508,
-                  title: str = "Partner cities") -> str:
+                  title: str | None = None) -> str:
     """A standalone SVG document: the world's countries and one dot per point, each with a tooltip
     (``<title>``) naming its city and country. *width* and *height* are its display size in pixels;
     the map keeps its proportions inside them. Every text is XML-escaped; no script, no link, no
@@ -140,7 +140,7 @@ def world_map_svg(points: Sequence[Point], *, width: int = 1000, height: int = 5
                                    city=_text(point.city), lat=point.lat, lon=point.lon))
     root = ET.Element("svg", {"xmlns": SVG_NS, "version": "1.1", "viewBox": " ".join(_number(v) for v in VIEW_BOX),
                               "width": str(width), "height": str(height), "role": "img"})
-    ET.SubElement(root, "title").text = _text(title)
+    ET.SubElement(root, "title").text = _text(_("Partner cities") if title is None else title)
     ET.SubElement(root, "path", {"id": "globe", "d": _globe(), "fill": "#eef4f8", "stroke": "#b8c7d3",
                                  "stroke-width": "1.5"})
     root.append(_countries())
