@@ -423,3 +423,60 @@ def test_the_import_report_in_french(invoke: Any, registry_path: Path, tmp_path:
     assert lines[1] == f"partnerctl: {rows} ligne 3 : ignorée (déjà dans le registre sous turin) : turin,Turin,Italy,"
     assert lines[2].startswith(f"partnerctl: 2 lignes lues dans {rows} : 0 importées, 0 mises à jour, 1 ignorées")
     assert lines[2].endswith("(simulation : rien n'a été écrit)")
+
+
+# --- issue 12's commands in French: history, undo, use ------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Alice", "GIT_AUTHOR_EMAIL": "a@example.org",
+           "GIT_COMMITTER_NAME": "Alice", "GIT_COMMITTER_EMAIL": "a@example.org",
+           "GIT_AUTHOR_DATE": "2026-11-29T10:00:00+01:00", "GIT_COMMITTER_DATE": "2026-11-29T10:00:00+01:00"}
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+def test_history_in_french_and_its_json_in_neither(invoke: Any, registry_path: Path, monkeypatch: Any) -> None:
+    repo = registry_path.parent
+    monkeypatch.setenv("HOME", str(repo))  # no user git settings
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "registry.toml")
+    _git(repo, "commit", "-q", "-m", "first")
+    assert invoke(registry_path, "set", "turin", "status", "suspended").exit_code == 0
+    _git(repo, "commit", "-q", "-am", "turin suspended")
+    english = invoke(registry_path, "log", "--format", "json")
+    assert english.exit_code == 0 and english.stdout == invoke(registry_path, "--lang", "fr", "log", "--json").stdout
+    said = invoke(registry_path, "--lang", "fr", "diff")
+    assert said.exit_code == 0 and said.stderr == "partnerctl: aucune modification depuis HEAD\n"
+    undone = invoke(registry_path, "--lang", "fr", "undo")
+    assert undone.exit_code == 0
+    assert undone.stderr.startswith("partnerctl: écriture du ") and "annulée (0 version antérieure" in undone.stderr
+    assert invoke(registry_path, "--lang", "fr", "undo").stderr.startswith("partnerctl: erreur : rien à annuler")
+
+
+def test_a_label_per_language_in_what_changed() -> None:
+    from partnerctl.core.semantic import describe, diff
+
+    old = {"themes": {"light": "Light"}}
+    new = {"themes": {"light": {"en": "Light", "fr": "Lumière"}, "sport": {"en": "Sport", "fr": "Sport"}}}
+    assert describe(diff(old, new)) == ["(registry): theme light 'Light' → 'Light' (fr 'Lumière'); + theme sport 'Sport'"]
+
+
+def test_use_in_french(invoke: Any, registry_path: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    said = invoke(registry_path, "--lang", "fr", "use", str(registry_path))
+    assert said.exit_code == 0
+    assert said.stderr.startswith(f"partnerctl: le registre par défaut est désormais {registry_path} (réglé dans ")
+    missing = invoke(registry_path, "--lang", "fr", "use", str(tmp_path / "none.toml"))
+    assert missing.exit_code == 3 and "registre introuvable" in missing.stderr and "la ligne de commande" in missing.stderr
+
+
+def test_figures_in_french(invoke: Any, registry_path: Path, tmp_path: Path) -> None:
+    svg = tmp_path / "themes.svg"
+    assert invoke(registry_path, "--lang", "fr", "stats", "--by", "theme", "--format", "svg", "-o", str(svg)).exit_code == 0
+    text = svg.read_text(encoding="utf-8")
+    assert "Par thématique (24 partenariats)" in text and "Mobilité urbaine" in text and "Urban mobility" not in text
+    assert ",8\u00a0%)" in text  # 20,8 %: a decimal comma, a no-break space
+    english = tmp_path / "themes-en.svg"
+    assert invoke(registry_path, "stats", "--by", "theme", "--format", "svg", "-o", str(english)).exit_code == 0
+    assert "Urban mobility" in english.read_text(encoding="utf-8")

@@ -98,7 +98,7 @@ def _vevent(head: Snapshot, pid: str, rec: Record, event: Mapping[str, Any], *, 
     ]
     themes = event["themes"] or rec["themes"]
     if themes:
-        lines.append("CATEGORIES:" + ",".join(escape_text(head.themes.get(t, t)) for t in themes))
+        lines.append("CATEGORIES:" + ",".join(escape_text(head.labels("theme").get(t, t)) for t in themes))
     from partnerctl.core.countries import display
 
     location = ", ".join(x for x in (rec["city"], display(rec["country"]) if rec["country"] else None) if x)
