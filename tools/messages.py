@@ -138,8 +138,9 @@ def extract() -> list[Message]:
     found.update(dict.fromkeys(from_click()))
     found.update(dict.fromkeys(from_table()))
     found.update(dict.fromkeys(from_app()))
-    # A template of placeholders and punctuation only ("{city} ({country})") has nothing to translate.
-    return [m for m in found if re.search(r"[^\W\d_]", re.sub(r"\{[^{}]*\}", "", m if isinstance(m, str) else m[0]))]
+    # A template of placeholders and punctuation only ("{city} ({country})") has nothing to translate, but
+    # for a colon: French puts a space before it ("{field} : {exc}").
+    return [m for m in found if re.search(r"[^\W\d_]|:", re.sub(r"\{[^{}]*\}", "", m if isinstance(m, str) else m[0]))]
 
 
 def read_catalog(path: Path = PO):  # type: ignore[no-untyped-def]

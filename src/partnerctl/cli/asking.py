@@ -43,6 +43,13 @@ class Question:
 Ask = Callable[[Question], str]
 
 
+def shown(q: Question) -> str:
+    """The question as it is put: ``City: ``, ``Id [zagreb]: `` (``Nom de la ville : `` in French)."""
+    if q.default:
+        return _("{question} [{default}]: ").format(question=q.label, default=q.default)
+    return _("{question}: ").format(question=q.label)
+
+
 def terminal(io: IOStreams) -> Ask:
     """Questions through prompt_toolkit, on the terminal: completion menu, hint, default, line editing."""
     from prompt_toolkit import PromptSession
@@ -81,7 +88,7 @@ def terminal(io: IOStreams) -> Ask:
             completer = WordCompleter([value for value, _ in q.candidates], meta_dict=dict(q.candidates),
                                       ignore_case=True, match_middle=True, sentence=True)
         tips = [*([_(TEXTS["complete"])] if completer else []), _(TEXTS["abort"])]
-        message = f"{q.label} [{q.default}]: " if q.default else f"{q.label}: "
+        message = shown(q)
         try:
             # The hint shows, greyed, where the answer goes until something is typed.
             return str(session.prompt(message, default=q.retry, completer=completer, complete_while_typing=True,

@@ -59,7 +59,7 @@ def _lines(io: IOStreams) -> Ask:
     echoed = _isatty(io.stdin)
 
     def ask(q: Question) -> str:
-        io.stderr.write(f"{q.label} [{q.default}]: " if q.default else f"{q.label}: ")
+        io.stderr.write(asking.shown(q))
         io.stderr.flush()
         try:
             line = io.stdin.readline()

@@ -513,7 +513,7 @@ def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:
         return validate(cls, {k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         problem = problems_of(exc)[0]
-        where = "" if problem.where == "registry" else f"{problem.where}: "
+        where = "" if problem.where == "registry" else _("{where}: ").format(where=problem.where)
         raise InvalidInput(_("{what}: {where}{message}").format(
             what=what, where=where, message=problem.message)) from None
 
