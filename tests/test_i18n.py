@@ -156,6 +156,7 @@ def test_a_real_process_under_a_french_locale(registry_path: Path, tmp_path: Pat
 @pytest.mark.parametrize("args", [
     ("show", "turin"), ("list",), ("timeline", "turin"), ("stats",), ("themes",), ("networks",),
     ("search", "lumière"), ("validate",), ("list", "--theme", "mobility"),
+    ("timeline", "--upcoming"), ("anniversaries", "--year", "2026"),  # their titles too
 ])
 def test_json_is_the_same_in_both_languages(invoke: Any, registry_path: Path, args: tuple[str, ...]) -> None:
     english = invoke(registry_path, *args, "--format", "json")
@@ -480,3 +481,13 @@ def test_figures_in_french(invoke: Any, registry_path: Path, tmp_path: Path) -> 
     english = tmp_path / "themes-en.svg"
     assert invoke(registry_path, "stats", "--by", "theme", "--format", "svg", "-o", str(english)).exit_code == 0
     assert "Urban mobility" in english.read_text(encoding="utf-8")
+
+
+def test_the_brief_in_french(invoke: Any, registry_path: Path) -> None:
+    brief = invoke(registry_path, "--lang", "fr", "brief", "turin", "--format", "markdown")
+    assert brief.exit_code == 0
+    text = brief.stdout
+    assert "Interne — à l'usage de l'équipe, ne pas publier" in text and "Mobilité urbaine" in text
+    assert "## Prochain anniversaire" in text and "26 novembre 2013" in text
+    assert "(*interne :* The exact day is uncertain" in text
+    assert "False" not in text  # an item's internal flag is no note

@@ -142,11 +142,12 @@ def timeline(
     pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
     events = reader.timeline(pids, since, until, theme or [])
     items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
+    titles: dict[tuple[str, str], str] = {}  # anniversaries' titles as people read them (the rows keep English)
     if upcoming or within is not None:
         # --days alone means --upcoming too: there is no other horizon it could count from.
         today = datetime.date.today()
         if with_anniversaries:
-            items += _anniversary_events(reader, pids, today, since, until, theme or [])
+            items += _anniversary_events(reader, pids, today, since, until, theme or [], titles)
         kept = query.upcoming([(item["partner"], item) for item in items], today, within)
         items = sorted((dict(item) for _, item in kept), key=lambda item: dates.sort_key(item["date"]))
     items = limited(items, limit)
@@ -154,19 +155,27 @@ def timeline(
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        return render.timeline(con, items)
+        return render.timeline(con, [{**i, "title": titles.get((i["partner"], i["id"]), i["title"])} for i in items])
 
     out.emit(state(ctx).io, items, draw, nothing=_("no events match"))
 
 
 def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: int | None, until: int | None,
-                        themes: list[str]) -> list[dict[str, Any]]:
-    """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme."""
-    from partnerctl.core import anniversaries, query
+                        themes: list[str], titles: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme.
+
+    Their titles are English, as every row scripts read; *titles* gets each one in the run's language.
+    """
+    import gettext
+
+    from partnerctl.core import anniversaries, i18n, query
 
     records = reader.dated(pids)
     rows = anniversaries.anniversaries(records, today.year, anniversaries.DEFAULT_EVERY)
-    events = [anniversaries.as_event(row, records[row["partner"]]) for row in rows]
+    with i18n.using("en", gettext.NullTranslations()):
+        events = [anniversaries.as_event(row, records[row["partner"]]) for row in rows]
+    for row, event in zip(rows, events, strict=True):
+        titles[(event["partner"], event["id"])] = anniversaries.describe(row)
     kept = []
     snap = reader.snapshot({})
     wanted = [query.match_vocab(snap.themes, t, "theme") for t in themes]

@@ -155,7 +155,8 @@ def notes_of(item: Mapping[str, Any], model: str, skip: Iterable[str] = ()) -> l
     out = []
     for name in internal_fields(model):
         value = item.get(name)
-        if name in skip or value in (None, "", []):
+        # A flag (``internal = true``) is no note: the page marks the item itself.
+        if name in skip or value in (None, "", []) or isinstance(value, bool):
             continue
         label = table().get(name, model).meta.label
         out.append((label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
