@@ -491,3 +491,30 @@ def test_the_brief_in_french(invoke: Any, registry_path: Path) -> None:
     assert "## Prochain anniversaire" in text and "26 novembre 2013" in text
     assert "(*interne :* The exact day is uncertain" in text
     assert "False" not in text  # an item's internal flag is no note
+
+
+def test_no_function_hides_the_message_lookup() -> None:
+    """``folder, _, name = ...`` in a function that also says ``_("...")`` makes ``_`` a string there: its
+    messages would fail (mypy says so only where it knows the types)."""
+    import ast
+
+    def binds(fn: ast.AST) -> bool:
+        todo = list(ast.iter_child_nodes(fn))
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
+                                 ast.DictComp, ast.GeneratorExp)):
+                continue  # a scope of its own
+            if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+                return True
+            todo += ast.iter_child_nodes(node)
+        return False
+
+    found = []
+    for path in sorted((REPO / "src" / "partnerctl").rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and binds(fn) and any(
+                    isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_"
+                    for n in ast.walk(fn)):
+                found.append(f"{path.name}:{fn.lineno} {fn.name}")
+    assert found == []

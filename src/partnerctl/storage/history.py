@@ -476,7 +476,7 @@ def git_setup(path: Path, command: str) -> list[str]:
     with ``%O %A %B %P``); ``.gitignore`` gets ``*.bak``, ``*.lock`` and
     ``.partnerctl/`` (the undo journal). Running it again changes nothing.
     """
-    folder, _, where = _place(path)
+    folder, _name, where = _place(path)
     done = _git(folder, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
         raise GitFailed(_("cannot find the repository's top: {reason}").format(reason=_first_line(done.stderr)))
