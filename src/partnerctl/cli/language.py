@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from click.formatting import HelpFormatter
+
 from partnerctl.core.errors import InvalidInput, RegistryInvalid
 from partnerctl.core.i18n import LANGUAGES, _, install
 
@@ -143,14 +145,25 @@ def _click_ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def _route_click() -> None:
-    """click's modules look their messages up in partnerctl's catalog (they bind gettext's at import)."""
+    """click's modules look their messages up in partnerctl's catalog (they bind gettext's at import), and
+    its help's headings follow the language's typography (``Options :`` in French)."""
     import importlib
+
+    import click
 
     for module in map(importlib.import_module, CLICK_MODULES):
         if hasattr(module, "_"):
             module._ = _click_gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = _click_ngettext  # type: ignore[attr-defined]
+    click.Context.formatter_class = _Formatter
+
+
+class _Formatter(HelpFormatter):
+    """click's help layout, with a heading's colon as the language writes it."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_('{heading}:').format(heading=heading)}\n")
 
 
 def translate_help(command: Any) -> None:
