@@ -328,6 +328,8 @@ class Index:
         self.networks: dict[str, str] = dict(self.head["networks"])
         self.regions: dict[str, str] = dict(self.head.get("regions", {}))
         self.countries: dict[str, str] = dict(self.head.get("countries", {}))
+        # The vocabularies' labels in other languages (``model.Registry.translations``).
+        self.translations: dict[Any, Any] = dict(self.head.get("translations", {}))
 
     def registry_head(self) -> Registry:
         """The head recorded, as a Registry without partnerships (built from the verified meta, not validated
@@ -336,7 +338,7 @@ class Index:
 
         owner = Owner(name=self.name, owner=self.owner, country=self.country)
         return Registry(registry=owner, themes=self.themes, networks=self.networks, regions=self.regions,
-                        countries=self.countries)
+                        countries=self.countries, translations=self.translations)
 
     @property
     def canonical(self) -> bool:
@@ -629,7 +631,6 @@ def _snapshot(reg: Registry) -> Snapshot:
 
     return snapshot(reg, {})
 
-
 def _head_json(reg: Registry) -> str:
     from partnerctl.core.model import registry_data
 
@@ -638,6 +639,8 @@ def _head_json(reg: Registry) -> str:
     for kind in ("themes", "networks", "regions", "countries"):
         if kind in data:
             data[kind] = dict(getattr(reg, kind))
+    if reg.translations:
+        data["translations"] = reg.translations
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from partnerctl.core import query
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
@@ -171,6 +172,7 @@ class Reader:
         self.country = head.registry.country
         self.themes = head.themes
         self.networks = head.networks
+        self.translations: dict[Any, Any] = head.translations
         self._guarded = guarded
         self._loaded = loaded
         # The values in use of the free-text dimensions (countries, regions), once asked for.
@@ -382,7 +384,7 @@ def problems(path: Path) -> list[Problem]:
     from partnerctl.storage import history, index, store
 
     data, st = store.read_file(path)
-    conflicts = [Problem(str(history.conflicts_path(path)), f"merge conflict: {line}")
+    conflicts = [Problem(str(history.conflicts_path(path)), _("merge conflict: {line}").format(line=line))
                  for line in history.read_conflicts(path) or []]
     if index.enabled():
         idx = index.open_current(path, data, st)
