@@ -213,6 +213,13 @@ def index_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return cache
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in English whatever the machine's locale or settings say (tests/test_i18n.py
+    removes it to test the choice of language)."""
+    monkeypatch.setenv("PARTNERCTL_LANG", "en")
+
+
 @pytest.fixture
 def registry_path(tmp_path: Path) -> Path:
     """A copy of the shipped Lyon registry in a temporary folder."""

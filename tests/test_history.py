@@ -107,9 +107,17 @@ def test_git_log_says_what_each_commit_changed(history_repo: tuple[Path, list[st
     first = describe(commits[2].changes or ())
     shipped = tomllib.loads(SHIPPED_REGISTRY.read_text())
     assert first[0] == f"(registry): + owner Lyon; + country {shipped['registry']['country']}; " + "; ".join(
-        f"+ {kind} {slug} {label!r}" for kind in ("theme", "network", "region")
+        f"+ {kind} {slug} {_label(label)}" for kind in ("theme", "network", "region")
         for slug, label in shipped[f"{kind}s"].items())
     assert first[1:] == [f"{pid}: + partnership" for pid in sorted(tomllib.loads(SHIPPED_REGISTRY.read_text())["partnerships"])]
+
+
+def _label(label: Any) -> str:
+    """A label as a change names it: 'Urban mobility' (fr 'Mobilité urbaine') for a label per language."""
+    if not isinstance(label, dict):
+        return repr(label)
+    others = [f"{lang} {text!r}" for lang, text in label.items() if lang != "en" and text != label["en"]]
+    return repr(label["en"]) + (f" ({', '.join(others)})" if others else "")
 
 
 def test_git_log_of_one_partner(history_repo: tuple[Path, list[str]]) -> None:

@@ -55,6 +55,7 @@ def test_list_order_is_not_a_change(base: dict[str, Any]) -> None:
 
 
 def test_describe_typical_changes_one_line_per_partnership(base: dict[str, Any]) -> None:
+    base["networks"]["luci"] = "LUCI"  # a label of one language (the shipped one has a label per language)
     new = edited(base)
     turin = new["partnerships"]["turin"]
     turin["events"].append(ALICE_EVENT)
@@ -262,6 +263,7 @@ def test_contacts_merge_by_folded_name(base: dict[str, Any]) -> None:
 
 
 def test_vocabularies_and_head_merge_entry_by_entry(base: dict[str, Any]) -> None:
+    base["networks"]["luci"] = "LUCI"  # a label of one language (the shipped one has a label per language)
     ours, theirs = edited(base), edited(base)
     ours["themes"]["light-festivals"] = "Light festivals"
     theirs["themes"]["open-data"] = "Open data"

@@ -276,3 +276,79 @@ def test_figures_page_and_screenshots(browser: Any, invoke, registry_path: Path,
     for name in ("index", "figures", "turin", "brief"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert _severe(browser) == []
+
+
+# --- the site in French (issue 13 item 4): what the browser shows ---------------------------------------------
+
+
+def _text(driver: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.TAG_NAME, "body").text)
+
+
+@pytest.mark.slow
+def test_the_french_site_in_the_browser(browser: Any, invoke, registry_path: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    assert invoke(registry_path, "locate").exit_code == 0  # the map page too
+    site = tmp_path / "site"
+    result = invoke(registry_path, "--lang", "fr,en", "export", "--format", "html", "-o", str(site))
+    assert result.exit_code == 0, result.stderr
+    fr, en = site / "fr", site / "en"
+
+    browser.get((fr / "index.html").as_uri())
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    _choose(browser, "theme", "urban-mobility")
+    assert Select(browser.find_element(By.NAME, "theme")).first_selected_option.text.startswith("Mobilité urbaine")
+    total = len(store.load(registry_path).partnerships)
+    shown = len(_visible(browser))
+    assert browser.find_element(By.ID, "count").text == f"{shown} partenariats affichés sur {total}"
+
+    browser.get((fr / "partnerships" / "turin.html").as_uri())
+    page = _text(browser)
+    # The dates, labels and country names in French; the facts (summary, titles) as the sources give them.
+    assert "avril 1991" in page and "Mobilité urbaine" in page and "Turin (Italie)" in page
+    assert "Urban mobility" not in page and "Développement économique" in page  # an event's theme
+    # The language switch: the same page in English, and back.
+    browser.find_element(By.CSS_SELECTOR, 'nav.languages a[hreflang="en"]').click()
+    assert browser.current_url == (en / "partnerships" / "turin.html").as_uri()
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert "Urban mobility" in _text(browser) and "April 1991" in _text(browser)
+    browser.find_element(By.CSS_SELECTOR, 'nav.languages a[hreflang="fr"]').click()
+    assert browser.current_url == (fr / "partnerships" / "turin.html").as_uri()
+
+    # The figures: the page, its tables and the charts themselves, in French.
+    browser.find_element(By.CSS_SELECTOR, 'nav.pages a[href="../figures.html"]').click()
+    assert browser.current_url == (fr / "figures.html").as_uri()
+    images = browser.find_elements(By.CSS_SELECTOR, "figure.chart img")
+    assert images[0].get_attribute("alt").startswith("Par thématique (")
+    assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
+               for img in images)
+    browser.get((fr / "figures" / "theme.svg").as_uri())
+    chart = browser.find_element(By.TAG_NAME, "svg").text
+    assert "Par thématique" in chart and "Mobilité urbaine" in chart and "Urban mobility" not in chart
+    assert " %)" in chart  # 20,8 %: French figures
+    browser.get((fr / "map.html").as_uri())
+    assert "Carte des villes partenaires" in _text(browser)
+    browser.get((fr / "map.svg").as_uri())
+    assert "Turin, Italie" in browser.page_source
+    shots = _shots(tmp_path)
+    browser.get((fr / "partnerships" / "turin.html").as_uri())
+    browser.save_screenshot(str(shots / "turin-fr.png"))
+    assert (shots / "turin-fr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _severe(browser) == []
+
+
+@pytest.mark.slow
+def test_the_site_in_french_only(browser: Any, invoke, registry_path: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    site = tmp_path / "site"
+    assert invoke(registry_path, "--lang", "fr", "export", "--format", "html", "-o", str(site)).exit_code == 0
+    browser.get((site / "partnerships" / "turin.html").as_uri())
+    page = _text(browser)
+    assert "avril 1991" in page and "Mobilité urbaine" in page and "Urban mobility" not in page
+    assert browser.find_elements(By.CSS_SELECTOR, "nav.languages") == []  # one language: no switch
+    assert _severe(browser) == []

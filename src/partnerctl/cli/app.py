@@ -21,6 +21,7 @@ from partnerctl import __version__
 from partnerctl.cli import launch
 from partnerctl.cli.io import IOStreams
 from partnerctl.core.errors import PartnerctlError
+from partnerctl.core.i18n import _
 
 # The order ``partnerctl --help`` lists commands in: reading first, then changing, then the file.
 ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search", "themes", "networks", "regions",
@@ -71,12 +72,13 @@ class _Group(TyperGroup):
 
         # The root callback fills it in; it also records whether a write landed (see _failed).
         state = extra.setdefault("obj", State())
-        state = state if isinstance(state, State) else State()
-        with streams.standard():
-            try:
-                code = self._run(args, complete_var, extra, state)
-            finally:
-                state.close()
+        from partnerctl.cli import language
+
+        try:
+            with streams.standard():
+                code = self._run(args, complete_var, extra, state if isinstance(state, State) else State())
+        finally:
+            language.reset()  # an in-process caller (the tests) goes on in English
         if standalone_mode:
             sys.exit(code)
         return code
@@ -85,11 +87,15 @@ class _Group(TyperGroup):
         from click.exceptions import ClickException
 
         from partnerctl.cli import io as streams
+        from partnerctl.cli import language
         from partnerctl.core.errors import EXIT_USAGE
 
         _forget_writes()
         try:
-            argv = launch.registry_first(streams.command_line(sys.argv[1:] if args is None else list(args)))
+            argv = streams.command_line(sys.argv[1:] if args is None else list(args))
+            # The language first: every message from here on (usage errors, --help) is in it.
+            argv = launch.registry_first(language.setup(argv))
+            language.translate_help(self)
             # Whoever calls (python -m, CliRunner's "root"), messages name the program as users type it.
             rv = super().main(argv, "partnerctl", complete_var, standalone_mode=False, **extra)
             streams.flush_stdout()
@@ -102,24 +108,25 @@ class _Group(TyperGroup):
                 exc.show()
                 return exc.exit_code
             ctx = getattr(exc, "ctx", None)
-            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            hint = _(" (see '{command} --help')").format(command=ctx.command_path) if ctx is not None else ""
             message = exc.format_message().rstrip(".").replace("Value error, ", "")
             # In the voice of every other message: "no such option", not "No such option".
             message = message[:1].lower() + message[1:] if message[1:2].islower() else message
-            _say_err(f"error: {message}{hint}")
+            _say_err(_("error: {message}").format(message=f"{message}{hint}"))
             return exc.exit_code
         except UnicodeEncodeError as exc:
             # Arguments are read as UTF-8 (streams.command_line), output escapes what it cannot
             # encode, and the model holds only valid text: what is left is a file name under a
             # locale whose encoding lacks its letters (LC_ALL=C with PYTHONUTF8=0).
             _flush_quietly()
-            _say_err(f"error: cannot use the file name {exc.object!r} under this locale (encoding "
-                 f"{exc.encoding}); use a UTF-8 locale such as LC_ALL=C.UTF-8")
+            _say_err(_("error: {message}").format(message=_(
+                "cannot use the file name {name!r} under this locale (encoding {encoding}); use a UTF-8 "
+                "locale such as LC_ALL=C.UTF-8").format(name=exc.object, encoding=exc.encoding)))
             return EXIT_USAGE
         except typer.Abort:  # a prompt ended (end of input, Ctrl-C): nothing was done
             _flush_quietly()
             sys.stderr.write("\n")  # off the line of the unanswered question
-            _say_err("error: aborted")
+            _say_err(_("error: {message}").format(message=_("aborted")))
             return EXIT_USAGE
 
 
@@ -151,14 +158,15 @@ def _failed(exc: PartnerctlError, state: State) -> int:
     _flush_quietly()
     if state.landed or _landed():
         # The registry changed: a retry would repeat the change, so the exit code must say it landed.
-        _say_err(f"warning: the registry was written, but {exc}")
+        _say_err(_("warning: the registry was written, but {problem}").format(problem=exc))
         return EXIT_OK
     if str(exc):  # a Reported failure has said what it had to say already
-        _say_err(f"error: {exc}")
+        _say_err(_("error: {message}").format(message=exc))
     return exc.exit_code
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True,
+# suggest_commands off: click already says "Did you mean 'show'?" (in the run's language); Typer said it again.
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=True, suggest_commands=False,
                   rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="Query and edit a registry of a city's international partnerships.")
 
@@ -174,7 +182,6 @@ class State:
         self.backup = backup
         self._io = io
         self.landed = False
-        self._readers: list[Any] = []  # closed when the command ends (``close``)
 
     @property
     def io(self) -> IOStreams:
@@ -195,11 +202,10 @@ class State:
     _noticed = False
 
     def reader(self) -> Any:
-        """The registry for reading, through the one read API (``reader.open_registry``).
+        """The registry for reading (``reader.open_registry``), closed with the command. Reading the bundled
+        sample is said on a terminal, once: a forgotten ``--registry`` must not answer from another registry."""
+        import click
 
-        Reading the bundled sample is said on a terminal, once: a forgotten ``--registry``
-        must not answer silently from another registry.
-        """
         from partnerctl.storage import store
         from partnerctl.storage.reader import open_registry
 
@@ -207,16 +213,10 @@ class State:
         store.check_exists(loc)
         if loc.bundled and not self._noticed and (self.io.stdout_tty or _isatty(self.io.stderr)):
             self._noticed = True
-            self.io.say("reading the bundled Lyon sample (read-only); choose your registry with "
-                        "'partnerctl use PATH' or --registry PATH")
-        reader = open_registry(loc.path)
-        self._readers.append(reader)
+            self.io.say(_("reading the bundled Lyon sample (read-only); choose your registry with "
+                          "'partnerctl use PATH' or --registry PATH"))
+        click.get_current_context().call_on_close((reader := open_registry(loc.path)).close)
         return reader
-
-    def close(self) -> None:
-        """Close the readers the command opened (a ``list`` streamed from the index holds one to the end)."""
-        while self._readers:
-            self._readers.pop().close()
 
 
 def _isatty(stream: Any) -> bool:
@@ -257,6 +257,11 @@ def _main(
     no_backup: Annotated[bool, typer.Option(
         "--no-backup", envvar="PARTNERCTL_NO_BACKUP",
         help="Do not keep the previous version as REGISTRY.bak on a write.")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", envvar="PARTNERCTL_LANG", metavar="fr|en",
+        help="Language of messages, labels, dates and help: fr or en. Default: $PARTNERCTL_LANG, the "
+             "settings' lang, else the locale (LANG=fr_FR.UTF-8 is French). export --format html: "
+             "fr,en writes the site in each.")] = None,
 ) -> None:
     state = ctx.find_object(State)
     if state is None:
@@ -266,8 +271,6 @@ def _main(
 
     if ctx.get_parameter_source("registry") is ParameterSource.ENVIRONMENT:
         state.registry_source = "$PARTNERCTL_REGISTRY"
-
-
 
 
 def _forget_writes() -> None:

@@ -11,18 +11,19 @@ from typing import Any
 import typer
 
 from partnerctl.cli.io import IOStreams, _isatty
+from partnerctl.core.i18n import N_, _
 
-# Every text a question shows, in one place (the interface's translation wraps them here).
+# Every text a question shows, in one place; translated where shown (``_(TEXTS[...])``).
 TEXTS = {
-    "partner": "Partner",
-    "partner_hint": "Id, city name or alias",
-    "id": "Id",
-    "id_hint": "A slug; Enter takes the one shown",
-    "required": "required",
-    "optional": "optional: Enter leaves it out",
-    "list": "one per answer: Enter on an empty answer goes on",
-    "complete": "Tab completes",
-    "abort": "Ctrl-C aborts",
+    "partner": N_("Partner"),
+    "partner_hint": N_("Id, city name or alias"),
+    "id": N_("Id"),
+    "id_hint": N_("A slug; Enter takes the one shown"),
+    "required": N_("required"),
+    "optional": N_("optional: Enter leaves it out"),
+    "list": N_("one per answer: Enter on an empty answer goes on"),
+    "complete": N_("Tab completes"),
+    "abort": N_("Ctrl-C aborts"),
 }
 
 
@@ -42,6 +43,13 @@ class Question:
 Ask = Callable[[Question], str]
 
 
+def shown(q: Question) -> str:
+    """The question as it is put: ``City: ``, ``Id [zagreb]: `` (``Nom de la ville : `` in French)."""
+    if q.default:
+        return _("{question} [{default}]: ").format(question=q.label, default=q.default)
+    return _("{question}: ").format(question=q.label)
+
+
 def terminal(io: IOStreams) -> Ask:
     """Questions through prompt_toolkit, on the terminal: completion menu, hint, default, line editing."""
     from prompt_toolkit import PromptSession
@@ -50,7 +58,6 @@ def terminal(io: IOStreams) -> Ask:
     from prompt_toolkit.input import create_input
     from prompt_toolkit.output import create_output
     from prompt_toolkit.styles import Style
-
 
     style = Style.from_dict({"placeholder": "#888888"})
 
@@ -80,8 +87,8 @@ def terminal(io: IOStreams) -> Ask:
         elif q.candidates:
             completer = WordCompleter([value for value, _ in q.candidates], meta_dict=dict(q.candidates),
                                       ignore_case=True, match_middle=True, sentence=True)
-        tips = [*([TEXTS["complete"]] if completer else []), TEXTS["abort"]]
-        message = f"{q.label} [{q.default}]: " if q.default else f"{q.label}: "
+        tips = [*([_(TEXTS["complete"])] if completer else []), _(TEXTS["abort"])]
+        message = shown(q)
         try:
             # The hint shows, greyed, where the answer goes until something is typed.
             return str(session.prompt(message, default=q.retry, completer=completer, complete_while_typing=True,
@@ -91,7 +98,6 @@ def terminal(io: IOStreams) -> Ask:
             raise typer.Abort() from None
 
     return ask
-
 
 
 class Looking:

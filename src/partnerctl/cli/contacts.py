@@ -10,6 +10,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.writing import report, write
+from partnerctl.core.i18n import _
 
 PartnerArg = Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete.partner)]
 NameArg = Annotated[str, typer.Argument(help="The contact's name (any case, accents optional).")]
@@ -51,7 +52,8 @@ def add_contact(ctx: typer.Context, given: dict[str, Any], writing: Writing,
         raise prompts.missing_argument(ctx, "partner")
     prompts.check_given(given, "contact")
     _contact_change(ctx, partner, lambda draft, pid: edit.add_contact(draft, pid, **given),
-                    lambda pid, n: (f"added contact {n} to {pid}", f"add contact {n} to {pid}"), writing)
+                    lambda pid, n: (_("added contact {n} to {pid}").format(n=n, pid=pid),
+                                    _("add contact {n} to {pid}").format(n=n, pid=pid)), writing)
 
 
 @app.command("edit-contact")
@@ -67,7 +69,8 @@ def edit_contact(ctx: typer.Context, partner: PartnerArg, contact: NameArg, give
     from partnerctl.core import edit
 
     _contact_change(ctx, partner, lambda draft, pid: edit.edit_contact(draft, pid, contact, given, unset or []),
-                    lambda pid, n: (f"changed contact {n} of {pid}", f"change contact {n} of {pid}"), writing)
+                    lambda pid, n: (_("changed contact {n} of {pid}").format(n=n, pid=pid),
+                                    _("change contact {n} of {pid}").format(n=n, pid=pid)), writing)
 
 
 @app.command("remove-contact")
@@ -80,4 +83,5 @@ def remove_contact(ctx: typer.Context, partner: PartnerArg, name: NameArg, writi
     from partnerctl.core import edit
 
     _contact_change(ctx, partner, lambda draft, pid: edit.remove_contact(draft, pid, name),
-                    lambda pid, n: (f"removed contact {n} from {pid}", f"remove contact {n} from {pid}"), writing)
+                    lambda pid, n: (_("removed contact {n} from {pid}").format(n=n, pid=pid),
+                                    _("remove contact {n} from {pid}").format(n=n, pid=pid)), writing)

@@ -25,6 +25,7 @@ from partnerctl.cli.io import IOStreams
 from partnerctl.cli.options import Writing, write_options
 from partnerctl.cli.writing import report, write
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import N_, _
 
 
 def ask(io: IOStreams, question: str, answers: dict[str, bool], default: str | None = None,
@@ -35,7 +36,7 @@ def ask(io: IOStreams, question: str, answers: dict[str, bool], default: str | N
     it. The end of input is *end*, or, when that is None, an abort (exit 2). Off a
     terminal the answer is read anyway (scripts and tests pipe it) and not echoed back.
     """
-    shown = f" [{default}]:" if default is not None and io.stdin_tty else ""
+    shown = _(" [{default}]:").format(default=default) if default is not None and io.stdin_tty else ""
     while True:
         io.stderr.write(f"{question}{shown} ")
         io.stderr.flush()
@@ -44,16 +45,22 @@ def ask(io: IOStreams, question: str, answers: dict[str, bool], default: str | N
             io.stderr.write("\n")  # what was piped in is not echoed: end the question's line
         if not line:
             if end is None:
-                raise InvalidInput("aborted")
+                raise InvalidInput(_("aborted"))
             return end
         answer = line.strip().lower() or (default or "")
         if answer in answers:
             return answers[answer]
 
 
+def answers(pairs: dict[str, bool]) -> dict[str, bool]:
+    """The answers *pairs* gives (English), and the same words in the language in force (``oui``, ``non``)."""
+    return {**pairs, **{_(word).lower(): meaning for word, meaning in pairs.items() if word}}
+
+
 def confirm(io: IOStreams, question: str) -> bool:
-    """A yes/no question (``[y/N]``): only an answer of yes says yes; the end of input aborts."""
-    return ask(io, f"{question} [y/N]:", {"y": True, "yes": True, "n": False, "no": False, "": False})
+    """A yes/no question (``[y/N]``, ``[o/N]`` in French): only yes says yes; the end of input aborts."""
+    return ask(io, _("{question} [y/N]:").format(question=question),
+               answers({N_("y"): True, N_("yes"): True, N_("n"): False, N_("no"): False, "": False}))
 
 
 def run_editor(text: str, prefix: str) -> str:
@@ -70,16 +77,19 @@ def run_editor(text: str, prefix: str) -> str:
         try:
             status = subprocess.call([*shlex.split(editor), name])
         except OSError as exc:
-            raise InvalidInput(f"cannot run the editor {editor!r}: {exc.strerror}; set $VISUAL or $EDITOR") from None
+            raise InvalidInput(_("cannot run the editor {editor!r}: {reason}; set $VISUAL or $EDITOR").format(
+                editor=editor, reason=exc.strerror)) from None
         if status != 0:
-            raise InvalidInput(f"the editor {editor!r} exited with status {status}; nothing changed")
+            raise InvalidInput(_("the editor {editor!r} exited with status {status}; nothing changed").format(
+                editor=editor, status=status))
         try:
             return Path(name).read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput("the edited text is not UTF-8; nothing changed") from None
+            raise InvalidInput(_("the edited text is not UTF-8; nothing changed")) from None
         except OSError as exc:
             # The editor removed the file, or put a folder in its place.
-            raise InvalidInput(f"cannot read the edited file {name}: {exc.strerror}; nothing changed") from None
+            raise InvalidInput(_("cannot read the edited file {name}: {reason}; nothing changed").format(
+                name=name, reason=exc.strerror)) from None
     finally:
         _remove_temp(name)
 
@@ -149,16 +159,17 @@ def edit_(ctx: typer.Context, writing: Writing,
             break
         except InvalidInput as exc:
             io.say(str(exc))
-            if not ask(io, "(e)dit again or (a)bort?", {"e": True, "edit": True, "a": False, "abort": False},
-                       default="e", end=False):
-                raise InvalidInput(f"aborted; {pid} is unchanged") from None
+            again = answers({N_("e"): True, N_("edit"): True, N_("a"): False, N_("abort"): False})
+            if not ask(io, _("(e)dit again or (a)bort?"), again, default=_("e"), end=False):
+                raise InvalidInput(_("aborted; {id} is unchanged").format(id=pid)) from None
     reader.close()
     if to_dict(new) == to_dict(before):
-        io.say("no changes")
+        io.say(_("no changes"))
         return
 
     def change(draft: Any) -> dict[str, Any]:
         return record(pid, edit.put_block(draft, pid, before, new))
 
     written = write(ctx, change, writing)
-    report(ctx, written, writing, (f"edited {pid}", f"change {pid}"), [written.result])
+    report(ctx, written, writing, (_("edited {id}").format(id=pid), _("change {id}").format(id=pid)),
+           [written.result])

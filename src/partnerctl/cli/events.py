@@ -14,6 +14,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.writing import Many, report, write
+from partnerctl.core.i18n import _
 
 EventArg = Annotated[str, typer.Argument(help="The event's id (or a unique prefix of it).",
                                          autocompletion=complete.event)]
@@ -75,17 +76,19 @@ def add_event(
 
     if from_jsonl is not None:
         if partner or any(v for v in given.values()):
-            raise InvalidInput("--from-jsonl takes the events from the file: give no PARTNER or event options")
+            raise InvalidInput(_("--from-jsonl takes the events from the file: give no PARTNER or event"
+                                 " options"))
         _add_events_from(ctx, from_jsonl, writing)
         return
     if prompts.needed(state(ctx).io) and (partner is None or prompts.missing(given, "event")):
         prompts.ready(ctx, writing)
         partner = prompts.record(ctx, "event", partner, given)
     if partner is None:
-        raise InvalidInput("missing argument PARTNER (or give --from-jsonl FILE)")
+        raise InvalidInput(_("missing argument PARTNER (or give --from-jsonl FILE)"))
     prompts.check_given(given, "event")
     _event_change(ctx, partner, lambda draft, pid: edit.add_event(draft, pid, **given),
-                  lambda pid, e: (f"added event {e.id} to {pid}", f"add event {e.id} to {pid}"), writing,
+                  lambda pid, e: (_("added event {id} to {pid}").format(id=e.id, pid=pid),
+                                  _("add event {id} to {pid}").format(id=e.id, pid=pid)), writing,
                   always=True)
 
 
@@ -103,7 +106,10 @@ def _add_events_from(ctx: typer.Context, source: str, writing: Writing) -> None:
     written = write(ctx, change, writing)
     items = Many(written.result)
     n = counted(len(items), "event")
-    report(ctx, written, writing, (f"added {n} from {source}", f"add {n} from {source}"), items, always=True,
+    report(ctx, written, writing,
+           (_("added {n} from {source}").format(n=n, source=source),
+            _("add {n} from {source}").format(n=n, source=source)),
+           items, always=True,
            table=_draw(items))
 
 
@@ -124,7 +130,8 @@ def edit_event(
 
     changes = {**given, "id": new_id}
     _event_change(ctx, partner, lambda draft, pid: edit.edit_event(draft, pid, event_id, changes, unset or []),
-                  lambda pid, e: (f"changed event {e.id} of {pid}", f"change event {e.id} of {pid}"), writing)
+                  lambda pid, e: (_("changed event {id} of {pid}").format(id=e.id, pid=pid),
+                                  _("change event {id} of {pid}").format(id=e.id, pid=pid)), writing)
 
 
 @app.command("remove-event")
@@ -137,4 +144,5 @@ def remove_event(ctx: typer.Context, partner: PartnerArg, event_id: EventArg, wr
     from partnerctl.core import edit
 
     _event_change(ctx, partner, lambda draft, pid: edit.remove_event(draft, pid, event_id),
-                  lambda pid, e: (f"removed event {e.id} from {pid}", f"remove event {e.id} from {pid}"), writing)
+                  lambda pid, e: (_("removed event {id} from {pid}").format(id=e.id, pid=pid),
+                                  _("remove event {id} from {pid}").format(id=e.id, pid=pid)), writing)

@@ -11,6 +11,7 @@ import typer
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import RawOpt
 from partnerctl.cli.writing import progress_bar, write
+from partnerctl.core.i18n import _
 
 # Each export format lives in one module of the formats layer; its ``export(source, fmt, target, out,
 # **options)`` writes to *target* (a path) or to *out* (stdout's bytes) and returns a summary for stderr.
@@ -51,15 +52,17 @@ def export(
     from partnerctl.core.errors import InvalidInput
 
     if fmt not in EXPORTERS:
-        raise InvalidInput(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
+        raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(
+            items=', '.join(EXPORTERS), fmt=fmt))
     pages = fmt in ("html", "markdown")
     for given, name, allowed in ((force, "--force", pages), (templates, "--templates", pages),
                                  (include_internal, "--include-internal", pages or fmt == "ics"),
                                  (anniversaries, "--anniversaries", fmt == "ics")):
         if given and not allowed:
             kind = "--format ics" if name == "--anniversaries" else (
-                "--format html, markdown or ics" if name == "--include-internal" else "--format html or markdown")
-            raise InvalidInput(f"{name} is for {kind}")
+                _("--format html, markdown or ics") if name == "--include-internal"
+                else _("--format html or markdown"))
+            raise InvalidInput(_("{name} is for {kind}").format(name=name, kind=kind))
     module = importlib.import_module(EXPORTERS[fmt])
     # Only the CSV has cells to neutralise; the other formats write exact text anyway.
     options: dict[str, Any] = {"raw": True} if raw and fmt == "csv" else {}
@@ -71,6 +74,10 @@ def export(
         options.update(site_options(templates))
     if anniversaries is not None:
         options["anniversaries"] = years(anniversaries)
+    from partnerctl.cli.language import chosen
+
+    if pages and len(chosen()) > 1:
+        options["languages"] = chosen()  # --lang fr,en: the site in each language, fr/ and en/
     io = state(ctx).io
     reader = state(ctx).reader()
     # Text formats go through stdout's text stream (its encoding); calendars and databases are bytes.
@@ -110,16 +117,16 @@ def years(text: str) -> list[int]:
     out: list[int] = []
     try:
         for part in text.split(","):
-            first, _, last = part.strip().partition("-")
+            first, _sep, last = part.strip().partition("-")
             low = dates.parse_year(first)
             high = dates.parse_year(last) if last else low
             if high < low:
-                raise ValueError(f"{part.strip()!r} ends before it starts")
+                raise ValueError(_("{years!r} ends before it starts").format(years=part.strip()))
             out += range(low, high + 1)
     except ValueError as exc:
-        raise InvalidInput(f"--anniversaries: {exc} (give a year, YEAR-YEAR or YEAR,YEAR)") from None
+        raise InvalidInput(_("--anniversaries: {exc} (give a year, YEAR-YEAR or YEAR,YEAR)").format(exc=exc)) from None
     if len(set(out)) > 100:
-        raise InvalidInput("--anniversaries: at most 100 years at a time")
+        raise InvalidInput(_("--anniversaries: at most 100 years at a time"))
     return sorted(set(out))
 
 
@@ -144,7 +151,8 @@ def import_(
     from partnerctl.storage import store
 
     if on_conflict not in exchange.ON_CONFLICT:
-        raise InvalidInput(f"--on-conflict must be one of {', '.join(exchange.ON_CONFLICT)}, not {on_conflict!r}")
+        raise InvalidInput(_("--on-conflict must be one of {items}, not {on_conflict!r}").format(
+            items=', '.join(exchange.ON_CONFLICT), on_conflict=on_conflict))
     io = state(ctx).io
     # Countries and regions are read as the registry reads them (its aliases, its regions).
     head = store.read_head(state(ctx).location().path)

@@ -15,6 +15,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, filter_options, output_options
 from partnerctl.cli.values import year
+from partnerctl.core.i18n import _
 from partnerctl.core.query import Filters
 
 
@@ -53,7 +54,7 @@ def anniversaries(
 
         return render.anniversaries(con, rows)
 
-    out.emit(state(ctx).io, rows, draw, nothing="no anniversaries")
+    out.emit(state(ctx).io, rows, draw, nothing=_("no anniversaries"))
 
 
 @app.command()
@@ -79,37 +80,41 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
 
     out.check()
     if output is not None and out.other != "svg":
-        raise InvalidInput("-o is for --format svg (the other formats print on stdout)")
+        raise InvalidInput(_("-o is for --format svg (the other formats print on stdout)"))
     reader = state(ctx).reader()
     dimensions = counting.check_dimensions(by or [], reader.many_owners())
     kept, groups = reader.counts(filters, dimensions)
     if out.other == "svg":
-        _write_svg(ctx, groups, kept, output)
+        snap = reader.snapshot({})
+        _write_svg(ctx, groups, kept, output, lambda c: counting.shown_label(snap, c))
         return
     records = [asdict(c) for items in groups.values() for c in items]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        charts = [(f"By {dim} ({counted(kept, 'partnership')})", [(c.label, c.count, c.percent) for c in items])
+        snap = reader.snapshot({})
+        charts = [(_("By {dimension} ({count})").format(dimension=_(dim), count=counted(kept, "partnership")),
+                   [(counting.shown_label(snap, c), c.count, c.percent) for c in items])
                   for dim, items in groups.items()]
         return render.bar_charts(con, charts)
 
     out.emit(state(ctx).io, records, draw)
 
 
-def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None) -> None:
-    """``stats --format svg``: the bar charts into *output*, or on stdout."""
+def _write_svg(ctx: typer.Context, groups: Any, kept: int, output: Path | None, shown: Any) -> None:
+    """``stats --format svg``: the bar charts into *output*, or on stdout (*shown*: a count's label)."""
     from partnerctl.core.text import counted
     from partnerctl.formats import charts
     from partnerctl.storage import files
 
     io = state(ctx).io
-    svg = charts.charts(groups, kept).encode("utf-8")
+    svg = charts.charts(groups, kept, shown=shown).encode("utf-8")
     if output is None:
         stream = io.binary_stdout()
         stream.write(svg)
         stream.flush()
         return
     files.write_atomic(output, svg)
-    io.say(f"wrote {counted(len(groups), 'chart')} to {output}")
+    io.say(_("wrote {charts} to {output}").format(charts=counted(len(groups), "chart"), output=output))
+

@@ -15,6 +15,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, output_options
 from partnerctl.core.errors import NotARepository
+from partnerctl.core.i18n import _, ngettext
 
 # A commit that changed more partnerships than this (an import) is summed up in one line.
 SUMMARY_OVER = 5
@@ -23,9 +24,10 @@ SUMMARY_OVER = 5
 def _summary(changes: Any, partner: str | None) -> list[str]:
     """What a commit changed, one line per partnership (or a count when it changed many)."""
     from partnerctl.core import semantic
+    from partnerctl.core.text import counted
 
     if changes is None:
-        return ["(this version is not a readable registry)"]
+        return [_("(this version is not a readable registry)")]
     lines = semantic.describe(changes)
     if partner is None and len(lines) > SUMMARY_OVER:
         kinds: dict[str, str] = {}
@@ -38,9 +40,19 @@ def _summary(changes: Any, partner: str | None) -> list[str]:
         for what in kinds.values():
             counts[what] = counts.get(what, 0) + 1
         head = [line for line in lines if line.startswith(semantic.HEAD_LINE)]
-        return head + [f"{len(kinds)} partnerships: "
-                       + ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))]
+        return head + [_("{partnerships}: {counts}").format(
+            partnerships=counted(len(kinds), "partnership"),
+            counts=", ".join(_count(what, n) for what, n in sorted(counts.items())))]
     return lines
+
+
+def _count(what: str, n: int) -> str:
+    """``3 added``: how many partnerships a commit added, removed or changed."""
+    if what == "added":
+        return ngettext("{n} added", "{n} added", n).format(n=n)
+    if what == "removed":
+        return ngettext("{n} removed", "{n} removed", n).format(n=n)
+    return ngettext("{n} changed", "{n} changed", n).format(n=n)
 
 
 def _lines(io: Any, lines: list[str]) -> None:
@@ -62,6 +74,9 @@ def log(
 
     Example: partnerctl log turin
     """
+    import gettext
+
+    from partnerctl.core import i18n
     from partnerctl.core.errors import NotFound
     from partnerctl.core.names import slugify
     from partnerctl.storage import history
@@ -78,15 +93,18 @@ def log(
     commits = history.git_log(path, pid, changes=True)
     if not out.asked:
         if not commits:
-            io.say(f"no commits changed {pid}" if pid else f"{path} has no git history")
+            io.say(_("no commits changed {id}").format(id=pid) if pid
+                   else _("{path} has no git history").format(path=path))
         for c in commits:
             who = f"{c.date[:10]} {c.author}"
             _lines(io, [f"{who}: {line}" for line in _summary(c.changes, pid)])
         return
-    records = [{"commit": c.sha, "date": c.date, "author": c.author, "message": c.message,
-                "summary": "; ".join(_summary(c.changes, pid)),
-                "changes": None if c.changes is None else [ch.to_json() for ch in c.changes]}
-               for c in commits]
+    # What scripts read is the same in every language (the summary included).
+    with i18n.using("en", gettext.NullTranslations()):
+        records = [{"commit": c.sha, "date": c.date, "author": c.author, "message": c.message,
+                    "summary": "; ".join(_summary(c.changes, pid)),
+                    "changes": None if c.changes is None else [ch.to_json() for ch in c.changes]}
+                   for c in commits]
     out.emit(io, records)
 
 
@@ -132,15 +150,17 @@ def diff(
         except NotARepository:
             entries = files.journal_list(path)
             if not entries:
-                raise NotFound(f"{path} is not in git and has no previous version in its journal") from None
-            before, old_name = _document(entries[0].read(), str(entries[0].file)), "the version before the last write"
+                raise NotFound(_("{path} is not in git and has no previous version in its journal").format(
+                    path=path)) from None
+            before = _document(entries[0].read(), str(entries[0].file))
+            old_name = _("the version before the last write")
     else:
         before, old_name = _version(path, old)
     after = now if new is None else _version(path, new)[0]
     changes = semantic.diff(before, after)
     if not out.asked:
         if not changes:
-            io.say(f"no changes since {old_name}")
+            io.say(_("no changes since {version}").format(version=old_name))
         _lines(io, semantic.describe(changes))
         return
     out.emit(io, [c.to_json() for c in changes])
@@ -168,7 +188,9 @@ def undo(
     st.landed = True
     lines = semantic.describe(semantic.diff(history.parse_document(current), history.parse_document(old)))
     left = len(files.journal_list(st.location().path))
-    st.io.say(f"undid the write of {entry.time:%Y-%m-%d %H:%M} UTC ({left} earlier version(s) left to undo)")
+    st.io.say(ngettext("undid the write of {time} UTC ({n} earlier version left to undo)",
+                       "undid the write of {time} UTC ({n} earlier versions left to undo)", left).format(
+        time=f"{entry.time:%Y-%m-%d %H:%M}", n=left))
     _lines(st.io, lines)
 
 
@@ -194,7 +216,9 @@ def merge_file(
     if merged.report is None:
         return
     what = name or ours
-    io.say(f"{what}: {len(merged.conflicts)} conflict(s), ours' values kept; see {merged.report}")
+    io.say(ngettext("{file}: {n} conflict, ours' values kept; see {report}",
+                    "{file}: {n} conflicts, ours' values kept; see {report}", len(merged.conflicts)).format(
+        file=what, n=len(merged.conflicts), report=merged.report))
     for line in merged.conflicts + merged.problems:
         io.say(f"  {line}")
     raise Reported(EXIT_NOT_FOUND)
@@ -218,4 +242,4 @@ def git_setup(ctx: typer.Context) -> None:
     for line in done:
         io.say(line)
     if not done:
-        io.say("already set up")
+        io.say(_("already set up"))

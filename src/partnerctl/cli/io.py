@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO, NamedTuple, TextIO
 
 from partnerctl.core.errors import InvalidInput, OutputFailed
+from partnerctl.core.i18n import _
 
 ESCAPE = "partnerctl-escape"
 
@@ -68,7 +69,8 @@ class _Stream:
 
     def _fail(self, reason: str, broken_pipe: bool = False) -> None:
         if not self._failure:
-            self._failure.append(OutputFailed(f"cannot write to {self._name}: {reason}", broken_pipe=broken_pipe))
+            self._failure.append(OutputFailed(_("cannot write to {value}: {reason}").format(
+                value=self._name, reason=reason), broken_pipe=broken_pipe))
             _discard(self._inner)
         if not self._quiet:
             raise self._failure[0]
@@ -113,7 +115,7 @@ class _Stream:
 def _closed(stream: Any, name: str, quiet: bool) -> _Stream:
     """*stream* (on /dev/null) as a stream that was closed: every write fails."""
     out = _Stream(stream, name, quiet=quiet)
-    out._failure.append(OutputFailed(f"cannot write to {name}: it is closed"))
+    out._failure.append(OutputFailed(_("cannot write to {name}: it is closed").format(name=name)))
     return out
 
 
@@ -198,8 +200,9 @@ def command_line(args: Sequence[str]) -> list[str]:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
             shown = raw.decode("utf-8", "backslashreplace")
-            after = f" (after {out[-1]})" if out and out[-1].startswith("-") else ""
-            raise InvalidInput(f"argument {n} is not UTF-8 text: '{shown}'{after}") from None
+            after = _(" (after {option})").format(option=out[-1]) if out and out[-1].startswith("-") else ""
+            raise InvalidInput(_("argument {n} is not UTF-8 text: '{shown}'{after}").format(
+                n=n, shown=shown, after=after)) from None
     return out
 
 

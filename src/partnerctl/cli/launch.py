@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 # The root options that take a value: the command's name is the first word that is neither one of them nor its value.
-_ROOT_VALUES = ("--registry", "-r", "--lock-timeout")
+_ROOT_VALUES = ("--registry", "-r", "--lock-timeout", "--lang")
 
 
 def registry_first(argv: list[str]) -> list[str]:

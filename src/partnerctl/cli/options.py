@@ -22,6 +22,7 @@ from partnerctl.cli.io import IOStreams
 from partnerctl.cli.values import year
 from partnerctl.core.errors import InvalidInput
 from partnerctl.core.fields import FieldSpec
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
@@ -78,7 +79,7 @@ class Output(NamedTuple):
     def check(self) -> None:
         """Fail early (before a write) on contradicting options or an unknown field."""
         if self.other and self.as_json:
-            raise InvalidInput(f"--json and --format {self.other} contradict each other")
+            raise InvalidInput(_("--json and --format {other} contradict each other").format(other=self.other))
         self.chosen(False)
         self.picked()
 
@@ -86,7 +87,7 @@ class Output(NamedTuple):
         """The format to print in: as asked, else a table on a terminal and *piped* otherwise."""
         if self.as_json:
             if self.fmt not in (None, Format.json):
-                raise InvalidInput(f"--json and --format {self.fmt.value} contradict each other")
+                raise InvalidInput(_("--json and --format {value} contradict each other").format(value=self.fmt.value))
             return Format.json
         if self.fmt is not None:
             return self.fmt

@@ -15,6 +15,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Writing, field_options, write_options
 from partnerctl.cli.writing import report, write
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 
 PartnerArg = Annotated[str, typer.Argument(help="Id, city name or alias.", autocompletion=complete.partner)]
@@ -68,8 +69,8 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
 
     written = write(ctx, change, writing)
     rec = written.result
-    report(ctx, written, writing, (f"added partnership {rec['id']} ({city})", f"add partnership {rec['id']} ({city})"),
-           [rec])
+    report(ctx, written, writing, (_("added partnership {id} ({city})").format(id=rec["id"], city=city),
+                                   _("add partnership {id} ({city})").format(id=rec["id"], city=city)), [rec])
 
 
 # A value may start with "-" (a longitude west of Greenwich: set montreal lon -73.57): not an option.
@@ -85,7 +86,8 @@ def set_(ctx: typer.Context, partner: PartnerArg, writing: Writing,
     from partnerctl.core import edit
 
     _change_one(ctx, partner, lambda draft, pid: edit.set_field(draft, pid, field, value),
-                lambda pid: (f"set {field} of {pid}", f"set {field} of {pid}"), writing)
+                lambda pid: (_("set {field} of {pid}").format(field=field, pid=pid),
+                             _("set {field} of {pid}").format(field=field, pid=pid)), writing)
 
 
 @app.command()
@@ -99,7 +101,8 @@ def unset(ctx: typer.Context, partner: PartnerArg, writing: Writing,
     from partnerctl.core import edit
 
     _change_one(ctx, partner, lambda draft, pid: edit.unset_field(draft, pid, field),
-                lambda pid: (f"unset {field} of {pid}", f"unset {field} of {pid}"), writing)
+                lambda pid: (_("unset {field} of {pid}").format(field=field, pid=pid),
+                             _("unset {field} of {pid}").format(field=field, pid=pid)), writing)
 
 
 def _list_edit(ctx: typer.Context, partner: str, field: str, values: list[str], add: bool, writing: Writing) -> None:
@@ -107,10 +110,12 @@ def _list_edit(ctx: typer.Context, partner: str, field: str, values: list[str], 
     from partnerctl.core import edit
 
     change = edit.add_to if add else edit.remove_from
-    past, plain, prep = ("added", "add", "to") if add else ("removed", "remove", "from")
+    past, plain = ((_("added to {field} of {pid}: {shown}"), _("add to {field} of {pid}: {shown}")) if add
+                   else (_("removed from {field} of {pid}: {shown}"), _("remove from {field} of {pid}: {shown}")))
     shown = ", ".join(values)
     _change_one(ctx, partner, lambda draft, pid: change(draft, pid, field, values),
-                lambda pid: (f"{past} {prep} {field} of {pid}: {shown}", f"{plain} {prep} {field} of {pid}: {shown}"),
+                lambda pid: (past.format(field=field, pid=pid, shown=shown), plain.format(field=field, pid=pid,
+                                                                                           shown=shown)),
                 writing)
 
 
@@ -175,7 +180,8 @@ def rename(ctx: typer.Context, partner: PartnerArg, writing: Writing,
 
     written = write(ctx, change, writing)
     old, rec = written.result
-    report(ctx, written, writing, (f"renamed {old} to {rec['id']}", f"rename {old} to {rec['id']}"), [rec])
+    report(ctx, written, writing, (_("renamed {old} to {id}").format(old=old, id=rec["id"]),
+                                   _("rename {old} to {id}").format(old=old, id=rec["id"])), [rec])
 
 
 @app.command()
@@ -195,16 +201,17 @@ def remove(ctx: typer.Context, partner: PartnerArg, writing: Writing,
     io = state(ctx).io
     if not yes and not writing.dry_run:
         if not io.stdin_tty:
-            raise InvalidInput("refusing to remove without --yes when not on a terminal")
+            raise InvalidInput(_("refusing to remove without --yes when not on a terminal"))
         reader = state(ctx).reader()
         pid = reader.resolve(partner)
         p = reader.record(pid)
         country = reader.snapshot({}).shown("country", p["country"])
         reader.close()
-        question = (f"Remove {pid} ({p['city']}, {country}) with its {counted(len(p['events']), 'event')} "
-                    f"and {counted(len(p['contacts']), 'contact')}?")
+        question = _("Remove {id} ({city}, {country}) with its {events} and {contacts}?").format(
+            id=pid, city=p["city"], country=country, events=counted(len(p["events"]), "event"),
+            contacts=counted(len(p["contacts"]), "contact"))
         if not confirm(io, question):
-            raise InvalidInput(f"not removed: {pid}")
+            raise InvalidInput(_("not removed: {id}").format(id=pid))
         partner = pid
 
     def change(draft: Any) -> dict[str, Any]:
@@ -213,5 +220,6 @@ def remove(ctx: typer.Context, partner: PartnerArg, writing: Writing,
 
     written = write(ctx, change, writing)
     rec = written.result
-    report(ctx, written, writing, (f"removed partnership {rec['id']} ({rec['city']})",
-                                   f"remove partnership {rec['id']} ({rec['city']})"), [rec])
+    report(ctx, written, writing, (_("removed partnership {id} ({city})").format(id=rec["id"], city=rec["city"]),
+                                   _("remove partnership {id} ({city})").format(id=rec["id"], city=rec["city"])),
+           [rec])

@@ -33,6 +33,7 @@ from partnerctl.cli.io import IOStreams, _isatty
 from partnerctl.cli.options import Writing
 from partnerctl.core.errors import PartnerctlError
 from partnerctl.core.fields import FieldSpec
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 
 
@@ -58,7 +59,7 @@ def _lines(io: IOStreams) -> Ask:
     echoed = _isatty(io.stdin)
 
     def ask(q: Question) -> str:
-        io.stderr.write(f"{q.label} [{q.default}]: " if q.default else f"{q.label}: ")
+        io.stderr.write(asking.shown(q))
         io.stderr.flush()
         try:
             line = io.stdin.readline()
@@ -114,13 +115,16 @@ def session(ctx: typer.Context) -> Iterator[Session]:
 def label(spec: FieldSpec) -> str:
     """The question for a field: a list is asked one item at a time ("Theme"), a scalar by its label."""
     if spec.is_list:
-        return (spec.meta.item or spec.name).replace("_", " ").capitalize()
-    return spec.meta.label
+        return _((spec.meta.item or spec.name).replace("_", " ")).capitalize()
+    return _(spec.meta.label)
 
 
 def _hint(spec: FieldSpec) -> str:
-    how = TEXTS["list"] if spec.is_list else TEXTS["required"] if spec.required else TEXTS["optional"]
-    return f"{spec.meta.help.removesuffix('; repeatable')} ({how})" if spec.meta.help else how
+    how = _(TEXTS["list"]) if spec.is_list else _(TEXTS["required"]) if spec.required else _(TEXTS["optional"])
+    if not spec.meta.help:
+        return how
+    text = _(spec.meta.help).removesuffix("; repeatable").removesuffix(_("; repeatable"))
+    return f"{text} ({how})"
 
 
 def field(s: Session, model: str, spec: FieldSpec) -> Any:
@@ -176,7 +180,7 @@ def partner(s: Session) -> str:
     """Ask which partnership (completion of ids, with their city); the id it names."""
     from partnerctl.core.names import fold
 
-    question = Question(TEXTS["partner"], TEXTS["partner_hint"],
+    question = Question(_(TEXTS["partner"]), _(TEXTS["partner_hint"]),
                         candidates=lambda typed: s.reader.complete_partners(fold(typed.strip())))
     return str(s.until_valid(question, s.reader.resolve))
 
@@ -203,10 +207,10 @@ def partnership(ctx: typer.Context, city: str | None, pid: str | None, given: di
         default = shorten(slugify(value), MAX_ID_LENGTH)
 
         def check(answer: str) -> str:
-            edit.check_new_id(s.looking, answer or default, "choose another id")
+            edit.check_new_id(s.looking, answer or default, _("choose another id"))
             return answer
 
-        s.pid = s.until_valid(Question(TEXTS["id"], TEXTS["id_hint"], default=default or None), check) or default
+        s.pid = s.until_valid(Question(_(TEXTS["id"]), _(TEXTS["id_hint"]), default=default or None), check) or default
 
     with session(ctx) as s:
         s.more["city"] = lambda city: edit.check_name_free(s.looking, "", None, city)
@@ -237,7 +241,7 @@ def check_given(given: dict[str, Any], model: str, *, skip: tuple[str, ...] = ()
     from partnerctl.core.errors import InvalidInput
 
     for spec in missing(given, model, skip=skip):
-        raise InvalidInput(f"missing option {spec.option}")
+        raise InvalidInput(_("missing option {option}").format(option=spec.option))
 
 
 def missing_argument(ctx: typer.Context, name: str) -> Exception:

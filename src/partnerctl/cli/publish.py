@@ -9,6 +9,7 @@ import typer
 
 from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
+from partnerctl.core.i18n import _
 
 
 @app.command()
@@ -40,7 +41,8 @@ def brief(
     if fmt is None:
         fmt = "markdown" if output is not None and output.suffix.lower() in (".md", ".markdown") else "html"
     if fmt not in briefs.FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(briefs.FORMATS)}, not {fmt!r}")
+        raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(
+            items=", ".join(briefs.FORMATS), fmt=fmt))
     options = site_options(templates)
     env = templating.environment(options["templates"])
     reader = state(ctx).reader()
@@ -53,4 +55,4 @@ def brief(
         io.stdout.write(text)
         return
     files.write_atomic(output, text.encode("utf-8"))
-    io.say(f"wrote the brief of {pid} to {output}")
+    io.say(_("wrote the brief of {pid} to {output}").format(pid=pid, output=output))

@@ -15,6 +15,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, filter_options, output_options
 from partnerctl.cli.values import LimitOpt, days, limited, year
+from partnerctl.core.i18n import _
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
 
@@ -49,7 +50,7 @@ def list_table(reader: Any, records: Sequence[dict[str, Any]], many_owners: bool
 
     specs = [s for s in table().partnership if s.meta.table and (many_owners or not s.meta.many_owners)]
     columns = ("id", *(s.name for s in specs))
-    headings = {s.name: s.meta.heading.upper() for s in specs if s.meta.heading}
+    headings = {s.name: _(s.meta.heading).upper() for s in specs if s.meta.heading}
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import tables
@@ -94,7 +95,7 @@ def list_(ctx: typer.Context, filters: Filters, out: Output,
     records = reader.select(filters, sort)
     shown = limited(records, limit)
     many = reader.many_owners()
-    out.emit(state(ctx).io, shown, list_table(reader, shown, many), nothing="no partnerships match",
+    out.emit(state(ctx).io, shown, list_table(reader, shown, many), nothing=_("no partnerships match"),
              footer=count_line(len(shown), len(records), "partnership"), many_owners=many)
 
 
@@ -103,7 +104,7 @@ def count_line(shown: int, total: int, noun: str) -> str:
     from partnerctl.core.text import counted
 
     whole = counted(total, noun)
-    return whole if shown == total else f"{shown} of {whole} (--limit)"
+    return whole if shown == total else _("{shown} of {whole} (--limit)").format(shown=shown, whole=whole)
 
 
 @app.command()
@@ -144,11 +145,12 @@ def timeline(
     pids = list(dict.fromkeys(reader.resolve(p) for p in partners)) if partners else None
     events = reader.timeline(pids, since, until, theme or [])
     items = [event_row(rec["id"], rec["city"], e) for rec, e in events]
+    titles: dict[tuple[str, str], str] = {}  # anniversaries' titles as people read them (the rows keep English)
     if upcoming or within is not None:
         # --days alone means --upcoming too: there is no other horizon it could count from.
         today = datetime.date.today()
         if with_anniversaries:
-            items += _anniversary_events(reader, pids, today, since, until, theme or [])
+            items += _anniversary_events(reader, pids, today, since, until, theme or [], titles)
         kept = query.upcoming([(item["partner"], item) for item in items], today, within)
         items = sorted((dict(item) for _, item in kept), key=lambda item: dates.sort_key(item["date"]))
     items = limited(items, limit)
@@ -156,19 +158,27 @@ def timeline(
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        return render.timeline(con, items)
+        return render.timeline(con, [{**i, "title": titles.get((i["partner"], i["id"]), i["title"])} for i in items])
 
-    out.emit(state(ctx).io, items, draw, nothing="no events match")
+    out.emit(state(ctx).io, items, draw, nothing=_("no events match"))
 
 
 def _anniversary_events(reader: Any, pids: list[str] | None, today: Any, since: int | None, until: int | None,
-                        themes: list[str]) -> list[dict[str, Any]]:
-    """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme."""
-    from partnerctl.core import anniversaries, query
+                        themes: list[str], titles: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """This year's round anniversaries as timeline events, kept by the same --since, --until and --theme.
+
+    Their titles are English, as every row scripts read; *titles* gets each one in the run's language.
+    """
+    import gettext
+
+    from partnerctl.core import anniversaries, i18n, query
 
     records = reader.dated(pids)
     rows = anniversaries.anniversaries(records, today.year, anniversaries.DEFAULT_EVERY)
-    events = [anniversaries.as_event(row, records[row["partner"]]) for row in rows]
+    with i18n.using("en", gettext.NullTranslations()):
+        events = [anniversaries.as_event(row, records[row["partner"]]) for row in rows]
+    for row, event in zip(rows, events, strict=True):
+        titles[(event["partner"], event["id"])] = anniversaries.describe(row)
     kept = []
     snap = reader.snapshot({})
     wanted = [query.match_vocab(snap.themes, t, "theme") for t in themes]
@@ -209,8 +219,10 @@ def search(ctx: typer.Context, out: Output,
 
     out.emit(io, shown, draw)
     partners = len({h["partner"] for h in hits})
-    also = f" ({len(shown)} of {total} shown: --limit)" if len(shown) < total else ""
-    io.say(f"{counted(len(hits), 'hit')} in {counted(partners, 'partnership')}{also}")
+    also = (_(" ({shown} of {total} shown: --limit)").format(shown=len(shown), total=total)
+            if len(shown) < total else "")
+    io.say(_("{hits} in {partnerships}").format(hits=counted(len(hits), "hit"),
+                                                 partnerships=counted(partners, "partnership")) + also)
 
 
 @app.command()
@@ -236,5 +248,6 @@ def duplicates(ctx: typer.Context, out: Output) -> None:
 
     out.emit(io, records, draw)
     found = sum(p.kind == "duplicate" for p in pairs)
-    io.say(f"{counted(found, 'duplicate')}, {counted(len(pairs) - found, 'near duplicate')}"
-           + ("; fold one into the other with: partnerctl merge PARTNER OTHER" if pairs else ""))
+    io.say(_("{duplicates}, {near}").format(duplicates=counted(found, "duplicate"),
+                                            near=counted(len(pairs) - found, "near duplicate"))
+           + (_("; fold one into the other with: partnerctl merge PARTNER OTHER") if pairs else ""))

@@ -11,6 +11,7 @@ import typer
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, Writing, output_options, write_options
 from partnerctl.cli.writing import report, write
+from partnerctl.core.i18n import _
 from partnerctl.formats.output import Format
 
 
@@ -42,7 +43,8 @@ def init(
     obj = {"path": str(target), "name": reg.registry.name, "owner": reg.registry.owner,
            "country": reg.registry.country, "themes": len(reg.themes), "networks": len(reg.networks),
            "partnerships": len(reg.partnerships)}
-    report(ctx, written, writing, (f"created {target} ({what})", f"create {target} ({what})"), [obj],
+    report(ctx, written, writing, (_("created {target} ({what})").format(target=target, what=what),
+                                   _("create {target} ({what})").format(target=target, what=what)), [obj],
            name=target.name)
 
 
@@ -70,11 +72,13 @@ def fmt_(ctx: typer.Context, writing: Writing,
     changed = written.old_data != written.new_data
     obj: dict[str, Any] = {"path": str(path), "changed": changed}
     if check and not writing.dry_run:
-        state(ctx).io.say(f"{path} {'is not in canonical form' if changed else 'is canonical'}")
+        verdict = _("{path} is not in canonical form") if changed else _("{path} is canonical")
+        state(ctx).io.say(verdict.format(path=path))
         if writing.out.asked:
             writing.out.emit(state(ctx).io, [obj], one=True)
     else:
-        report(ctx, written, writing, (f"reformatted {path}", f"reformat {path}"), [obj])
+        report(ctx, written, writing, (_("reformatted {path}").format(path=path), _("reformat {path}").format(
+            path=path)), [obj])
     if check and changed:
         raise Reported(EXIT_NOT_FOUND)
 
@@ -92,8 +96,9 @@ def upgrade(ctx: typer.Context, writing: Writing) -> None:
     done: list[str] = []
     written = write(ctx, lambda draft: None, writing, whole=True, prepare=lambda data: done.extend(upgraded(data)))
     path = state(ctx).location().path
-    what = ", ".join(done) or "nothing to change"
-    report(ctx, written, writing, (f"upgraded {path}: {what}", f"upgrade {path}: {what}"),
+    what = ", ".join(done) or _("nothing to change")
+    report(ctx, written, writing, (_("upgraded {path}: {what}").format(path=path, what=what),
+                                   _("upgrade {path}: {what}").format(path=path, what=what)),
            [{"path": str(path), "changed": written.old_text != written.new_text}])
 
 
@@ -120,7 +125,7 @@ def validate(ctx: typer.Context, out: Output) -> None:
         for p in found:
             io.stderr.write(clean(str(p)) + "\n")
         if not found:
-            io.say(f"{path}: valid")
+            io.say(_("{path}: valid").format(path=path))
     if found:
         raise Reported(EXIT_REGISTRY)
 
@@ -146,22 +151,23 @@ def use(
     if path is None:
         loc = state(ctx).location()
         io.stdout.write(f"{loc.path}\n")
-        io.say(f"the registry is {loc.path}, named by {loc.source}"
-               + (" (the read-only sample)" if loc.bundled else ""))
+        io.say(_("the registry is {path}, named by {source}").format(path=loc.path, source=loc.source)
+               + (_(" (the read-only sample)") if loc.bundled else ""))
         return
     if not path.is_file():
-        raise store.not_found(store.Location(path, source="the command line"))
+        raise store.not_found(store.Location(path, source=_("the command line")))
     if repository:
         file = config.repository_config_path() or Path.cwd() / config.REPOSITORY_FILE
     else:
         found = config.user_config_path()
         if found is None:
-            raise InvalidInput("no home folder for a config file: set XDG_CONFIG_HOME, or use --repository")
+            raise InvalidInput(_("no home folder for a config file: set XDG_CONFIG_HOME, or use --repository"))
         file = found
     config.set_registry(file, path)
-    io.say(f"the default registry is now {path} (set in {file})")
+    io.say(_("the default registry is now {path} (set in {file})").format(path=path, file=file))
     now = store.locate(None)
     if os.path.realpath(now.path) != os.path.realpath(path):
-        io.say(f"note: here {now.source} comes first: {now.path} is read (see 'partnerctl use')")
+        io.say(_("note: here {source} comes first: {path} is read (see 'partnerctl use')").format(
+            source=now.source, path=now.path))
     if os.environ.get("PARTNERCTL_REGISTRY"):
-        io.say("note: $PARTNERCTL_REGISTRY is set and comes first")
+        io.say(_("note: $PARTNERCTL_REGISTRY is set and comes first"))

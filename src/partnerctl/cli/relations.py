@@ -14,6 +14,7 @@ from partnerctl.cli import complete
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Writing, write_options
 from partnerctl.cli.writing import Many, report, write
+from partnerctl.core.i18n import _
 
 
 @app.command()
@@ -34,12 +35,13 @@ def merge(ctx: typer.Context, writing: Writing,
     """
     from partnerctl.core import edit
     from partnerctl.core.errors import InvalidInput
+    from partnerctl.core.text import counted
 
     chosen = {}
     for item in take or []:
         name, sep, whose = item.partition("=")
         if not sep:
-            raise InvalidInput(f"--take {item!r}: write FIELD=keep or FIELD=other")
+            raise InvalidInput(_("--take {item!r}: write FIELD=keep or FIELD=other").format(item=item))
         chosen[name.strip()] = whose.strip()
 
     def change(draft: Any) -> dict[str, Any]:
@@ -50,11 +52,12 @@ def merge(ctx: typer.Context, writing: Writing,
     moved = []
     for what in ("events", "contacts"):
         if done[what]:
-            moved.append(f"{done[what]} {what if done[what] > 1 else what[:-1]}")
-    detail = f" ({', '.join(moved)} brought over)" if moved else ""
-    renamed = "".join(f"; event {old} is now {new}" for old, new in done["renamed"])
-    report(ctx, written, writing, (f"merged {done['other']} into {done['keep']}{detail}{renamed}",
-                                   f"merge {done['other']} into {done['keep']}"),
+            moved.append(counted(done[what], what[:-1]))
+    detail = _(" ({items} brought over)").format(items=", ".join(moved)) if moved else ""
+    renamed = "".join(_("; event {old} is now {new}").format(old=old, new=new) for old, new in done["renamed"])
+    report(ctx, written, writing, (_("merged {other} into {keep}{detail}{renamed}").format(
+                                       other=done["other"], keep=done["keep"], detail=detail, renamed=renamed),
+                                   _("merge {other} into {keep}").format(other=done["other"], keep=done["keep"])),
            [_record_of(done["keep"], done["record"])])
 
 
@@ -80,6 +83,7 @@ def locate(ctx: typer.Context, writing: Writing,
     Example: partnerctl locate turin milan
     """
     from partnerctl.core import countries, edit, geo
+    from partnerctl.core.i18n import language
     from partnerctl.core.text import counted
 
     io = state(ctx).io
@@ -96,14 +100,15 @@ def locate(ctx: typer.Context, writing: Writing,
     placed = [r for r in rows if r["lat"] is not None]
     for r in rows:
         if r["lat"] is None:
-            io.say(f"not placed: {r['partner']} ({r['city']}, {countries.display(r['country'])}): no city of that "
-                   "name in the "
-                   "gazetteer for that country; set it with: partnerctl set "
-                   f"{r['partner']} lat LAT, then lon")
+            io.say(_("not placed: {partner} ({city}, {country}): no city of that name in the gazetteer for that "
+                     "country; set it with: partnerctl set {partner} lat LAT, then lon").format(
+                partner=r["partner"], city=r["city"], country=countries.display(r["country"], language())))
     ambiguous = sum(1 for r in placed if r["candidates"] > 1)
-    more = f", {ambiguous} of them the most populous of several of that name" if ambiguous else ""
-    summary = f"{counted(len(placed), 'partnership')} placed{more}, {len(rows) - len(placed)} not placed"
-    report(ctx, written, writing, (f"located partner cities: {summary}", f"locate partner cities: {summary}"),
+    more = _(", {n} of them the most populous of several of that name").format(n=ambiguous) if ambiguous else ""
+    summary = _("{placed} placed{more}, {n} not placed").format(
+        placed=counted(len(placed), "partnership"), more=more, n=len(rows) - len(placed))
+    report(ctx, written, writing, (_("located partner cities: {summary}").format(summary=summary),
+                                   _("locate partner cities: {summary}").format(summary=summary)),
            Many(rows))
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from partnerctl.cli.io import IOStreams
 from partnerctl.core import dates
+from partnerctl.core.i18n import _
 from partnerctl.core.query import Snapshot
 from partnerctl.core.text import clean
 
@@ -96,9 +97,9 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
         if item.get("description"):
             body.append(Text(clean(item["description"], multiline=True)))
         if item.get("notes"):
-            body.append(Text("note (internal): " + clean(item["notes"], multiline=True), style="yellow"))
+            body.append(Text(_("note (internal): ") + clean(item["notes"], multiline=True), style="yellow"))
         if item.get("themes"):
-            body.append(Text("themes: " + clean(", ".join(item["themes"])), style="magenta"))
+            body.append(Text(_("themes: ") + clean(", ".join(item["themes"])), style="magenta"))
         for link in item.get("links") or []:
             body.append(_link(link))
         table.add_row(Text(dates.humanize_span(item["date"], item.get("end"))), marker, Group(*body))
@@ -108,10 +109,11 @@ def timeline(con: Console, items: Sequence[dict[str, Any]], show_partner: bool =
 def anniversaries(con: Console, rows: Sequence[dict[str, Any]]) -> Table:
     """Anniversaries, one a row: the date, the years (jubilees starred), the partnership and what is celebrated."""
     from partnerctl.core.anniversaries import describe
+    from partnerctl.core.records import heading
 
     table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
-    for heading, justify in (("DATE", "right"), ("YEARS", "right"), ("PARTNER", "left"), ("ANNIVERSARY", "left")):
-        table.add_column(heading, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for name, justify in (("date", "right"), ("years", "right"), ("partner", "left"), ("anniversary", "left")):
+        table.add_column(heading(name), justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in rows:
         jubilee = row["jubilee"]
         years = Text(f"{row['years']}" + (" ★" if jubilee else ""), style="bold yellow" if jubilee else "")
@@ -139,19 +141,21 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
     for link in rec["links"]:
         parts.append(_link(link))
     if rec["events"]:
-        parts += [Text(""), Text(f"{owner} – {clean(rec['city'])} cooperation, key dates", style="bold underline"),
+        heading = _("{owner} – {city} cooperation, key dates").format(owner=owner, city=clean(rec["city"]))
+        parts += [Text(""), Text(heading, style="bold underline"),
                   timeline(con, rec["events"], show_partner=False)]
     if rec["contacts"]:
-        parts += [Text(""), Text("Contact", style="bold underline")]
+        parts += [Text(""), Text(_("Contact"), style="bold underline")]
         for c in rec["contacts"]:
-            parts.append(Text(clean(c["name"]) + ("  (internal)" if c.get("internal") else ""), style="bold"))
+            parts.append(Text(clean(c["name"]) + (_("  (internal)") if c.get("internal") else ""), style="bold"))
             for key in ("role", "organisation", "email", "phone"):
                 if c.get(key):
                     parts.append(Text("  " + clean(c[key])))
             if c.get("notes"):
-                parts.append(Text("  note (internal): " + clean(c["notes"], multiline=True), style="yellow"))
+                parts.append(Text("  " + _("note (internal): ") + clean(c["notes"], multiline=True), style="yellow"))
     country = clean(snap.shown("country", rec["country"]))
-    title = Text(f"International relations, {owner} - {clean(rec['city'])} ({country})", style="bold")
+    title = Text(_("International relations, {owner} - {city} ({country})").format(
+        owner=owner, city=clean(rec["city"]), country=country), style="bold")
     if not con.is_terminal:
         return Group(title, Text(""), *parts)
     return Panel(Group(*parts), title=title, title_align="left", box=box.ROUNDED, padding=(1, 2))
@@ -160,9 +164,11 @@ def partnership(con: Console, snap: Snapshot, rec: dict[str, Any]) -> Renderable
 def vocab_table(con: Console, rows: Sequence[tuple[str, str, int]], kind: str) -> Table:
     """A vocabulary with the number of partnerships using each entry."""
     table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
-    table.add_column("SLUG", style="bold cyan")
-    table.add_column(kind.upper())
-    table.add_column("PARTNERSHIPS", justify="right")
+    from partnerctl.core.records import heading
+
+    table.add_column(heading("slug"), style="bold cyan")
+    table.add_column(heading(kind))
+    table.add_column(heading("partnerships"), justify="right")
     for slug, label, count in rows:
         table.add_row(_t(slug), _t(label), str(count))
     return table
@@ -239,9 +245,11 @@ def excerpt(text: str, spans: Sequence[tuple[int, int]], before: int = 60,
 def search_hits(con: Console, hits: Sequence[dict[str, Any]]) -> Table:
     """Search hits: the partnership, the field, and the text with the matches highlighted."""
     table = Table(box=_box(con) and box.SIMPLE_HEAD, header_style="bold", show_edge=False)
-    table.add_column("PARTNER", style="bold cyan", no_wrap=True)
-    table.add_column("FIELD", style="dim", max_width=32, overflow="ellipsis")
-    table.add_column("TEXT", overflow="ellipsis")
+    from partnerctl.core.records import heading
+
+    table.add_column(heading("partner"), style="bold cyan", no_wrap=True)
+    table.add_column(heading("field"), style="dim", max_width=32, overflow="ellipsis")
+    table.add_column(heading("text"), overflow="ellipsis")
     for hit in hits:
         text, spans = excerpt(hit["text"], [tuple(s) for s in hit["spans"]])
         table.add_row(Text(clean(hit["partner"])), Text(clean(hit["field"])), highlighted(text, spans))

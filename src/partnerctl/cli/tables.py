@@ -59,7 +59,9 @@ def records_table(con: Console, records: Sequence[dict[str, Any]], columns: Sequ
     an id or a word longer than its column is shortened with "…", never split.
     Styles are Rich's, as the console renders them (none when piped or NO_COLOR).
     """
-    heads = [(titles or {}).get(c, c.replace("_", " ").upper()) for c in columns]
+    from partnerctl.core.records import heading
+
+    heads = [(titles or {}).get(c) or heading(c) for c in columns]
     ids = [c == "id" for c in columns]
 
     def cells(rows: Sequence[dict[str, Any]]) -> list[list[str | None]]:

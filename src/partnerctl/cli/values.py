@@ -8,6 +8,8 @@ from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
+from partnerctl.core.i18n import _
+
 
 def year(text: str) -> int:
     """A year option's value (``dates.parse_year``); a usage error naming the option otherwise."""
@@ -32,7 +34,7 @@ def days(text: str) -> int:
 def limit(text: str) -> int:
     """A ``--limit`` value: a whole number of at least 1; a usage error naming the option otherwise."""
     if not text.strip().isdigit() or int(text) < 1:
-        raise typer.BadParameter(f"{text!r} is not a whole number of at least 1")
+        raise typer.BadParameter(_("{text!r} is not a whole number of at least 1").format(text=text))
     return int(text)
 
 

@@ -10,6 +10,7 @@ import typer
 from partnerctl.cli.app import app, state
 from partnerctl.cli.options import Output, Writing, output_options, write_options
 from partnerctl.cli.writing import report, write
+from partnerctl.core.i18n import _
 
 themes_app = typer.Typer(help="The theme vocabulary.")
 networks_app = typer.Typer(help="The network vocabulary.")
@@ -25,13 +26,16 @@ def _listing(ctx: typer.Context, kind: str, out: Output) -> None:
     from partnerctl.core.records import vocabulary_entry
 
     out.check()
-    rows = state(ctx).reader().usage(kind)
+    reader = state(ctx).reader()
+    rows = reader.usage(kind)
     records = [vocabulary_entry(slug, label, n) for slug, label, n in rows]
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render
 
-        return render.vocab_table(con, rows, kind)
+        # The table in the language in force; the records keep the English label.
+        shown = reader.snapshot({}).labels(kind)
+        return render.vocab_table(con, [(slug, shown.get(slug, label), n) for slug, label, n in rows], kind)
 
     out.emit(state(ctx).io, records, draw)
 
@@ -83,8 +87,10 @@ def add_alias(ctx: typer.Context, writing: Writing,
 
     written = write(ctx, lambda draft: edit.add_alias(draft, alias, country), writing)
     entry = written.result
-    report(ctx, written, writing, (f"added country alias {alias!r} ({entry['code']}, {entry['country']})",
-                                   f"add country alias {alias!r} ({entry['code']}, {entry['country']})"), [entry])
+    report(ctx, written, writing, (_("added country alias {alias!r} ({code}, {country})").format(
+                                       alias=alias, code=entry["code"], country=entry["country"]),
+                                   _("add country alias {alias!r} ({code}, {country})").format(
+                                       alias=alias, code=entry["code"], country=entry["country"])), [entry])
 
 
 @countries_app.command("remove", help="Remove one of the registry's country aliases.\n\n"
@@ -96,8 +102,8 @@ def remove_alias(ctx: typer.Context, writing: Writing,
 
     written = write(ctx, lambda draft: edit.remove_alias(draft, alias), writing)
     entry = written.result
-    report(ctx, written, writing, (f"removed country alias {entry['alias']!r}",
-                                   f"remove country alias {entry['alias']!r}"), [entry])
+    report(ctx, written, writing, (_("removed country alias {alias!r}").format(alias=entry["alias"]),
+                                   _("remove country alias {alias!r}").format(alias=entry["alias"])), [entry])
 
 
 def _vocab_writes(sub: typer.Typer, kind: str) -> None:
@@ -119,9 +125,12 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     @write_options("vocabulary")
     def add_entry(ctx: typer.Context, writing: Writing,
                   slug: Annotated[str, typer.Argument(help="Lower-case words joined by hyphens.")],
-                  label: Annotated[str, typer.Argument(help="The name people read.")]) -> None:
-        run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.add_vocab(draft, kind, slug, label)),
-            (f"added {kind} {slug}", f"add {kind} {slug}"), writing)
+                  label: Annotated[str, typer.Argument(help="The name people read.")],
+                  label_fr: Annotated[str | None, typer.Option(
+                      "--label-fr", help="The name in French (else the label above is shown).")] = None) -> None:
+        run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.add_vocab(draft, kind, slug, label, label_fr)),
+            (_("added {kind} {slug}").format(kind=kind, slug=slug),
+             _("add {kind} {slug}").format(kind=kind, slug=slug)), writing)
 
     @sub.command("rename", help=f"Rename a {kind} (and relabel it) in the vocabulary and wherever it is used."
                                 f"\n\nExample: partnerctl {plural} rename OLD NEW --label 'New label'")
@@ -129,10 +138,15 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
     def rename_entry(ctx: typer.Context, writing: Writing,
                      old: Annotated[str, typer.Argument(help="The slug now.")],
                      new: Annotated[str, typer.Argument(help="The new slug (may be the same, with --label).")],
-                     label: Annotated[str | None, typer.Option(help="A new label.")] = None) -> None:
-        did = ((f"relabelled {kind} {old}", f"relabel {kind} {old}") if new == old
-               else (f"renamed {kind} {old} to {new}", f"rename {kind} {old} to {new}"))
-        run(ctx, lambda draft: edit.vocab_entry(draft, kind, edit.rename_vocab(draft, kind, old, new, label)),
+                     label: Annotated[str | None, typer.Option(help="A new label.")] = None,
+                     label_fr: Annotated[str | None, typer.Option("--label-fr", help="A new label in French.")] = None
+                     ) -> None:
+        did = ((_("relabelled {kind} {old}").format(kind=kind, old=old),
+                _("relabel {kind} {old}").format(kind=kind, old=old)) if new == old
+               else (_("renamed {kind} {old} to {new}").format(kind=kind, old=old, new=new),
+                     _("rename {kind} {old} to {new}").format(kind=kind, old=old, new=new)))
+        run(ctx, lambda draft: edit.vocab_entry(draft, kind,
+                                                edit.rename_vocab(draft, kind, old, new, label, label_fr)),
             did, writing)
 
     @sub.command("remove", help=f"Remove a {kind}; refused while in use unless --force, which also removes it "
@@ -143,7 +157,8 @@ def _vocab_writes(sub: typer.Typer, kind: str) -> None:
                      force: Annotated[bool, typer.Option("--force", help="Remove it from its users too.")] = False
                      ) -> None:
         run(ctx, lambda draft: edit.remove_vocab(draft, kind, slug, force),
-            (f"removed {kind} {slug}", f"remove {kind} {slug}"), writing)
+            (_("removed {kind} {slug}").format(kind=kind, slug=slug),
+             _("remove {kind} {slug}").format(kind=kind, slug=slug)), writing)
 
 
 _vocab_writes(themes_app, "theme")

@@ -15,6 +15,7 @@ import typer
 
 from partnerctl.cli.app import state
 from partnerctl.cli.options import Writing
+from partnerctl.core.i18n import _
 
 T = TypeVar("T")
 
@@ -56,12 +57,12 @@ def report(ctx: typer.Context, written: Any, writing: Writing, did: tuple[str, s
     io = state(ctx).io
     past, plain = did
     if writing.dry_run:
-        io.say(f"would {plain}")
+        io.say(_("would {change}").format(change=plain))
         if not writing.out.asked:
             io.stdout.write(clean(written.diff(name or state(ctx).location().path.name), multiline=True))
             return
     else:
-        io.say(past if written.written else "no changes")
+        io.say(past if written.written else _("no changes"))
     if writing.out.asked or always:
         writing.out.emit(io, list(records), table, one=len(records) == 1 and not always_list(records))
 

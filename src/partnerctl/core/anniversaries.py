@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from partnerctl.core import dates
+from partnerctl.core.i18n import _, language
 from partnerctl.core.names import fold
 from partnerctl.core.query import Record
 
@@ -51,7 +52,7 @@ def anniversaries(records: Mapping[str, Record], year: int, every: int = DEFAULT
     *skip_internal* leaves out events marked internal (for a published calendar).
     """
     if every < 1:
-        raise ValueError("every must be at least 1")
+        raise ValueError(_("every must be at least 1"))
     rows = []
     for pid, rec in records.items():
         since = rec.get("since")
@@ -74,7 +75,9 @@ def _row(pid: str, rec: Record, date: str, years: int, since: str, event: Mappin
 
 
 def ordinal(n: int) -> str:
-    """``1st``, ``2nd``, ``35th``, ``111th``."""
+    """``1st``, ``2nd``, ``35th``, ``111th`` (in French ``1er``, ``35e``)."""
+    if language() == "fr":
+        return "1er" if n == 1 else f"{n}e"
     if 10 <= n % 100 <= 20:
         return f"{n}th"
     return f"{n}{({1: 'st', 2: 'nd', 3: 'rd'}).get(n % 10, 'th')}"
@@ -84,8 +87,10 @@ def describe(row: Mapping[str, Any]) -> str:
     """An anniversary in words: ``35th anniversary of the partnership (1991)``,
     ``25th anniversary: Agreement signed (15 January 2001)``."""
     if row["event"] is None:
-        return f"{ordinal(row['years'])} anniversary of the partnership ({row['since']})"
-    return f"{ordinal(row['years'])} anniversary: {row['title']} ({dates.humanize(row['since'])})"
+        return _("{nth} anniversary of the partnership ({since})").format(nth=ordinal(row["years"]),
+                                                                           since=row["since"])
+    return _("{nth} anniversary: {title} ({date})").format(nth=ordinal(row["years"]), title=row["title"],
+                                                             date=dates.humanize(row["since"]))
 
 
 def as_event(row: Mapping[str, Any], rec: Record) -> dict[str, Any]:

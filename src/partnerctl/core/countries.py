@@ -37,6 +37,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from partnerctl.core.errors import InvalidInput, PackageDataMissing
+from partnerctl.core.i18n import _
 from partnerctl.core.names import fold
 
 if TYPE_CHECKING:
@@ -310,7 +311,7 @@ def _resolver(own: tuple[tuple[str, str], ...]) -> Resolver:
 def country(code: str) -> Country:
     """The ``Country`` of *code*; ``InvalidInput`` when no country or subdivision has it."""
     if not known(code):
-        raise InvalidInput(f"no country has the code {code!r}")
+        raise InvalidInput(_("no country has the code {code!r}").format(code=code))
     return Country(code)
 
 
@@ -323,7 +324,7 @@ def display(code: str, lang: Lang = "en") -> str:
         return entries[code].fr if lang == "fr" else entries[code].en
     sub = _subdivision(code)
     if sub is None:
-        raise InvalidInput(f"no country has the code {code!r}")
+        raise InvalidInput(_("no country has the code {code!r}").format(code=code))
     name = _french("iso3166-2").gettext(sub.name) if lang == "fr" else sub.name
     return f"{_name_variants(name)[1] or name} ({display(sub.country_code, lang)})"
 
@@ -348,7 +349,7 @@ def default_region(code: str) -> str:
     continent's region; a subdivision's is its country's. ``InvalidInput`` for an unknown code."""
     code = _territories().get(code, code).split("-")[0]
     if not known(code):
-        raise InvalidInput(f"no country has the code {code!r}")
+        raise InvalidInput(_("no country has the code {code!r}").format(code=code))
     data = _data("countries.toml")
     override: str | None = data["region_overrides"].get(code)
     if override is not None:
@@ -426,8 +427,8 @@ class Resolver:
         code = self._aliases.get(k)
         if code is not None and "-" in code and code not in self._checked:
             if not known(code):
-                raise InvalidInput(f"country aliases: alias {self._alias_spelled[k]!r}: "
-                                   f"no country has the code {code!r}")
+                raise InvalidInput(_("country aliases: alias {alias!r}: no country has the code {code!r}").format(
+                                       alias=self._alias_spelled[k], code=code))
             self._checked.add(code)
         return code
 
@@ -439,10 +440,11 @@ class Resolver:
         """The code *text* names and the rule that found it (see the module's docstring)."""
         text = text.strip()
         if not key(text):
-            raise InvalidInput(f"a country must have a name, not {text!r}")
+            raise InvalidInput(_("a country must have a name, not {text!r}").format(text=text))
         # Folding would drop them, and "\x1bItaly" or an undecodable byte is no spelling of Italy.
         if _CONTROL.search(text):
-            raise InvalidInput(f"a country name must be one line without control characters, not {text!r}")
+            raise InvalidInput(_("a country name must be one line without control characters, not {text!r}").format(
+                                   text=text))
         found = self._whole(text)
         if found is not None:
             return found
@@ -453,7 +455,8 @@ class Resolver:
             if of is not None and key(part):
                 return self._part_of(part, of.code)
         # The whole text, and what follows its last comma ("Paris, Frnace").
-        raise InvalidInput(f"unknown country {text!r}{self._hint(text, text.rpartition(',')[2])}")
+        raise InvalidInput(_("unknown country {text!r}{hint}").format(
+                               text=text, hint=self._hint(text, text.rpartition(',')[2])))
 
     def analyse(self, strings: Iterable[str]) -> list[Analysis]:
         """How each distinct text of *strings* resolves, with how often it occurs, most frequent first."""
@@ -516,11 +519,11 @@ class Resolver:
             for near in difflib.get_close_matches(k, spelled, n=10, cutoff=0.6):
                 scored.append((-difflib.SequenceMatcher(None, k, near).ratio(), near))
         names: dict[str, str] = {}
-        for _, near in sorted(scored):
+        for _score, near in sorted(scored):
             names.setdefault(self._whole(spelled[near]).code, spelled[near])  # type: ignore[union-attr]
         close = list(names.values())[:3]
         # Quoted: ISO names hold commas ("Åland, Îles").
-        return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        return _("; did you mean {names}?").format(names=", ".join(map(repr, close))) if close else ""
 
 
 def _ancestors(code: str) -> list[str]:

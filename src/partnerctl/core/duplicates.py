@@ -87,7 +87,7 @@ def classify(snap: Snapshot, a: str, b: str) -> Pair:
     keep, other = sorted((a, b), key=lambda pid: (-_weight(snap.partnerships[pid]), len(pid), pid))
     rk = snap.partnerships[keep]
     name = next((n for n in _names(rk) if fold(n) in same), rk["city"])
-    shown = (snap.shown("country", ra["country"]) if ra["country"] == rb["country"]
+    shown = (snap.shown("country", ra["country"], "en") if ra["country"] == rb["country"]
              else f"{ra['country']} and {rb['country']}")
     if same and overlap:
         kind: Kind = "duplicate"

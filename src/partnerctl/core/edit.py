@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
 from partnerctl.core import dates, query
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
+from partnerctl.core.i18n import _, language
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Contact,
@@ -43,6 +44,8 @@ class Draft(Protocol):
     owner: Owner
     themes: dict[str, str]
     networks: dict[str, str]
+    # The vocabularies' labels in other languages (``model.Registry.translations``), changed in place.
+    translations: dict[Any, Any]
     regions: dict[str, str]
     # The registry's own country aliases (alias: code), over the shipped ones.
     countries: dict[str, str]
@@ -148,6 +151,12 @@ def check_answer(draft: Draft, model: str, name: str, value: str | list[str], pi
     check_field(_MODELS[model], name, value, invalid(model, pid))
 
 
+def _slugs(draft: Draft, kind: str, terms: Sequence[str]) -> list[str]:
+    """The slugs vocabulary *terms* name, each exactly one (English labels, and those of the language in force)."""
+    vocab = vocabulary(draft, kind)
+    return query.resolve_terms(vocab, terms, kind, query.in_force(vocab, draft.translations, kind))
+
+
 # --- events --------------------------------------------------------------------------------
 
 def new_event_id(taken: set[str], date: str, title: str) -> str:
@@ -160,7 +169,7 @@ def add_event(draft: Draft, pid: str, *, date: str, title: str, themes: list[str
     """Append an event to partnership *pid* and return it (*more*: its other fields, None for unset)."""
     p = draft.get(pid)
     fields = {"date": date, "title": title, **{k: v for k, v in more.items() if v is not None},
-              "themes": query.resolve_terms(draft.themes, themes or [], "theme"), "links": links or []}
+              "themes": _slugs(draft, "theme", themes or []), "links": links or []}
     # Validate the fields before deriving an id from them, so errors name the field.
     build(Event, {"id": "x", **fields}, invalid("event"))
     event = build(Event, {"id": new_event_id({e.id for e in p.events}, date, title), **fields}, invalid("event"))
@@ -178,8 +187,8 @@ def find_event(p: Partnership, pid: str, ref: str) -> int:
         return found[0]
     ids = ", ".join(p.events[i].id for i in found) if found else ", ".join(e.id for e in p.events) or "none"
     if found:
-        raise Ambiguous(f"event {ref!r} of {pid} is ambiguous: {ids}")
-    raise NotFound(f"{pid} has no event {ref!r}; its events: {ids}")
+        raise Ambiguous(_("event {ref!r} of {pid} is ambiguous: {ids}").format(ref=ref, pid=pid, ids=ids))
+    raise NotFound(_("{pid} has no event {ref!r}; its events: {ids}").format(pid=pid, ref=ref, ids=ids))
 
 
 def _unsettable(model: str) -> tuple[str, ...]:
@@ -200,10 +209,10 @@ def edit_event(draft: Draft, pid: str, ref: str, changes: dict[str, Any], unset:
     i = find_event(p, pid, ref)
     changes = _changes(changes, unset, _unsettable("event"), _options("event"))
     if changes.get("themes"):
-        changes["themes"] = query.resolve_terms(draft.themes, changes["themes"], "theme")
+        changes["themes"] = _slugs(draft, "theme", changes["themes"])
     new_id = changes.get("id")
     if new_id is not None and new_id != p.events[i].id and new_id in {e.id for e in p.events}:
-        raise InvalidInput(f"{pid} already has an event {new_id!r}")
+        raise InvalidInput(_("{pid} already has an event {new_id!r}").format(pid=pid, new_id=new_id))
     event = build(Event, {**to_dict(p.events[i]), **changes}, invalid("event"))
     p.events[i] = event
     return event
@@ -214,11 +223,12 @@ def _changes(changes: dict[str, Any], unset: list[str], unsettable: tuple[str, .
     changes = {k: v for k, v in changes.items() if v is not None}
     for name in unset:
         if name not in unsettable:
-            raise InvalidInput(f"--unset {name!r}: only {', '.join(unsettable)} can be unset")
+            raise InvalidInput(_("--unset {name!r}: only {items} can be unset").format(
+                name=name, items=', '.join(unsettable)))
         if name in changes:
-            raise InvalidInput(f"--unset {name} and a new {name} contradict each other")
+            raise InvalidInput(_("--unset {name} and a new {name} contradict each other").format(name=name))
     if not changes and not unset:
-        raise InvalidInput(f"nothing to change: give {options} or --unset")
+        raise InvalidInput(_("nothing to change: give {options} or --unset").format(options=options))
     return {**changes, **dict.fromkeys(unset)}
 
 
@@ -252,19 +262,20 @@ def _add_event_line(draft: Draft, line: str) -> tuple[str, Event]:
     try:
         item = loads_json(line)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not JSON: {exc.msg} (column {exc.colno})") from None
+        raise InvalidInput(_("not JSON: {msg} (column {colno})").format(msg=exc.msg, colno=exc.colno)) from None
     if not isinstance(item, dict):
-        raise InvalidInput("not a JSON object")
+        raise InvalidInput(_("not a JSON object"))
     unknown = sorted(set(item) - set(_JSONL_KEYS))
     if unknown:
-        raise InvalidInput(f"unknown key {unknown[0]!r}; known keys: {', '.join(_JSONL_KEYS)}")
+        raise InvalidInput(_("unknown key {unknown!r}; known keys: {items}").format(
+            unknown=unknown[0], items=', '.join(_JSONL_KEYS)))
     item = {k: v for k, v in item.items() if v is not None}
     for key in ("partner", "date", "title"):
         if not isinstance(item.get(key), str):
-            raise InvalidInput(f"{key!r} must be given, as a string")
+            raise InvalidInput(_("{key!r} must be given, as a string").format(key=key))
     for key in ("themes", "links"):
         if not isinstance(item.get(key, []), list) or not all(isinstance(v, str) for v in item.get(key, [])):
-            raise InvalidInput(f"{key!r} must be a list of strings")
+            raise InvalidInput(_("{key!r} must be a list of strings").format(key=key))
     pid = draft.resolve(item["partner"])
     return pid, add_event(draft, pid, **{k: v for k, v in item.items() if k != "partner"})
 
@@ -275,10 +286,12 @@ def _check_field(name: str, allowed: tuple[str, ...], what: str) -> None:
     if name not in allowed:
         hint = ""
         if name in table().list_fields():
-            hint = f"; {name} is a list: use 'partnerctl add-to' / 'remove-from' (or 'tag' / 'untag' for themes)"
+            hint = _("; {name} is a list: use 'partnerctl add-to' / 'remove-from' (or 'tag' / 'untag' for "
+                     "themes)").format(name=name)
         elif name in ("events", "contacts"):
-            hint = f"; use the {name[:-1]} commands (add-{name[:-1]}, edit-{name[:-1]}, remove-{name[:-1]})"
-        raise InvalidInput(f"unknown field {name!r}; {what}: {', '.join(allowed)}{hint}")
+            hint = _("; use the {item} commands (add-{item}, edit-{item}, remove-{item})").format(item=name[:-1])
+        raise InvalidInput(_("unknown field {name!r}; {what}: {items}{hint}").format(
+            name=name, what=what, items=', '.join(allowed), hint=hint))
 
 
 def _replace(draft: Draft, pid: str, p: Partnership, changes: dict[str, Any]) -> Partnership:
@@ -299,10 +312,10 @@ def convert(draft: Draft, field: str, value: str) -> Any:
         try:
             return dates.parse_year(value)  # the integer fields are years
         except ValueError as exc:
-            raise InvalidInput(f"{field}: {exc}") from None
+            raise InvalidInput(_("{field}: {exc}").format(field=field, exc=exc)) from None
     if spec.kind == "float":
         if not _NUMBER.fullmatch(value.strip()):
-            raise InvalidInput(f"{field}: {value!r} is not a number (like 45.07)")
+            raise InvalidInput(_("{field}: {value!r} is not a number (like 45.07)").format(field=field, value=value))
         return float(value)
     if spec.meta.country:
         return resolve_country(draft, value, field)
@@ -316,8 +329,10 @@ def set_field(draft: Draft, pid: str, field: str, value: str) -> Partnership:
     _check_field(field, table().settable(), "settable fields")
     if not value.strip():
         if field in table().required():  # unset refuses these: point at what works
-            raise InvalidInput(f"empty value for {field}; a partnership must have a {field}: give one")
-        raise InvalidInput(f"empty value for {field}; to remove it: partnerctl unset {pid} {field}")
+            raise InvalidInput(_("empty value for {field}; a partnership must have a {field}: give one").format(
+                field=field))
+        raise InvalidInput(_("empty value for {field}; to remove it: partnerctl unset {pid} {field}").format(
+            field=field, pid=pid))
     p = draft.get(pid)
     new = convert(draft, field, value)
     if table().get(field).meta.names:
@@ -335,8 +350,8 @@ def unset_field(draft: Draft, pid: str, field: str) -> Partnership:
     """Remove an optional scalar field of partnership *pid*."""
     _check_field(field, table().settable(), "fields")
     if field in table().required():
-        raise InvalidInput(f"{field} is required and cannot be unset; "
-                           f"change it with: partnerctl set {pid} {field} VALUE")
+        raise InvalidInput(_("{field} is required and cannot be unset; change it with: partnerctl set "
+                             "{pid} {field} VALUE").format(field=field, pid=pid))
     return _replace(draft, pid, draft.get(pid), {field: None})
 
 
@@ -373,11 +388,12 @@ def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: s
         shown = describe_one(draft, other, facts)
         partner = key in {query.name_key(n) for n in (facts.get("city") or "", *(facts.get("aliases") or []))}
         if partner and country and facts.get("country") and countries.overlap(country, facts["country"]):
-            raise InvalidInput(f"{name!r} is already in the registry as {other} ({shown}): the same relation "
-                               f"(same owner, partner and country); change that one, or merge two with "
-                               f"'partnerctl merge KEEP OTHER'")
+            raise InvalidInput(_("{name!r} is already in the registry as {other} ({shown}): the same relation "
+                                 "(same owner, partner and country); change that one, or merge two with "
+                                 "'partnerctl merge KEEP OTHER'").format(name=name, other=other, shown=shown))
         if not duplicates_only:
-            raise InvalidInput(f"{name!r} already names partnership {other} ({shown})")
+            raise InvalidInput(_("{name!r} already names partnership {other} ({city})").format(
+                name=name, other=other, city=shown))
 
 
 def describe_one(draft: Draft, pid: str, facts: Any) -> str:
@@ -388,7 +404,7 @@ def describe_one(draft: Draft, pid: str, facts: Any) -> str:
     get = facts.get if isinstance(facts, dict) else lambda name: getattr(facts, name)
     owner = get("owner") or (None if draft.owner.owner else owner_of(draft, facts))
     try:
-        country = countries.display(get("country")) if get("country") else ""
+        country = countries.display(get("country"), language()) if get("country") else ""
     except InvalidInput:
         country = str(get("country"))
     return f"{owner + ' → ' if owner else ''}{get('city')}{', ' + country if country else ''}"
@@ -398,7 +414,7 @@ def _list_values(draft: Draft, field: str, values: list[str]) -> list[str]:
     """Command-line values of a list field: vocabulary terms resolved to slugs, the rest as given."""
     kind = table().get(field).meta.vocab
     if kind:
-        return query.resolve_terms(vocabulary(draft, kind), values, kind)
+        return _slugs(draft, kind, values)
     return values
 
 
@@ -422,7 +438,8 @@ def add_to(draft: Draft, pid: str, field: str, values: list[str]) -> Partnership
     names = table().get(field).meta.names
     for value in _list_values(draft, field, values):
         if any(_same_item(field, value, have) for have in current):
-            raise InvalidInput(f"{pid} already has {_item(field)} {value!r}")
+            raise InvalidInput(_("{pid} already has {value} {value2!r}").format(
+                pid=pid, value=_item(field), value2=value))
         if names:
             check_name_free(draft, pid, p, value)
         current.append(value)
@@ -438,7 +455,8 @@ def remove_from(draft: Draft, pid: str, field: str, values: list[str]) -> Partne
         kept = [have for have in current if not _same_item(field, value, have)]
         if len(kept) == len(current):
             held = ", ".join(current) or "none"
-            raise NotFound(f"{pid} has no {_item(field)} {value!r}; its {field}: {held}")
+            raise NotFound(_("{pid} has no {value} {value2!r}; its {field}: {held}").format(
+                pid=pid, value=_item(field), value2=value, field=field, held=held))
         current = kept
     return _replace(draft, pid, p, {field: current})
 
@@ -448,14 +466,14 @@ def remove_from(draft: Draft, pid: str, field: str, values: list[str]) -> Partne
 def check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
     """*new_id* must be a slug of at most ``MAX_ID_LENGTH`` characters that no partnership has."""
     if not is_slug(new_id):
-        raise InvalidInput(f"id {new_id!r} is not a slug (lower-case letters and digits joined by hyphens, "
-                           f"e.g. {slugify(new_id) or 'new-york'!r})")
+        raise InvalidInput(_("id {new_id!r} is not a slug (lower-case letters and digits joined by "
+                             "hyphens, e.g. {value!r})").format(new_id=new_id, value=slugify(new_id) or 'new-york'))
     if length_problem(new_id):
-        raise InvalidInput(f"id {length_problem(new_id)}")
+        raise InvalidInput(_("id {length_problem}").format(length_problem=length_problem(new_id)))
     if draft.has(new_id):
         p = draft.peek(new_id)
-        raise InvalidInput(f"partnership {new_id!r} already exists ({describe_one(draft, new_id, p)}); "
-                           f"{taken_hint}")
+        raise InvalidInput(_("partnership {new_id!r} already exists ({which}); {taken_hint}").format(
+            new_id=new_id, which=describe_one(draft, new_id, p), taken_hint=taken_hint))
 
 
 def add_partnership(draft: Draft, city: str, country: str, pid: str | None = None, **fields: Any) -> str:
@@ -475,8 +493,8 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
             data["owner_country"] = None
     owner = data.get("owner") or draft.owner.owner
     if owner is None:
-        raise InvalidInput("this registry has no owner of its own: say whose relation it is with "
-                           "--owner CITY (and --owner-country COUNTRY)")
+        raise InvalidInput(_("this registry has no owner of its own: say whose relation it is with "
+                             "--owner CITY (and --owner-country COUNTRY)"))
     names = (city, *(data.get("aliases") or []))
     owner_country = data.get("owner_country") if data.get("owner") else draft.owner.country
     for name in names:  # the same relation under another id: say so before any id clash
@@ -485,8 +503,8 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
     if pid is None:
         pid = shorten(slugify(city), MAX_ID_LENGTH)
         if not pid:
-            raise InvalidInput(f"cannot make an id from the city name {city!r}; give one with --id")
-    check_new_id(draft, pid, "choose another id with --id")
+            raise InvalidInput(_("cannot make an id from the city name {city!r}; give one with --id").format(city=city))
+    check_new_id(draft, pid, _("choose another id with --id"))
     for name in names:
         check_name_free(draft, pid, None, name, owner, country, owner_country=owner_country)
     data = {"city": city, "country": country, **data}
@@ -500,8 +518,8 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
 def rename_partnership(draft: Draft, pid: str, new_id: str) -> str:
     """Give partnership *pid* the id *new_id*; returns the new id."""
     if new_id == pid:
-        raise InvalidInput(f"{pid!r} is already the id of this partnership")
-    check_new_id(draft, new_id, "choose another new id")
+        raise InvalidInput(_("{pid!r} is already the id of this partnership").format(pid=pid))
+    check_new_id(draft, new_id, _("choose another new id"))
     draft.add(new_id, draft.remove(pid))
     return new_id
 
@@ -519,13 +537,13 @@ def find_contact(p: Partnership, pid: str, name: str) -> int:
         if fold(c.name.strip()) == fold(name.strip()):
             return i
     names = ", ".join(c.name for c in p.contacts) or "none"
-    raise NotFound(f"{pid} has no contact {name!r}; its contacts: {names}")
+    raise NotFound(_("{pid} has no contact {name!r}; its contacts: {names}").format(pid=pid, name=name, names=names))
 
 
 def _check_contact_free(p: Partnership, pid: str, name: str, but: int | None = None) -> None:
     for i, c in enumerate(p.contacts):
         if i != but and fold(c.name.strip()) == fold(name.strip()):
-            raise InvalidInput(f"{pid} already has a contact named {c.name!r}")
+            raise InvalidInput(_("{pid} already has a contact named {name!r}").format(pid=pid, name=c.name))
 
 
 def add_contact(draft: Draft, pid: str, **fields: str | None) -> Contact:
@@ -558,14 +576,16 @@ def remove_contact(draft: Draft, pid: str, name: str) -> Contact:
 
 def _check_vocab_entry(kind: str, slug: str, label: str) -> None:
     if not is_slug(slug):
-        raise InvalidInput(f"{kind} slug {slug!r} is not a slug (lower-case letters and digits joined "
-                           f"by hyphens, e.g. {slugify(slug) or 'urban-mobility'!r})")
+        raise InvalidInput(_("{kind} slug {slug!r} is not a slug (lower-case letters and digits joined "
+                             "by hyphens, e.g. {value!r})").format(
+                                 kind=kind, slug=slug, value=slugify(slug) or 'urban-mobility'))
     if length_problem(slug):
-        raise InvalidInput(f"{kind} slug {length_problem(slug)}")
+        raise InvalidInput(_("{kind} slug {length_problem}").format(kind=kind, length_problem=length_problem(slug)))
     try:
         check_name(label)
     except ValueError as exc:
-        raise InvalidInput(f"{kind} label must be one line of text, not {label!r} ({exc})") from None
+        raise InvalidInput(_("{kind} label must be one line of text, not {label!r} ({exc})").format(
+            kind=kind, label=label, exc=exc)) from None
 
 
 def _declared(draft: Draft, kind: str, slug: str) -> str:
@@ -577,8 +597,9 @@ def _declared(draft: Draft, kind: str, slug: str) -> str:
         close = sorted(query.match_vocab(vocab, slug, kind))
     except InvalidInput:
         close = []
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; declared: {', '.join(sorted(vocab)) or 'none'}"
-    raise InvalidInput(f"no {kind} with the slug {slug!r}{hint}")
+    hint = (_("; did you mean {items}?").format(items=", ".join(close)) if close
+            else _("; declared: {items}").format(items=", ".join(sorted(vocab)) or _("none")))
+    raise InvalidInput(_("no {kind} with the slug {slug!r}{hint}").format(kind=kind, slug=slug, hint=hint))
 
 
 def _field_of(kind: str) -> str:
@@ -609,14 +630,23 @@ def vocab_entry(draft: Draft, kind: str, slug: str) -> dict[str, Any]:
     return vocabulary_entry(slug, vocabulary(draft, kind)[slug], len(_usage(draft, kind, slug)[0]))
 
 
-def add_vocab(draft: Draft, kind: str, slug: str, label: str) -> str:
-    """Declare a new theme or network; returns its slug."""
+def add_vocab(draft: Draft, kind: str, slug: str, label: str, french: str | None = None) -> str:
+    """Declare a new theme or network (with its *french* label, if given); returns its slug."""
     _check_vocab_entry(kind, slug, label)
     vocab = vocabulary(draft, kind)
     if slug in vocab:
-        raise InvalidInput(f"{kind} {slug!r} already exists ({vocab[slug]})")
+        raise InvalidInput(_("{kind} {slug!r} already exists ({vocab})").format(
+            kind=kind, slug=slug, vocab=vocab[slug]))
     vocab[slug] = label
+    if french is not None:
+        _label_in(draft, kind, slug, "fr", french)
     return slug
+
+
+def _label_in(draft: Draft, kind: str, slug: str, lang: str, label: str) -> None:
+    """Give entry *slug* its label in *lang*."""
+    _check_vocab_entry(kind, slug, label)
+    draft.translations.setdefault(lang, {}).setdefault(f"{kind}s", {})[slug] = label
 
 
 def _swap(slugs: list[str], old: str, new: str | None) -> list[str]:
@@ -640,8 +670,10 @@ def _rewrite_users(draft: Draft, kind: str, old: str, new: str | None) -> None:
             p.events = [replace(e, themes=_swap(e.themes, old, new)) for e in p.events]
 
 
-def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None = None) -> str:
-    """Rename a theme or network (and relabel it with *label*) everywhere it is used; returns the new slug."""
+def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None = None,
+                 french: str | None = None) -> str:
+    """Rename a theme or network (and relabel it with *label*, its French label with *french*) everywhere it
+    is used; returns the new slug."""
     vocab = vocabulary(draft, kind)
     old = _declared(draft, kind, old)
     label = vocab[old] if label is None else label
@@ -649,14 +681,29 @@ def rename_vocab(draft: Draft, kind: str, old: str, new: str, label: str | None 
         _check_not_default(old, f"relabel it instead: partnerctl regions rename {old} {old} --label LABEL")
     _check_vocab_entry(kind, new, label)
     if new != old and new in vocab:
-        raise InvalidInput(f"{kind} {new!r} already exists ({vocab[new]})")
-    if new == old and label == vocab[old]:
-        raise InvalidInput(f"nothing to change: {kind} {old!r} already has that slug and label")
+        raise InvalidInput(_("{kind} {new!r} already exists ({vocab})").format(kind=kind, new=new, vocab=vocab[new]))
+    same_french = french is None or draft.translations.get("fr", {}).get(f"{kind}s", {}).get(old) == french
+    if new == old and label == vocab[old] and same_french:
+        raise InvalidInput(_("nothing to change: {kind} {old!r} already has that slug and label").format(
+            kind=kind, old=old))
     # The users' blocks are read before the vocabulary changes: a relabel changes what search finds in them.
     _rewrite_users(draft, kind, old, new)
     del vocab[old]
     vocab[new] = label
+    _move_translations(draft, kind, old, new)
+    if french is not None:
+        _label_in(draft, kind, new, "fr", french)
     return new
+
+
+def _move_translations(draft: Draft, kind: str, old: str, new: str | None) -> None:
+    """The labels in other languages of *old* follow it to *new* (or go with it, when None)."""
+    for labels in draft.translations.values():
+        entries = labels.get(f"{kind}s", {})
+        if old in entries:
+            label = entries.pop(old)
+            if new is not None:
+                entries[new] = label
 
 
 def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dict[str, Any]:
@@ -674,9 +721,11 @@ def remove_vocab(draft: Draft, kind: str, slug: str, force: bool = False) -> dic
         shown = ", ".join(pids[:10]) + (f" and {len(pids) - 10} more" if len(pids) > 10 else "")
         used = f"{counted(len(pids), 'partnership')} ({shown})" if pids else ""
         used += (" and " if pids and events else "") + (counted(events, "event") if events else "")
-        raise InvalidInput(f"{kind} {slug!r} is used by {used}; --force removes it from them too")
+        raise InvalidInput(_("{kind} {slug!r} is used by {used}; --force removes it from them too").format(
+            kind=kind, slug=slug, used=used))
     _rewrite_users(draft, kind, slug, None)
     del vocabulary(draft, kind)[slug]
+    _move_translations(draft, kind, slug, None)
     return entry
 
 
@@ -685,8 +734,9 @@ def _check_not_default(slug: str, hint: str) -> None:
     from partnerctl.core import countries
 
     if slug in countries.default_regions():
-        raise InvalidInput(f"region {slug!r} is the default region of countries (a partnership without a "
-                           f"region of its own is in its country's); {hint}")
+        raise InvalidInput(_("region {slug!r} is the default region of countries (a partnership without a "
+                              "region of its own is in its country's); {hint}").format(
+                               slug=slug, hint=hint))
 
 
 # --- country aliases -----------------------------------------------------------------------
@@ -721,7 +771,7 @@ def add_alias(draft: Draft, alias: str, country: str) -> dict[str, Any]:
     try:
         check_name(alias)
     except ValueError as exc:
-        raise InvalidInput(f"alias {alias!r}: {exc}") from None
+        raise InvalidInput(_("alias {alias!r}: {exc}").format(alias=alias, exc=exc)) from None
     code = resolve_country(draft, country)
     try:
         found = countries.resolver(draft.countries).explain(alias)
@@ -730,13 +780,15 @@ def add_alias(draft: Draft, alias: str, country: str) -> dict[str, Any]:
     if found is not None:
         own = {countries.key(a) for a in draft.countries}
         if found.how != "alias":
-            raise InvalidInput(f"{alias!r} already means {found.code} ({countries.display(found.code)}) in ISO 3166")
+            raise InvalidInput(_("{alias!r} already means {code} ({country}) in ISO 3166").format(
+                alias=alias, code=found.code, country=countries.display(found.code, language())))
         if countries.key(alias) in own or found.code == code:
-            raise InvalidInput(f"{alias!r} is already an alias of {found.code} ({countries.display(found.code)})")
+            raise InvalidInput(_("{alias!r} is already an alias of {code} ({country})").format(
+                alias=alias, code=found.code, country=countries.display(found.code, language())))
     draft.countries[alias] = code
     problems = countries.alias_problems(countries.merged_aliases(draft.countries))
     if problems:
-        raise InvalidInput(f"alias {alias!r}: {problems[0]}")
+        raise InvalidInput(_("alias {alias!r}: {problem}").format(alias=alias, problem=problems[0]))
     return alias_entry(alias, code, "registry")
 
 
@@ -750,10 +802,12 @@ def remove_alias(draft: Draft, alias: str) -> dict[str, Any]:
             return alias_entry(own, code, "registry")
     shipped = {countries.key(a): a for a in countries.default_aliases()}
     if countries.key(alias) in shipped:
-        raise InvalidInput(f"{alias!r} is a shipped alias, not the registry's: it stays; give it another country "
-                           f"with 'partnerctl countries add {shipped[countries.key(alias)]!r} CODE'")
+        raise InvalidInput(_("{alias!r} is a shipped alias, not the registry's: it stays; give it another "
+                              "country with 'partnerctl countries add {shipped!r} CODE'").format(
+                               alias=alias, shipped=shipped[countries.key(alias)]))
     held = ", ".join(sorted(draft.countries, key=fold)) or "none"
-    raise NotFound(f"the registry has no country alias {alias!r}; its aliases: {held}")
+    raise NotFound(_("the registry has no country alias {alias!r}; its aliases: {held}").format(
+                       alias=alias, held=held))
 
 
 # --- duplicates: merge ---------------------------------------------------------------------
@@ -772,14 +826,14 @@ def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, s
     from partnerctl.core import countries
 
     if keep == other:
-        raise InvalidInput(f"{keep} and {other} are the same partnership")
+        raise InvalidInput(_("{keep} and {other} are the same partnership").format(keep=keep, other=other))
     scalars = [s.name for s in table().partnership if not s.is_list and s.kind != "records"]
     for name, whose in take.items():
         if name not in scalars:
-            raise InvalidInput(f"--take {name}: only a field with one value is taken from one side "
-                               f"({', '.join(scalars)})")
+            raise InvalidInput(_("--take {name}: only a field with one value is taken from one side ({items})").format(
+                                   name=name, items=', '.join(scalars)))
         if whose not in ("keep", "other"):
-            raise InvalidInput(f"--take {name}={whose}: say keep or other")
+            raise InvalidInput(_("--take {name}={whose}: say keep or other").format(name=name, whose=whose))
     a, b = draft.get(keep), draft.peek(other)
     data = to_dict(a)
     conflicts = []
@@ -801,8 +855,9 @@ def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, s
         else:
             conflicts.append(f"{name} ({mine!r} / {theirs!r})")
     if conflicts:
-        raise InvalidInput(f"{keep} and {other} differ in {', '.join(conflicts)}: choose with --take FIELD=keep "
-                           "or --take FIELD=other (repeatable)")
+        raise InvalidInput(_("{keep} and {other} differ in {items}: choose with --take FIELD=keep or --take "
+                              "FIELD=other (repeatable)").format(
+                               keep=keep, other=other, items=', '.join(conflicts)))
     for spec in table().partnership:
         if spec.is_list:
             data[spec.name] = _united(spec.name, getattr(a, spec.name), getattr(b, spec.name))
@@ -857,8 +912,9 @@ def _united_contacts(pid: str, ours: list[Contact], theirs: list[Contact]) -> li
         mine, theirs_ = to_dict(out[at]), to_dict(contact)
         clash = [k for k in mine if k != "name" and mine[k] and theirs_[k] and mine[k] != theirs_[k]]
         if clash:
-            raise InvalidInput(f"both have a contact {contact.name!r}, with different {', '.join(clash)}; "
-                               f"make them agree first (partnerctl edit-contact {pid} ...)")
+            raise InvalidInput(_("both have a contact {name!r}, with different {items}; make them agree first "
+                                  "(partnerctl edit-contact {pid} ...)").format(
+                                   name=contact.name, items=', '.join(clash), pid=pid))
         out[at] = build(Contact, {k: mine[k] or theirs_[k] for k in mine}, "invalid contact")
     return out
 
@@ -888,9 +944,10 @@ def locate(draft: Draft, pids: Iterable[str], place: Place, force: bool = False)
 # --- whole registries and one partnership as TOML ------------------------------------------
 
 def new_registry(owner: str | None, country: str | None, themes: dict[str, str], *, name: str | None = None,
-                 regions: dict[str, str] | None = None) -> Registry:
+                 regions: dict[str, str] | None = None, translations: dict[Any, Any] | None = None) -> Registry:
     """An empty registry (``init``): of *owner* in *country* (a code, a name or an alias), or, with *name*
-    and no owner, of many owners; with the theme vocabulary *themes*, the world *regions*, no networks."""
+    and no owner, of many owners; with the theme vocabulary *themes*, the world *regions* (and their
+    labels in other languages, *translations*), no networks."""
     from partnerctl.core import countries
 
     if country is not None:
@@ -899,7 +956,8 @@ def new_registry(owner: str | None, country: str | None, themes: dict[str, str],
         except InvalidInput as exc:
             raise InvalidInput(f"--country: {exc}") from None
     head = build(Owner, {"name": name, "owner": owner, "country": country}, "invalid registry")
-    return Registry(registry=head, themes=dict(themes), regions=dict(regions or {}))
+    return Registry(registry=head, themes=dict(themes), regions=dict(regions or {}),
+                    translations=dict(translations or {}))
 
 
 def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Partnership:
@@ -910,7 +968,7 @@ def put_block(draft: Draft, pid: str, before: Partnership, p: Partnership) -> Pa
     current = draft.get(pid)
     # Compared as records: the editor opened the record, whose events are in date order, not the file's.
     if record(pid, current) != record(pid, before):
-        raise WriteFailed(f"{pid} was changed by someone else while you edited; run edit again")
+        raise WriteFailed(_("{pid} was changed by someone else while you edited; run edit again").format(pid=pid))
     for name in (p.city, *p.aliases):
         check_name_free(draft, pid, current if (p.owner, p.country) == (current.owner, current.country) else None,
                         name, owner_of(draft, p), p.country, owner_country=_owner_country(draft, p))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 from partnerctl.core import dates
 from partnerctl.core.errors import Problem
 from partnerctl.core.fields import STATUSES, Fact, FieldSpec, Meta, Table, spec_of
+from partnerctl.core.i18n import N_, _
 from partnerctl.core.names import invisible, is_slug
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ def length_problem(slug: str) -> str | None:
     """Why *slug* is too long for an id or a vocabulary slug, or None when it is not."""
     if len(slug) <= MAX_ID_LENGTH:
         return None
-    return (f"{slug[:20]!r}... is {len(slug)} characters long; ids and slugs have at most {MAX_ID_LENGTH} "
-            "(they name files of the exported site)")
+    return _("{start!r}... is {n} characters long; ids and slugs have at most {most} (they name files of the "
+             "exported site)").format(start=slug[:20], n=len(slug), most=MAX_ID_LENGTH)
 
 
 # --- checks: plain functions, raising ValueError with the message a user reads ----------------
@@ -68,14 +69,16 @@ def _valid_text(value: str) -> str:
     # A lone surrogate (JSON's "\ud800", undecodable bytes) is not a character: no UTF-8 file can hold it.
     found = _SURROGATE.search(value)
     if found:
-        raise ValueError(f"not valid text: a lone surrogate {found.group()!r} at character {found.start() + 1}")
+        raise ValueError(_("not valid text: a lone surrogate {group!r} at character {value}").format(
+            group=found.group(), value=found.start() + 1))
     return value
 
 
 def _slug(value: str) -> str:
     _valid_text(value)
     if not is_slug(value):
-        raise ValueError(f"{value!r} is not a slug (lower-case letters and digits joined by hyphens)")
+        raise ValueError(_("{value!r} is not a slug (lower-case letters and digits joined by hyphens)").format(
+            value=value))
     too_long = length_problem(value)
     if too_long:
         raise ValueError(too_long)
@@ -85,14 +88,14 @@ def _slug(value: str) -> str:
 def _not_blank(value: str) -> str:
     _valid_text(value)
     if not value.strip():
-        raise ValueError("must not be empty")
+        raise ValueError(_("must not be empty"))
     return value
 
 
 def _one_line(value: str) -> str:
     _not_blank(value)
     if "\n" in value or "\r" in value:
-        raise ValueError("must be a single line")
+        raise ValueError(_("must be a single line"))
     return value
 
 
@@ -101,7 +104,8 @@ def _visible(value: str) -> str:
     found = invisible(value)
     if found:
         # A name holding them looks like another ("Tu\u200brin" is Turin) or reads backwards.
-        raise ValueError(f"must not hold invisible or bidirectional control characters ({', '.join(found)})")
+        raise ValueError(_("must not hold invisible or bidirectional control characters ({items})").format(
+            items=', '.join(found)))
     return value
 
 
@@ -118,7 +122,8 @@ def _owner_name(value: str) -> str:
 def _email(value: str) -> str:
     _valid_text(value)
     if not is_email(value):
-        raise ValueError(f"{value!r} is not an e-mail address (a plain address, such as ann@example.org)")
+        raise ValueError(_("{value!r} is not an e-mail address (a plain address, such as "
+                           "ann@example.org)").format(value=value))
     return value
 
 
@@ -129,19 +134,19 @@ def _date(value: str) -> str:
 
 def _year(value: int) -> int:
     if not 1 <= value <= 9999:
-        raise ValueError(f"{value} is not a year")
+        raise ValueError(_("{value} is not a year").format(value=value))
     return value
 
 
 def _latitude(value: float) -> float:
     if not -90 <= value <= 90:
-        raise ValueError(f"{value} is not a latitude (-90 to 90 degrees)")
+        raise ValueError(_("{value} is not a latitude (-90 to 90 degrees)").format(value=value))
     return float(value)
 
 
 def _longitude(value: float) -> float:
     if not -180 <= value <= 180:
-        raise ValueError(f"{value} is not a longitude (-180 to 180 degrees)")
+        raise ValueError(_("{value} is not a longitude (-180 to 180 degrees)").format(value=value))
     return float(value)
 
 
@@ -200,6 +205,10 @@ def _flag(value: bool) -> bool:
 
 Flag = Annotated[bool, Check(_flag, "bool")]
 Status = Literal["active", "suspended", "ended"]
+# The languages a vocabulary label may be given in besides English, and the vocabularies.
+Language = Literal["fr"]
+VocabKey = Literal["themes", "networks", "regions"]
+VOCABULARIES = ("themes", "networks", "regions")
 
 # Models are validated with unknown keys refused (a typo must not be silently ignored).
 _CONFIG = {"extra": "forbid"}
@@ -228,7 +237,7 @@ class Event:
 
     def __post_init__(self) -> None:
         if self.end is not None and dates.sort_key(self.end) < dates.sort_key(self.date):
-            raise ValueError(f"end {self.end} is before date {self.date}")
+            raise ValueError(_("end {end} is before date {date}").format(end=self.end, date=self.date))
 
 
 @dataclass(kw_only=True)
@@ -329,7 +338,7 @@ class Partnership:
         seen: set[str] = set()
         for event in self.events:
             if event.id in seen:
-                raise ValueError(f"two events have the id {event.id!r}")
+                raise ValueError(_("two events have the id {id!r}").format(id=event.id))
             seen.add(event.id)
 
 
@@ -346,9 +355,9 @@ class Owner:
 
     def __post_init__(self) -> None:
         if self.owner is None and self.name is None:
-            raise ValueError("a registry has an owner (the city whose relations it holds) or a name, or both")
+            raise ValueError(_("a registry has an owner (the city whose relations it holds) or a name, or both"))
         if self.country is not None and self.owner is None:
-            raise ValueError("country is the owner's country: a registry without an owner has none")
+            raise ValueError(_("country is the owner's country: a registry without an owner has none"))
 
 
 @dataclass(kw_only=True)
@@ -358,6 +367,7 @@ class Registry:
     __pydantic_config__ = _CONFIG
 
     registry: Owner
+    # The English label of each entry: what filters match, JSON and CSV carry, and the fallback.
     themes: dict[Slug, Name] = field(default_factory=dict)
     networks: dict[Slug, Name] = field(default_factory=dict)
     # The world regions a partnership's region names (slug: label).
@@ -365,6 +375,10 @@ class Registry:
     # The registry's own country aliases (alias: code), over the shipped ones (``countries.default_aliases``).
     countries: dict[Name, CountryCode] = field(default_factory=dict)
     partnerships: dict[Slug, Partnership] = field(default_factory=dict)
+    # Labels in the other languages: {"fr": {"themes": {slug: label}}}. In the file they are written
+    # with the English one, ``urban-mobility = { en = "Urban mobility", fr = "Mobilité urbaine" }``
+    # (``split_labels`` reads that form, ``registry_data`` writes it).
+    translations: dict[Language, dict[VocabKey, dict[Slug, Name]]] = field(default_factory=dict)
 
 
 _TABLE: list[Table] = []
@@ -480,7 +494,40 @@ def _newlines(value: Any) -> Any:
 
 def validate(cls: type[M], data: Any) -> M:
     """*data* (a parsed TOML table or JSON object) as a *cls*, checked; pydantic's ValidationError if not."""
+    if cls is Registry:
+        data = split_labels(data)
     return _adapter(cls).validate_python(_newlines(data))  # type: ignore[no-any-return]
+
+
+def split_labels(data: Any) -> Any:
+    """A registry's raw head with each ``{ en = ..., fr = ... }`` label split: English in the vocabulary,
+    the others in ``translations``. A label that is one string (the older form) is English.
+
+    A table without ``en``, or naming another language, is left as it is, for the
+    schema to report where it is (a label must be a string).
+    """
+    if not isinstance(data, dict):
+        return data
+    from partnerctl.core.i18n import LANGUAGES
+
+    out = dict(data)
+    translations: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind in VOCABULARIES:
+        vocab = data.get(kind)
+        if not isinstance(vocab, dict):
+            continue
+        out[kind] = plain = {}
+        for slug, label in vocab.items():
+            if isinstance(label, dict) and "en" in label and set(label) <= set(LANGUAGES):
+                plain[slug] = label["en"]
+                for lang, text in label.items():
+                    if lang != "en":
+                        translations.setdefault(lang, {}).setdefault(kind, {})[slug] = text
+            else:
+                plain[slug] = label
+    if translations:
+        out["translations"] = translations
+    return out
 
 
 def _where(loc: tuple[Any, ...], prefix: str = "") -> str:
@@ -495,14 +542,14 @@ def _where(loc: tuple[Any, ...], prefix: str = "") -> str:
     return out or "registry"
 
 
-_MESSAGES = {"extra_forbidden": "unknown key", "unexpected_keyword_argument": "unknown key",
-             "missing": "required key is missing", "missing_argument": "required key is missing"}
+_MESSAGES = {"extra_forbidden": N_("unknown key"), "unexpected_keyword_argument": N_("unknown key"),
+             "missing": N_("required key is missing"), "missing_argument": N_("required key is missing")}
 
 
 def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
     """Turn a pydantic error into problems located by their key path."""
     return [Problem(_where(err["loc"], prefix),
-                    _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, ")))
+                    _(_MESSAGES[err["type"]]) if err["type"] in _MESSAGES else err["msg"].removeprefix("Value error, "))
             for err in exc.errors(include_url=False)]
 
 
@@ -516,8 +563,9 @@ def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:
         return validate(cls, {k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         problem = problems_of(exc)[0]
-        where = "" if problem.where == "registry" else f"{problem.where}: "
-        raise InvalidInput(f"{what}: {where}{problem.message}") from None
+        where = "" if problem.where == "registry" else _("{where}: ").format(where=problem.where)
+        raise InvalidInput(_("{what}: {where}{message}").format(
+            what=what, where=where, message=problem.message)) from None
 
 
 def check_field(cls: type[Any], name: str, value: Any, what: str) -> Any:
@@ -536,7 +584,8 @@ def check_field(cls: type[Any], name: str, value: Any, what: str) -> Any:
         return _adapter(annotation).validate_python(_newlines(value))
     except ValidationError as exc:
         problem = problems_of(exc, name)[0]
-        raise InvalidInput(f"{what}: {problem.where}: {problem.message}") from None
+        raise InvalidInput(_("{what}: {where}: {message}").format(
+            what=what, where=problem.where, message=problem.message)) from None
 
 
 # Partnerships are validated this many at a time, so a progress bar can move between chunks
@@ -644,12 +693,12 @@ def partnership_references(pid: str, p: Any, vocabs: Mapping[str, Container[str]
                            owned: bool = True) -> list[Problem]:
     """``undeclared`` as problems located in the registry (``partnerships.<pid>.themes``); without an
     owner of the registry's own (*owned* false), a partnership without an owner is one too."""
-    problems = [Problem(f"partnerships.{pid}.{path}", f"undeclared {kind} {slug!r}")
+    problems = [Problem(f"partnerships.{pid}.{path}", _("undeclared {kind} {slug!r}").format(kind=kind, slug=slug))
                 for path, kind, slug in undeclared(p, vocabs)]
     if not owned and not _given(p, "owner"):
         problems.append(Problem(f"partnerships.{pid}.owner",
-                                "required key is missing: the registry has no owner of its own, so each "
-                                "partnership names its owner"))
+                                _("required key is missing: the registry has no owner of its own, so each "
+                                  "partnership names its owner")))
     return problems
 
 
@@ -718,14 +767,24 @@ def registry_data(reg: Registry) -> dict[str, Any]:
 
     ``[regions]`` and ``[countries]`` are left out when empty (a registry that uses neither).
     """
-    data = {
+    def entries(kind: VocabKey, vocab: dict[str, str]) -> dict[str, Any]:
+        # One string while English is the only label (the form older files have), else a table by language.
+        out: dict[str, Any] = {}
+        for slug, label in sorted(vocab.items()):
+            others = {lang: labels[kind][slug] for lang, labels in sorted(reg.translations.items())
+                      if slug in labels.get(kind, {})}
+            out[slug] = {"en": label, **others} if others else label
+        return out
+
+    data: dict[str, Any] = {
         "registry": _compact(reg.registry),
-        "themes": dict(sorted(reg.themes.items())),
-        "networks": dict(sorted(reg.networks.items())),
+        "themes": entries("themes", reg.themes),
+        "networks": entries("networks", reg.networks),
     }
-    for name in ("regions", "countries"):
-        if getattr(reg, name):
-            data[name] = dict(sorted(getattr(reg, name).items()))
+    if reg.regions:
+        data["regions"] = entries("regions", reg.regions)
+    if reg.countries:
+        data["countries"] = dict(sorted(reg.countries.items()))
     return data
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from partnerctl.core import dates
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound
 from partnerctl.core.fields import STATUSES, FieldSpec
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.names import fold
 
@@ -45,6 +46,8 @@ class Snapshot:
     regions: dict[str, str] = field(default_factory=dict)
     countries: dict[str, str] = field(default_factory=dict)
     name: str | None = None
+    # The vocabularies' labels in other languages (``model.Registry.translations``).
+    translations: Mapping[Any, Mapping[Any, Mapping[str, str]]] = field(default_factory=dict)
 
     def head(self, name: str) -> Any:
         """A field of the registry's head (``owner``, ``country``, ``name``)."""
@@ -81,21 +84,34 @@ class Snapshot:
         vocab: dict[str, str] = getattr(self, f"{kind}s")
         return vocab
 
-    def shown(self, name: str, value: Any) -> str:
-        """A value of field *name* as people read it: a vocabulary's label, a country's name, else itself."""
+    def shown(self, name: str, value: Any, lang: str | None = None) -> str:
+        """A value of field *name* as people read it: a vocabulary's label, a country's name, else itself;
+        in *lang* (default: the language in force; ``"en"`` for a value that is data, as a JSON row's)."""
+        from partnerctl.core.i18n import language
+
+        lang = lang or language()
         meta = table().get(name).meta
         if value is None:
             return ""
         if meta.vocab:
-            return str(self.vocabulary(meta.vocab).get(value, value))
+            vocab = self.vocabulary(meta.vocab) if lang == "en" else self.labels(meta.vocab)
+            return str(vocab.get(value, value))
         if meta.country:
             from partnerctl.core import countries
 
             try:
-                return countries.display(value)
+                return countries.display(value, "fr" if lang == "fr" else "en")
             except InvalidInput:
                 return str(value)
         return str(value)
+
+    def labels(self, kind: str) -> dict[str, str]:
+        """The theme or network labels people read: in the language in force, else English."""
+        from partnerctl.core.i18n import language
+
+        vocab = self.vocabulary(kind)
+        other = self.translations.get(language(), {}).get(kind + "s", {})
+        return {slug: other.get(slug, label) for slug, label in vocab.items()} if other else vocab
 
     def title(self) -> str:
         """What the registry is called: its name, else its owner's (``Lyon``)."""
@@ -106,7 +122,8 @@ def snapshot(head: Any, records: Mapping[str, Record]) -> Snapshot:
     """A Snapshot of the head of *head* (a ``model.Registry``, its head alone, or a Draft) with *records*."""
     owner = head.registry if hasattr(head, "registry") else head.owner
     return Snapshot(owner.owner, owner.country, head.themes, head.networks, records,
-                    regions=head.regions, countries=head.countries, name=owner.name)
+                    regions=head.regions, countries=head.countries, name=owner.name,
+                    translations=getattr(head, "translations", {}))
 
 
 def name_fields() -> tuple[str, ...]:
@@ -165,12 +182,13 @@ def resolve(snap: Snapshot, text: str) -> str:
     if len(exact) == 1:
         return exact.pop()
     if exact:
-        raise Ambiguous(f"{text!r} names several partnerships: {describe(snap, exact)}")
+        raise Ambiguous(_("{text!r} names several partnerships: {describe}").format(
+            text=text, describe=describe(snap, exact)))
     prefixed = {pid for pid, keys in names.items() if key and any(n.startswith(key) for n in keys)}
     if len(prefixed) == 1:
         return prefixed.pop()
     if prefixed:
-        raise Ambiguous(f"{text!r} is ambiguous: {describe(snap, prefixed)}")
+        raise Ambiguous(_("{text!r} is ambiguous: {describe}").format(text=text, describe=describe(snap, prefixed)))
     by_name = {n: pid for pid, keys in names.items() for n in keys}
     raise not_found(snap, text, suggest(key, by_name))
 
@@ -185,8 +203,9 @@ def suggest(key: str, by_name: Mapping[str, str]) -> set[str]:
 def not_found(snap: Snapshot, text: str, close: Iterable[str]) -> NotFound:
     """The error for *text*, which names no partnership, with a did-you-mean of *close* (held by *snap*)."""
     close = set(close)
-    hint = f"; did you mean {describe(snap, close)}?" if close else "; 'partnerctl list' shows them all"
-    return NotFound(f"no partnership {text!r}{hint}")
+    hint = (_("; did you mean {items}?").format(items=describe(snap, close)) if close
+            else _("; 'partnerctl list' shows them all"))
+    return NotFound(_("no partnership {text!r}{hint}").format(text=text, hint=hint))
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -196,14 +215,17 @@ class Matcher:
     """A vocabulary folded once, so each term costs a look-up, not a pass over every label.
 
     A term names the entries whose slug, whole label, any word of the label or any
-    word of the slug it equals, ignoring case and accents.
+    word of the slug it equals, ignoring case and accents; *others* are more labels
+    (those of the language in force: ``--theme mobilité`` in French).
     """
 
-    def __init__(self, vocab: Mapping[str, str], kind: str) -> None:
+    def __init__(self, vocab: Mapping[str, str], kind: str, others: Mapping[str, str] | None = None) -> None:
         self.vocab = dict(vocab)
+        # The labels a message lists: those of the language in force where there are some.
+        self.shown = {**self.vocab, **(others or {})}
         self.kind = kind
         self._slugs: dict[str, set[str]] = {}
-        for slug, label in vocab.items():
+        for slug, label in [*vocab.items(), *(others or {}).items()]:
             folded = fold(label)
             for key in {slug, folded, *_WORD.findall(folded), *slug.split("-")}:
                 self._slugs.setdefault(key, set()).add(slug)
@@ -212,27 +234,43 @@ class Matcher:
         """Slugs *term* names; none is InvalidInput listing the declared entries."""
         found = self._slugs.get(fold(term.strip()))
         if not found:
-            declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(self.vocab.items())) or "none"
-            raise InvalidInput(f"unknown {self.kind} {term!r}; declared {self.kind}s: {declared}")
+            declared = ", ".join(f"{slug} ({label})" for slug, label in sorted(self.shown.items())) or _("none")
+            raise InvalidInput(_("unknown {kind} {term!r}; declared {kind}s: {declared}").format(
+                kind=self.kind, term=term, declared=declared))
         return set(found)
 
     def one(self, term: str) -> str:
         """The one slug *term* names (for a write command); several is InvalidInput."""
         found = self.match(term)
         if len(found) > 1:
-            raise InvalidInput(f"{self.kind} {term!r} is ambiguous: {', '.join(sorted(found))}")
+            raise InvalidInput(_("{kind} {term!r} is ambiguous: {items}").format(
+                kind=self.kind, term=term, items=', '.join(sorted(found))))
         return found.pop()
 
 
-def matcher(vocab: Mapping[str, str], kind: str) -> Matcher:
-    """The Matcher of *vocab*, folded once and reused while the vocabulary stays the same."""
-    return _matcher(tuple(vocab.items()), kind)
+def matcher(vocab: Mapping[str, str], kind: str, others: Mapping[str, str] | None = None) -> Matcher:
+    """The Matcher of *vocab* (and *others*), folded once and reused while the vocabulary stays the same."""
+    return _matcher(tuple(vocab.items()), kind, tuple((others or {}).items()))
 
 
 @lru_cache(maxsize=8)
-def _matcher(items: tuple[tuple[str, str], ...], kind: str) -> Matcher:
+def _matcher(items: tuple[tuple[str, str], ...], kind: str, others: tuple[tuple[str, str], ...]) -> Matcher:
     # Keyed by the entries themselves: a vocabulary changed in place (themes add) gets a new one.
-    return Matcher(dict(items), kind)
+    return Matcher(dict(items), kind, dict(others))
+
+
+def in_force(vocab: Mapping[str, str], translations: Mapping[Any, Any], kind: str) -> dict[str, str]:
+    """The labels of *vocab* in the language in force that differ from the English ones (none in English)."""
+    from partnerctl.core.i18n import language
+
+    labels = translations.get(language(), {}).get(kind + "s", {})
+    return {slug: label for slug, label in labels.items() if slug in vocab and label != vocab[slug]}
+
+
+def vocab_matcher(snap: Snapshot, kind: str) -> Matcher:
+    """The Matcher of a vocabulary of *snap*: its slugs, English labels and labels in the language in force."""
+    vocab = snap.vocabulary(kind)
+    return matcher(vocab, kind, in_force(vocab, snap.translations, kind))
 
 
 def match_vocab(vocab: Mapping[str, str], term: str, kind: str) -> set[str]:
@@ -240,9 +278,10 @@ def match_vocab(vocab: Mapping[str, str], term: str, kind: str) -> set[str]:
     return matcher(vocab, kind).match(term)
 
 
-def resolve_terms(vocab: Mapping[str, str], terms: Sequence[str], kind: str) -> list[str]:
+def resolve_terms(vocab: Mapping[str, str], terms: Sequence[str], kind: str,
+                  others: Mapping[str, str] | None = None) -> list[str]:
     """Slugs of *vocab* for terms given to a write command: each must name exactly one entry."""
-    m = matcher(vocab, kind)
+    m = matcher(vocab, kind, others)
     return [m.one(term) for term in terms]
 
 
@@ -272,7 +311,8 @@ def check_filters(filters: Filters) -> None:
     for spec in table().filters():
         wanted = filters.get(spec.name)
         if spec.meta.filter == "enum" and wanted is not None and wanted not in spec.choices:
-            raise InvalidInput(f"{spec.option} must be one of {', '.join(spec.choices)}, not {wanted!r}")
+            raise InvalidInput(_("{option} must be one of {items}, not {wanted!r}").format(
+                option=spec.option, items=', '.join(spec.choices), wanted=wanted))
 
 
 def filter_key(spec: FieldSpec, value: Any) -> Any:
@@ -355,7 +395,7 @@ def wanted(snap: Snapshot, filters: Filters) -> Wanted:
     for spec in table().filters():
         asked = filters.get(spec.name)
         if spec.meta.filter == "vocab" and spec.meta.vocab:
-            m = matcher(snap.vocabulary(spec.meta.vocab), spec.meta.vocab)
+            m = vocab_matcher(snap, spec.meta.vocab)
             terms = [asked] if isinstance(asked, str) else asked or []
             slugs[spec.name] = [m.match(term) for term in terms]
         elif spec.meta.filter == "country" and asked is not None:
@@ -383,7 +423,7 @@ def involves(snap: Snapshot, want: Wanted, rec: Record) -> bool:
     (the partner's or the owner's)."""
     from partnerctl.core import countries
 
-    for spec, _ in want.involving():
+    for spec, _values_asked in want.involving():
         for value in _values(snap, rec, spec.name):
             if spec.meta.involving == "city" and name_key(value) == want.city:
                 return True
@@ -444,7 +484,7 @@ def selected(snap: Snapshot, want: Wanted, items: Iterable[tuple[str, Record]], 
     specs = table().filters()
     if not (asked or filters.since is not None or filters.until is not None or filters.involving is not None):
         # Nothing asked: every partnership passes (``list`` of 26,000 without testing each).
-        return sorted(pid for pid, _ in items) if sort == "id" else [
+        return sorted(pid for pid, _rec in items) if sort == "id" else [
             str(key[-1]) for key in sorted(sort_key(pid, rec, sort) for pid, rec in items)]
     keys = [sort_key(pid, rec, sort) for pid, rec in items if keeps(snap, want, rec, specs)]
     return [str(key[-1]) for key in sorted(keys)]
@@ -454,7 +494,7 @@ def check_sort(sort: str) -> None:
     """An unknown ``--sort`` key is a usage error naming the known ones."""
     keys = table().sort_keys()
     if sort not in keys:
-        raise InvalidInput(f"--sort must be one of {', '.join(keys)}, not {sort!r}")
+        raise InvalidInput(_("--sort must be one of {items}, not {sort!r}").format(items=', '.join(keys), sort=sort))
 
 
 def sort_key(pid: str, rec: Record, sort: str) -> tuple[object, ...]:
@@ -480,7 +520,7 @@ def timeline(snap: Snapshot, pids: Sequence[str] | None = None, since: int | Non
     An event is on a theme if it names it, or, when it names none, if its
     partnership does. ``since``/``until`` keep events whose period overlaps those years.
     """
-    theme_sets = [match_vocab(snap.themes, t, "theme") for t in themes]
+    theme_sets = [vocab_matcher(snap, "theme").match(t) for t in themes]
     out = []
     for pid in pids if pids is not None else sorted(snap.partnerships):
         rec = snap.partnerships[pid]

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from partnerctl.core.fields import FieldSpec
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
@@ -115,6 +116,8 @@ def _shown(spec: FieldSpec, value: Any, snap: Snapshot) -> list[str]:
     value itself (``Snapshot.shown``)."""
     if value is None or value == "" or value == []:
         return []
+    if spec.choices:  # a status: a word of the language, not data
+        return [_(str(value))]
     if isinstance(value, list):
         return [snap.shown(spec.name, v) for v in value]
     return [snap.shown(spec.name, value)]
@@ -134,7 +137,7 @@ def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
                        key=lambda s: s.meta.fact.order):  # type: ignore[union-attr]
         fact = spec.meta.fact
         assert fact is not None
-        label = spec.meta.label.format(owner=owner)
+        label = _(spec.meta.label).format(owner=owner)
         # A value derived from another field shows as it holds (a country's default region); one
         # inherited from the head only when the partnership has its own (its owner, when not the registry's).
         shown = {name: _shown(t.get(name), snap.value(rec, name) if t.get(name).meta.default_from else rec.get(name),
@@ -144,7 +147,7 @@ def facts(snap: Snapshot, rec: Record) -> list[FactRow]:
         if len(fact.template) == 1 and spec.is_list:
             rows.append(FactRow(spec.name, label, shown[spec.name], fact.tags))
             continue
-        text = "".join(segment.format(**{k: ", ".join(v) for k, v in shown.items()})
+        text = "".join(_(segment).format(**{k: ", ".join(v) for k, v in shown.items()})
                        for segment in fact.template
                        if all(shown[name] for name in _PLACEHOLDER.findall(segment)))
         rows.append(FactRow(spec.name, label, [text] if text else []))
@@ -158,6 +161,26 @@ def _names(template: Sequence[str]) -> list[str]:
 def fact_fields() -> set[str]:
     """Every field some fact shows (its own or inside another's template)."""
     return {name for s in table().with_("fact") for name in (s.name, *_names(s.meta.fact.template))}  # type: ignore[union-attr]
+
+
+def heading(name: str) -> str:
+    """The heading of a column of records in a table (``CITY``, ``FIRST YEAR``), in the language in force."""
+    return _(name.replace("_", " ")).upper()
+
+
+def display_words() -> list[str]:
+    """The words tables show that come from the field table, not the code: the catalog holds each.
+
+    Record keys (column headings), the fields' headings, the values of an enum
+    (a status) and the ``stats --by`` dimensions (``tools/messages.py`` reads them).
+    """
+    t = table()
+    words = [name.replace("_", " ") for s in shapes().values() for name in s.fields]
+    for model in ("partnership", "event", "contact"):
+        for spec in t.of(model):
+            words += [spec.name.replace("_", " "), *spec.choices]
+    words += list(t.dimensions())
+    return list(dict.fromkeys(words))
 
 
 # --- what is published -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
 from partnerctl.core.query import Record, Snapshot
@@ -87,7 +88,7 @@ def haystack(p: Record, themes: Mapping[str, str], networks: Mapping[str, str]) 
 def needle(query: str) -> str:
     """What ``search`` looks for in folded text: the trimmed query, folded (may fold to nothing)."""
     if not query.strip():
-        raise InvalidInput("the search text must not be empty")
+        raise InvalidInput(_("the search text must not be empty"))
     return fold(query.strip())
 
 

@@ -354,7 +354,13 @@ def _phrases(change: Change) -> list[str]:
 
 
 def _label(value: Any) -> str:
-    # Labels are always quoted: a bare label would read as part of the sentence.
+    # Labels are always quoted: a bare label would read as part of the sentence. A label per
+    # language reads 'Urban mobility' (fr 'Mobilité urbaine'), English first.
+    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+        first = "en" if "en" in value else next(iter(value))
+        others = [f"{lang} {value[lang]!r}" for lang in value if lang != first and value[lang] != value[first]]
+        shown = repr(value[first]) + (f" ({', '.join(others)})" if others else "")
+        return shown if len(shown) <= _SHOWN_LENGTH else "(long label)"
     shown = repr(jsonable(value))
     return shown if len(shown) <= _SHOWN_LENGTH else "(long label)"
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import N_, _
 from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
 from partnerctl.core.query import Record, Snapshot
 
-UNKNOWN = "unknown"
+UNKNOWN = N_("unknown")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def check_dimensions(names: Sequence[str], many_owners: bool = True) -> list[str
     known = dimensions()
     for name in names:
         if name not in known:
-            raise InvalidInput(f"--by must be one of {', '.join(known)}, not {name!r}")
+            raise InvalidInput(_("--by must be one of {items}, not {name!r}").format(items=', '.join(known), name=name))
     return list(dict.fromkeys(names)) or list(table().default_dimensions(many_owners))
 
 
@@ -61,8 +62,31 @@ def percent(part: int, whole: int) -> float:
 
 
 def shown_percent(value: float) -> str:
-    """A percentage as people read it: ``40%``, ``12.5%``."""
-    return f"{value:.1f}".removesuffix(".0") + "%"
+    """A percentage as people read it: ``40%``, ``12.5%``; in French ``12,5 %`` (a decimal comma, and a
+    no-break space before the sign)."""
+    from partnerctl.core.i18n import language
+
+    shown = f"{value:.1f}".removesuffix(".0")
+    return shown.replace(".", ",") + "\u00a0%" if language() == "fr" else shown + "%"
+
+
+def shown_label(snap: Snapshot, count: Count) -> str:
+    """A count's label as people read it, in the language in force (a Count keeps the English one, as
+    the JSON has it): a vocabulary's label in that language, a country's name, a decade, a status."""
+    from partnerctl.core.i18n import language
+
+    spec = table().dimensions()[count.by]
+    if count.key is None:
+        return _(count.label)
+    if spec.meta.vocab:
+        return str(snap.labels(spec.meta.vocab).get(count.key, count.label))
+    if spec.meta.stat == "decade":
+        return _("{decade}s").format(decade=count.key)
+    if spec.meta.country and language() != "en":
+        from partnerctl.core import countries
+
+        return countries.display(count.key, language())
+    return _(count.label) if spec.choices else str(count.label)
 
 
 def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
@@ -95,7 +119,7 @@ def _label(snap: Snapshot, by: str, key: str | None) -> str:
     spec = table().dimensions()[by]
     if spec.meta.stat == "decade":
         return f"{key}s"
-    return snap.shown(spec.name, key)
+    return snap.shown(spec.name, key, "en")
 
 
 def _order(by: str, item: Count) -> tuple[object, ...]:

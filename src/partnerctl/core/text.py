@@ -90,4 +90,7 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
 
     Every message that counts says it through here (*plural* for a noun not made with -s).
     """
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+    from partnerctl.core.i18n import ngettext
+
+    # The catalog holds "{n} noun" / "{n} nouns" for each noun counted (tools/messages.py finds them).
+    return ngettext(f"{{n}} {noun}", f"{{n}} {plural or noun + 's'}", n).format(n=n)

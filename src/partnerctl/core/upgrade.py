@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.names import fold, slugify
 
 
@@ -49,7 +50,9 @@ def upgrade(data: dict[str, Any]) -> list[str]:
     if not regions:
         regions.update(countries.regions())
         changed["regions declared"] = len(regions)
-    by_label = {fold(label): slug for slug, label in regions.items()}
+    # A label may be given per language (``{ en = ..., fr = ... }``): each names the region.
+    by_label = {fold(text): slug for slug, label in regions.items()
+                for text in (label.values() if isinstance(label, dict) else [label]) if isinstance(text, str)}
     parts = data.get("partnerships")
     country_fields = [s.name for s in table().partnership if s.meta.country]
     region_fields = [s.name for s in table().partnership if s.meta.vocab == "region"]
@@ -70,6 +73,6 @@ def upgrade(data: dict[str, Any]) -> list[str]:
                 p[name] = slug
                 changed["regions"] = changed.get("regions", 0) + 1
     if unresolved:
-        raise InvalidInput(f"{len(unresolved)} countries cannot be resolved (add an alias to [countries], or "
-                           f"correct them): " + "; ".join(unresolved))
+        raise InvalidInput(_("{n} countries cannot be resolved (add an alias to [countries], or correct them): "
+                             "{items}").format(n=len(unresolved), items="; ".join(unresolved)))
     return [f"{n} {what}" for what, n in changed.items()]

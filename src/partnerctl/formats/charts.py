@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from partnerctl.core.i18n import _
 from partnerctl.core.stats import Count, shown_percent
 from partnerctl.core.text import clean, counted
 
@@ -40,13 +41,14 @@ def _text(value: str) -> str:
 
 def title_of(by: str, kept: int) -> str:
     """A chart's title: ``By theme (24 partnerships)``."""
-    return f"By {by} ({counted(kept, 'partnership')})"
+    return _("By {dimension} ({count})").format(dimension=_(by), count=counted(kept, "partnership"))
 
 
 def chart(by: str, items: Sequence[Count], kept: int, *, colour: str = DEFAULT_COLOUR,
-          width: int | None = None) -> str:
+          width: int | None = None, shown: Callable[[Count], str] | None = None) -> str:
     """One dimension's counts as a standalone SVG bar chart: up to ``STANDING`` bars stand up (their
-    heights follow the counts), more lie down (their lengths do)."""
+    heights follow the counts), more lie down (their lengths do). *shown* gives a count's label in the
+    language in force (``stats.shown_label``); without it, the count's own (English) label."""
     import pygal
     from pygal.style import Style
 
@@ -60,13 +62,14 @@ def chart(by: str, items: Sequence[Count], kept: int, *, colour: str = DEFAULT_C
     graph = kind(js=[], style=style, width=width or WIDTH, height=_height(len(items)), explicit_size=True,
                  show_legend=False, print_values=True, print_values_position="top", truncate_label=-1,
                  title=_text(title_of(by, kept)), disable_xml_declaration=True, include_x_axis=True,
-                 min_scale=1, max_scale=8, no_data_text="no partnerships", margin_right=40)
+                 min_scale=1, max_scale=8, no_data_text=_("no partnerships"), margin_right=40)
     # pygal names each chart with a random id; a fixed one keeps the file the same for the same counts.
     graph.uuid = re.sub(r"[^a-z0-9-]", "-", by.lower())
     # pygal lays the first bar at the bottom: reversed, the list reads from the top as on a terminal.
-    shown = list(reversed(items)) if lying else list(items)
-    graph.x_labels = [_text(c.label) for c in shown]
-    graph.add(_text(by), [{"value": c.count, "formatter": _formatter(c)} for c in shown])
+    bars = list(reversed(items)) if lying else list(items)
+    label = shown or (lambda c: c.label)
+    graph.x_labels = [_text(label(c)) for c in bars]
+    graph.add(_text(_(by)), [{"value": c.count, "formatter": _formatter(c)} for c in bars])
     return _cleaned(graph.render(is_unicode=True))
 
 
@@ -95,13 +98,14 @@ def _cleaned(svg: str) -> str:
 
 
 def charts(groups: Mapping[str, Sequence[Count]], kept: int, *, colour: str = DEFAULT_COLOUR,
-           title: str = "Partnerships in figures") -> str:
-    """Every dimension of *groups* as a bar chart, one under the other, in one SVG document."""
+           title: str | None = None, shown: Callable[[Count], str] | None = None) -> str:
+    """Every dimension of *groups* as a bar chart, one under the other, in one SVG document (*shown*: as
+    for ``chart``)."""
     _register()
-    parts = [ET.fromstring(chart(by, items, kept, colour=colour)) for by, items in groups.items()]
+    parts = [ET.fromstring(chart(by, items, kept, colour=colour, shown=shown)) for by, items in groups.items()]
     width = max((int(p.get("width") or 0) for p in parts), default=WIDTH)
     root = ET.Element(f"{{{SVG_NS}}}svg", {"version": "1.1"})
-    ET.SubElement(root, f"{{{SVG_NS}}}title").text = _text(title)
+    ET.SubElement(root, f"{{{SVG_NS}}}title").text = _text(title or _("Partnerships in figures"))
     y = 0
     for part in parts:
         part.set("x", "0")

@@ -44,6 +44,7 @@ from pydantic import ValidationError
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import N_, _, ngettext
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Owner,
@@ -79,13 +80,15 @@ _SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "cs
 _TWIN_CARRIES = frozenset({"city", "country", "owner", "owner_country"})
 
 # Reasons a row is rejected or skipped, as counted in the summary.
-UNPARSABLE = "unparsable"
-EMPTY = "empty city or country"
-DUPLICATE = "duplicate"
-INVALID = "invalid"
-UNDECLARED = "undeclared theme or network"
-EXISTING = "already in the registry"
-UNKNOWN_COUNTRY = "unknown country"
+UNPARSABLE = N_("unparsable")
+EMPTY = N_("empty city or country")
+DUPLICATE = N_("duplicate")
+INVALID = N_("invalid")
+UNDECLARED = N_("undeclared theme or network")
+EXISTING = N_("already in the registry")
+UNKNOWN_COUNTRY = N_("unknown country")
+# What becomes of a row (counted; shown in the language in force).
+OUTCOMES = (N_("imported"), N_("updated"), N_("skipped"), N_("rejected"))
 
 # --------------------------------------------------------------------- export
 
@@ -111,7 +114,8 @@ def export(source: Reader, fmt: str, target: Path | None, out: TextIO, *, raw: b
         written[0] = _write(source, fmt, out, raw)
 
     files.write_atomic(target, fill, text=True)  # type: ignore[arg-type]
-    return f"wrote {counted(written[0], 'partnership')} to {target} ({fmt})"
+    return _("wrote {count} to {target} ({fmt})").format(count=counted(written[0], "partnership"),
+                                                        target=target, fmt=fmt)
 
 
 def _write(source: Reader, fmt: str, out: TextIO, raw: bool = False) -> int:
@@ -119,25 +123,25 @@ def _write(source: Reader, fmt: str, out: TextIO, raw: bool = False) -> int:
     from partnerctl.core.text import dumps_json
 
     if fmt not in FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(items=', '.join(FORMATS), fmt=fmt))
     n = 0
     if fmt == "json":
         # Byte for byte what one json.dumps(indent=2) of {head..., "partnerships": [...]} writes.
         head = dumps_json(registry_data(source.head), indent=2)
         out.write(head[:-2] + ',\n  "partnerships": [')
-        for _, rec in source.each_record():
+        for _pid, rec in source.each_record():
             # Newlines in indented JSON are only between items (a string's are escaped).
             out.write(("\n" if n == 0 else ",\n") + "    " + dumps_json(rec, indent=2).replace("\n", "\n    "))
             n += 1
         out.write("\n  ]\n}\n" if n else "]\n}\n")
     elif fmt == "jsonl":
-        for _, rec in source.each_record():
+        for _pid, rec in source.each_record():
             out.write(dumps_json(rec) + "\n")
             n += 1
     else:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for _, rec in source.each_record():
+        for _pid, rec in source.each_record():
             writer.writerow([_csv_cell(rec[c], raw) for c in CSV_COLUMNS])
             n += 1
     return n
@@ -282,6 +286,8 @@ class Batch:
     regions: dict[str, str] = field(default_factory=dict)
     countries: dict[str, str] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
+    # Their labels in other languages (``Registry.translations``).
+    translations: dict[Any, Any] = field(default_factory=dict)
     names: Names = field(default_factory=Names)
 
 
@@ -289,11 +295,13 @@ def detect_format(source: str, fmt: str | None) -> str:
     """The import format: as given, else from the file name's suffix."""
     if fmt is not None:
         if fmt not in FORMATS:
-            raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+            raise InvalidInput(_("--format must be one of {items}, not {fmt!r}").format(
+                items=', '.join(FORMATS), fmt=fmt))
         return fmt
     found = _SUFFIXES.get(Path(source).suffix.lower())
     if found is None:
-        raise InvalidInput(f"cannot tell the format of {source!r} from its name; give --format json, jsonl or csv")
+        raise InvalidInput(_("cannot tell the format of {source!r} from its name; give --format json, "
+                             "jsonl or csv").format(source=source))
     return found
 
 
@@ -333,7 +341,7 @@ def _record_row(where: str, rec: Any, raw: Any, names: Names) -> Row:
     owner = data.get("owner") if isinstance(data.get("owner"), str) else None
     pid = data.pop("id", None)
     if not isinstance(pid, str) or not is_slug(pid):
-        return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {pid!r} is not a slug")
+        return Row(where, raw, owner=owner, reason=INVALID, detail=_("id: {pid!r} is not a slug").format(pid=pid))
     if length_problem(pid):
         return Row(where, raw, owner=owner, reason=INVALID, detail=f"id: {length_problem(pid)}")
     p, reason, detail = _build(data, names)
@@ -352,21 +360,22 @@ def _read_json(text: str, batch: Batch, progress: Progress) -> None:
     try:
         data = loads_json(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{batch.source}: not valid JSON: {exc}") from None
+        raise InvalidInput(_("{source}: not valid JSON: {exc}").format(source=batch.source, exc=exc)) from None
     if isinstance(data, dict):
         known = ("registry", "themes", "networks", "regions", "countries", "partnerships")
         unknown = set(data) - set(known)
         if unknown:
-            raise InvalidInput(f"{batch.source}: unknown key {sorted(unknown)[0]!r} (expected {', '.join(known)})")
+            raise InvalidInput(_("{source}: unknown key {value!r} (expected {items})").format(
+                source=batch.source, value=sorted(unknown)[0], items=", ".join(known)))
         _read_head(batch, data)
         records = data.get("partnerships", [])
     else:
         records = data
     if not isinstance(records, list):
-        raise InvalidInput(f"{batch.source}: partnerships must be an array of records")
-    tick = _ticker(f"reading {batch.source}", len(records), progress)
+        raise InvalidInput(_("{source}: partnerships must be an array of records").format(source=batch.source))
+    tick = _ticker(_("reading {source}").format(source=batch.source), len(records), progress)
     for i, rec in enumerate(records, 1):
-        batch.rows.append(_record_row(f"record {i}", rec, rec, batch.names))
+        batch.rows.append(_record_row(_("record {n}").format(n=i), rec, rec, batch.names))
         tick(i)
 
 
@@ -380,9 +389,9 @@ def _read_head(batch: Batch, data: dict[str, Any]) -> None:
         head = validate(Registry, {"registry": owner, **{key: data.get(key, {})
                                                          for key in ("themes", "networks", "regions", "countries")}})
     except ValidationError as exc:
-        raise InvalidInput(f"{batch.source}: {problems_of(exc)[0]}") from None
+        raise InvalidInput(_("{source}: {value}").format(source=batch.source, value=problems_of(exc)[0])) from None
     batch.owner = head.registry if "registry" in data else None
-    batch.themes, batch.networks = head.themes, head.networks
+    batch.themes, batch.networks, batch.translations = head.themes, head.networks, head.translations
     batch.regions, batch.countries = head.regions, head.countries
     # The file's rows name its regions: those the registry lacks come with them (merge declares them).
     batch.names.regions = {**head.regions, **batch.names.regions}
@@ -391,7 +400,7 @@ def _read_head(batch: Batch, data: dict[str, Any]) -> None:
 def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
     # Not splitlines(): JSON text may hold U+2028 and other characters it would split on.
     lines = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
-    tick = _ticker(f"reading {batch.source}", len(lines), progress)
+    tick = _ticker(_("reading {source}").format(source=batch.source), len(lines), progress)
     for n, line in enumerate(lines, 1):
         tick(n)
         if not line.strip():
@@ -399,9 +408,10 @@ def _read_jsonl(text: str, batch: Batch, progress: Progress) -> None:
         try:
             rec = loads_json(line)
         except json.JSONDecodeError as exc:
-            batch.rows.append(Row(f"line {n}", line, reason=UNPARSABLE, detail=f"not valid JSON: {exc}"))
+            batch.rows.append(Row(_("line {n}").format(n=n), line, reason=UNPARSABLE,
+                                  detail=_("not valid JSON: {exc}").format(exc=exc)))
             continue
-        batch.rows.append(_record_row(f"line {n}", rec, line, batch.names))
+        batch.rows.append(_record_row(_("line {n}").format(n=n), rec, line, batch.names))
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -424,11 +434,11 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
     try:
         rows = list(_csv_rows(text))
     except csv.Error as exc:
-        raise InvalidInput(f"{batch.source}: not valid CSV: {exc}") from None
+        raise InvalidInput(_("{source}: not valid CSV: {exc}").format(source=batch.source, exc=exc)) from None
     if not rows:
-        raise InvalidInput(f"{batch.source}: empty file (no header row)")
+        raise InvalidInput(_("{source}: empty file (no header row)").format(source=batch.source))
     header = [h.strip().casefold() for h in rows[0][1]]
-    tick = _ticker(f"reading {batch.source}", len(rows) - 1, progress)
+    tick = _ticker(_("reading {source}").format(source=batch.source), len(rows) - 1, progress)
     if tuple(header) == TWIN_HEADER:
         batch.twin = True
         seen: dict[tuple[str, str, str, str], int] = {}
@@ -439,10 +449,13 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
     unknown = [h for h in header if h not in CSV_COLUMNS]
     missing = [h for h in ("id", "city", "country") if h not in header]
     if unknown or missing or len(set(header)) != len(header):
-        what = (f"unknown column {unknown[0]!r}" if unknown else f"missing column {missing[0]!r}" if missing
-                else "a column is named twice")
-        raise InvalidInput(f"{batch.source}: {what}; columns are {', '.join(CSV_COLUMNS)} "
-                           f"(or {','.join(TWIN_HEADER)} for the twin-towns dataset)")
+        what = (_("unknown column {name!r}").format(name=unknown[0]) if unknown
+                else _("missing column {name!r}").format(name=missing[0]) if missing
+                else _("a column is named twice"))
+        raise InvalidInput(_("{source}: {what}; columns are {items} (or {items2} for the twin-towns "
+                             "dataset)").format(
+                                 source=batch.source, what=what, items=", ".join(CSV_COLUMNS),
+                                 items2=",".join(TWIN_HEADER)))
     carries = frozenset(header) - {"id"}
     for i, (line, fields) in enumerate(rows[1:], 1):
         batch.rows.append(_partnership_row(line, fields, header, carries, batch.names))
@@ -450,9 +463,10 @@ def _read_csv(text: str, batch: Batch, progress: Progress) -> None:
 
 
 def _partnership_row(line: int, fields: list[str], header: list[str], carries: frozenset[str], names: Names) -> Row:
-    where = f"line {line}"
+    where = _("line {n}").format(n=line)
     if len(fields) != len(header):
-        return Row(where, fields, reason=UNPARSABLE, detail=f"{len(fields)} fields, expected {len(header)}")
+        return Row(where, fields, reason=UNPARSABLE, detail=_("{n} fields, expected {expected}").format(
+            n=len(fields), expected=len(header)))
     data: dict[str, Any] = {}
     for name, value in zip(header, fields, strict=True):
         value = unneutralise(value)  # the quote export --format csv put before a formula-like cell
@@ -474,7 +488,8 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
             data[name] = value
     pid = data.pop("id", "")
     if not is_slug(pid):
-        return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {pid!r} is not a slug")
+        return Row(where, fields, owner=data.get("owner"), reason=INVALID,
+                   detail=_("id: {pid!r} is not a slug").format(pid=pid))
     if length_problem(pid):
         return Row(where, fields, owner=data.get("owner"), reason=INVALID, detail=f"id: {length_problem(pid)}")
     p, reason, detail = _build(data, names)
@@ -482,21 +497,25 @@ def _partnership_row(line: int, fields: list[str], header: list[str], carries: f
 
 
 def _twin_row(line: int, fields: list[str], seen: dict[tuple[str, str, str, str], int], names: Names) -> Row:
-    where = f"line {line}"
+    where = _("line {n}").format(n=line)
     if len(fields) != len(TWIN_HEADER):
-        return Row(where, fields, reason=UNPARSABLE, detail=f"{len(fields)} fields, expected {len(TWIN_HEADER)}")
+        return Row(where, fields, reason=UNPARSABLE, detail=_("{n} fields, expected {expected}").format(
+            n=len(fields), expected=len(TWIN_HEADER)))
     values = [f.strip() for f in fields]
     owner, owner_country, city, country = values
     empty = [name for name, value in zip(TWIN_HEADER, values, strict=True) if not value]
     if empty:
-        return Row(where, fields, owner=owner, reason=EMPTY, detail=f"empty {' and '.join(empty)}")
+        return Row(where, fields, owner=owner, reason=EMPTY,
+                   detail=_("empty {fields}").format(fields=" and ".join(empty)))
     # A name is one line (the model says so of city and country; owners are names too).
     broken = [name for name, value in zip(TWIN_HEADER, values, strict=True) if "\n" in value or "\r" in value]
     if broken:
-        return Row(where, fields, owner=owner, reason=INVALID, detail=f"line break in {' and '.join(broken)}")
+        return Row(where, fields, owner=owner, reason=INVALID, detail=_("line break in {fields}").format(
+            fields=" and ".join(broken)))
     pair = (fold(owner), fold(owner_country), fold(city), fold(country))
     if pair in seen:
-        return Row(where, fields, owner=owner, reason=DUPLICATE, detail=f"same pair as line {seen[pair]}")
+        return Row(where, fields, owner=owner, reason=DUPLICATE, detail=_("same pair as line {n}").format(
+            n=seen[pair]))
     seen[pair] = line
     p, reason, detail = _build({"city": city, "country": country, "owner": owner, "owner_country": owner_country},
                                names)
@@ -551,7 +570,10 @@ class Report:
         if reason is not None:
             self.reasons[(outcome, reason)] += 1
         if outcome in ("rejected", "skipped"):
-            self.lines.append(f"{self.source} {row.where}: {outcome} ({detail or reason}): {row.text()}")
+            line = (_("{source} {where}: rejected ({why}): {text}") if outcome == "rejected"
+                    else _("{source} {where}: skipped ({why}): {text}"))
+            self.lines.append(line.format(source=self.source, where=row.where,
+                                          why=detail or (_(reason) if reason else ""), text=row.text()))
 
     def add_undeclared(self, row: Row, missing: list[tuple[str, str, str]]) -> None:
         """Reject *row* for the themes and networks it names that the registry does not declare."""
@@ -560,16 +582,19 @@ class Report:
             self.missing.setdefault(kind, set()).add(slug)
             by_place.setdefault((path, kind), []).append(repr(slug))
         self.add(row, "rejected", UNDECLARED, "; ".join(
-            f"{path}: undeclared {kind}{'s' if len(slugs) > 1 else ''} {', '.join(slugs)}"
+            _("{path}: undeclared {kind} {slugs}").format(path=path, kind=kind + ("s" if len(slugs) > 1 else ""),
+                                                          slugs=", ".join(slugs))
             for (path, kind), slugs in by_place.items()))
 
     def summary(self, dry_run: bool = False) -> str:
         """One line; the counts add up to the rows read, and undeclared vocabulary says how to fix it."""
-        parts = [f"{self.counts[o]} {o}" + self._why(o) for o in ("imported", "updated", "skipped", "rejected")]
+        parts = [_("{n} {outcome}").format(n=self.counts[o], outcome=_(o)) + self._why(o) for o in OUTCOMES]
         if self.counts["not selected"]:
-            parts.append(f"{self.counts['not selected']} not selected by --owner")
-        tail = " (dry run: nothing written)" if dry_run else ""
-        return f"read {counted(self.read, 'row')} from {self.source}: {', '.join(parts)}{self._fix_vocab()}{tail}"
+            parts.append(_("{n} not selected by --owner").format(n=self.counts["not selected"]))
+        tail = _(" (dry run: nothing written)") if dry_run else ""
+        return _("read {count} from {source}: {parts}{fix}{tail}").format(
+            count=counted(self.read, "row"), source=self.source, parts=", ".join(parts), fix=self._fix_vocab(),
+            tail=tail)
 
     def _fix_vocab(self) -> str:
         """What to do about rows rejected for undeclared themes or networks ("" when there are none).
@@ -580,22 +605,25 @@ class Report:
         rows = self.reasons[("rejected", UNDECLARED)]
         if not rows:
             return ""
-        named = " or ".join(f"{kind}{'s' if len(slugs) > 1 else ''} ({_some(sorted(slugs))})"
-                            for kind in ("theme", "network") if (slugs := self.missing.get(kind)))
+        named = _(" or ").join(f"{kind}{'s' if len(slugs) > 1 else ''} ({_some(sorted(slugs))})"
+                               for kind in ("theme", "network") if (slugs := self.missing.get(kind)))
         commands = " / ".join(f"'partnerctl {kind}s add SLUG LABEL'" for kind in ("theme", "network")
                               if kind in self.missing)
-        return (f"; {rows} {'row names' if rows == 1 else 'rows name'} undeclared {named}: declare them with "
-                f"{commands}, or import what 'partnerctl export --format json' writes, which carries the "
-                "vocabularies")
+        return ngettext("; {rows} row names undeclared {named}: declare them with {commands}, or import what "
+                        "'partnerctl export --format json' writes, which carries the vocabularies",
+                        "; {rows} rows name undeclared {named}: declare them with {commands}, or import what "
+                        "'partnerctl export --format json' writes, which carries the vocabularies",
+                        rows).format(rows=rows, named=named, commands=commands)
 
     def _why(self, outcome: str) -> str:
-        why = [f"{n} {reason}" for (o, reason), n in sorted(self.reasons.items()) if o == outcome]
+        why = [_("{n} {reason}").format(n=n, reason=_(reason)) for (o, reason), n in sorted(self.reasons.items())
+               if o == outcome]
         return f" ({', '.join(why)})" if why else ""
 
 
 def _some(items: list[str], shown: int = 10) -> str:
     """The first *shown* of *items*, comma-separated, and how many more there are."""
-    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    more = _(" and {n} more").format(n=len(items) - shown) if len(items) > shown else ""
     return ", ".join(items[:shown]) + more
 
 
@@ -649,13 +677,22 @@ def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) 
                 ours[slug] = label
                 continue
             if on_conflict == "fail":
-                raise InvalidInput(f"{batch.source}: {kind} {slug!r} is labelled {label!r} in the file but "
-                                   f"{ours[slug]!r} in the registry (--on-conflict fail); nothing written")
+                raise InvalidInput(_("{source}: {kind} {slug!r} is labelled {label!r} in the file but "
+                                     "{ours!r} in the registry (--on-conflict fail); nothing written").format(
+                                         source=batch.source, kind=kind, slug=slug, label=label, ours=ours[slug]))
             kept = on_conflict == "skip"
-            report.notes.append(f"{kind} {slug}: {'kept' if kept else 'replaced'} label {ours[slug]!r}"
-                                f"{'; the file has' if kept else ' with'} {label!r}")
+            note = (_("{kind} {slug}: kept label {ours!r}; the file has {label!r}") if kept
+                    else _("{kind} {slug}: replaced label {ours!r} with {label!r}"))
+            report.notes.append(note.format(kind=kind, slug=slug, ours=ours[slug], label=label))
             if not kept:
                 ours[slug] = label
+    # Labels in other languages: the file's fill those the registry lacks (and replace them with update).
+    for lang, by_kind in batch.translations.items():
+        for key, labels in by_kind.items():
+            mine = reg.translations.setdefault(lang, {}).setdefault(key, {})
+            for slug, label in labels.items():
+                if on_conflict == "update" or slug not in mine:
+                    mine[slug] = label
 
 
 def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | None = None,
@@ -671,7 +708,8 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
     partnership's, else the file's, else the registry's) folds equal to it.
     """
     if on_conflict not in ON_CONFLICT:
-        raise InvalidInput(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}")
+        raise InvalidInput(_("--on-conflict must be one of {items}, not {on_conflict!r}").format(
+            items=', '.join(ON_CONFLICT), on_conflict=on_conflict))
     report = Report(batch.source, read=len(batch.rows))
     _merge_vocab(reg, batch, on_conflict, report)
     file_owner = batch.owner
@@ -682,7 +720,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
     relations = Relations(reg)
     known = set(reg.partnerships)  # ids before this import: only these can conflict
     first_line: dict[str, str] = {}
-    tick = _ticker("merging", len(batch.rows), progress)
+    tick = _ticker(_("merging"), len(batch.rows), progress)
     for i, row in enumerate(batch.rows, 1):
         tick(i)
         row_owner = row.owner if row.owner is not None else (file_owner or reg.registry).owner
@@ -703,7 +741,8 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
         else:
             pid = row.pid or ""
             if pid in first_line:
-                report.add(row, "rejected", DUPLICATE, f"same id {pid} as {first_line[pid]}")
+                report.add(row, "rejected", DUPLICATE,
+                           _("same id {pid} as {first}").format(pid=pid, first=first_line[pid]))
                 continue
             first_line[pid] = row.where
             if foreign and not p.owner and file_owner is not None:
@@ -722,13 +761,15 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             report.add(row, "imported")
         elif on_conflict == "skip":
             if same is not None:
-                report.add(row, "skipped", DUPLICATE, f"duplicate of {same}: the same owner, partner and country")
+                report.add(row, "skipped", DUPLICATE,
+                           _("duplicate of {same}: the same owner, partner and country").format(same=same))
             else:
-                report.add(row, "skipped", EXISTING, f"already in the registry as {pid}")
+                report.add(row, "skipped", EXISTING, _("already in the registry as {pid}").format(pid=pid))
         elif on_conflict == "fail":
-            what = (f"duplicates {same} (the same owner, partner and country)" if same is not None
-                    else f"{pid} is already in the registry")
-            raise InvalidInput(f"{batch.source} {row.where}: {what} (--on-conflict fail); nothing written")
+            what = (_("duplicates {same} (the same owner, partner and country)").format(same=same) if same is not None
+                    else _("{pid} is already in the registry").format(pid=pid))
+            raise InvalidInput(_("{source} {where}: {what} (--on-conflict fail); nothing written").format(
+                source=batch.source, where=row.where, what=what))
         else:
             target = same if same is not None else pid
             old = reg.partnerships[target]

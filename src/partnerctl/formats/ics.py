@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from partnerctl.core import anniversaries as dated
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.model import is_web_link
 from partnerctl.core.query import Record, Snapshot
 from partnerctl.core.query import snapshot as query_snapshot
@@ -97,7 +98,7 @@ def _vevent(head: Snapshot, pid: str, rec: Record, event: Mapping[str, Any], *, 
     ]
     themes = event["themes"] or rec["themes"]
     if themes:
-        lines.append("CATEGORIES:" + ",".join(escape_text(head.themes.get(t, t)) for t in themes))
+        lines.append("CATEGORIES:" + ",".join(escape_text(head.labels("theme").get(t, t)) for t in themes))
     from partnerctl.core.countries import display
 
     location = ", ".join(x for x in (rec["city"], display(rec["country"]) if rec["country"] else None) if x)
@@ -144,7 +145,7 @@ def calendar_text(source: Reader, *, include_internal: bool = False,
             entries.append((dates.sort_key(row["date"]), row["partner"], _vevent(
                 head, row["partner"], records[row["partner"]], event, uid=f"anniversary-{row['years']}.{event['id']}",
                 title=dated.describe(row), start=_day(row["date"]))))
-    for _, _, vevent in sorted(entries, key=lambda entry: entry[:2]):
+    for _date, _order, vevent in sorted(entries, key=lambda entry: entry[:2]):
         lines += vevent
         written += 1
     lines.append("END:VCALENDAR")
@@ -155,7 +156,7 @@ def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO, *, incl
            anniversaries: Sequence[int] = ()) -> str:
     """Write the calendar to *target* (a file) or to *out* (stdout's bytes); return a one-line summary."""
     if fmt != "ics":
-        raise InvalidInput(f"the ics exporter cannot write {fmt!r}")
+        raise InvalidInput(_("the ics exporter cannot write {fmt!r}").format(fmt=fmt))
     text, written, skipped = calendar_text(source, include_internal=include_internal, anniversaries=anniversaries)
     data = text.encode("utf-8")
     if target is None:
@@ -166,5 +167,6 @@ def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO, *, incl
         files.write_atomic(target, data)
         where = str(target)
     what = "entry" if anniversaries else "event"
-    return (f"wrote {counted(written, what, 'entries' if anniversaries else None)} to {where}; skipped "
-            f"{counted(skipped, what, 'entries' if anniversaries else None)} dated only by a year or a month")
+    plural = "entries" if anniversaries else None
+    return _("wrote {count} to {where}; skipped {skipped} dated only by a year or a month").format(
+        count=counted(written, what, plural), where=where, skipped=counted(skipped, what, plural))

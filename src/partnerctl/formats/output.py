@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, TextIO
 
+from partnerctl.core.i18n import _
 from partnerctl.core.text import clean, counted, dumps_json, loads_json, neutralise, unneutralise  # noqa: F401 - the writers' text rules, re-exported
 
 
@@ -33,7 +34,7 @@ def choose(fmt: Format | None, as_json: bool, stream: TextIO | None = None, pipe
         if fmt not in (None, Format.json):
             from partnerctl.core.errors import InvalidInput
 
-            raise InvalidInput(f"--json and --format {fmt.value} contradict each other")
+            raise InvalidInput(_("--json and --format {value} contradict each other").format(value=fmt.value))
         return Format.json
     if fmt is not None:
         return fmt
@@ -119,8 +120,9 @@ def parse_fields(spec: str | None, valid: Sequence[str]) -> list[str] | None:
     names = [name.strip() for name in spec.split(",") if name.strip()]
     unknown = [name for name in names if name not in valid]
     if unknown or not names:
-        what = f"unknown field {', '.join(repr(n) for n in unknown)}" if unknown else "no field named"
-        raise InvalidInput(f"--fields: {what}; valid fields: {', '.join(valid)}")
+        what = (_("unknown field {names}").format(names=", ".join(repr(n) for n in unknown)) if unknown
+                else _("no field named"))
+        raise InvalidInput(_("--fields: {what}; valid fields: {items}").format(what=what, items=', '.join(valid)))
     return list(dict.fromkeys(names))
 
 

@@ -31,13 +31,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from partnerctl.core import stats
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _, language
 from partnerctl.core.model import Registry, record
 from partnerctl.core.names import fold, slugify
 from partnerctl.core.query import Record, Snapshot
@@ -88,9 +90,11 @@ class Site:
         full = dict(rec) if "id" in rec else {"id": pid, **rec}
         return full if self.include_internal else published(full)
 
-    def context(self, root: str, **more: Any) -> dict[str, Any]:
-        """What a template is given: the site, the links' root (``""`` or ``"../"``), and *more*."""
-        return {"site": self, "root": root, "brand": self.branding, "colours": self.branding.colours, **more}
+    def context(self, root: str, path: str = "index.html", **more: Any) -> dict[str, Any]:
+        """What a template is given: the site, the links' root (``""`` or ``"../"``), its language and the
+        links to page *path* in the export's other languages, and *more*."""
+        return {"site": self, "root": root, "brand": self.branding, "colours": self.branding.colours,
+                "lang": language(), "languages": switch(path), **more}
 
 
 def title_of(reg: Registry, owners: set[str], branding: Branding) -> str:
@@ -101,8 +105,8 @@ def title_of(reg: Registry, owners: set[str], branding: Branding) -> str:
     if name:
         return str(name)
     if len(owners) <= 1:
-        return f"{next(iter(owners), reg.registry.owner)}'s international partnerships"
-    return "International partnerships"
+        return _("{owner}'s international partnerships").format(owner=next(iter(owners), reg.registry.owner))
+    return _("International partnerships")
 
 
 def make_site(reg: Registry, env: Environment, branding: Branding, *, include_internal: bool = False,
@@ -123,9 +127,10 @@ def page_context(site: Site, pid: str, rec: Record) -> dict[str, Any]:
     head = site.head
     owner = str(head.value(shown, "owner"))
     country = head.shown("country", shown["country"])
+    themes = head.labels("theme")  # in the site's language
     events = []
     for event in sorted(shown["events"], key=lambda e: _date_key(e["date"])):
-        events.append({**event, "theme_labels": [head.themes.get(t, t) for t in event["themes"]],
+        events.append({**event, "theme_labels": [themes.get(t, t) for t in event["themes"]],
                        "notes": notes_of(event, "event")})
     return {
         "pid": pid, "rec": shown, "owner": owner, "city": shown["city"], "country": country,
@@ -150,7 +155,8 @@ def notes_of(item: Mapping[str, Any], model: str, skip: Iterable[str] = ()) -> l
     out = []
     for name in internal_fields(model):
         value = item.get(name)
-        if name in skip or value in (None, "", []):
+        # A flag (``internal = true``) is no note: the page marks the item itself.
+        if name in skip or value in (None, "", []) or isinstance(value, bool):
             continue
         label = table().get(name, model).meta.label
         out.append((label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
@@ -160,7 +166,7 @@ def notes_of(item: Mapping[str, Any], model: str, skip: Iterable[str] = ()) -> l
 def page(site: Site, pid: str, rec: Record) -> str:
     """The page of partnership *pid* (it lives in ``partnerships/``)."""
     text = templating.render(site.env, f"{_folder(site)}/partnership{site.ext}",
-                             **site.context("../", page=page_context(site, pid, rec),
+                             **site.context("../", f"{PAGES}/{pid}{site.ext}", page=page_context(site, pid, rec),
                                             canonical=site.branding.url(f"{PAGES}/{pid}{site.ext}")))
     # A section left out leaves its blank lines behind: a page ends with one newline.
     return text.rstrip("\n") + "\n"
@@ -185,7 +191,8 @@ def _key(text: str | None) -> str:
 def index_parts(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The index's data (one compact row per relation, for ``index.js``) and its filters' choices."""
     head = site.head
-    labels: dict[str, dict[str, str]] = {"region": {}, "theme": dict(head.themes), "network": dict(head.networks),
+    labels: dict[str, dict[str, str]] = {"region": {}, "theme": dict(head.labels("theme")),
+                                         "network": dict(head.labels("network")),
                                          "owner": {}, "owner_country": {}}
     counts: dict[str, Counter[str]] = {name: Counter() for name in labels}
     countries: set[str] = set()
@@ -242,8 +249,8 @@ def index_markdown(site: Site, records: Mapping[str, Record]) -> str:
                      "owner_country": head.shown("owner_country", head.value(rec, "owner_country")),
                      "country": head.shown("country", rec["country"]),
                      "region": head.shown("region", head.value(rec, "region")),
-                     "themes": [site.head.themes.get(t, t) for t in rec["themes"]],
-                     "networks": [site.head.networks.get(n, n) for n in rec["networks"]]})
+                     "themes": [site.head.labels("theme").get(t, t) for t in rec["themes"]],
+                     "networks": [site.head.labels("network").get(n, n) for n in rec["networks"]]})
     return templating.render(site.env, "markdown/index.md", **site.context("", rows=rows))
 
 
@@ -259,17 +266,20 @@ def figures(site: Site, records: Mapping[str, Record]) -> tuple[dict[str, Callab
     # The owners' charts only when there are several owners, as ``stats`` does.
     groups = stats.counts(snap, pids, [], site.multi_owner)
     colour = site.branding.colours["brand"]
-    files = {f"figures/{by}.svg": _chart(charts.chart, by, items, len(pids), colour) for by, items in groups.items()}
+    files = {f"figures/{by}.svg": _chart(charts.chart, by, items, len(pids), colour, snap)
+             for by, items in groups.items()}
+    # Labels in the site's language (a Count keeps the English one).
     shown = [{"by": by, "file": f"figures/{by}.svg", "title": charts.title_of(by, len(pids)),
-              "items": [{**c.__dict__, "shown": stats.shown_percent(c.percent)} for c in items]}
+              "items": [{**c.__dict__, "label": stats.shown_label(snap, c), "shown": stats.shown_percent(c.percent)}
+                        for c in items]}
              for by, items in groups.items()]
     return files, lambda: templating.render(site.env, "site/figures.html",
-                                            **site.context("", charts=shown, kept=len(pids),
+                                            **site.context("", "figures.html", charts=shown, kept=len(pids),
                                                          canonical=site.branding.url("figures.html")))
 
 
-def _chart(draw: Callable[..., str], by: str, items: Any, kept: int, colour: str) -> Callable[[], str]:
-    return lambda: draw(by, items, kept, colour=colour)
+def _chart(draw: Callable[..., str], by: str, items: Any, kept: int, colour: str, snap: Any) -> Callable[[], str]:
+    return lambda: draw(by, items, kept, colour=colour, shown=lambda c: stats.shown_label(snap, c))
 
 
 def points(site: Site, records: Mapping[str, Record]) -> list[Any]:
@@ -290,11 +300,11 @@ def map_files(site: Site, records: Mapping[str, Record]) -> dict[str, Callable[[
     from partnerctl.formats import svgmap
 
     placed = points(site, records)
-    title = f"Partner cities of {site.title}"
+    title = _("Partner cities of {title}").format(title=site.title)
     return {
         "map.svg": lambda: svgmap.world_map_svg(placed, width=1000, height=508, title=title),
         "map.html": lambda: templating.render(site.env, "site/map.html", **site.context(
-            "", placed=len(placed), total=len(records), canonical=site.branding.url("map.html"))),
+            "", "map.html", placed=len(placed), total=len(records), canonical=site.branding.url("map.html"))),
     }
 
 
@@ -335,10 +345,26 @@ def _page(site: Site, pid: str, records: Mapping[str, Record]) -> Callable[[], s
     return lambda: page(site, pid, records[pid])
 
 
+# While a site is written in several languages (``export(languages=...)``): those languages.
+_LANGUAGES: ContextVar[tuple[str, ...]] = ContextVar("languages", default=())
+
+
+def switch(path: str) -> list[dict[str, str]]:
+    """The links of page *path* (from the site's root) to itself in the other languages of the export
+    (``href``, ``lang``): none with one language."""
+    others = [lang for lang in _LANGUAGES.get() if lang != language()]
+    up = "../" * (path.count("/") + 1)
+    return [{"href": f"{up}{lang}/{path}", "lang": lang} for lang in others]
+
+
 def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO, *, force: bool = False,
            templates: Path | None = None, branding: Branding | None = None, include_internal: bool = False,
-           **_ignored: Any) -> str:
+           languages: Sequence[str] = (), **_ignored: Any) -> str:
     """Write the site in *fmt* (html or markdown) into the folder *target*; return a one-line summary.
+
+    With several *languages*, one site per language in ``target/<lang>/``, each
+    exported as below, each page linking to itself in the other languages.
+    Otherwise the site is in the language in force.
 
     The folder is replaced as a whole (``storage.folders``): files an earlier
     export wrote and this one does not (pages of partnerships no longer in the
@@ -348,14 +374,39 @@ def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO, *, forc
     # Not streamed yet: the index page and the filters need every partnership.
     reg = source.registry()
     if fmt not in FORMATS:
-        raise InvalidInput(f"the site exporter writes {' or '.join(FORMATS)}, not {fmt!r}")
+        raise InvalidInput(_("the site exporter writes {items}, not {fmt!r}").format(
+            items=' or '.join(FORMATS), fmt=fmt))
     if target is None:
-        raise InvalidInput(f"--format {fmt} writes a folder of pages: name it with -o FOLDER")
+        raise InvalidInput(_("--format {fmt} writes a folder of pages: name it with -o FOLDER").format(fmt=fmt))
     env = templating.environment(templates)
+    if len(languages) > 1:
+        from partnerctl.core.i18n import using
+        from partnerctl.storage.catalogs import load
+
+        summaries = []
+        token = _LANGUAGES.set(tuple(languages))
+        try:
+            for lang in languages:
+                with using(lang, load(lang)):
+                    done = _export(reg, fmt, target / lang, force, env, branding, include_internal)
+                summaries.append(_summary(reg, fmt, target / lang, done))  # in the run's language
+        finally:
+            _LANGUAGES.reset(token)
+        return "; ".join(summaries)
+    return _summary(reg, fmt, target, _export(reg, fmt, target, force, env, branding, include_internal))
+
+
+def _export(reg: Registry, fmt: str, target: Path, force: bool, env: Any, branding: Branding | None,
+            include_internal: bool) -> outfolder.Written:
+    """The site in the language in force, written into *target*."""
     site = make_site(reg, env, branding or Branding(), include_internal=include_internal, fmt=fmt)
     files = site_files(site, {pid: record(pid, p) for pid, p in reg.partnerships.items()})
-    done = outfolder.write_folder(target, files, force=force)
-    ext = site.ext
-    removed = f"; removed {counted(done.removed, 'stale page')}" if done.removed else ""
-    kept = f"; kept {counted(done.kept, 'file')} partnerctl did not write" if done.kept else ""
-    return f"wrote {counted(len(reg.partnerships), 'partnership page')} and index{ext} to {target}{removed}{kept}"
+    return outfolder.write_folder(target, files, force=force)
+
+
+def _summary(reg: Registry, fmt: str, target: Path | None, done: outfolder.Written) -> str:
+    removed = _("; removed {count}").format(count=counted(done.removed, "stale page")) if done.removed else ""
+    kept = _("; kept {count} partnerctl did not write").format(count=counted(done.kept, "file")) if done.kept else ""
+    return _("wrote {count} and index{ext} to {target}{removed}{kept}").format(
+        count=counted(len(reg.partnerships), "partnership page"), ext=FORMATS[fmt], target=target, removed=removed,
+        kept=kept)

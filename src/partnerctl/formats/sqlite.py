@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from partnerctl.core.errors import InvalidInput, WriteFailed
 from partnerctl.core.fields import FieldSpec
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.text import counted
 from partnerctl.storage import files
@@ -181,9 +182,9 @@ def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO) -> str 
     (``files.replacing``): a failure (a full disk) leaves *target* as it was.
     """
     if target is None and out.isatty():
-        raise InvalidInput("--format sqlite writes a binary database: name a file with -o FILE")
+        raise InvalidInput(_("--format sqlite writes a binary database: name a file with -o FILE"))
     if target is not None and not files.is_stream(target):
-        with files.replacing(target) as (tmp, _):
+        with files.replacing(target) as (tmp, _fd):
             n = _build(tmp, source, target)
     else:
         n, data = _database_bytes(source, target)
@@ -193,7 +194,7 @@ def export(source: Reader, fmt: str, target: Path | None, out: BinaryIO) -> str 
         else:
             files.write_atomic(target, data)
     where = target if target is not None else "stdout"
-    return f"exported {counted(n, 'partnership')} to {where} (SQLite)"
+    return _("exported {count} to {where} (SQLite)").format(count=counted(n, "partnership"), where=where)
 
 
 def _build(path: Path, source: Reader, shown: Path | None) -> int:
@@ -209,7 +210,8 @@ def _build(path: Path, source: Reader, shown: Path | None) -> int:
         finally:
             con.close()
     except sqlite3.Error as exc:
-        raise WriteFailed(f"cannot write {shown or 'the database'}: {_reason(exc)}") from None
+        raise WriteFailed(_("cannot write {value}: {value2}").format(
+            value=shown or _("the database"), value2=_reason(exc))) from None
 
 
 def _reason(exc: sqlite3.Error) -> str:
@@ -227,4 +229,5 @@ def _database_bytes(source: Reader, shown: Path | None) -> tuple[int, bytes]:
             n = _build(path, source, shown)
             return n, path.read_bytes()
     except OSError as exc:
-        raise WriteFailed(f"cannot write {shown or 'the database'}: {exc.strerror or exc}") from None
+        raise WriteFailed(_("cannot write {value}: {value2}").format(
+            value=shown or _("the database"), value2=exc.strerror or exc)) from None

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from partnerctl.core.errors import InvalidInput, PackageDataMissing
+from partnerctl.core.i18n import _
 from partnerctl.core.text import clean
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -124,20 +125,22 @@ def _globe() -> str:
 
 
 def world_map_svg(points: Sequence[Point], *, width: int = 1000, height: int = 508,
-                  title: str = "Partner cities") -> str:
+                  title: str | None = None) -> str:
     """A standalone SVG document: the world's countries and one dot per point, each with a tooltip
     (``<title>``) naming its city and country. *width* and *height* are its display size in pixels;
     the map keeps its proportions inside them. Every text is XML-escaped; no script, no link, no
     external asset."""
     if width <= 0 or height <= 0:
-        raise InvalidInput(f"a map of {width}x{height} pixels: width and height must be positive")
+        raise InvalidInput(_("a map of {width}x{height} pixels: width and height must be positive").format(
+                               width=width, height=height))
     for point in points:
         if not (math.isfinite(point.lat) and math.isfinite(point.lon)
                 and -90 <= point.lat <= 90 and -180 <= point.lon <= 180):
-            raise InvalidInput(f"{_text(point.city)}: ({point.lat}, {point.lon}) is not a latitude and longitude")
+            raise InvalidInput(_("{city}: ({lat}, {lon}) is not a latitude and longitude").format(
+                                   city=_text(point.city), lat=point.lat, lon=point.lon))
     root = ET.Element("svg", {"xmlns": SVG_NS, "version": "1.1", "viewBox": " ".join(_number(v) for v in VIEW_BOX),
                               "width": str(width), "height": str(height), "role": "img"})
-    ET.SubElement(root, "title").text = _text(title)
+    ET.SubElement(root, "title").text = _text(_("Partner cities") if title is None else title)
     ET.SubElement(root, "path", {"id": "globe", "d": _globe(), "fill": "#eef4f8", "stroke": "#b8c7d3",
                                  "stroke-width": "1.5"})
     root.append(_countries())

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from partnerctl.core import dates
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.i18n import _
 from partnerctl.core.model import is_email, is_web_link
 
 if TYPE_CHECKING:
@@ -67,39 +68,48 @@ def branding(site: Mapping[str, Any], where: str = "the settings", logo_path: Pa
     def text(key: str) -> str | None:
         value = site.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InvalidInput(f"site.{key} in {where} must be a non-empty string")
+            raise InvalidInput(_("site.{key} in {where} must be a non-empty string").format(
+                                   key=key, where=where))
         return value
 
     unknown = set(site) - {"title", "logo", "colours", "colors", "base_url", "footer"}
     if unknown:
-        raise InvalidInput(f"unknown site setting {', '.join(sorted(unknown))} in {where}; known: title, logo, "
-                           "colours, base_url, footer")
+        raise InvalidInput(_("unknown site setting {items} in {where}; known: title, logo, colours, base_url, "
+                              "footer").format(
+                               items=', '.join(sorted(unknown)), where=where))
     colours = dict(DEFAULT_COLOURS)
     given = site.get("colours", site.get("colors", {}))
     if not isinstance(given, Mapping):
-        raise InvalidInput(f"site.colours in {where} must be a table ({', '.join(DEFAULT_COLOURS)})")
+        raise InvalidInput(_("site.colours in {where} must be a table ({items})").format(
+                               where=where, items=', '.join(DEFAULT_COLOURS)))
     for name, value in given.items():
         if name not in DEFAULT_COLOURS:
-            raise InvalidInput(f"unknown colour site.colours.{name} in {where}; known: {', '.join(DEFAULT_COLOURS)}")
+            raise InvalidInput(_("unknown colour site.colours.{name} in {where}; known: {items}").format(
+                                   name=name, where=where, items=', '.join(DEFAULT_COLOURS)))
         if not isinstance(value, str) or not _COLOUR.match(value.strip()):
-            raise InvalidInput(f"site.colours.{name} in {where} is not a CSS colour: {value!r}")
+            raise InvalidInput(_("site.colours.{name} in {where} is not a CSS colour: {value!r}").format(
+                                   name=name, where=where, value=value))
         colours[name] = value.strip()
     base_url = text("base_url")
     if base_url is not None and (not is_web_link(base_url) or urlsplit(base_url).query or urlsplit(base_url).fragment):
-        raise InvalidInput(f"site.base_url in {where} must be an http(s) address without ?query or #fragment: "
-                           f"{base_url!r}")
+        raise InvalidInput(_("site.base_url in {where} must be an http(s) address without ?query or "
+                              "#fragment: {base_url!r}").format(
+                               where=where, base_url=base_url))
     logo_name = logo = None
     if text("logo") is not None:
         assert logo_path is not None
         suffix = logo_path.suffix.lower()
         if suffix not in LOGO_TYPES:
-            raise InvalidInput(f"site.logo in {where}: {logo_path} is not an image ({', '.join(LOGO_TYPES)})")
+            raise InvalidInput(_("site.logo in {where}: {logo_path} is not an image ({items})").format(
+                                   where=where, logo_path=logo_path, items=', '.join(LOGO_TYPES)))
         try:
             logo = logo_path.read_bytes()
         except OSError as exc:
-            raise InvalidInput(f"site.logo in {where}: cannot read {logo_path}: {exc.strerror}") from None
+            raise InvalidInput(_("site.logo in {where}: cannot read {logo_path}: {strerror}").format(
+                                   where=where, logo_path=logo_path, strerror=exc.strerror)) from None
         if len(logo) > MAX_LOGO_BYTES:
-            raise InvalidInput(f"site.logo in {where}: {logo_path} is larger than {MAX_LOGO_BYTES} bytes")
+            raise InvalidInput(_("site.logo in {where}: {logo_path} is larger than {MAX_LOGO_BYTES} bytes").format(
+                                   where=where, logo_path=logo_path, MAX_LOGO_BYTES=MAX_LOGO_BYTES))
         logo_name = "logo" + suffix
     return Branding(text("title"), logo_name, logo, colours, base_url, text("footer"))
 
@@ -144,14 +154,18 @@ def environment(templates: Path | None = None, translations: Any = None) -> Envi
     loaders: list[Any] = []
     if templates is not None:
         if not templates.is_dir():
-            raise InvalidInput(f"--templates {templates}: no such folder")
+            raise InvalidInput(_("--templates {templates}: no such folder").format(templates=templates))
         loaders.append(FileSystemLoader(str(templates)))
     loaders.append(PackageLoader("partnerctl", "templates"))
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(("html", "xml", "svg")),
                       extensions=["jinja2.ext.i18n"], undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=True)
     if translations is None:
-        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        # The catalog of the language in force when a page is rendered (an export in two languages renders
+        # each site under its own): ``{% trans %}`` and ``_()`` in templates, as in the code.
+        from partnerctl.core.i18n import ngettext
+
+        env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
     else:
         env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(date=dates.humanize, span=_span, host=_host, md=md, paragraphs=paragraphs)
@@ -168,4 +182,5 @@ def render(env: Environment, name: str, **context: Any) -> str:
     except TemplateError as exc:
         where = f"{getattr(exc, 'filename', None) or name}"
         line = getattr(exc, "lineno", None)
-        raise InvalidInput(f"template {where}{f' line {line}' if line else ''}: {exc}") from None
+        raise InvalidInput(_("template {where}{line}: {exc}").format(
+                               where=where, line=_(" line {n}").format(n=line) if line else "", exc=exc)) from None

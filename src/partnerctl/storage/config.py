@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from partnerctl.core.errors import RegistryInvalid, WriteFailed
+from partnerctl.core.i18n import _
 
 REPOSITORY_FILE = "partnerctl.toml"
 USER_FILE = "config.toml"
@@ -82,7 +82,7 @@ class Settings:
     def table(self, name: str) -> dict[str, Any]:
         """A table of settings (``[site]``), the nearer file's keys winning over the farther's."""
         merged: dict[str, Any] = {}
-        for _, data in reversed(self.files):
+        for _path, data in reversed(self.files):
             value = data.get(name)
             if isinstance(value, dict):
                 merged.update(value)
@@ -98,10 +98,12 @@ class Settings:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a settings file exists: every run looks for one (cli/language.py)
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RegistryInvalid(f"cannot read the settings in {path}: {exc}") from None
+        raise RegistryInvalid(_("cannot read the settings in {path}: {exc}").format(path=path, exc=exc)) from None
 
 
 def load(start: Path | None = None) -> Settings:
@@ -140,5 +142,6 @@ def set_registry(file: Path, registry: Path) -> None:
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WriteFailed(f"cannot create folder {file.parent}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot create folder {folder}: {reason}").format(
+            folder=file.parent, reason=exc.strerror)) from None
     write_atomic(file, new)

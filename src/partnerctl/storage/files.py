@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
 from partnerctl.core.errors import ChangedSinceWrite, InvalidInput, NothingToUndo, WriteFailed
+from partnerctl.core.i18n import _
 
 
 class _Deadline(Exception):
@@ -116,12 +117,13 @@ def locked(path: Path, timeout: float, what: str = "registry") -> Iterator[None]
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise WriteFailed(f"cannot lock {path}: {exc.strerror} ({lock})") from None
+        raise WriteFailed(_("cannot lock {path}: {strerror} ({lock})").format(
+            path=path, strerror=exc.strerror, lock=lock)) from None
     try:
         if not flock_within(fd, timeout):
             raise WriteFailed(
-                f"{what} {path} is locked by another partnerctl; gave up after {timeout:g}s "
-                "(try again, or raise --lock-timeout)")
+                _("{what} {path} is locked by another partnerctl; gave up after {timeout:g}s (try "
+                  "again, or raise --lock-timeout)").format(what=what, path=path, timeout=timeout))
         yield
     finally:
         os.close(fd)
@@ -139,17 +141,18 @@ def refuse_read_only(target: Path, shown: Path | None = None) -> None:
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot write {shown}: {strerror}").format(shown=shown, strerror=exc.strerror)) from None
     if st is not None and stat.S_ISREG(st.st_mode) and (
             not os.access(target, os.W_OK) or not st.st_mode & 0o222):
-        raise WriteFailed(f"cannot write {shown}: the file is read-only")
+        raise WriteFailed(_("cannot write {shown}: the file is read-only").format(shown=shown))
     folder = target.parent
     try:
         folder_mode = folder.stat().st_mode
     except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror} ({folder})") from None
+        raise WriteFailed(_("cannot write {shown}: {strerror} ({folder})").format(
+            shown=shown, strerror=exc.strerror, folder=folder)) from None
     if not os.access(folder, os.W_OK) or not folder_mode & 0o222:
-        raise WriteFailed(f"cannot write {shown}: folder {folder} is read-only")
+        raise WriteFailed(_("cannot write {shown}: folder {folder} is read-only").format(shown=shown, folder=folder))
 
 
 def backup_path(target: Path) -> Path:
@@ -290,7 +293,7 @@ def is_stream(target: Path) -> bool:
 
 def _folder_refused(target: Path) -> None:
     if stat.S_ISDIR(mode_of(target, follow=False)):
-        raise InvalidInput(f"{target} is a folder; name a file to write")
+        raise InvalidInput(_("{target} is a folder; name a file to write").format(target=target))
 
 
 def mode_of(path: Path, *, follow: bool = True) -> int:
@@ -337,7 +340,7 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
         remove_stale_temps(target)
         tmp, fd = create_temp(target)
     except OSError as exc:
-        raise WriteFailed(f"cannot write {shown}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot write {shown}: {strerror}").format(shown=shown, strerror=exc.strerror)) from None
     try:
         yield tmp, fd
         os.fsync(fd)
@@ -355,9 +358,10 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
             os.unlink(tmp)
         os.close(fd)
         if exclusive and isinstance(exc, FileExistsError):
-            raise WriteFailed(f"{shown} already exists; not overwriting it") from None
+            raise WriteFailed(_("{shown} already exists; not overwriting it").format(shown=shown)) from None
         if isinstance(exc, OSError):
-            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
+            raise WriteFailed(_("cannot write {shown}: {value}").format(
+                shown=shown, value=exc.strerror or exc)) from None
         raise
     os.close(fd)  # only now: the lock kept the temporary file from other writers' clearing
     fsync_folder(target.parent)
@@ -414,9 +418,10 @@ def write_atomic(target: Path, content: Content, *, text: bool = False, backup: 
             with open(target, "wb") as out:
                 write_content(out, content, text=text)
         except OSError as exc:
-            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
+            raise WriteFailed(_("cannot write {shown}: {value}").format(
+                shown=shown, value=exc.strerror or exc)) from None
         return
-    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_, fd):
+    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_tmp, fd):
         with open_output(fd) as out:
             write_content(out, content, text=text)
 
@@ -447,7 +452,7 @@ def read_text_to_change(file: Path) -> str:
     except FileNotFoundError:
         return ""
     except (OSError, UnicodeDecodeError) as exc:
-        raise WriteFailed(f"cannot read {file}: {exc}") from None
+        raise WriteFailed(_("cannot read {file}: {reason}").format(file=file, reason=exc)) from None
 
 
 def read_input(source: str, stdin: TextIO | None = None) -> str:
@@ -459,21 +464,21 @@ def read_input(source: str, stdin: TextIO | None = None) -> str:
     try:
         if source == "-":
             if stdin is None:
-                raise InvalidInput("- names stdin, but no input stream was given")
+                raise InvalidInput(_("- names stdin, but no input stream was given"))
             buffer = getattr(stdin, "buffer", None)
             data = buffer.read() if buffer is not None else stdin.read().encode("utf-8", "surrogateescape")
         else:
             with open(_os_name(source), "rb") as f:
                 data = f.read()
     except FileNotFoundError:
-        raise InvalidInput(f"cannot read {name}: no such file") from None
+        raise InvalidInput(_("cannot read {name}: no such file").format(name=name)) from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from None
+        raise InvalidInput(_("cannot read {name}: {value}").format(name=name, value=exc.strerror or exc)) from None
     try:
         # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{name}: not UTF-8 text (byte {exc.start})") from None
+        raise InvalidInput(_("{name}: not UTF-8 text (byte {start})").format(name=name, start=exc.start)) from None
 
 
 # ---------------------------------------------------------------------------- journal
@@ -543,7 +548,8 @@ def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None
     try:
         _make_folders(folder, mode)
     except OSError as exc:
-        raise WriteFailed(f"cannot keep the previous version of {path} in {folder}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot keep the previous version of {path} in {folder}: {reason}").format(
+            path=path, folder=folder, reason=exc.strerror)) from None
     entries = journal_list(path)
     number = entries[0].number + 1 if entries else 1
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -592,12 +598,13 @@ def undo(path: Path, current: bytes, write: Callable[[bytes], None], *, force: b
     """
     entries = journal_list(path)
     if not entries:
-        raise NothingToUndo(f"nothing to undo: no previous version of {path} in {journal_folder(path)}")
+        raise NothingToUndo(_("nothing to undo: no previous version of {path} in {folder}").format(
+            path=path, folder=journal_folder(path)))
     entry = entries[0]
     if not force and entry.after is not None and digest(current) != entry.after:
         raise ChangedSinceWrite(
-            f"{path} changed since partnerctl's last write ({entry.time:%Y-%m-%d %H:%M} UTC): "
-            "putting the previous version back would lose that change")
+            _("{path} changed since partnerctl's last write ({time} UTC): putting the previous version back "
+              "would lose that change").format(path=path, time=f"{entry.time:%Y-%m-%d %H:%M}"))
     write(entry.read())
     # The write has landed: a journal entry that cannot be removed must not report a failure.
     # (Left in place, its hash no longer matches, so the next undo refuses it.)

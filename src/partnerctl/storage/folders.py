@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from partnerctl.core.errors import InvalidInput, WriteFailed
+from partnerctl.core.i18n import _
 from partnerctl.storage import files as fileio
 
 MANIFEST = ".partnerctl-manifest.json"
@@ -72,18 +73,20 @@ def write_folder(target: Path, files: Mapping[str, Callable[[], str | bytes]], *
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WriteFailed(f"cannot create {target.parent}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot create {parent}: {strerror}").format(
+            parent=target.parent, strerror=exc.strerror)) from None
     fileio.refuse_read_only(target)
     if target.is_dir() and not fileio.mode_of(target) & 0o222:
-        raise WriteFailed(f"cannot write {target}: the folder is read-only")
+        raise WriteFailed(_("cannot write {target}: the folder is read-only").format(target=target))
     if os.path.ismount(target):
-        raise WriteFailed(f"cannot write {target}: it is a mount point, which cannot be replaced; "
-                          "export into a folder inside it")
+        raise WriteFailed(_("cannot write {target}: it is a mount point, which cannot be replaced; "
+                            "export into a folder inside it").format(target=target))
     with _locked(target):
         try:
             _clear_leftovers(target)
         except OSError as exc:
-            raise WriteFailed(f"cannot write {target}: {exc.strerror or exc}") from None
+            raise WriteFailed(_("cannot write {target}: {value}").format(
+                target=target, value=exc.strerror or exc)) from None
         old = _survey(target)
         carried = _plan(target, old, files, force)
         tmp, fd = _create_temp_folder(target)
@@ -91,7 +94,8 @@ def write_folder(target: Path, files: Mapping[str, Callable[[], str | bytes]], *
             try:
                 _build(tmp, target, files, old, carried)
             except OSError as exc:
-                raise WriteFailed(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
+                raise WriteFailed(_("cannot write {value}: {value2}").format(
+                    value=exc.filename or target, value2=exc.strerror or exc)) from None
             _swap(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -107,8 +111,9 @@ def _real_folder(target: Path) -> Path:
     """The folder to replace: a symbolic link to a folder is followed to its real path (once, here)."""
     if os.path.lexists(target) and not target.is_dir():
         if target.is_symlink():
-            raise InvalidInput(f"{target} is a symbolic link to {os.readlink(target)}, not to a folder")
-        raise InvalidInput(f"{target} is a file, not a folder")
+            raise InvalidInput(_("{target} is a symbolic link to {readlink}, not to a folder").format(
+                target=target, readlink=os.readlink(target)))
+        raise InvalidInput(_("{target} is a file, not a folder").format(target=target))
     return Path(os.path.realpath(target))
 
 
@@ -118,7 +123,8 @@ def _locked(target: Path) -> Iterator[None]:
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise WriteFailed(f"cannot lock {target}: {exc.strerror} ({lock})") from None
+        raise WriteFailed(_("cannot lock {target}: {strerror} ({lock})").format(
+            target=target, strerror=exc.strerror, lock=lock)) from None
     try:
         # Waits for another export of the same folder; the kernel drops the lock of a dead one.
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -164,7 +170,8 @@ def _survey(target: Path) -> _Old:
         walk(target, None)
         st = os.stat(target)
     except OSError as exc:
-        raise WriteFailed(f"cannot read {exc.filename or target}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot read {value}: {strerror}").format(
+            value=exc.filename or target, strerror=exc.strerror)) from None
     return _Old(entries, _read_manifest(target, entries.get(MANIFEST)), st)
 
 
@@ -183,8 +190,8 @@ def _read_manifest(target: Path, kind: str | None) -> set[str] | None:
         data = None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list) or not all(isinstance(f, str) and _is_relative(f) for f in files):
-        raise WriteFailed(f"{path} is not a partnerctl manifest; remove it (and the files it lists), "
-                          "then export again")
+        raise WriteFailed(_("{path} is not a partnerctl manifest; remove it (and the files it lists), "
+                            "then export again").format(path=path))
     return set(files)
 
 
@@ -203,16 +210,17 @@ def _plan(target: Path, old: _Old, files: Mapping[str, Callable[[], str | bytes]
         ours.add(MANIFEST)
     foreign = {path: kind for path, kind in old.entries.items() if path not in ours}
     if old.manifest is None and foreign and not force:
-        raise WriteFailed(f"{target} is not empty and has no {MANIFEST}: it was not written by partnerctl "
-                          "export; give --force to export into it (its files are kept)")
+        raise WriteFailed(_("{target} is not empty and has no {MANIFEST}: it was not written by "
+                            "partnerctl export; give --force to export into it (its files are kept)").format(
+                                target=target, MANIFEST=MANIFEST))
     wanted = {*files, MANIFEST}
     wanted_dirs = _parents(wanted)
     for path in sorted(foreign):
         kind = foreign[path]
         inside_a_file = any(str(parent) in wanted for parent in PurePosixPath(path).parents)
         if path in wanted or (path in wanted_dirs and kind != "dir") or inside_a_file:
-            raise WriteFailed(f"{target / path} was not written by partnerctl export; not replacing it "
-                              "(move it away, then export again)")
+            raise WriteFailed(_("{value} was not written by partnerctl export; not replacing it (move "
+                                "it away, then export again)").format(value=target / path))
     # A folder is carried when it holds something carried, or nothing at all.
     carried = {path: kind for path, kind in foreign.items() if kind != "dir"}
     holders = _parents(carried)
@@ -231,7 +239,7 @@ def _create_temp_folder(target: Path) -> tuple[Path, int]:
     try:
         return fileio.create_temp(target, folder=True)
     except OSError as exc:
-        raise WriteFailed(f"cannot write {target}: {exc.strerror}") from None
+        raise WriteFailed(_("cannot write {target}: {strerror}").format(target=target, strerror=exc.strerror)) from None
 
 
 def _build(tmp: Path, target: Path, files: Mapping[str, Callable[[], str | bytes]], old: _Old,
@@ -388,7 +396,8 @@ def _swap(tmp: Path, target: Path) -> None:
                 raise
             old_tree = aside
     except OSError as exc:
-        raise WriteFailed(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise WriteFailed(_("cannot write {target}: {value}").format(
+            target=target, value=exc.strerror or exc)) from None
     fileio.fsync_folder(target.parent)
     if old_tree is not None:
         # The new site is in place: a failure to remove the old one is only a leftover, cleared next time.

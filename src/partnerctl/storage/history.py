@@ -29,6 +29,7 @@ from partnerctl.core.errors import (
     NotARepository,
     UnknownRevision,
 )
+from partnerctl.core.i18n import N_, _
 from partnerctl.core.semantic import Change
 from partnerctl.storage.files import read_text_to_change, write_atomic
 
@@ -39,6 +40,8 @@ from partnerctl.storage.files import read_text_to_change, write_atomic
 _GIT = ("git", "--literal-pathspecs", "-c", "log.showSignature=false", "-c", "color.ui=never")
 _FIELDS = 5  # sha, parents, author, date, subject: see _LOG_FORMAT
 _LOG_FORMAT = "--format=%H%x00%P%x00%an%x00%aI%x00%s"
+# The start of every failure to read the history (its reason follows).
+RH = N_("cannot read the registry's history: {reason}")
 _OBJECT_HEADER = re.compile(rb"([0-9a-f]{40}|[0-9a-f]{64}) (\w+) (\d+)")
 
 
@@ -67,14 +70,14 @@ def _git(folder: Path, *args: str, stdin: bytes | None = None) -> subprocess.Com
     try:
         return subprocess.run([*_GIT, "-C", str(folder), *args], input=stdin, capture_output=True, check=False)
     except FileNotFoundError:
-        raise NotARepository("git is not installed: the registry's history needs it") from None
+        raise NotARepository(_("git is not installed: the registry's history needs it")) from None
     except OSError as exc:
-        raise NotARepository(f"cannot run git: {exc.strerror}") from None
+        raise NotARepository(_("cannot run git: {reason}").format(reason=exc.strerror)) from None
 
 
 def _first_line(data: bytes) -> str:
     text = data.decode("utf-8", "replace").strip()
-    return text.splitlines()[0].removeprefix("fatal: ") if text else "git failed"
+    return text.splitlines()[0].removeprefix("fatal: ") if text else _("git failed")
 
 
 def _place(path: Path) -> tuple[Path, str, str]:
@@ -86,7 +89,7 @@ def _place(path: Path) -> tuple[Path, str, str]:
     done = _git(target.parent, "rev-parse", "--show-prefix")
     if done.returncode != 0:
         why = _first_line(done.stderr)
-        raise NotARepository(f"{path} is not in a git repository"
+        raise NotARepository(_("{path} is not in a git repository").format(path=path)
                              + ("" if why.startswith("not a git repository") else f" ({why})"))
     prefix = os.fsdecode(done.stdout.rstrip(b"\n"))
     return target.parent, target.name, prefix + target.name
@@ -101,7 +104,7 @@ def _commit_id(folder: Path, rev: str) -> str:
     done = (None if rev.startswith("-") or not rev
             else _git(folder, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"))
     if done is None or done.returncode != 0:
-        raise UnknownRevision(f"unknown revision {rev!r}")
+        raise UnknownRevision(_("unknown revision {rev!r}").format(rev=rev))
     return done.stdout.decode("ascii").strip()
 
 
@@ -112,18 +115,18 @@ def _blobs(folder: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
         return [None if "\n" in spec else _blobs(folder, [spec])[0] for spec in specs]
     done = _git(folder, "cat-file", "--batch", stdin=b"".join(os.fsencode(spec) + b"\n" for spec in specs))
     if done.returncode != 0:
-        raise GitFailed(f"cannot read the registry's history: {_first_line(done.stderr)}")
+        raise GitFailed(_(RH).format(reason=_first_line(done.stderr)))
     out, at = done.stdout, 0
     found: list[tuple[str, bytes] | None] = []
     for spec in specs:
         end = out.find(b"\n", at)
         if end < 0:
-            raise GitFailed("cannot read the registry's history: git's answer ended early")
+            raise GitFailed(_(RH).format(reason=_("git's answer ended early")))
         header = _OBJECT_HEADER.fullmatch(out[at:end])
         at = end + 1
         if header is None:  # "<name> missing": no such file at that commit, or a damaged repository
             if _git(folder, "rev-parse", "--verify", "--quiet", spec).returncode == 0:
-                raise GitFailed(f"cannot read the registry's history: git cannot read {spec} (object missing)")
+                raise GitFailed(_(RH).format(reason=_("git cannot read {spec} (object missing)").format(spec=spec)))
             found.append(None)
             continue
         size = int(header.group(3))
@@ -154,11 +157,11 @@ def git_log(path: Path, partner: str | None = None, *, changes: bool = False) ->
         return []
     done = _git(folder, "log", "--follow", "-z", "--name-status", "--no-color", _LOG_FORMAT, "--", name)
     if done.returncode != 0:
-        raise GitFailed(f"cannot read the registry's history: {_first_line(done.stderr)}")
+        raise GitFailed(_(RH).format(reason=_first_line(done.stderr)))
     try:
         commits = _parse_log(done.stdout, where)
     except (IndexError, UnicodeDecodeError):
-        raise GitFailed("cannot read the registry's history: git's answer is not in the expected form") from None
+        raise GitFailed(_(RH).format(reason=_("git's answer is not in the expected form"))) from None
     if partner is None and not changes:
         return commits
     docs = _Versions(folder)
@@ -267,7 +270,7 @@ def read_conflicts(path: Path) -> list[str] | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return [f"the conflict report cannot be read ({exc.__class__.__name__})"]
+        return [_("the conflict report cannot be read ({reason})").format(reason=exc.__class__.__name__)]
     try:
         lines = semantic.describe_conflicts(semantic.report_conflicts(data))
     except ValueError as exc:
@@ -289,10 +292,10 @@ def git_setup(path: Path, command: str) -> list[str]:
     with ``%O %A %B %P``); ``.gitignore`` gets ``*.bak``, ``*.lock`` and
     ``.partnerctl/`` (the undo journal). Running it again changes nothing.
     """
-    folder, _, where = _place(path)
+    folder, _name, where = _place(path)
     done = _git(folder, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
-        raise GitFailed(f"cannot find the repository's top: {_first_line(done.stderr)}")
+        raise GitFailed(_("cannot find the repository's top: {reason}").format(reason=_first_line(done.stderr)))
     top = Path(os.fsdecode(done.stdout.rstrip(b"\n")))
     said = []
     pattern = "/" + "".join(f"\\{c}" if c in "*?[]\\ #!" else c for c in where)
@@ -308,7 +311,7 @@ def git_setup(path: Path, command: str) -> list[str]:
             continue
         set_ = _git(folder, "config", "--local", key, value)
         if set_.returncode != 0:
-            raise GitFailed(f"cannot set {key}: {_first_line(set_.stderr)}")
+            raise GitFailed(_("cannot set {key}: {reason}").format(key=key, reason=_first_line(set_.stderr)))
         said.append(f"git config {key} {value!r}")
     return said
 

@@ -518,6 +518,8 @@ class Index:
         self.networks: dict[str, str] = dict(self.head["networks"])
         self.regions: dict[str, str] = dict(self.head.get("regions", {}))
         self.countries: dict[str, str] = dict(self.head.get("countries", {}))
+        # The vocabularies' labels in other languages (``model.Registry.translations``).
+        self.translations: dict[Any, Any] = dict(self.head.get("translations", {}))
         # The tables whose aggregates were checked in this transaction (``check_tables``).
         self._checked: set[str] = set()
 
@@ -528,7 +530,7 @@ class Index:
 
         owner = Owner(name=self.name, owner=self.owner, country=self.country)
         return Registry(registry=owner, themes=self.themes, networks=self.networks, regions=self.regions,
-                        countries=self.countries)
+                        countries=self.countries, translations=self.translations)
 
     @property
     def canonical(self) -> bool:
@@ -865,8 +867,9 @@ class Index:
             if not self.lacks(missing[0]):
                 raise Damaged("index_records lacks a partnership its names resolve to")
             from partnerctl.core.errors import NotFound
+            from partnerctl.core.i18n import _
 
-            raise NotFound(f"no partnership {missing[0]!r}")
+            raise NotFound(_("no partnership {pid!r}").format(pid=missing[0]))
         return rows
 
     def block_hash(self, pid: str) -> int:
@@ -1073,7 +1076,6 @@ def _snapshot(reg: Registry) -> Snapshot:
 
     return snapshot(reg, {})
 
-
 def _head_json(reg: Registry) -> str:
     from partnerctl.core.model import registry_data
 
@@ -1082,6 +1084,8 @@ def _head_json(reg: Registry) -> str:
     for kind in ("themes", "networks", "regions", "countries"):
         if kind in data:
             data[kind] = dict(getattr(reg, kind))
+    if reg.translations:
+        data["translations"] = reg.translations
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from partnerctl.core import query
+from partnerctl.core.i18n import _
 from partnerctl.core.model import table
 from partnerctl.core.query import Record, Snapshot
 
@@ -225,6 +226,7 @@ class Reader:
         self.country = head.registry.country
         self.themes = head.themes
         self.networks = head.networks
+        self.translations: dict[Any, Any] = head.translations
         self._guarded = guarded
         self._loaded = loaded
         # The values in use of the free-text dimensions (countries, regions), once asked for.
@@ -274,7 +276,7 @@ class Reader:
 
         found: Records = self._ask("records_of", [pid])
         if pid not in found:
-            raise NotFound(f"no partnership {pid!r}")
+            raise NotFound(_("no partnership {pid!r}").format(pid=pid))
         return found[pid]
 
     def name_owners(self, key: str) -> set[str]:
@@ -525,14 +527,14 @@ def problems(path: Path) -> list[Problem]:
     from partnerctl.core.errors import Problem
     from partnerctl.storage import history, store
 
-    conflicts = [Problem(str(history.conflicts_path(path)), f"merge conflict: {line}")
+    conflicts = [Problem(str(history.conflicts_path(path)), _("merge conflict: {line}").format(line=line))
                  for line in history.read_conflicts(path) or []]
     f = _File(path)
     idx = f.current_index()
     if idx is not None:
         idx.close()
         return conflicts
-    data, _ = f.read()
+    data = f.read()[0]
     return conflicts + store.check_text(store.decode(data, path), str(path))[1]
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
 
 from partnerctl.core.errors import InvalidInput, Problem, RegistryInvalid, WriteFailed
+from partnerctl.core.i18n import _
 from partnerctl.core.text import counted
 from partnerctl.storage import files
 from partnerctl.storage import toml as tomlfile
@@ -89,20 +90,20 @@ def locate(explicit: Path | None, source: str = "--registry") -> Location:
     chosen = settings.get("registry")
     repository = chosen is not None and chosen.source.name == config.REPOSITORY_FILE
     if chosen is not None and repository:
-        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
+        return Location(Path(chosen.value), source=_("the registry setting in {file}").format(file=chosen.source))
     local = Path("data/registry.toml")
     if local.exists():
         return Location(local, source="./data/registry.toml")
     if chosen is not None:
-        return Location(Path(chosen.value), source=f"the registry setting in {chosen.source}")
-    return Location(bundled_path(), bundled=True, source="the default")
+        return Location(Path(chosen.value), source=_("the registry setting in {file}").format(file=chosen.source))
+    return Location(bundled_path(), bundled=True, source=_("the default"))
 
 
 def not_found(loc: Location) -> RegistryInvalid:
     """The error for a registry that is not there: which setting named it, and how to make one."""
-    named = f"named by {loc.source}; " if loc.source else ""
-    return RegistryInvalid(f"registry not found: {loc.path} ({named}create it with: partnerctl init {loc.path} "
-                           "--sample, or --owner CITY --country COUNTRY)")
+    named = _("named by {source}; ").format(source=loc.source) if loc.source else ""
+    return RegistryInvalid(_("registry not found: {path} ({named}create it with: partnerctl init {path} "
+                             "--sample, or --owner CITY --country COUNTRY)").format(path=loc.path, named=named))
 
 
 def check_exists(loc: Location) -> None:
@@ -127,9 +128,11 @@ def open_file(path: Path) -> BinaryIO:
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise RegistryInvalid(f"registry not found: {path} (name one with --registry PATH)") from None
+        raise RegistryInvalid(_("registry not found: {path} (name one with --registry PATH)").format(
+            path=path)) from None
     except OSError as exc:
-        raise RegistryInvalid(f"cannot read registry {path}: {exc.strerror}") from None
+        raise RegistryInvalid(_("cannot read registry {path}: {strerror}").format(
+            path=path, strerror=exc.strerror)) from None
 
 
 def read_open(f: BinaryIO, path: Path) -> tuple[bytes, os.stat_result]:
@@ -145,7 +148,7 @@ def decode(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RegistryInvalid(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise RegistryInvalid(_("{path}: not UTF-8 text (byte {start})").format(path=path, start=exc.start)) from None
 
 
 def check_text(text: str, name: str,
@@ -173,9 +176,9 @@ def parse_document(data: bytes, name: str) -> dict[str, Any]:
 
 
 def _invalid(problems: list[Problem]) -> RegistryInvalid:
-    more = (f" (and {counted(len(problems) - 1, 'more problem')}; run 'partnerctl validate')"
+    more = (_(" (and {count}; run 'partnerctl validate')").format(count=counted(len(problems) - 1, "more problem"))
             if len(problems) > 1 else "")
-    return RegistryInvalid(f"invalid registry: {problems[0]}{more}", problems)
+    return RegistryInvalid(_("invalid registry: {problems}{more}").format(problems=problems[0], more=more), problems)
 
 
 def parse_valid(text: str, name: str, tick: Callable[[int, int], None] | None = None) -> Registry:
@@ -222,19 +225,24 @@ def initial_text(sample: bool, owner: str | None, country: str | None,
     from partnerctl.core.edit import new_registry
 
     if sample and (owner or country or name):
-        raise InvalidInput("--sample copies the Lyon registry: give no --owner, --country or --name with it")
+        raise InvalidInput(_("--sample copies the Lyon registry: give no --owner, --country or --name with it"))
     if sample:
-        return read_text(bundled_path()), "a copy of the Lyon sample"
+        return read_text(bundled_path()), _("a copy of the Lyon sample")
     if owner is None and name is None:
-        raise InvalidInput("give --owner CITY and --country COUNTRY for one city's registry, --name NAME for "
-                           "a registry of many owners, or --sample")
+        raise InvalidInput(_("give --owner CITY and --country COUNTRY for one city's registry, --name NAME for "
+                             "a registry of many owners, or --sample"))
     if owner is not None and country is None:
-        raise InvalidInput("give the owner's --country too (a code, a name or an alias: FR, France)")
+        raise InvalidInput(_("give the owner's --country too (a code, a name or an alias: FR, France)"))
     if owner is None and country is not None:
-        raise InvalidInput("--country is the owner's country: give --owner with it")
+        raise InvalidInput(_("--country is the owner's country: give --owner with it"))
     sample_reg = load(bundled_path())
-    reg = new_registry(owner, country, sample_reg.themes, name=name, regions=sample_reg.regions)
-    what = f"empty, owner {owner}" if owner else f"empty, {name!r}, for many owners"
+    # The theme and region vocabularies with their labels in every language; no networks.
+    translations = {lang: {kind: labels[kind] for kind in ("themes", "regions") if kind in labels}
+                    for lang, labels in sample_reg.translations.items()}
+    reg = new_registry(owner, country, sample_reg.themes, name=name, regions=sample_reg.regions,
+                       translations={lang: t for lang, t in translations.items() if t})
+    what = (_("empty, owner {owner}").format(owner=owner) if owner
+            else _("empty, {name!r}, for many owners").format(name=name))
     return tomlfile.dump(reg), what
 
 
@@ -242,14 +250,15 @@ def writable_target(loc: Location) -> Path:
     """The file a write replaces (a symbolic link's target); WriteFailed or RegistryInvalid when it cannot be."""
     if loc.bundled:
         raise WriteFailed(
-            f"the bundled Lyon registry ({loc.path}) is read-only; copy it (partnerctl init PATH --sample) "
-            "and choose the copy: partnerctl use PATH (or --registry PATH)"
+            _("the bundled Lyon registry ({path}) is read-only; copy it (partnerctl init PATH --sample) "
+              "and choose the copy: partnerctl use PATH (or --registry PATH)").format(path=loc.path)
         )
     # Write through a symbolic link to its target instead of replacing the link.
     target = Path(os.path.realpath(loc.path))
     if not target.parent.is_dir():
         # Nothing there to read: the same exit 3 as a missing file (and as a read of that path).
-        raise RegistryInvalid(f"registry not found: {loc.path} (folder {target.parent} does not exist)")
+        raise RegistryInvalid(_("registry not found: {path} (folder {parent} does not exist)").format(
+            path=loc.path, parent=target.parent))
     check_exists(loc)
     files.refuse_read_only(target, loc.path)
     return target
@@ -332,15 +341,15 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
             except _Retry:
                 draft = None  # the index turned out damaged: the file decides, from the start
         if draft is None:
-            progress("reading the registry", 0, None)
+            progress(_("reading the registry"), 0, None)
             draft = FullDraft(_prepared(decode(data, loc.path), str(loc.path), change.prepare)
                               if change.prepare is not None else
                               parse_valid(decode(data, loc.path), str(loc.path),
-                                          _ticker(progress, "reading the registry")), change.reformat)
+                                          _ticker(progress, _("reading the registry"))), change.reformat)
             result, new_data = _run(change, draft, data, progress)
         written = not dry_run and new_data != data
         if written:
-            progress("writing the registry", 0, None)
+            progress(_("writing the registry"), 0, None)
             entry = files.journal_push(target, data, new_bytes=new_data, linked=True)
             try:
                 files.write_atomic(target, new_data, backup=backup, shown=loc.path)
@@ -355,7 +364,7 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
     # released, so the next writer need not wait for it (if that writer is first, this update is refused
     # by the key check and the next read catches up).
     if written and index.enabled():
-        progress("updating the index", 0, None)
+        progress(_("updating the index"), 0, None)
         draft.reindex(target, data, new_data, new_st)
     return Written(result, data, new_data, written)
 
@@ -451,12 +460,13 @@ def create(path: Path, text: str, *, dry_run: bool = False,
     """
     reg = parse_valid(text, str(path))
     if os.path.lexists(path):
-        raise WriteFailed(f"{path} already exists; not overwriting it")
+        raise WriteFailed(_("{path} already exists; not overwriting it").format(path=path))
     if not dry_run:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WriteFailed(f"cannot create folder {path.parent}: {exc.strerror}") from None
+            raise WriteFailed(_("cannot create folder {parent}: {strerror}").format(
+                parent=path.parent, strerror=exc.strerror)) from None
         with files.locked(path, lock_timeout):
             files.write_atomic(path, text, exclusive=True)
         LANDED.append(path)
@@ -475,6 +485,7 @@ class FullDraft:
         self.owner = reg.registry
         self.themes = reg.themes
         self.networks = reg.networks
+        self.translations = reg.translations
         self.regions = reg.regions
         self.countries = reg.countries
         self._names: dict[str, set[str]] | None = None
@@ -553,8 +564,8 @@ class FullDraft:
                 and tomlfile.has_comment(old)):
             text = self._kept_layout(old, text)
         # Validate what will be written, exactly as the next read will see it.
-        progress("checking the new registry", 0, None)
-        new_reg, problems = check_text(text, "new registry", _ticker(progress, "checking the new registry"))
+        progress(_("checking the new registry"), 0, None)
+        new_reg, problems = check_text(text, "new registry", _ticker(progress, _("checking the new registry")))
         if new_reg is None:
             raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
         self._checked = new_reg
@@ -582,15 +593,16 @@ class FullDraft:
             line += above.count("\n") + body.count("\n")
 
         def refuse(what: str, body: str, first: int) -> InvalidInput:
-            return InvalidInput(
-                f"{what} holds comments ({tomlfile.comment_lines(body, first)}) that this change would drop: "
-                "move them above the block's first line (a comment there is kept) and run the command again")
+            return InvalidInput(_(
+                "{what} holds comments ({lines}) that this change would drop: move them above the block's "
+                "first line (a comment there is kept) and run the command again").format(
+                    what=what, lines=tomlfile.comment_lines(body, first)))
 
         head_above, head_body = _split_above(layout.head)
         head = layout.head
         if self.reformat or registry_data(self.reg) != self.head_before:
             if tomlfile.has_comment(head_body):
-                raise refuse("the head of the registry ([registry], [themes], [networks])", head_body,
+                raise refuse(_("the head of the registry ([registry], [themes], [networks])"), head_body,
                              head_above.count("\n") + 1)
             head = head_above + tomlfile.dump_head(self.reg)
         parts: list[tuple[str, str, str]] = []
@@ -606,7 +618,7 @@ class FullDraft:
                     same = partnership_data(validate(Partnership, table)) == partnership_data(new_p)
                     if not same or self.reformat:
                         if tomlfile.has_comment(body):
-                            raise refuse(f"the block of {pid}", body, line_of_part[pid])
+                            raise refuse(_("the block of {id}").format(id=pid), body, line_of_part[pid])
                         body = block
             parts.append((pid, above, body))
         present = {pid for pid, _, _ in parts}
@@ -618,10 +630,10 @@ class FullDraft:
             parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
         kept = tomlfile.Layout(head, parts, layout.tail).text()
         # The text must mean exactly the registry the change made.
-        checked, _ = check_text(kept, "new registry")
+        checked, _problems = check_text(kept, "new registry")
         if checked is None or tomlfile.dump(checked) != canonical:
-            raise InvalidInput("partnerctl cannot keep the comments of the registry for this change; "
-                               "run 'partnerctl fmt' first, or make the change by hand")
+            raise InvalidInput(_("partnerctl cannot keep the comments of the registry for this change; "
+                                 "run 'partnerctl fmt' first, or make the change by hand"))
         return kept
 
     def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
@@ -684,6 +696,7 @@ class BlockDraft:
         self.owner: Owner = head.registry
         self.themes: dict[str, str] = head.themes
         self.networks: dict[str, str] = head.networks
+        self.translations: dict[Any, Any] = head.translations
         self.regions: dict[str, str] = head.regions
         self.countries: dict[str, str] = head.countries
         self.touched: dict[str, _Touched] = {}
@@ -750,7 +763,7 @@ class BlockDraft:
             if not self._listed(pid):
                 from partnerctl.core.errors import NotFound
 
-                raise NotFound(f"no partnership {pid!r}")
+                raise NotFound(_("no partnership {pid!r}").format(pid=pid))
             span, p = self._block(pid)
             from copy import deepcopy
 
@@ -876,7 +889,7 @@ class BlockDraft:
                 if any(pid not in self.touched for pid in self.idx.users(kind, slug)):
                     raise tomlfile.Damaged(f"{kind} {slug!r} changed but not all its users were rewritten")
         head = Registry(registry=checked.registry, themes=checked.themes, networks=checked.networks,
-                        regions=checked.regions, countries=checked.countries)
+                        regions=checked.regions, countries=checked.countries, translations=checked.translations)
         records = {pid: (record(pid, checked.partnerships[pid]) if pid in checked.partnerships else None)
                    for pid in self.touched}
         self._update = index.Update(head, tomlfile.bytes_hash(head_text), records,
@@ -952,7 +965,7 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
         try:
             data = side.read_bytes()
         except OSError as exc:
-            raise InvalidInput(f"cannot read {side}: {exc.strerror}") from None
+            raise InvalidInput(_("cannot read {file}: {reason}").format(file=side, reason=exc.strerror)) from None
         docs.append(parse_document(data, str(side)) if data.strip() else {})
     merged, conflicts = semantic.merge3(*docs)
     reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))

@@ -16,6 +16,7 @@ from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
 
 from partnerctl.core.errors import Problem
+from partnerctl.core.i18n import _
 
 try:  # CPython's own BLAKE2: hashlib would load OpenSSL too, a few ms of every start-up
     from _blake2 import blake2b as blake2b
@@ -46,16 +47,16 @@ def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
         m = _AT_LINE.search(message)
         line = int(m.group(1)) if m else None
         if m:
-            message = f"column {m.group(2)}: invalid TOML: {message[:m.start()].strip()}"
+            message = _("column {n}: invalid TOML: {what}").format(n=m.group(2), what=message[:m.start()].strip())
         else:
-            message = f"invalid TOML: {message}"
+            message = _("invalid TOML: {what}").format(what=message)
         return None, [Problem(name, message, line)]
     except RecursionError:
-        return None, [Problem(name, "invalid TOML: arrays or tables nested too deeply")]
+        return None, [Problem(name, _("invalid TOML: arrays or tables nested too deeply"))]
     except ValueError as exc:
         # tomllib lets int() refuse a number of thousands of digits (Python's own limit).
         what = "a number with too many digits" if "digits" in str(exc) else str(exc)
-        return None, [Problem(name, f"invalid TOML: {what}")]
+        return None, [Problem(name, _("invalid TOML: {what}").format(what=what))]
 
 
 def dump_block(pid: str, p: Partnership) -> str:
@@ -76,12 +77,30 @@ def dump_block(pid: str, p: Partnership) -> str:
 
 
 def dump_head(reg: Registry) -> str:
-    """The canonical TOML head of a registry: owner and vocabularies."""
+    """The canonical TOML head of a registry: owner and vocabularies.
+
+    An entry with labels in several languages is one line, an inline table
+    (``urban-mobility = { en = "Urban mobility", fr = "Mobilité urbaine" }``):
+    tomli-w would make it a table of its own, three lines and a header.
+    """
     import tomli_w
 
-    from partnerctl.core.model import registry_data
+    from partnerctl.core.model import VOCABULARIES, registry_data
 
-    return tomli_w.dumps(registry_data(reg), multiline_strings=True)
+    data = registry_data(reg)
+    inline: dict[str, str] = {}
+    for kind in VOCABULARIES:
+        for slug, label in data.get(kind, {}).items():
+            if isinstance(label, dict):
+                # A stand-in tomli-w writes as a plain string, then replaced by the inline table.
+                token = f"partnerctl-inline-{len(inline)}-{blake2b(slug.encode()).hexdigest()}"
+                inline[tomli_w.dumps({"v": token})[4:-1]] = "{ " + ", ".join(
+                    f"{lang} = {tomli_w.dumps({'v': text})[4:-1]}" for lang, text in label.items()) + " }"
+                data[kind][slug] = token
+    text = tomli_w.dumps(data, multiline_strings=True)
+    for token, table in inline.items():
+        text = text.replace(token, table, 1)
+    return text
 
 
 def dump_parts(reg: Registry) -> list[tuple[str | None, str]]:
@@ -177,16 +196,18 @@ def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None]
     tables = data.get("partnerships")
     others = sorted(set(data) - {"partnerships"})
     if others:
-        raise InvalidInput(f"only the table [partnerships.{pid}] may be in the text, not [{others[0]}]")
+        raise InvalidInput(_("only the table [partnerships.{pid}] may be in the text, not [{others}]").format(
+            pid=pid, others=others[0]))
     if not isinstance(tables, dict) or list(tables) != [pid]:
         # A renamed header leaves the events' [[partnerships.<old>.events]] behind: one new id is a rename.
         new_ids = [t for t in tables if t != pid] if isinstance(tables, dict) else []
         left = tables.get(pid, {}) if isinstance(tables, dict) else {}
         if len(new_ids) == 1 and isinstance(left, dict) and set(left) <= {"events", "contacts"}:
-            raise InvalidInput(f"the id cannot change here (found [partnerships.{new_ids[0]}]); keep "
-                               f"{pid} and rename it with: partnerctl rename {pid} {new_ids[0]}")
-        raise InvalidInput(f"the text must hold exactly one partnership, [partnerships.{pid}]"
-                           + (f"; found {', '.join(new_ids)}" if new_ids else ""))
+            raise InvalidInput(_("the id cannot change here (found [partnerships.{new_ids}]); keep "
+                                 "{pid} and rename it with: partnerctl rename {pid} {new_ids}").format(
+                                     new_ids=new_ids[0], pid=pid))
+        raise InvalidInput(_("the text must hold exactly one partnership, [partnerships.{pid}]").format(pid=pid)
+                           + (_("; found {ids}").format(ids=", ".join(new_ids)) if new_ids else ""))
     try:
         p = validate(Partnership, tables[pid])
     except ValidationError as exc:
@@ -325,5 +346,6 @@ def comment_lines(text: str, first_line: int) -> str:
     """``lines 12-14`` or ``line 12``: where in the file the comments of *text* (starting at *first_line*) are."""
     found = [first_line + n for n, line in enumerate(text.splitlines()) if has_comment(line)]
     if not found:
-        return f"line {first_line}"
-    return f"line {found[0]}" if len(found) == 1 else f"lines {found[0]}-{found[-1]}"
+        return _("line {n}").format(n=first_line)
+    return (_("line {n}").format(n=found[0]) if len(found) == 1
+            else _("lines {first}-{last}").format(first=found[0], last=found[-1]))
