@@ -1,0 +1,250 @@
+"""Comments inside a block that a write rewrites: where each one is attached, and carried to the new text.
+
+A TOML text is read as *statements*: a table header (``[partnerships.turin]``,
+``[[partnerships.turin.events]]``) or a key and its value (which may span lines:
+a multi-line array or string). Each statement has an *anchor* that survives a
+rewrite: its table relative to the block (``""`` the partnership's own table,
+``"events"``), the row of an array of tables (an event by its ``id``, a contact
+by its ``name``), and its key (``""`` for the header). A comment is attached:
+
+- on its own line: to the statement that follows it (comments after the last
+  statement of a text end it);
+- at the end of a line: to the statement on that line (a second one on the same
+  statement, e.g. after items of a multi-line array, goes on its own line above);
+- on its own line inside a multi-line value: above that statement.
+
+``carry`` writes the comments of old texts into a new canonical text at the
+statements with the same anchors. A comment whose statement is gone (a key
+unset, a list emptied, an event removed) is kept at the nearest place that
+survives: above the statement that followed it in its table, else after the one
+before it; a table's comments when the table is gone, above the next table that
+survives, else after the end of the previous one. The result is the canonical
+text plus comment lines and end-of-line comments, nothing else: taking the
+comments out (``toml.without_comments``) gives the canonical text back.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from partnerctl.storage.toml import without_comments
+
+Anchor = tuple[str, str, str]  # (table relative to the block, row, key); key "" for the table's header
+
+
+@dataclass
+class Statement:
+    """A header or a key with its value: its lines and the comments attached to it."""
+
+    anchor: Anchor
+    first: int
+    last: int
+    before: list[str] = field(default_factory=list)  # own-line comments above it (and inside its value)
+    eol: list[str] = field(default_factory=list)  # end-of-line comments, with the spaces before the "#"
+    after: list[str] = field(default_factory=list)  # own-line comments after it (carry's orphans)
+
+
+class Unplaceable(Exception):
+    """The comments could not be carried so that the text stays canonical but for them."""
+
+
+def _lines(text: str) -> list[tuple[str, str, bool]]:
+    """Per line of TOML *text*: its code, its comment (from the spaces before ``#``), and whether it
+    continues a statement begun above (inside a multi-line string, array or inline table)."""
+    out = []
+    quote: str | None = None
+    depth = 0
+    for line in text.split("\n"):
+        continued = quote is not None or depth > 0
+        i, n = 0, len(line)
+        cut: int | None = None
+        while i < n:
+            if quote is not None:
+                if quote[0] == '"' and line[i] == "\\":
+                    i += 2
+                elif line.startswith(quote, i):
+                    i += len(quote)
+                    if len(quote) == 3:  # up to two quotes of the content may touch the closing ones
+                        extra = 0
+                        while extra < 2 and i < n and line[i] == quote[0]:
+                            i, extra = i + 1, extra + 1
+                    quote = None
+                else:
+                    i += 1
+                continue
+            c = line[i]
+            if c == "#":
+                cut = i
+                break
+            if c in "\"'":
+                quote = c * 3 if line.startswith(c * 3, i) else c
+                i += len(quote)
+                continue
+            if c in "[{":
+                depth += 1
+            elif c in "]}":
+                depth -= 1
+            i += 1
+        if quote is not None and len(quote) == 1:
+            quote = None  # a one-line string ends with its line (the text parses, so it did)
+        if cut is None:
+            out.append((line, "", continued))
+        else:
+            code = line[:cut].rstrip(" \t")
+            out.append((code, line[len(code):], continued))
+    return out
+
+
+def _header_path(code: str) -> tuple[tuple[str, ...], bool]:
+    """The key path of a table header line, and whether it is an array of tables."""
+    node: Any = tomllib.loads(code)
+    path: list[str] = []
+    array = False
+    while isinstance(node, dict) and len(node) == 1:
+        key, node = next(iter(node.items()))
+        path.append(key)
+        array = isinstance(node, list)
+        if array:
+            node = node[-1]
+    return tuple(path), array
+
+
+def scan(text: str, prefix: tuple[str, ...]) -> tuple[list[Statement], list[str]]:
+    """The statements of TOML *text* (which parses) with their comments, and the comments after the last one.
+
+    *prefix*: the key path of the block's own table (``("partnerships", "turin")``), taken off
+    the anchors so that a block renamed or merged into another keeps its comments' places.
+    """
+    data = tomllib.loads(text)
+    statements: list[Statement] = []
+    pending: list[str] = []
+    table: tuple[str, str] = ("", "")
+    seen: dict[tuple[str, ...], int] = {}
+    rows: dict[tuple[str, str], int] = {}
+    lines = _lines(text)
+    for i, (code, comment, continued) in enumerate(lines):
+        current = statements[-1] if statements else None
+        if continued and current is not None:
+            current.last = i
+            if comment:
+                (current.eol if code.strip() else current.before).append(
+                    comment if code.strip() else comment.lstrip(" \t"))
+            continue
+        if not code.strip():
+            if comment:
+                pending.append(comment.lstrip(" \t"))
+            continue
+        if code.lstrip().startswith("["):
+            path, array = _header_path(code.strip())
+            rel = ".".join(path[len(prefix):] if path[:len(prefix)] == prefix else ("",) + path)
+            row = ""
+            if array:
+                n = seen[path] = seen.get(path, -1) + 1
+                row = _row_name(_at(data, path)[n])
+                k = rows[(rel, row)] = rows.get((rel, row), -1) + 1
+                row = f"{row}#{k}" if k else row
+            table = (rel, row)
+            anchor: Anchor = (*table, "")
+        else:
+            key = code.split("=", 1)[0].strip()
+            if key[:1] in "\"'":
+                try:
+                    key = next(iter(tomllib.loads(f"{key} = 0")))
+                except tomllib.TOMLDecodeError:
+                    pass  # an "=" inside the quoted key: its text as it is still names it
+            anchor = (*table, key.split(".")[0].strip())
+        statements.append(Statement(anchor, i, i, pending, [comment] if comment else []))
+        pending = []
+    return statements, pending
+
+
+def _at(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = data
+    for key in path:
+        node = node[key] if isinstance(node, dict) else node[-1][key]
+    return node
+
+
+def _row_name(row: Any) -> str:
+    """What a row of an array of tables is known by: an event's id, a contact's name."""
+    for key in ("id", "name"):
+        if isinstance(row, dict) and isinstance(row.get(key), str):
+            return str(row[key])
+    return ""
+
+
+def has_comments(statements: list[Statement], trailing: list[str]) -> bool:
+    """Whether a scanned text holds a comment."""
+    return bool(trailing) or any(s.before or s.eol for s in statements)
+
+
+def carry(olds: list[tuple[str, tuple[str, ...]]], new: str, prefix: tuple[str, ...]) -> str:
+    """*new* (canonical TOML) with the comments of each old text (with its own *prefix*) attached at their
+    places (this module's docstring). Unplaceable if the result would not be *new* but for comments."""
+    targets, _ = scan(new, prefix)
+    if not targets:
+        raise Unplaceable("the new text holds no statement")
+    by_anchor: dict[Anchor, Statement] = {}
+    for s in targets:
+        by_anchor.setdefault(s.anchor, s)
+    for text, old_prefix in olds:
+        old, trailing = scan(text, old_prefix)
+        for n, s in enumerate(old):
+            target = by_anchor.get(s.anchor)
+            if target is not None:
+                target.before += s.before
+                target.eol += s.eol
+                continue
+            lost = s.before + [c.lstrip(" \t") for c in s.eol]
+            if lost:
+                _orphan(old, n, lost, by_anchor, targets)
+        if trailing:
+            end = by_anchor.get(old[-1].anchor) if old else None
+            (end or _table_end(targets, targets[-1].anchor)).after += trailing
+    out = render(new, targets)
+    if without_comments(out) != new:
+        raise Unplaceable("the comments do not fit the canonical text")
+    return out
+
+
+def _orphan(old: list[Statement], n: int, lost: list[str], by_anchor: dict[Anchor, Statement],
+            targets: list[Statement]) -> None:
+    """Put the comments *lost* of ``old[n]`` (whose anchor is gone) at the nearest place that survives."""
+    s = old[n]
+    table_kept = s.anchor[2] and (s.anchor[0], s.anchor[1], "") in by_anchor
+
+    def near(other: Statement) -> bool:
+        if other.anchor not in by_anchor:
+            return False
+        return other.anchor[:2] == s.anchor[:2] if table_kept else other.anchor[2] == ""
+
+    following = next((o for o in old[n + 1:] if near(o)), None)
+    if following is not None:
+        by_anchor[following.anchor].before += lost
+        return
+    previous = next((o for o in reversed(old[:n]) if near(o)), None)
+    if previous is not None:
+        end = by_anchor[previous.anchor] if table_kept else _table_end(targets, previous.anchor)
+        end.after += lost
+        return
+    _table_end(targets, targets[0].anchor).after += lost  # the block's own table always survives
+
+
+def _table_end(targets: list[Statement], anchor: Anchor) -> Statement:
+    """The last statement of the table *anchor* belongs to."""
+    return [s for s in targets if s.anchor[:2] == anchor[:2]][-1]
+
+
+def render(text: str, statements: list[Statement]) -> str:
+    """*text* with the comments of its *statements* written in: own lines above and below, one at a line's end."""
+    lines = text.split("\n")
+    for s in reversed(statements):
+        eol = s.eol[:1]
+        above = s.before + [c.lstrip(" \t") for c in s.eol[1:]]
+        if eol:
+            lines[s.last] += eol[0] if eol[0][:1] in " \t" else "  " + eol[0]
+        lines[s.last + 1:s.last + 1] = s.after
+        lines[s.first:s.first] = above
+    return "\n".join(lines)
