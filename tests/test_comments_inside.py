@@ -202,3 +202,19 @@ def test_a_comment_ending_a_block_stays_with_it_when_fmt_sorts(invoke: Any, make
     assert after.endswith('# about dune\n[partnerships.dune]\ncity = "Bakel"\ncountry = "SN"\nregion = "africa"\n'
                           'themes = [\n    "good-food",\n    "culture",\n]\n# dune ends here\n'), after
     assert invoke(path, "fmt", "--check").exit_code == 0
+
+
+def test_rename_and_merge_bring_a_blocks_comments_along(invoke: Any, registry: Path) -> None:
+    # birch: a comment above it and one inside; renamed, both go with it.
+    assert invoke(registry, "rename", "birch", "beech").exit_code == 0
+    after = registry.read_text(encoding="utf-8")
+    assert ABOVE_BIRCH + "[partnerships.beech]\n" in after and INSIDE_BIRCH in after, after
+    # merged into alder: its comment above goes above alder, the one inside to alder's same key.
+    assert invoke(registry, "merge", "alder", "beech", "--take", "status=keep", "--take", "since=keep",
+                  "--take", "country=keep", "--take", "region=keep", "--take", "kind=keep").exit_code == 0
+    after = registry.read_text(encoding="utf-8")
+    assert "beech" not in after
+    assert ABOVE_BIRCH + HEADER in after, after
+    assert '# checked in 2024\nkind = "twinning"  # since the 2001 agreement\n' in after, after
+    assert comments(after) == comments(commented())
+    assert invoke(registry, "validate").exit_code == 0

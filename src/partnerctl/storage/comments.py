@@ -175,22 +175,21 @@ def _row_name(row: Any) -> str:
     return ""
 
 
-def has_comments(statements: list[Statement], trailing: list[str]) -> bool:
-    """Whether a scanned text holds a comment."""
-    return bool(trailing) or any(s.before or s.eol for s in statements)
-
-
 def carry(olds: list[tuple[str, tuple[str, ...]]], new: str, prefix: tuple[str, ...]) -> str:
     """*new* (canonical TOML) with the comments of each old text (with its own *prefix*) attached at their
     places (this module's docstring). Unplaceable if the result would not be *new* but for comments."""
+    return place([scan(text, old_prefix) for text, old_prefix in olds], new, prefix)
+
+
+def place(olds: list[tuple[list[Statement], list[str]]], new: str, prefix: tuple[str, ...]) -> str:
+    """*new* with the comments of the scanned *olds* (``scan``'s statements and trailing comments) placed."""
     targets, _ = scan(new, prefix)
     if not targets:
         raise Unplaceable("the new text holds no statement")
     by_anchor: dict[Anchor, Statement] = {}
     for s in targets:
         by_anchor.setdefault(s.anchor, s)
-    for text, old_prefix in olds:
-        old, trailing = scan(text, old_prefix)
+    for old, trailing in olds:
         for n, s in enumerate(old):
             target = by_anchor.get(s.anchor)
             if target is not None:
@@ -248,3 +247,142 @@ def render(text: str, statements: list[Statement]) -> str:
         lines[s.last + 1:s.last + 1] = s.after
         lines[s.first:s.first] = above
     return "\n".join(lines)
+
+
+# --- three-way merge (git's merge driver, ``partnerctl merge-file``) --------------------------------
+
+Key = tuple[str, ...]  # where comments are: ("top",), ("tail",), ("head", *anchor), ("above", pid), ...
+Comments = tuple[tuple[str, ...], tuple[str, ...]]  # the own-line comments and the end-of-line ones
+
+
+class _Side:
+    """One version's comments by place, and the order of the statements of each text (head, each block)."""
+
+    def __init__(self) -> None:
+        self.at: dict[Key, Comments] = {}
+        self.order: dict[str, list[Anchor]] = {}
+
+    def add(self, key: Key, before: list[str], eol: list[str] | None = None) -> None:
+        if before or eol:
+            self.at[key] = (tuple(before), tuple(eol or ()))
+
+    def statements(self, scope: str, text: str, prefix: tuple[str, ...]) -> None:
+        found, trailing = scan(text, prefix)
+        self.order[scope] = [s.anchor for s in found]
+        for s in found:
+            self.add((scope, *s.anchor), s.before, s.eol)
+        self.add((scope, "(end)"), trailing)
+
+
+def _side(text: str) -> _Side | None:
+    """The comments of a registry's *text* by place; None when its blocks cannot be told apart."""
+    from partnerctl.storage.toml import Layout, has_comment
+
+    side = _Side()
+    if not has_comment(text):
+        return side
+    layout = Layout.cut(text)
+    if layout is None:
+        return None
+    top, head = _leading(layout.head)
+    side.add(("top",), top)
+    side.statements("", head, ())
+    for pid, above, body in layout.parts:
+        side.add(("above", pid), [line for line in above.splitlines() if line.strip()])
+        side.statements(pid, body, ("partnerships", pid))
+    side.add(("tail",), [line for line in layout.tail.splitlines() if line.strip()])
+    return side
+
+
+def _leading(text: str) -> tuple[list[str], str]:
+    """The comment lines at the start of *text* (before its first statement), and the rest."""
+    lines = text.splitlines(keepends=True)
+    n = 0
+    while n < len(lines) and (not lines[n].strip() or lines[n].lstrip().startswith("#")):
+        n += 1
+    return [line.rstrip("\n") for line in lines[:n] if line.strip()], "".join(lines[n:])
+
+
+def _path(key: Key) -> tuple[str, ...]:
+    """A conflict's path for comments at *key* (``core.semantic.Conflict``)."""
+    if key[0] in ("top", "tail"):
+        return (f"(comment at the {'start' if key[0] == 'top' else 'end'})",)
+    if key[0] == "above":
+        return ("partnerships", key[1], "(comment above)")
+    scope, rest = key[0], [part for part in key[1:] if part]
+    return (*(("partnerships", scope) if scope else ()), *rest, "(comment)")
+
+
+def _shown(value: Comments | None) -> str | None:
+    return "\n".join(value[0] + value[1]) if value else None
+
+
+def merge3(base: str, ours: str, theirs: str, merged: str) -> tuple[str, list[Any], list[str]]:
+    """The *merged* canonical text with the comments of both sides merged in: one side's change to the
+    comments at a place is taken; both changing them differently is a conflict (ours kept). Returns the text,
+    the conflicts (``core.semantic.Conflict``) and problems (comments of a side that could not be read)."""
+    from partnerctl.core.semantic import Conflict
+    from partnerctl.storage.toml import Layout
+
+    sides, problems = [], []
+    for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
+        side = _side(text)
+        if side is None:
+            if name != "base":
+                problems.append(f"the comments of {name} are not kept: its partnerships' tables are not laid out "
+                                "one partnership after another")
+            side = _Side()
+        sides.append(side)
+    b, o, t = sides
+    if not o.at and not t.at:
+        return merged, [], problems
+    chosen: dict[Key, Comments] = {}
+    conflicts = []
+    for key in sorted(set(b.at) | set(o.at) | set(t.at)):
+        was, mine, other = b.at.get(key), o.at.get(key), t.at.get(key)
+        if mine == other or other == was:
+            value = mine
+        elif mine == was:
+            value = other
+        else:
+            value = mine
+            conflicts.append(Conflict(_path(key), _shown(was), _shown(mine), _shown(other)))
+        if value:
+            chosen[key] = value
+    layout = Layout.cut(merged)
+    head_text = layout.head if layout is not None else merged
+    out = [_comment_lines(chosen.pop(("top",), None)), _placed("", head_text, (), chosen, o, t)]
+    for pid, above, body in layout.parts if layout is not None else []:
+        out += [above, _comment_lines(chosen.pop(("above", pid), None)),
+                _placed(pid, body, ("partnerships", pid), chosen, o, t)]
+    tail = _comment_lines(chosen.pop(("tail",), None))
+    out.append(("\n" + tail) if tail else "")
+    # Comments of a partnership the merge removed: kept only when neither side changed them.
+    for key in chosen:
+        if b.at.get(key) != chosen[key]:
+            conflicts.append(Conflict(_path(key), _shown(b.at.get(key)), _shown(o.at.get(key)),
+                                      _shown(t.at.get(key))))
+    return "".join(out), conflicts, problems
+
+
+def _comment_lines(value: Comments | None) -> str:
+    return "".join(line + "\n" for line in value[0]) if value else ""
+
+
+def _placed(scope: str, text: str, prefix: tuple[str, ...], chosen: dict[Key, Comments],
+            ours: _Side, theirs: _Side) -> str:
+    """*text* (the head or a block of the merged registry) with the chosen comments of its *scope* placed."""
+    order = list(ours.order.get(scope, []))
+    for n, anchor in enumerate(theirs.order.get(scope, [])):
+        if anchor not in order:  # after the statement it follows in theirs
+            before = theirs.order[scope][:n]
+            at = max((order.index(a) + 1 for a in before if a in order), default=0)
+            order.insert(at, anchor)
+    statements = []
+    for anchor in order:
+        value = chosen.pop((scope, *anchor), None)
+        statements.append(Statement(anchor, 0, 0, list(value[0]) if value else [], list(value[1]) if value else []))
+    end = chosen.pop((scope, "(end)"), None)
+    if not any(s.before or s.eol for s in statements) and not end:
+        return text
+    return place([(statements, list(end[0]) if end else [])], text, prefix)

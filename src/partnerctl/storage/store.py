@@ -939,9 +939,11 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
 
     As git's merge driver: *base*, *ours*, *theirs* are git's temporary files and
     *registry* the registry's path in the work tree (``%P``). A clean merge is
-    written in canonical form and validated; an old conflict report of *registry*
-    is removed. A conflict, or a merged registry that is not valid (ours removed a
-    theme theirs started using), keeps ours' value, is written the same way, and
+    written in canonical form (plus the comments of both sides, merged the same way:
+    ``storage.comments.merge3``) and validated; an old conflict report of *registry*
+    is removed. A conflict (a comment changed on both sides differently is one), or a
+    merged registry that is not valid (ours removed a theme theirs started using),
+    keeps ours' value, is written the same way, and
     ``<registry>.conflicts.json`` says what (design: ``core.semantic``'s docstring).
     A side that is not a readable registry is RegistryInvalid (exit 3): *ours* is left as it was.
     """
@@ -952,17 +954,24 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
     from partnerctl.core import semantic
     from partnerctl.storage import history
 
-    docs = []
+    docs, texts = [], []
     for side in (base, ours, theirs):
         try:
             data = side.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"cannot read {side}: {exc.strerror}") from None
         docs.append(parse_document(data, str(side)) if data.strip() else {})
+        texts.append(data.decode("utf-8"))  # parse_document decoded it
     merged, conflicts = semantic.merge3(*docs)
     reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))
     text = tomlfile.dump(reg) if reg is not None else tomli_w.dumps(merged, multiline_strings=True)
     problems = [str(p) for p in found]
+    if reg is not None and any("#" in side for side in texts[1:]):
+        # The comments of both sides, merged in the same way (``storage.comments.merge3``).
+        from partnerctl.storage import comments
+
+        text, comment_conflicts, lost = comments.merge3(texts[0], texts[1], texts[2], text)
+        conflicts, problems = conflicts + comment_conflicts, problems + lost
     files.write_atomic(ours, text)
     report = history.conflicts_path(registry)
     if conflicts or problems:
