@@ -6,12 +6,17 @@ a comment whose key or table is removed moves to the nearest place that survives
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 
 from conftest import SMALL_REGISTRY_TOML
+from partnerctl.core import semantic
+from partnerctl.storage import comments, store
+from partnerctl.storage import toml as tomlfile
 
 # (what the file says before, as written in the file): each comment inside alder's block or the head.
 HEADER = "[partnerships.alder]  # our oldest twin\n"
@@ -42,7 +47,7 @@ def commented() -> str:
     return text
 
 
-def comments(text: str) -> list[str]:
+def comments_of(text: str) -> list[str]:
     """The comments of the text (none of this registry's strings holds a "#")."""
     return sorted(re.findall(r"#.*", text))
 
@@ -100,7 +105,7 @@ def test_every_write_keeps_the_comments_inside_the_block_it_rewrites(
     assert result.exit_code == 0, result.stderr
     after = registry.read_text(encoding="utf-8")
     assert after != before
-    assert comments(after) == comments(before), after
+    assert comments_of(after) == comments_of(before), after
     for place in PLACES:
         assert moved.get(place, place) in after, (name, place, after)
     assert invoke(registry, "validate").exit_code == 0
@@ -216,5 +221,46 @@ def test_rename_and_merge_bring_a_blocks_comments_along(invoke: Any, registry: P
     assert "beech" not in after
     assert ABOVE_BIRCH + HEADER in after, after
     assert '# checked in 2024\nkind = "twinning"  # since the 2001 agreement\n' in after, after
-    assert comments(after) == comments(commented())
+    assert comments_of(after) == comments_of(commented())
     assert invoke(registry, "validate").exit_code == 0
+
+
+# --- merging comments (merge-file's part; real git in tests/test_git_comments.py) -------------------
+
+def merged(base: str, ours: str, theirs: str) -> tuple[str, list[str]]:
+    """merge-file's steps on three texts: the registry merged by meaning, then the comments."""
+    doc, conflicts = semantic.merge3(*(tomllib.loads(t) for t in (base, ours, theirs)))
+    canonical = tomlfile.dump(store.parse_valid(tomli_w.dumps(doc), "merged"))
+    text, found, problems = comments.merge3(base, ours, theirs, canonical)
+    # The canonical text and comments (a blank line before the comments at the file's end).
+    assert problems == [] and tomlfile.without_comments(text).rstrip("\n") + "\n" == canonical
+    return text, semantic.describe_conflicts(conflicts + found)
+
+
+def test_merging_comments_at_the_top_above_blocks_and_at_the_end() -> None:
+    base = SMALL_REGISTRY_TOML
+    ours = "# top, ours\n" + base.replace("[partnerships.cedar]\n", "# above cedar\n[partnerships.cedar]\n")
+    theirs = base + "\n# the end, theirs\n"
+    text, conflicts = merged(base, ours, theirs)
+    assert conflicts == []
+    assert text.startswith("# top, ours\n[registry]\n")
+    assert "\n# above cedar\n[partnerships.cedar]\n" in text and text.endswith("\n\n# the end, theirs\n")
+
+
+def test_comments_above_a_block_changed_on_both_sides_conflict() -> None:
+    base = SMALL_REGISTRY_TOML.replace("[partnerships.cedar]\n", "# cedar\n[partnerships.cedar]\n")
+    ours, theirs = base.replace("# cedar\n", "# cedar, ours\n"), base.replace("# cedar\n", "# cedar, theirs\n")
+    text, conflicts = merged(base, ours, theirs)
+    assert "# cedar, ours\n[partnerships.cedar]\n" in text and "theirs" not in text
+    assert conflicts == ["partnerships.cedar.\"(comment above)\": ours '# cedar, ours', theirs '# cedar, theirs' "
+                         "(base '# cedar')"]
+
+
+def test_a_comment_added_to_a_partnership_the_other_side_removed_is_a_conflict() -> None:
+    base = SMALL_REGISTRY_TOML
+    cut = base.index("[partnerships.dune]")
+    ours = base[:cut].rstrip("\n") + "\n"
+    theirs = base.replace('region = "africa"\n', 'region = "africa"  # Sahel\n')
+    text, conflicts = merged(base, ours, theirs)
+    assert "dune" not in text
+    assert conflicts == ["partnerships.dune.region.\"(comment)\": ours unset, theirs '  # Sahel' (base unset)"]
