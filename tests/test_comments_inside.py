@@ -19,6 +19,7 @@ from partnerctl.storage import comments, store
 from partnerctl.storage import toml as tomlfile
 
 # (what the file says before, as written in the file): each comment inside alder's block or the head.
+ABOVE_ALDER = "# alder: ask Juliette first\n"
 HEADER = "[partnerships.alder]  # our oldest twin\n"
 ABOVE_KIND = '# checked in 2024\nkind = "twinning"\n'
 PROJECTS = 'projects = [\n    "CITYLOG",\n]  # EU-funded\n'  # tomli-w writes a list one item a line
@@ -29,13 +30,13 @@ END_OF_ALDER = 'email = "ann@example.org"\n# end of alder\n'
 THEME = 'culture = "Culture"  # the first theme\n'
 ABOVE_BIRCH = "# ask Juliette before changing birch\n"
 INSIDE_BIRCH = 'kind = "cooperation"  # since the 2001 agreement\n'
-PLACES = [HEADER, ABOVE_KIND, PROJECTS, TRAM, FAIR, ROLE, END_OF_ALDER, THEME, ABOVE_BIRCH, INSIDE_BIRCH]
+PLACES = [ABOVE_ALDER + HEADER, ABOVE_KIND, PROJECTS, TRAM, FAIR, ROLE, END_OF_ALDER, THEME, ABOVE_BIRCH, INSIDE_BIRCH]
 
 
 def commented() -> str:
     text = SMALL_REGISTRY_TOML
     for plain, written in [
-        ("[partnerships.alder]\n", HEADER), ('kind = "twinning"\n', ABOVE_KIND),
+        ("[partnerships.alder]\n", ABOVE_ALDER + HEADER), ('kind = "twinning"\n', ABOVE_KIND),
         ('projects = ["CITYLOG"]\n', PROJECTS),
         ('[[partnerships.alder.events]]\nid = "2005-tram-exchange"\n', TRAM), ('title = "Food fair"\n', FAIR),
         ('role = "desk officer"\n', ROLE), ('email = "ann@example.org"\n', END_OF_ALDER),
@@ -74,7 +75,7 @@ WRITES: dict[str, tuple[list[str], dict[str, str]]] = {
                        {ROLE: FAIR + 'themes = [\n    "good-food",\n]\n# until 2027\n# end of alder\n\n',
                         END_OF_ALDER: "# end of alder\n\n"}),
     "rename": (["rename", "alder", "aldergrove"],
-               {HEADER: "[partnerships.aldergrove]  # our oldest twin\n",
+               {ABOVE_ALDER + HEADER: ABOVE_ALDER + "[partnerships.aldergrove]  # our oldest twin\n",
                 TRAM: '# the tram years\n[[partnerships.aldergrove.events]]\nid = "2005-tram-exchange"\n'}),
     "merge": (["merge", "alder", "cedar", "--take", "since=keep", "--take", "status=keep"], {}),
     "themes-rename": (["themes", "rename", "culture", "arts"],
@@ -219,7 +220,7 @@ def test_rename_and_merge_bring_a_blocks_comments_along(invoke: Any, registry: P
                   "--take", "country=keep", "--take", "region=keep", "--take", "kind=keep").exit_code == 0
     after = registry.read_text(encoding="utf-8")
     assert "beech" not in after
-    assert ABOVE_BIRCH + HEADER in after, after
+    assert ABOVE_ALDER + ABOVE_BIRCH + HEADER in after, after
     assert '# checked in 2024\nkind = "twinning"  # since the 2001 agreement\n' in after, after
     assert comments_of(after) == comments_of(commented())
     assert invoke(registry, "validate").exit_code == 0

@@ -626,7 +626,7 @@ def _carried(olds: list[tuple[str, tuple[str, ...]]], new: str, prefix: tuple[st
 
     try:
         return comments.carry(olds, new, prefix)
-    except comments.Unplaceable as exc:
+    except (comments.Unplaceable, ValueError, LookupError, RecursionError) as exc:  # never a traceback
         raise InvalidInput(f"{what} holds comments that partnerctl cannot place in its new text ({exc}); "
                            "move them above the block's first line and run the command again") from None
 
@@ -970,7 +970,10 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
         # The comments of both sides, merged in the same way (``storage.comments.merge3``).
         from partnerctl.storage import comments
 
-        text, comment_conflicts, lost = comments.merge3(texts[0], texts[1], texts[2], text)
+        try:
+            text, comment_conflicts, lost = comments.merge3(texts[0], texts[1], texts[2], text)
+        except (comments.Unplaceable, ValueError, LookupError, RecursionError) as exc:
+            comment_conflicts, lost = [], [f"the comments of both sides are not kept: {exc}"]
         conflicts, problems = conflicts + comment_conflicts, problems + lost
     files.write_atomic(ours, text)
     report = history.conflicts_path(registry)
