@@ -68,7 +68,8 @@ WRITES: dict[str, tuple[list[str], dict[str, str]]] = {
                    {FAIR: 'title = "Fair"  # in the Halles\n'}),
     "remove-event": (["remove-event", "alder", "2005-tram-exchange"],
                      {TRAM: '# the tram years\n[[partnerships.alder.events]]\nid = "2012-05-16-food-fair"\n'}),
-    "add-contact": (["add-contact", "alder", "--name", "Awa Ndiaye"], {}),
+    "add-contact": (["add-contact", "alder", "--name", "Awa Ndiaye"],  # the comment ending the block still ends it
+                    {END_OF_ALDER: 'name = "Awa Ndiaye"\n# end of alder\n'}),
     "edit-contact": (["edit-contact", "alder", "Ann Exàmple", "--role", "head"],
                      {ROLE: 'role = "head"  # until 2027\n'}),
     "remove-contact": (["remove-contact", "alder", "ann example"],
@@ -86,10 +87,9 @@ WRITES: dict[str, tuple[list[str], dict[str, str]]] = {
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Path:
-    path = tmp_path / "registry.toml"
-    path.write_text(commented(), encoding="utf-8")
-    return path
+def registry(make_registry: Any) -> Path:
+    """The registry with comments above and inside alder's block, in its head, above and inside birch's."""
+    return Path(make_registry(commented()))
 
 
 @pytest.mark.parametrize("name", WRITES)

@@ -18,7 +18,8 @@ statements with the same anchors. A comment whose statement is gone (a key
 unset, a list emptied, an event removed) is kept at the nearest place that
 survives: above the statement that followed it in its table, else after the one
 before it; a table's comments when the table is gone, above the next table that
-survives, else after the end of the previous one. The result is the canonical
+survives, else after the end of the previous one; comments that ended the text
+still end it. The result is the canonical
 text plus comment lines and end-of-line comments, nothing else: taking the
 comments out (``toml.without_comments``) gives the canonical text back.
 """
@@ -199,9 +200,7 @@ def place(olds: list[tuple[list[Statement], list[str]]], new: str, prefix: tuple
             lost = s.before + [c.lstrip(" \t") for c in s.eol]
             if lost:
                 _orphan(old, n, lost, by_anchor, targets)
-        if trailing:
-            end = by_anchor.get(old[-1].anchor) if old else None
-            (end or _table_end(targets, targets[-1].anchor)).after += trailing
+        targets[-1].after += trailing  # they ended the text: they still do
     out = render(new, targets)
     if without_comments(out) != new:
         raise Unplaceable("the comments do not fit the canonical text")
@@ -305,7 +304,7 @@ def _leading(text: str) -> tuple[list[str], str]:
 
 def _path(key: Key) -> tuple[str, ...]:
     """A conflict's path for comments at *key* (``core.semantic.Conflict``)."""
-    if key[0] in ("top", "tail"):
+    if key in (("top",), ("tail",)):
         return (f"(comment at the {'start' if key[0] == 'top' else 'end'})",)
     if key[0] == "above":
         return ("partnerships", key[1], "(comment above)")
