@@ -265,3 +265,32 @@ def test_a_comment_added_to_a_partnership_the_other_side_removed_is_a_conflict()
     text, conflicts = merged(base, ours, theirs)
     assert "dune" not in text
     assert conflicts == ["partnerships.dune.region.\"(comment)\": ours unset, theirs '  # Sahel' (base unset)"]
+
+
+ALDER = SMALL_REGISTRY_TOML[SMALL_REGISTRY_TOML.index("[partnerships.alder]"):
+                            SMALL_REGISTRY_TOML.index("[partnerships.birch]")].splitlines()
+
+
+@pytest.mark.slow  # 80 cases of four writes each
+@pytest.mark.parametrize("line", range(1, len(ALDER)))
+@pytest.mark.parametrize("where", ["own line", "end of line"])
+def test_a_comment_anywhere_in_a_block_survives_a_write_that_empties_keys_and_tables(
+        invoke: Any, make_registry: Any, line: int, where: str) -> None:
+    # A summary holding "#" (not a comment) and a comment on any line of alder, own or at its end.
+    lines = list(ALDER)
+    if where == "own line" or not lines[line]:
+        lines.insert(line, "# the note")
+    else:
+        lines[line] += "  # the note"
+    start = SMALL_REGISTRY_TOML.index("[partnerships.alder]")
+    text = (SMALL_REGISTRY_TOML[:start] + "\n".join(lines) + "\n"
+            + SMALL_REGISTRY_TOML[SMALL_REGISTRY_TOML.index("[partnerships.birch]"):])
+    path = make_registry(text.replace('summary = "Marlow', 'summary = """#1 twin: Marlow').replace(
+        'twinned in April 1991."', 'twinned in April 1991 # not a comment"""'))
+    for args in (["unset", "alder", "summary"], ["remove-event", "alder", "2005-tram-exchange"],
+                 ["remove-contact", "alder", "Ann Exàmple"], ["set", "alder", "status", "ended"]):
+        result = invoke(path, *args)
+        assert result.exit_code == 0, result.stderr
+        after = path.read_text(encoding="utf-8")
+        assert after.count("# the note") == 1, (args, after)
+    assert invoke(path, "validate").exit_code == 0
