@@ -22,7 +22,7 @@ from partnerctl.storage import toml as tomlfile
 ABOVE_ALDER = "# alder: ask Juliette first\n"
 HEADER = "[partnerships.alder]  # our oldest twin\n"
 ABOVE_KIND = '# checked in 2024\nkind = "twinning"\n'
-PROJECTS = 'projects = [\n    "CITYLOG",\n]  # EU-funded\n'  # tomli-w writes a list one item a line
+PROJECTS = 'projects = [  # EU-funded\n    "CITYLOG",\n]\n'  # tomli-w writes a list one item a line
 TRAM = '# the tram years\n[[partnerships.alder.events]]\nid = "2005-tram-exchange"\n'
 FAIR = 'title = "Food fair"  # in the Halles\n'
 ROLE = 'role = "desk officer"  # until 2027\n'
@@ -58,7 +58,7 @@ WRITES: dict[str, tuple[list[str], dict[str, str]]] = {
     "set": (["set", "alder", "status", "suspended"], {}),
     "unset": (["unset", "alder", "kind"], {ABOVE_KIND: '# checked in 2024\nsince = 1991\n'}),
     "add-to": (["add-to", "alder", "projects", "URBACT"],
-               {PROJECTS: 'projects = [\n    "CITYLOG",\n    "URBACT",\n]  # EU-funded\n'}),
+               {PROJECTS: 'projects = [  # EU-funded\n    "CITYLOG",\n    "URBACT",\n]\n'}),
     "remove-from": (["remove-from", "alder", "projects", "CITYLOG"],
                     {PROJECTS: '# EU-funded\nsummary = "Marlow and Lyon'}),
     "tag": (["tag", "alder", "culture"], {}),
@@ -138,9 +138,9 @@ networks = [
     "delice",
     "eurocities",
 ]
-projects = [
+projects = [  # EU-funded
     "CITYLOG",
-]  # EU-funded
+]
 summary = "Marlow and Lyon twinned in April 1991."
 
 [[partnerships.alder.events]]
@@ -191,7 +191,7 @@ networks = [  # shared with Turin
     path = make_registry(text)
     assert invoke(path, "set", "alder", "status", "ended").exit_code == 0
     after = path.read_text(encoding="utf-8")
-    assert ('# the food network\n# since 2001\nnetworks = [\n    "delice",\n    "eurocities",\n]  # shared with Turin\n'
+    assert ('# the food network\n# since 2001\nnetworks = [  # shared with Turin\n    "delice",\n    "eurocities",\n]\n'
             in after), after
     assert invoke(path, "validate").exit_code == 0
 

@@ -9,8 +9,10 @@ by its ``name``), and its key (``""`` for the header). A comment is attached:
 
 - on its own line: to the statement that follows it (comments after the last
   statement of a text end it);
-- at the end of a line: to the statement on that line (a second one on the same
-  statement, e.g. after items of a multi-line array, goes on its own line above);
+- at the end of a line: to the statement on that line, and written back on its key's
+  line (after the ``[`` of a list written one item a line; after the closing quotes
+  of a multi-line string); a second one on the same statement (e.g. after items of a
+  multi-line array) goes on its own line above;
 - on its own line inside a multi-line value: above that statement.
 
 ``carry`` writes the comments of old texts into a new canonical text at the
@@ -242,7 +244,10 @@ def render(text: str, statements: list[Statement]) -> str:
         eol = s.eol[:1]
         above = s.before + [c.lstrip(" \t") for c in s.eol[1:]]
         if eol:
-            lines[s.last] += eol[0] if eol[0][:1] in " \t" else "  " + eol[0]
+            # On the key's own line: after the "[" that opens a list written one item a line, else at the
+            # statement's end (after a multi-line string's closing quotes: its first line is the string's).
+            at = s.first if lines[s.first].rstrip().endswith(("[", "{")) else s.last
+            lines[at] += eol[0] if eol[0][:1] in " \t" else "  " + eol[0]
         lines[s.last + 1:s.last + 1] = s.after
         lines[s.first:s.first] = above
     return "\n".join(lines)
