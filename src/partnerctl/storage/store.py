@@ -525,17 +525,21 @@ class FullDraft:
     def render(self, data: bytes, progress: Progress) -> bytes:
         """The new file, checked as the next read will see it: the whole registry in canonical form, or, when
         the file holds comments, its text with only the changed blocks written again (``_kept_layout``)."""
-        text = tomlfile.dump(self.reg)
+        canonical = text = tomlfile.dump(self.reg)
         old = data.decode("utf-8")
         # A quick look first ("#" on a line outside its strings), then the whole text (multi-line strings).
         if ("#" in old and any(tomlfile.has_comment(line) for line in old.splitlines() if "#" in line)
                 and tomlfile.has_comment(old)):
-            text = self._kept_layout(old, text)
+            text = self._kept_layout(old, canonical)
         # Validate what will be written, exactly as the next read will see it.
         progress("checking the new registry", 0, None)
         new_reg, problems = check_text(text, "new registry", _ticker(progress, "checking the new registry"))
         if new_reg is None:
             raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
+        # The text kept with its comments must mean exactly the registry the change made.
+        if text is not canonical and tomlfile.dump(new_reg) != canonical:
+            raise InvalidInput("partnerctl cannot keep the comments of the registry for this change; "
+                               "run 'partnerctl fmt' first, or make the change by hand")
         self._checked = new_reg
         return text.encode("utf-8")
 
@@ -595,13 +599,7 @@ class FullDraft:
         if self.reformat:
             parts.sort(key=lambda part: part[0])
             parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
-        kept = tomlfile.Layout(head, parts, layout.tail).text()
-        # The text must mean exactly the registry the change made.
-        checked, _ = check_text(kept, "new registry")
-        if checked is None or tomlfile.dump(checked) != canonical:
-            raise InvalidInput("partnerctl cannot keep the comments of the registry for this change; "
-                               "run 'partnerctl fmt' first, or make the change by hand")
-        return kept
+        return tomlfile.Layout(head, parts, layout.tail).text()  # checked by render, as the next read sees it
 
     def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
         """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
