@@ -137,3 +137,25 @@ def test_fmt_keeps_a_comment_inside_a_block_canonical_but_for_it(invoke: Any, re
     assert (result.exit_code, result.stderr) == (0, f"partnerctl: {registry} is canonical\n")
     assert invoke(registry, "set", "alder", "since", "1990").exit_code == 0
     assert INSIDE_BIRCH in registry.read_text(encoding="utf-8")
+
+
+def test_a_file_that_cannot_be_cut_into_blocks_is_refused_while_it_holds_comments(
+        invoke: Any, make_registry: Any) -> None:
+    # dune's table among alder's events: no block can be rewritten alone, and the comment would be lost.
+    text = SMALL_REGISTRY_TOML
+    dune = text[text.index("[partnerships.dune]"):]
+    text = text[:text.index("[partnerships.dune]")].replace(
+        "[[partnerships.alder.events]]\nid = \"2005", dune + "\n[[partnerships.alder.events]]\nid = \"2005", 1)
+    path = make_registry("# a comment\n" + text)
+    before = path.read_bytes()
+    result = invoke(path, "set", "cedar", "status", "active")
+    assert result.exit_code == 2
+    assert "its blocks are not laid out one partnership after another" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_an_invalid_change_to_a_file_with_comments_names_its_problem(invoke: Any, registry: Path) -> None:
+    before = registry.read_bytes()
+    result = invoke(registry, "add-event", "birch", "--date", "2020", "--title", "Fair", "--theme", "nope")
+    assert result.exit_code == 2 and "nope" in result.stderr, result.stderr
+    assert registry.read_bytes() == before
