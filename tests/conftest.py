@@ -451,3 +451,102 @@ def _dataset() -> Path | None:
 DATASET = _dataset()
 needs_dataset = pytest.mark.skipif(
     DATASET is None, reason="the twin-towns dataset ../shared/data/twin_cities_raw.csv is not on this machine")
+
+
+# --- the installed program, run as a user runs it (shared by the process tests) ---------------
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def partnerctl_exe() -> str:
+    """The installed console script: on PATH, with this interpreter's bin folder first."""
+    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
+    found = shutil.which("partnerctl", path=path)
+    return found or str(VENV_BIN / "partnerctl")
+
+
+PARTNERCTL = partnerctl_exe()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PARTNERCTL_REGISTRY", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
+                        "COLUMNS", "LINES", "CLICOLOR_FORCE")}
+    env["PATH"] = os.pathsep.join([str(VENV_BIN), env.get("PATH", "")])
+    env.update(extra)
+    return env
+
+
+# --- Alice's and Bob's edits of Turin (the semantic merge and the team's git tests) -------------
+
+ALICE_EVENT = {"id": "2026-10-alice-visit", "date": "2026-10", "title": "Alice's visit to Turin"}
+BOB_EVENT = {"id": "2026-11-bob-visit", "date": "2026-11", "title": "Bob's visit to Turin"}
+
+
+def canonical(doc: dict[str, Any]) -> str:
+    """The canonical text of a document, which must be a valid registry."""
+    from partnerctl.core.model import validate_registry
+    from partnerctl.storage import toml as tomlfile
+
+    reg, problems = validate_registry(doc)
+    assert problems == []
+    return tomlfile.dump(reg)
+
+
+# --- a large registry built through the model (crash and kill tests) ---------------------------
+
+# Fifty countries, as ISO 3166 codes (a registry stores the code).
+_COUNTRIES = ("AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "GB", "GR", "HR", "HU", "IE", "IS",
+              "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK", "AL", "BA", "ME",
+              "MK", "RS", "UA", "MD", "BY", "GE", "AM", "AZ", "TR", "IL", "MA", "TN", "DZ", "EG", "SN", "CA")
+
+
+def large_registry(n: int) -> Any:
+    """*n* partnerships with events and contacts, built through the model."""
+    from partnerctl.core.model import Contact, Event, Owner, Partnership, Registry
+
+    themes = {"culture": "Culture", "good-food": "Good food", "urban-mobility": "Urban mobility"}
+    partnerships = {
+        f"city-{i:05d}": Partnership(
+            city=f"City {i}", country=_COUNTRIES[i % len(_COUNTRIES)], region="europe", since=1950 + i % 70,
+            themes=["culture", "urban-mobility"] if i % 2 else ["good-food"],
+            summary=f"Partnership number {i}.\nIts second line.",
+            events=[Event(id=f"{1990 + j}-event-{j}", date=str(1990 + j), title=f"Event {j} of city {i}",
+                          links=[f"https://example.org/{i}/{j}"]) for j in range(3)],
+            contacts=[Contact(name=f"Person {i}", email=f"p{i}@example.org")])
+        for i in range(n)
+    }
+    return Registry(registry=Owner(owner="Lyon", country="FR"), themes=themes, regions={"europe": "Europe"},
+                    partnerships=partnerships)
+
+
+def run_on_a_terminal(args: list[str], env: dict[str, str]) -> bytes:
+    """Run *args* with stdout and stderr on a pseudo-terminal; everything it wrote (exit 0 asserted)."""
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, out
+    return out

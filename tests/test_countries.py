@@ -13,11 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SHIPPED_REGISTRY
+from conftest import DATASET, SHIPPED_REGISTRY, needs_dataset
 from partnerctl.core import countries
 from partnerctl.core.countries import Resolution, Resolver
 from partnerctl.core.errors import EXIT_USAGE, InvalidInput
-from test_import_twin import DATASET, needs_dataset
 
 
 @pytest.fixture(scope="module")

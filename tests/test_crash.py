@@ -20,37 +20,14 @@ from typing import Any
 
 import pytest
 
+from conftest import large_registry
 from partnerctl.core import edit
-from partnerctl.core.model import Contact, Event, Owner, Partnership, Registry
 from partnerctl.storage import files, reader, store
 from partnerctl.storage import toml as tomlfile
 
 PARTNERSHIPS = 1000  # 3,000 took 65 s here (a run ~2.3 s): over the ~40 s budget
 KILLS = 50
 TARGET = "city-00500"
-
-
-# Fifty countries, as ISO 3166 codes (a registry stores the code).
-_COUNTRIES = ("AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "GB", "GR", "HR", "HU", "IE", "IS",
-              "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK", "AL", "BA", "ME",
-              "MK", "RS", "UA", "MD", "BY", "GE", "AM", "AZ", "TR", "IL", "MA", "TN", "DZ", "EG", "SN", "CA")
-
-
-def large_registry(n: int) -> Registry:
-    """*n* partnerships with events and contacts, built through the model."""
-    themes = {"culture": "Culture", "good-food": "Good food", "urban-mobility": "Urban mobility"}
-    partnerships = {
-        f"city-{i:05d}": Partnership(
-            city=f"City {i}", country=_COUNTRIES[i % len(_COUNTRIES)], region="europe", since=1950 + i % 70,
-            themes=["culture", "urban-mobility"] if i % 2 else ["good-food"],
-            summary=f"Partnership number {i}.\nIts second line.",
-            events=[Event(id=f"{1990 + j}-event-{j}", date=str(1990 + j), title=f"Event {j} of city {i}",
-                          links=[f"https://example.org/{i}/{j}"]) for j in range(3)],
-            contacts=[Contact(name=f"Person {i}", email=f"p{i}@example.org")])
-        for i in range(n)
-    }
-    return Registry(registry=Owner(owner="Lyon", country="FR"), themes=themes, regions={"europe": "Europe"},
-                    partnerships=partnerships)
 
 
 def temp_files(folder: Path) -> list[str]:

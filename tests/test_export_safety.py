@@ -503,7 +503,7 @@ def scratch(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["html", "sqlite"])
 def test_a_killed_export_leaves_the_old_or_the_new_output(scratch: Path, fmt: str) -> None:
-    from test_crash import large_registry
+    from conftest import large_registry
 
     tmp_path = scratch
     reg = large_registry(KILL_PARTNERSHIPS)

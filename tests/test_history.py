@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SHIPPED_REGISTRY
+from conftest import ALICE_EVENT, BOB_EVENT, SHIPPED_REGISTRY, canonical
 from partnerctl.core.errors import (
     ChangedSinceWrite,
     GitFailed,
@@ -24,18 +24,9 @@ from partnerctl.core.errors import (
     WriteFailed,
 )
 from partnerctl.core.semantic import describe, merge3
-from partnerctl.storage import files, history
-from partnerctl.storage.history import (
-    JOURNAL_KEEP,
-    git_log,
-    git_show,
-    journal_folder,
-    journal_list,
-    journal_pop,
-    journal_push,
-    undo,
-)
-from test_semantic import ALICE_EVENT, BOB_EVENT, canonical
+from partnerctl.storage import files
+from partnerctl.storage.files import JOURNAL_KEEP, journal_folder, journal_list, journal_pop, journal_push, undo
+from partnerctl.storage.history import git_log, git_show
 
 
 @pytest.fixture
@@ -272,7 +263,7 @@ def test_the_journal_is_beside_the_registry(registry: Path) -> None:
     write(registry, b"v1\n")
     [entry] = journal_list(registry)
     assert entry.file.parent == journal_folder(registry)
-    assert entry.read() == b"v0\n" and entry.number == 1 and entry.after == history.digest(b"v1\n")
+    assert entry.read() == b"v0\n" and entry.number == 1 and entry.after == files.digest(b"v1\n")
 
 
 def test_the_journal_keeps_the_last_ten(registry: Path) -> None:

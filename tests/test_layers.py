@@ -123,3 +123,13 @@ def test_no_cli_module_over_300_lines(path: Path) -> None:
     # The CLI stays a thin layer: a module that grows past this does core work or holds two nouns.
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= CLI_MAX_LINES, f"cli/{path.name} has {lines} lines: move core work down or split the noun"
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.glob("test_*.py")), ids=lambda p: p.name)
+def test_no_test_module_imports_another(path: Path) -> None:
+    # Shared helpers live in conftest.py: a test module imported by another runs its fixtures twice
+    # and ties two files' helpers together.
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not sorted(m for m in imported if m.split(".")[0].startswith("test_"))

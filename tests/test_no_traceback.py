@@ -403,10 +403,10 @@ def test_an_output_encoding_without_the_letters_prints_escapes(tmp_path: Path, r
                          ids=["show", "list", "search", "stats", "themes"])
 @pytest.mark.parametrize("encoding", ["ascii", "c-locale"])
 def test_rich_on_a_terminal_that_lacks_the_letters(tmp_path: Path, args: list[str], encoding: str) -> None:
-    from test_process import _run_on_a_terminal  # asserts exit 0
+    from conftest import run_on_a_terminal  # asserts exit 0
 
     place = Place(tmp_path)
-    out = _run_on_a_terminal([sys.executable, "-m", "partnerctl", "--registry", str(place.registry), *args],
+    out = run_on_a_terminal([sys.executable, "-m", "partnerctl", "--registry", str(place.registry), *args],
                              clean_env(XDG_CACHE_HOME=str(place.cache), COLUMNS="120", **ENCODINGS[encoding]))
     assert b"Traceback" not in out
     out.decode("ascii")  # nothing but what the terminal's encoding holds

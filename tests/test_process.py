@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import partnerctl
+from conftest import PARTNERCTL, clean_env, run_on_a_terminal
 from partnerctl.storage import reader, store
 from partnerctl.storage import toml as tomlfile
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
-VENV_BIN = Path(sys.executable).parent
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # SGR parameters that set a colour: 30-37, 38 (extended), 39, 40-47, 48, 49, 90-97, 100-107.
 COLOUR_PARAM = re.compile(r"^(3[0-9]|4[0-9]|9[0-7]|10[0-7])$")
@@ -30,23 +27,8 @@ ALL_IDS = ["addis-ababa", "bamako", "barcelona", "beer-sheva", "beirut", "birmin
            "ouagadougou", "porto-novo", "rabat", "setif", "st-louis", "turin", "yerevan", "yokohama"]
 
 
-def partnerctl_exe() -> str:
-    """The installed console script: on PATH, with this interpreter's bin folder first."""
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    found = shutil.which("partnerctl", path=path)
-    return found or str(VENV_BIN / "partnerctl")
 
 
-PARTNERCTL = partnerctl_exe()
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PARTNERCTL_REGISTRY", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
-                        "COLUMNS", "LINES", "CLICOLOR_FORCE")}
-    env["PATH"] = os.pathsep.join([str(VENV_BIN), env.get("PATH", "")])
-    env.update(extra)
-    return env
 
 
 @pytest.fixture
@@ -136,34 +118,6 @@ def test_piped_list_is_plain_tsv(reg: Path) -> None:
     assert rows[ALL_IDS.index("turin")][:3] == ["turin", "Turin", "IT"]
 
 
-def _run_on_a_terminal(args: list[str], env: dict[str, str]) -> bytes:
-    """Run *args* with stdout and stderr on a pseudo-terminal; everything it wrote."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    out = b""
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        os.close(master)
-        proc.wait(timeout=30)
-    assert proc.returncode == 0, out
-    return out
-
-
 def _colour_codes(out: bytes) -> set[str]:
     codes = set()
     for m in re.finditer(rb"\x1b\[([0-9;]*)m", out):
@@ -174,10 +128,10 @@ def _colour_codes(out: bytes) -> set[str]:
 
 def test_no_color_is_honoured_on_a_terminal(reg: Path) -> None:
     args = [PARTNERCTL, "--registry", str(reg), "list", "--theme", "mobility"]
-    coloured = _run_on_a_terminal(args, clean_env(TERM="xterm-256color"))
+    coloured = run_on_a_terminal(args, clean_env(TERM="xterm-256color"))
     assert b"turin" in coloured
     assert _colour_codes(coloured), "expected colours on a terminal without NO_COLOR"
-    plain = _run_on_a_terminal(args, clean_env(TERM="xterm-256color", NO_COLOR="1"))
+    plain = run_on_a_terminal(args, clean_env(TERM="xterm-256color", NO_COLOR="1"))
     assert b"turin" in plain
     assert _colour_codes(plain) == set()
 
@@ -270,7 +224,7 @@ def test_an_empty_result_on_a_terminal_says_so_and_piped_prints_nothing(reg: Pat
                              (["list", "--theme", "light", "--region", "The Americas"],
                               b"partnerctl: no partnerships match")):
         args = [PARTNERCTL, "--registry", str(reg), *command]
-        on_terminal = _run_on_a_terminal(args, clean_env(TERM="xterm-256color"))
+        on_terminal = run_on_a_terminal(args, clean_env(TERM="xterm-256color"))
         assert on_terminal.strip() == message
         piped = run(args, env=clean_env())
         assert (piped.returncode, piped.stdout, piped.stderr) == (0, "", "")

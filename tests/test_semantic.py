@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SHIPPED_REGISTRY
-from partnerctl.core.model import validate_registry
+from conftest import ALICE_EVENT, BOB_EVENT, SHIPPED_REGISTRY, canonical
 from partnerctl.core.semantic import (
     Change,
     Conflict,
@@ -25,10 +24,6 @@ from partnerctl.core.semantic import (
     merge3,
     report_conflicts,
 )
-from partnerctl.storage import toml as tomlfile
-
-ALICE_EVENT = {"id": "2026-10-alice-visit", "date": "2026-10", "title": "Alice's visit to Turin"}
-BOB_EVENT = {"id": "2026-11-bob-visit", "date": "2026-11", "title": "Bob's visit to Turin"}
 
 
 @pytest.fixture
@@ -40,11 +35,6 @@ def edited(doc: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(doc)
 
 
-def canonical(doc: dict[str, Any]) -> str:
-    """The canonical text of a document, which must be a valid registry."""
-    reg, problems = validate_registry(doc)
-    assert problems == []
-    return tomlfile.dump(reg)
 
 
 def turin_event(doc: dict[str, Any], event_id: str) -> dict[str, Any]:

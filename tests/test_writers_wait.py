@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import PARTNERCTL, clean_env
+from conftest import SHIPPED_REGISTRY as SHIPPED
 from partnerctl.storage import reader, store
-from test_process import PARTNERCTL, SHIPPED, clean_env
 
 # Two processes that keep a core each busy for as long as the writers run.
 BUSY = "import time\nend = time.monotonic() + 600\nwhile time.monotonic() < end:\n    pass\n"

@@ -120,7 +120,7 @@ def diff(
     """
     from partnerctl.core import semantic
     from partnerctl.core.errors import NotFound
-    from partnerctl.storage import history, store
+    from partnerctl.storage import files, store
 
     out.check()
     io = state(ctx).io
@@ -130,7 +130,7 @@ def diff(
         try:
             before, old_name = _version(path, "HEAD")
         except NotARepository:
-            entries = history.journal_list(path)
+            entries = files.journal_list(path)
             if not entries:
                 raise NotFound(f"{path} is not in git and has no previous version in its journal") from None
             before, old_name = _document(entries[0].read(), str(entries[0].file)), "the version before the last write"
@@ -158,7 +158,7 @@ def undo(
     Example: partnerctl undo
     """
     from partnerctl.core import semantic
-    from partnerctl.storage import history, store
+    from partnerctl.storage import files, history, store
 
     st = state(ctx)
     options: dict[str, Any] = {"force": force, "backup": st.backup}
@@ -167,7 +167,7 @@ def undo(
     entry, current, old = store.undo(st.location(), **options)
     st.landed = True
     lines = semantic.describe(semantic.diff(history.parse_document(current), history.parse_document(old)))
-    left = len(history.journal_list(st.location().path))
+    left = len(files.journal_list(st.location().path))
     st.io.say(f"undid the write of {entry.time:%Y-%m-%d %H:%M} UTC ({left} earlier version(s) left to undo)")
     _lines(st.io, lines)
 

@@ -27,7 +27,7 @@ from partnerctl.core.fields import STATUSES, Fact, FieldSpec, Meta, Table, spec_
 from partnerctl.core.names import invisible, is_slug
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
 # An address and nothing else: no query (``?bcc=...&body=...``), fragment, path, percent
 # escape, quote, bracket, space or control character, one @, and a dotted domain.
@@ -191,7 +191,14 @@ Year = Annotated[int, Check(_year, "int")]
 CountryCode = Annotated[str, Check(_country_code)]
 Latitude = Annotated[float, Check(_latitude, "float")]
 Longitude = Annotated[float, Check(_longitude, "float")]
-Flag = Annotated[bool, Check(lambda value: value, "bool")]
+
+
+def _flag(value: bool) -> bool:
+    # A named function, not a lambda: the validators' schemas are cached by reference (``schemas``).
+    return value
+
+
+Flag = Annotated[bool, Check(_flag, "bool")]
 Status = Literal["active", "suspended", "ended"]
 
 # Models are validated with unknown keys refused (a typo must not be silently ignored).
@@ -399,22 +406,65 @@ assert STATUSES == ("active", "suspended", "ended")
 # --- validation ----------------------------------------------------------------------------
 
 M = TypeVar("M")
+# A validator per type (pydantic_core's SchemaValidator), built once per process.
 _ADAPTERS: dict[Any, Any] = {}
 
 
 def _adapter(tp: Any) -> Any:
-    """The pydantic adapter of *tp*, built once (building one is what costs; pydantic is imported here)."""
+    """The validator of *tp*, built once (building one is what costs; pydantic is imported here)."""
     if tp not in _ADAPTERS:
         from pydantic import TypeAdapter
 
-        _ADAPTERS[tp] = TypeAdapter(tp)
+        _ADAPTERS[tp] = TypeAdapter(tp).validator
     return _ADAPTERS[tp]
 
 
-def prepare() -> None:
-    """Build the adapters a write validates with now (a writer does so before it takes the registry's lock)."""
-    for tp in (Registry, Partnership):
+def _write_types() -> dict[str, Any]:
+    """The types a write validates with, by the name their schema is kept under."""
+    return {"Registry": Registry, "Partnership": Partnership, "Event": Event, "Contact": Contact,
+            "Partnerships": dict[Slug, Partnership]}
+
+
+def schemas() -> dict[str, Any]:
+    """pydantic's core schemas of the types a write validates with (what ``prepare`` takes back).
+
+    Building them is most of a small write's cost (~100 ms: pydantic's schema
+    generation); the storage layer keeps them so that the next process skips it.
+    They hold the model's classes and check functions by reference only.
+    """
+    from pydantic import TypeAdapter
+
+    return {name: TypeAdapter(tp).core_schema for name, tp in _write_types().items()}
+
+
+def ready() -> bool:
+    """Whether this process has every validator a write uses already."""
+    return all(tp in _ADAPTERS for tp in _write_types().values())
+
+
+def prepare(cached: Mapping[str, Any] | None = None) -> bool:
+    """Build the validators a write uses now (a writer does so before it takes the registry's lock).
+
+    *cached* is what ``schemas`` returned in an earlier process with this very
+    model and pydantic (the caller checks that): the validators are made from it
+    without pydantic's schema generation. Returns whether *cached* was used; when
+    it does not hold every type, the validators are built from the model.
+    """
+    types = _write_types()
+    if cached is not None and set(cached) == set(types):
+        from pydantic_core import SchemaValidator
+
+        try:
+            # A TypeAdapter without config gives its validator an empty core config: so does this.
+            built = {tp: SchemaValidator(cached[name]) for name, tp in types.items()}
+        except Exception:  # noqa: BLE001 - a schema pydantic_core refuses is only a cache miss
+            built = {}
+        if built:
+            _ADAPTERS.update(built)
+            return True
+    for tp in types.values():
         _adapter(tp)
+    return False
 
 
 def _newlines(value: Any) -> Any:
@@ -458,7 +508,7 @@ def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
 
 def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:
     """Validate command-line input into a *cls*; the first problem becomes InvalidInput (*what* names it)."""
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     from partnerctl.core.errors import InvalidInput
 
@@ -477,7 +527,7 @@ def check_field(cls: type[Any], name: str, value: Any, what: str) -> Any:
     """
     import typing
 
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     from partnerctl.core.errors import InvalidInput
 
@@ -500,7 +550,7 @@ def parse_registry(data: dict[str, Any],
 
     The partnerships are validated ``CHUNK`` at a time; *tick* gets (validated so far, total) after each chunk.
     """
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     parts = data.get("partnerships")
     chunked = isinstance(parts, dict)

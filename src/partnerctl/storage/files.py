@@ -1,4 +1,4 @@
-"""Files: the one lock, the one atomic writer, temporary names, and reading an input file or stdin.
+"""Files: the one lock, the one atomic writer, temporary names, the undo journal, reading an input file or stdin.
 
 Every output file of partnerctl (the registry, exports, the site's pages, the
 index) is written by ``write_atomic`` / ``replacing``: a new temporary file
@@ -8,14 +8,35 @@ any error it is removed, the target is untouched, and the error is a
 WriteFailed naming the file. ``locked`` is the one lock: an exclusive flock
 on ``<name>.lock``, waited for in the kernel up to a deadline.
 
+The journal. Before each write through partnerctl the pipeline hands the previous
+bytes to ``journal_push``; ``undo`` puts the newest entry back. Entries live
+beside the registry, in ``<registry folder>/.partnerctl/journal/<registry file
+name>/``, one file per write, ``<n>-<UTC time>-<hash>.toml``: *n* counts up per
+registry (the order, whatever the clock does), *hash* is the start of the
+SHA-256 of the bytes that write produced. The newest ``JOURNAL_KEEP`` (10) are
+kept. Why beside the registry rather than in the user's cache (where the index
+lives): the index can be rebuilt from the file, the journal cannot, so it must
+not sit where caches are wiped; it follows the registry when its folder is
+moved, copied or shared, and everyone who may write the registry may undo
+(folders and entries get the registry file's permissions). A git repository
+should ignore ``.partnerctl/`` (``partnerctl git-setup`` writes that line).
+
+Undo restores the newest entry only if the registry is still the version that
+write produced: after an edit by hand, a ``git checkout`` or a write that kept
+no journal, putting the old version back would silently drop that change, so
+``undo`` refuses (``ChangedSinceWrite``) unless forced. An undo is not itself
+journalled: a second undo goes one more write back.
+
 A leaf of the storage layer: it imports nothing of partnerctl but the errors.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import errno
 import fcntl
+import hashlib
 import io
 import os
 import re
@@ -26,10 +47,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
-from partnerctl.core.errors import InvalidInput, WriteFailed
+from partnerctl.core.errors import ChangedSinceWrite, InvalidInput, NothingToUndo, WriteFailed
 
 
 class _Deadline(Exception):
@@ -452,3 +474,161 @@ def read_input(source: str, stdin: TextIO | None = None) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{name}: not UTF-8 text (byte {exc.start})") from None
+
+
+# ---------------------------------------------------------------------------- journal
+
+JOURNAL_KEEP = 10
+_ENTRY_NAME = re.compile(r"([0-9]+)-([0-9]{8}T[0-9]{6}Z)(?:-([0-9a-f]{16}))?\.toml")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """A previous version of the registry: the file holding it, its number, when it was replaced,
+    and the start of the SHA-256 of what replaced it (None if the write did not say)."""
+
+    file: Path
+    number: int
+    time: datetime.datetime
+    after: str | None
+
+    def read(self) -> bytes:
+        """The previous version's bytes."""
+        return self.file.read_bytes()
+
+
+def journal_folder(path: Path) -> Path:
+    """Where the journal of the registry at *path* is kept (beside the file a symbolic link names)."""
+    target = Path(os.path.realpath(path))
+    return target.parent / ".partnerctl" / "journal" / target.name
+
+
+def digest(data: bytes) -> str:
+    """The short hash of a version that journal entries record: 16 hex digits of its SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def journal_list(path: Path) -> list[JournalEntry]:
+    """The journal's entries for the registry at *path*, newest first (empty when there is none)."""
+    folder = journal_folder(path)
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    entries = []
+    for name in names:
+        m = _ENTRY_NAME.fullmatch(name)
+        if m:
+            when = datetime.datetime.strptime(m.group(2), "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
+            entries.append(JournalEntry(folder / name, int(m.group(1)), when, m.group(3)))
+    return sorted(entries, key=lambda e: e.number, reverse=True)
+
+
+def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None,
+                 keep: int = JOURNAL_KEEP, linked: bool = False) -> JournalEntry:
+    """Keep *old_bytes*, the registry's version a write is about to replace with *new_bytes*.
+
+    Call it under the registry's write lock, before the write. Give *new_bytes*:
+    without it ``undo`` cannot tell whether the registry changed since. The
+    oldest entries beyond *keep* (at least 1) are removed. WriteFailed (exit 4) when the
+    journal cannot be written; the registry is untouched then.
+
+    *linked*: the file at *path* holds *old_bytes* and is about to be replaced by a
+    rename (the write pipeline's way): the entry is a hard link to it, so keeping a
+    version costs no copy whatever the registry's size (a copy where links fail).
+    """
+    target = Path(os.path.realpath(path))
+    folder = journal_folder(path)
+    mode = _file_mode(target)
+    try:
+        _make_folders(folder, mode)
+    except OSError as exc:
+        raise WriteFailed(f"cannot keep the previous version of {path} in {folder}: {exc.strerror}") from None
+    entries = journal_list(path)
+    number = entries[0].number + 1 if entries else 1
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    after = f"-{digest(new_bytes)}" if new_bytes is not None else ""
+    entry = folder / f"{number:06d}-{stamp}{after}.toml"
+    if not (linked and _link(target, entry)):
+        write_atomic(entry, old_bytes)
+    with contextlib.suppress(OSError):
+        os.chmod(entry, mode)
+    for stale in journal_list(path)[max(keep, 1):]:
+        with contextlib.suppress(FileNotFoundError):
+            stale.file.unlink()
+    return journal_list(path)[0]
+
+
+def _link(target: Path, entry: Path) -> bool:
+    """Make *entry* a hard link to *target* (whose inode a rename is about to retire); False if it cannot be."""
+    try:
+        os.link(target, entry)
+    except OSError:
+        return False
+    return True
+
+
+def journal_pop(path: Path) -> bytes | None:
+    """The newest previous version's bytes, removed from the journal; None when the journal is empty.
+
+    ``undo`` is what a command wants: it removes the entry only once the restore has landed.
+    """
+    entries = journal_list(path)
+    if not entries:
+        return None
+    data = entries[0].read()
+    entries[0].file.unlink()
+    return data
+
+
+def undo(path: Path, current: bytes, write: Callable[[bytes], None], *, force: bool = False) -> JournalEntry:
+    """Put back the version the last journalled write replaced; the entry used is returned.
+
+    *current*: the registry's bytes now (read under the write lock). *write*: the
+    pipeline's normal atomic write of the given bytes (validating them, and not
+    journalling: an undo is not undone by the next undo). NothingToUndo when the
+    journal is empty; ChangedSinceWrite when *current* is not what that write made
+    (unless *force*). The entry is removed once the write has landed.
+    """
+    entries = journal_list(path)
+    if not entries:
+        raise NothingToUndo(f"nothing to undo: no previous version of {path} in {journal_folder(path)}")
+    entry = entries[0]
+    if not force and entry.after is not None and digest(current) != entry.after:
+        raise ChangedSinceWrite(
+            f"{path} changed since partnerctl's last write ({entry.time:%Y-%m-%d %H:%M} UTC): "
+            "putting the previous version back would lose that change")
+    write(entry.read())
+    # The write has landed: a journal entry that cannot be removed must not report a failure.
+    # (Left in place, its hash no longer matches, so the next undo refuses it.)
+    with contextlib.suppress(OSError):
+        entry.file.unlink()
+    return entry
+
+
+def _file_mode(target: Path) -> int:
+    """The registry's permission bits (what journal entries get), or the usual new-file bits."""
+    mode = mode_of(target)
+    return stat.S_IMODE(mode) & 0o666 if stat.S_ISREG(mode) else 0o666 & ~umask()
+
+
+def _folder_mode(file_mode: int) -> int:
+    """Folder bits for a file's: its owner gets rwx; group and others read (r-x) and write as the file."""
+    mode = 0o700
+    for read, write, search in ((0o040, 0o020, 0o010), (0o004, 0o002, 0o001)):
+        if file_mode & read:
+            mode |= read | search
+        mode |= file_mode & write
+    return mode
+
+
+def _make_folders(folder: Path, file_mode: int) -> None:
+    """Create *folder* and the missing folders above it (up to the registry's folder) with *file_mode*'s access."""
+    missing = []
+    here = folder
+    while not here.is_dir():
+        missing.append(here)
+        here = here.parent
+    for made in reversed(missing):
+        os.mkdir(made)
+        os.chmod(made, _folder_mode(file_mode))  # mkdir's mode is cut by the umask

@@ -847,3 +847,90 @@ def _apply(con: sqlite3.Connection, old: Key, new: Key, update: Update) -> bool:
     meta.pop("check", None)
     _write_meta(con, meta)
     return True
+
+
+# --- the validators' schemas ------------------------------------------------------------------
+#
+# Building pydantic's schemas of the model costs more than a one-block write itself (~100 ms
+# per process: importing pydantic's generator and running it). They are kept in the cache
+# folder beside the indexes, pickled, under a name that is the hash of everything they are
+# made from: the model's source, pydantic's and pydantic_core's versions, Python's. The
+# unpickler takes nothing but the model's own classes and functions, so a damaged or
+# planted file can at most fail to load, and any failure means building them again.
+
+_SCHEMA_MODULE = "partnerctl.core.model"
+_SCHEMA_BUILTINS = {("builtins", "dict"), ("builtins", "list")}
+
+
+def _schema_key() -> str | None:
+    """The hash that names the schemas of this model on this pydantic; None when it cannot be made."""
+    import importlib.util
+    import sys
+
+    import pydantic_core
+
+    from partnerctl.core import fields, model
+
+    spec = importlib.util.find_spec("pydantic")
+    if spec is None or spec.origin is None:
+        return None
+    h = blake2b(digest_size=16)
+    for part in (Path(model.__file__), Path(fields.__file__), Path(spec.origin).parent / "version.py"):
+        try:
+            h.update(part.read_bytes())
+        except OSError:
+            return None
+    h.update(f"{pydantic_core.__version__}|{sys.version}".encode())
+    return h.hexdigest()
+
+
+def _load_schemas(data: bytes) -> Any:
+    """The schemas pickled in *data*, unpickling no global but the model's own; raises on anything else."""
+    import io
+    import pickle
+    import types
+
+    class _ModelOnly(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if (module, name) in _SCHEMA_BUILTINS:
+                return super().find_class(module, name)
+            if module == _SCHEMA_MODULE and "." not in name and not name.startswith("_" * 2):
+                found = super().find_class(module, name)
+                # A class or a check function declared by the model itself, nothing it merely imported.
+                if isinstance(found, type | types.FunctionType) and found.__module__ == _SCHEMA_MODULE:
+                    return found
+            raise pickle.UnpicklingError(f"{module}.{name} is not the model's")
+
+    return _ModelOnly(io.BytesIO(data)).load()
+
+
+def prepare_validators() -> None:
+    """Make the model's validators ready for a write, from the schemas kept by an earlier run when they fit.
+
+    A miss (no cache folder, no file, another key, a file that does not load or
+    that pydantic refuses) builds them from the model and keeps them for next time.
+    """
+    from partnerctl.core import model
+
+    if model.ready():
+        return
+    folder = cache_dir()
+    key = _schema_key() if folder is not None else None
+    if folder is None or key is None:
+        model.prepare()
+        return
+    path = folder / f"schemas-{key}.pickle"
+    cached = None
+    with suppress(Exception):  # whatever the file holds, it is only a cache: build instead
+        cached = _load_schemas(path.read_bytes())
+    if isinstance(cached, dict) and model.prepare(cached):
+        return
+    import pickle
+
+    from partnerctl.storage.files import write_atomic
+
+    schemas = model.schemas()
+    model.prepare(schemas)
+    with suppress(Exception):  # a cache that cannot be written is only a slower next write
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, pickle.dumps(schemas, protocol=pickle.HIGHEST_PROTOCOL))

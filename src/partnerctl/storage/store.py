@@ -289,13 +289,13 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
 
     An invalid result raises InvalidInput and leaves the file untouched. *dry_run*
     does everything but the commit. *progress* hears of each stage of a long write.
-    The previous version goes to the undo journal (``history.journal_push``).
+    The previous version goes to the undo journal (``files.journal_push``).
     """
     # Everything the write needs is imported and built before the lock: other writers wait as little as can be.
     from partnerctl.core import edit, model, query  # noqa: F401 - the changes and drafts use them
-    from partnerctl.storage import history, index
+    from partnerctl.storage import index
 
-    model.prepare()
+    index.prepare_validators()
 
     target = loc.path if dry_run else writable_target(loc)
     with nullcontext() if dry_run else files.locked(target, lock_timeout):
@@ -317,7 +317,7 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
         written = not dry_run and new_data != data
         if written:
             progress("writing the registry", 0, None)
-            entry = history.journal_push(target, data, new_bytes=new_data, linked=True)
+            entry = files.journal_push(target, data, new_bytes=new_data, linked=True)
             try:
                 files.write_atomic(target, new_data, backup=backup, shown=loc.path)
             except BaseException:
@@ -352,13 +352,13 @@ def _prepared(text: str, name: str, prepare: Callable[[dict[str, Any]], None]) -
 
 def undo(loc: Location, *, force: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
          backup: bool = True) -> tuple[Any, bytes, bytes]:
-    """Put back the version the last write through partnerctl replaced (``history.undo``).
+    """Put back the version the last write through partnerctl replaced (``files.undo``).
 
     Returns (the journal entry used, the bytes before, the bytes put back). The
     version put back is validated first; the undo itself is not journalled (a
     second undo goes one write further back).
     """
-    from partnerctl.storage import history, index
+    from partnerctl.storage import index
 
     target = writable_target(loc)
     restored: list[tuple[bytes, Registry, os.stat_result]] = []
@@ -371,7 +371,7 @@ def undo(loc: Location, *, force: bool = False, lock_timeout: float = DEFAULT_LO
 
     with files.locked(target, lock_timeout):
         current, _ = read_file(target)
-        entry = history.undo(target, current, put_back, force=force)
+        entry = files.undo(target, current, put_back, force=force)
     old, reg, st = restored[0]
     if index.enabled():
         index.save(target, reg, old, st)

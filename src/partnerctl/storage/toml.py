@@ -166,7 +166,7 @@ def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None]
     The text must hold exactly the table ``[partnerships.<pid>]`` (with its
     events and contacts); anything else is InvalidInput saying what is wrong.
     """
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     from partnerctl.core.errors import InvalidInput
     from partnerctl.core.model import Partnership, partnership_references, problems_of, validate
