@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SHIPPED_REGISTRY
-from test_git_team import run, turin
+from conftest import in_team_repo as run
+from conftest import team_turin as turin
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (apt-get install git)")
 
