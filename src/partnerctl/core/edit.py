@@ -68,8 +68,9 @@ class Draft(Protocol):
     def add(self, pid: str, p: Partnership) -> None:
         """Add a partnership under the new id *pid*."""
 
-    def remove(self, pid: str) -> Partnership:
-        """Remove partnership *pid*; returns it."""
+    def remove(self, pid: str, into: str | None = None) -> Partnership:
+        """Remove partnership *pid*; returns it. *into*: the partnership it lives on in (renamed or merged
+        into), which takes the comments written in the file about it."""
 
     def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
         """{id: facts} of the partnerships one of whose folded names is *key*: at least their ``city``,
@@ -520,7 +521,7 @@ def rename_partnership(draft: Draft, pid: str, new_id: str) -> str:
     if new_id == pid:
         raise InvalidInput(_("{pid!r} is already the id of this partnership").format(pid=pid))
     check_new_id(draft, new_id, _("choose another new id"))
-    draft.add(new_id, draft.remove(pid))
+    draft.add(new_id, draft.remove(pid, into=new_id))
     return new_id
 
 
@@ -867,7 +868,7 @@ def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, s
     data["events"], renamed = _united_events(a.events, b.events)
     data["contacts"] = _united_contacts(keep, a.contacts, b.contacts)
     merged = build(Partnership, data, f"merging {other} into {keep}")
-    draft.remove(other)
+    draft.remove(other, into=keep)
     for name in (merged.city, *merged.aliases):
         check_name_free(draft, keep, a, name, owner_of(draft, merged), merged.country)
     draft.put(keep, merged)
