@@ -46,13 +46,16 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
         city: Annotated[str | None, typer.Argument(
             help="The partner city's name (asked for on a terminal when left out).", show_default=False)] = None,
         id_: Annotated[str | None, typer.Option("--id", help="Id (a slug). Default: the city's name as a slug.")]
-        = None) -> None:
+        = None,
+        no_gazetteer: Annotated[bool, typer.Option(
+            "--no-gazetteer", help="Do not refuse a city the gazetteer puts where another partnership of the "
+                                   "owner is (a different relation after all).")] = False) -> None:
     """Add a partnership; on a terminal, asks for what is missing.
 
     Example: partnerctl add Łódź --country Poland --since 1991 --theme culture   (id: lodz)
     """
     from partnerctl.cli import prompts
-    from partnerctl.core import edit
+    from partnerctl.core import edit, geo
 
     if prompts.needed(state(ctx).io) and (city is None or prompts.missing(given, "partnership", skip=("city",))):
         prompts.ready(ctx, writing)
@@ -61,9 +64,11 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
         raise prompts.missing_argument(ctx, "city")
     prompts.check_given(given, "partnership", skip=("city",))
     fields = {k: v for k, v in given.items() if v is not None and k != "country"}
+    # Read before the write takes its lock (about 0.6 s), so the lock is not held that long.
+    gazetteer = None if no_gazetteer else geo.gazetteer().load()
 
     def change(draft: Any) -> dict[str, Any]:
-        pid = edit.add_partnership(draft, city, given["country"], id_, **fields)
+        pid = edit.add_partnership(draft, city, given["country"], id_, gazetteer=gazetteer, **fields)
         return _record(draft, pid)
 
     written = write(ctx, change, writing)

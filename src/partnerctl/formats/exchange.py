@@ -43,7 +43,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import ValidationError
 
 from partnerctl.core import dates
+from partnerctl.core.duplicates import Place, one_place, same_place
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.geo import Match
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
     Owner,
@@ -85,6 +87,7 @@ DUPLICATE = "duplicate"
 INVALID = "invalid"
 UNDECLARED = "undeclared theme or network"
 EXISTING = "already in the registry"
+SAME_PLACE = "same place in the gazetteer"
 UNKNOWN_COUNTRY = "unknown country"
 
 # --------------------------------------------------------------------- export
@@ -609,26 +612,39 @@ def _pair_of(reg: Registry, p: Partnership) -> tuple[str, str, str, str]:
 
 class Relations:
     """The registry's partnerships by owner, folded name and country: ``same`` finds the one a new
-    partnership duplicates (``duplicates``' rule: same owner, a name in common, countries that overlap)."""
+    partnership duplicates (``duplicates``' rule: same owner, a name in common, countries that overlap);
+    ``same_place`` the one the gazetteer puts in the same city (``duplicates``' gazetteer rule)."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Registry, place: Place | None = None) -> None:
         self.reg = reg
+        self.place = place
         self._by: dict[tuple[str, str, str, str], list[str]] = {}
+        # Owner and nation -> ids: only a partnership with a sibling there can share its city.
+        self._nations: dict[tuple[str, str, str], list[str]] = {}
+        self._cities: dict[str, Match | None] = {}
         for pid in sorted(reg.partnerships):
             self.add(pid, reg.partnerships[pid])
 
-    def _keys(self, p: Partnership) -> set[tuple[str, str, str, str]]:
+    def _owner(self, p: Partnership) -> tuple[str, str]:
         from partnerctl.core.countries import nation
 
         # An owner is its name and its country (Córdoba in Argentina is not Córdoba in Mexico).
         owner_country = p.owner_country if p.owner else self.reg.registry.country
-        owner = (fold(p.owner or self.reg.registry.owner or ""), nation(owner_country) if owner_country else "")
+        return fold(p.owner or self.reg.registry.owner or ""), nation(owner_country) if owner_country else ""
+
+    def _keys(self, p: Partnership) -> set[tuple[str, str, str, str]]:
+        from partnerctl.core.countries import nation
+
+        owner = self._owner(p)
         return {(*owner, fold(name.strip()), nation(p.country)) for name in (p.city, *p.aliases)}
 
     def add(self, pid: str, p: Partnership) -> None:
         """Count partnership *pid* among the relations."""
+        from partnerctl.core.countries import nation
+
         for k in self._keys(p):
             self._by.setdefault(k, []).append(pid)
+        self._nations.setdefault((*self._owner(p), nation(p.country)), []).append(pid)
 
     def same(self, p: Partnership, but: str | None = None) -> str | None:
         """The id of a partnership (other than *but*) that is the same relation as *p*, or None."""
@@ -638,6 +654,36 @@ class Relations:
                  if pid != but and pid in self.reg.partnerships
                  and overlap(self.reg.partnerships[pid].country, p.country)}
         return min(found) if found else None
+
+    def _city(self, pid: str) -> Match | None:
+        """The gazetteer's one city for partnership *pid* (looked up once)."""
+        if pid not in self._cities:
+            assert self.place is not None
+            p = self.reg.partnerships[pid]
+            self._cities[pid] = one_place(self.place, p.city, p.country, p.aliases)
+        return self._cities[pid]
+
+    def same_place(self, p: Partnership, but: str | None = None) -> tuple[str, Match] | None:
+        """A partnership (other than *but*) of *p*'s owner, in a country overlapping *p*'s, that the gazetteer
+        puts in the same city as *p*, with that city; None when there is none (or no gazetteer).
+
+        The gazetteer is consulted only when the owner has a partnership in that nation already, so an
+        owner's first relation with a country costs no lookup."""
+        from partnerctl.core.countries import nation, overlap
+
+        siblings = [pid for pid in self._nations.get((*self._owner(p), nation(p.country)), ())
+                    if pid != but and pid in self.reg.partnerships
+                    and overlap(self.reg.partnerships[pid].country, p.country)]
+        if self.place is None or not siblings:
+            return None
+        match = one_place(self.place, p.city, p.country, p.aliases)
+        if match is None:
+            return None
+        for pid in sorted(siblings):
+            theirs = self._city(pid)
+            if theirs is not None and theirs.geonameid == match.geonameid:
+                return pid, match
+        return None
 
 
 def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) -> None:
@@ -659,16 +705,18 @@ def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) 
 
 
 def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | None = None,
-          progress: Progress = no_progress) -> Report:
+          progress: Progress = no_progress, place: Place | None = None) -> Report:
     """Add the rows of *batch* to *reg* (in place) and account for each one in the report.
 
     A row whose partnership is already in the registry (same id; for the twin-towns
     dataset, same owner, partner and countries) or that duplicates one under another id
-    (same owner, a name in common, countries that overlap: ``Relations.same``) is
-    skipped, replaces what the file carries (update: the whole partnership from JSON,
-    the columns present from CSV, keeping events and contacts), or stops the import
-    (fail: InvalidInput, nothing written). ``owner`` keeps only rows whose owner (the
-    partnership's, else the file's, else the registry's) folds equal to it.
+    (same owner, a name in common, countries that overlap: ``Relations.same``) or that
+    the gazetteer *place* puts in the city of one of the same owner (``Relations.same_place``:
+    a possible duplicate, counted apart as such) is skipped, replaces what the file
+    carries (update: the whole partnership from JSON, the columns present from CSV,
+    keeping events and contacts), or stops the import (fail: InvalidInput, nothing
+    written). ``owner`` keeps only rows whose owner (the partnership's, else the file's,
+    else the registry's) folds equal to it.
     """
     if on_conflict not in ON_CONFLICT:
         raise InvalidInput(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}")
@@ -679,7 +727,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
     foreign = file_owner is not None and fold(file_owner.owner or "") != fold(reg.registry.owner or "")
     home = (fold(reg.registry.owner or ""), reg.registry.country or "")
     existing = {_pair_of(reg, p): pid for pid, p in reg.partnerships.items()} if batch.twin else {}
-    relations = Relations(reg)
+    relations = Relations(reg, place)
     known = set(reg.partnerships)  # ids before this import: only these can conflict
     first_line: dict[str, str] = {}
     tick = _ticker("merging", len(batch.rows), progress)
@@ -714,6 +762,10 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             continue
         missing = undeclared(p, vocabularies(reg)) if p.themes or p.networks or p.events or p.region else []
         same = None if pid in known else relations.same(p)
+        # Names first (certain), then the gazetteer (a possible duplicate), only for a row no name matched.
+        place_of = None if missing or pid in known or same is not None else relations.same_place(p)
+        if place_of is not None:
+            same = place_of[0]
         if missing:
             report.add_undeclared(row, missing)
         elif pid not in known and same is None:
@@ -721,13 +773,22 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             relations.add(pid, p)
             report.add(row, "imported")
         elif on_conflict == "skip":
-            if same is not None:
+            if place_of is not None:
+                kept = place_of[0]
+                report.add(row, "skipped", SAME_PLACE,
+                           f"possible duplicate of {kept} ({reg.partnerships[kept].city}): {same_place(place_of[1])}")
+            elif same is not None:
                 report.add(row, "skipped", DUPLICATE, f"duplicate of {same}: the same owner, partner and country")
             else:
                 report.add(row, "skipped", EXISTING, f"already in the registry as {pid}")
         elif on_conflict == "fail":
-            what = (f"duplicates {same} (the same owner, partner and country)" if same is not None
-                    else f"{pid} is already in the registry")
+            if place_of is not None:
+                what = (f"possible duplicate of {place_of[0]} ({reg.partnerships[place_of[0]].city}): "
+                        f"{same_place(place_of[1])}")
+            elif same is not None:
+                what = f"duplicates {same} (the same owner, partner and country)"
+            else:
+                what = f"{pid} is already in the registry"
             raise InvalidInput(f"{batch.source} {row.where}: {what} (--on-conflict fail); nothing written")
         else:
             target = same if same is not None else pid
