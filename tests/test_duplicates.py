@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import DATASET, needs_dataset
+from partnerctl.core import geo
 
 # The Lyon rows of the twin-towns dataset that are relations the Lyon registry holds under another id.
 LYON_DUPLICATES_CSV = """\
@@ -83,6 +84,19 @@ def test_add_takes_what_the_gazetteer_does_not_place_at_another(invoke: Callable
     result = invoke(registry_path, "add", city, "--country", code, *more, "--id", "new-one")
     assert result.exit_code == 0, result.stderr
     assert "new-one" in partnerships(registry_path)
+
+
+@pytest.mark.parametrize("options", [("Oslo", "--country", "Norway"), ("Haifa", "--country", "IL", "--no-gazetteer")])
+def test_add_reads_the_gazetteer_only_when_it_can_find_a_duplicate(
+        invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch, options: tuple[str]) -> None:
+    # No partnership in Norway: no duplicate to find there, so the gazetteer (0.6 s) is not read; nor with
+    # --no-gazetteer.
+    def unread() -> None:
+        raise AssertionError("the gazetteer was read")
+
+    monkeypatch.setattr(geo, "gazetteer", unread)
+    result = invoke(registry_path, "add", *options)
+    assert result.exit_code == 0, result.stderr
 
 
 def test_add_allows_the_name_for_another_owner(invoke: Callable[..., Any], registry_path: Path) -> None:

@@ -64,8 +64,9 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
         raise prompts.missing_argument(ctx, "city")
     prompts.check_given(given, "partnership", skip=("city",))
     fields = {k: v for k, v in given.items() if v is not None and k != "country"}
-    # Read before the write takes its lock (about 0.6 s), so the lock is not held that long.
-    gazetteer = None if no_gazetteer else geo.gazetteer().load()
+    # Read before the write takes its lock (about 0.6 s), so the lock is not held that long; and only
+    # when the registry has a partnership in that country, the one case the gazetteer can find a duplicate.
+    gazetteer = None if no_gazetteer or not _has_country(ctx, given["country"]) else geo.gazetteer().load()
 
     def change(draft: Any) -> dict[str, Any]:
         pid = edit.add_partnership(draft, city, given["country"], id_, gazetteer=gazetteer, **fields)
@@ -75,6 +76,20 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
     rec = written.result
     report(ctx, written, writing, (f"added partnership {rec['id']} ({city})", f"add partnership {rec['id']} ({city})"),
            [rec])
+
+
+def _has_country(ctx: typer.Context, country: str) -> bool:
+    """Whether the registry holds a partnership in the nation of *country* (a code, a name or an alias);
+    True when *country* cannot be read (the change refuses it then, with its message)."""
+    from partnerctl.core import countries, query
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.storage import store
+
+    try:
+        code = countries.resolver(store.read_head(state(ctx).location().path).countries).resolve(country)
+    except (InvalidInput, ValueError):
+        return True
+    return bool(state(ctx).reader().select(query.Filters({"country": countries.nation(code)})))
 
 
 # A value may start with "-" (a longitude west of Greenwich: set montreal lon -73.57): not an option.
