@@ -31,46 +31,14 @@ CITIES = [city(295530, "Beersheba", "IL", 186600, "Be'er Sheva", "Bersabée"),
           # Two cities answer to "Springs": a guess, never ground for a pair.
           city(1, "Springfield", "US", 150000, "Springs"), city(2, "Springdale", "US", 80000, "Springs")]
 
-REGISTRY = """\
-[registry]
-owner = "Lyon"
-country = "FR"
-
-[partnerships.beer-sheva]
-city = "Be'er Sheva"
-country = "IL"
-since = 1981
-
-[partnerships.beersheba]
-city = "Beersheba"
-country = "IL"
-
-[partnerships.bersabee-jordan]
-city = "Bersabée"
-country = "JO"
-
-[partnerships.turin-beersheba]
-city = "Beersheba"
-country = "IL"
-owner = "Turin"
-owner_country = "IT"
-
-[partnerships.edinburgh]
-city = "Edinburgh"
-country = "GB-SCT"
-
-[partnerships.dun-eideann]
-city = "Dùn Èideann"
-country = "GB-ENG"
-
-[partnerships.springfield]
-city = "Springfield"
-country = "US"
-
-[partnerships.springs]
-city = "Springs"
-country = "US"
-"""
+# id, city, country, more TOML lines
+PARTNERS = [("beer-sheva", "Be'er Sheva", "IL", "since = 1981\n"), ("beersheba", "Beersheba", "IL", ""),
+            ("bersabee-jordan", "Bersabée", "JO", ""),
+            ("turin-beersheba", "Beersheba", "IL", 'owner = "Turin"\nowner_country = "IT"\n'),
+            ("edinburgh", "Edinburgh", "GB-SCT", ""), ("dun-eideann", "Dùn Èideann", "GB-ENG", ""),
+            ("springfield", "Springfield", "US", ""), ("springs", "Springs", "US", "")]
+REGISTRY = '[registry]\nowner = "Lyon"\ncountry = "FR"\n' + "".join(
+    f'\n[partnerships.{pid}]\ncity = "{city}"\ncountry = "{country}"\n{more}' for pid, city, country, more in PARTNERS)
 
 
 @pytest.fixture(scope="module")
