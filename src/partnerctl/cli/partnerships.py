@@ -89,7 +89,11 @@ def _has_country(ctx: typer.Context, country: str) -> bool:
         code = countries.resolver(store.read_head(state(ctx).location().path).countries).resolve(country)
     except (InvalidInput, ValueError):
         return True
-    return bool(state(ctx).reader().select(query.Filters({"country": countries.nation(code)})))
+    reader = state(ctx).reader()
+    try:
+        return bool(reader.select(query.Filters({"country": countries.nation(code)})))
+    finally:
+        reader.close()  # its read transaction would keep the write from updating the index
 
 
 # A value may start with "-" (a longitude west of Greenwich: set montreal lon -73.57): not an option.
