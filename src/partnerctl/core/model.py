@@ -565,7 +565,7 @@ def _message(err: Any) -> str:
         if kind == "literal_error":  # 'active', 'suspended' or 'ended': the values stay, the "or" is said
             ctx = {"expected": str(ctx["expected"]).replace("' or '", "' " + _("or") + " '")}
         return _(english).format(**ctx)
-    return msg.removeprefix("Value error, ")
+    return str(msg).removeprefix("Value error, ")
 
 
 def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
