@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -562,3 +563,26 @@ def run_on_a_terminal(args: list[str], env: dict[str, str]) -> bytes:
         proc.wait(timeout=30)
     assert proc.returncode == 0, out
     return out
+
+
+# --- a team's repository (tests/test_git_team.py, tests/test_git_comments.py) ---------------------------
+
+def in_team_repo(repo: Path, *args: str, who: str = "Alice", date: str = "2026-11-29T10:00:00+01:00",
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``git`` (when args start with it) or ``partnerctl -r registry.toml``, as *who*, in *repo*."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": f"{who.lower()}@example.org",
+           "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": f"{who.lower()}@example.org",
+           "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "GIT_CONFIG_GLOBAL": os.devnull,
+           "GIT_CONFIG_NOSYSTEM": "1", "PARTNERCTL_REGISTRY": ""}
+    env.pop("PARTNERCTL_REGISTRY")
+    command = list(args) if args[0] == "git" else [sys.executable, "-m", "partnerctl", "-r", "registry.toml", *args]
+    done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, check=False)
+    if check:
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def team_turin(repo: Path) -> dict[str, object]:
+    """Turin's table in the team repository's registry."""
+    return tomllib.loads((repo / "registry.toml").read_text(encoding="utf-8"))["partnerships"]["turin"]

@@ -97,7 +97,7 @@ BAD = [
     ("ambiguous-theme", shipped_copy, add_event(extra=("--theme", "urban")), 2, "theme 'urban' is ambiguous"),
     ("registry-missing", missing_file, add_event(), 3, "registry not found"),
     ("malformed-toml", malformed_toml, add_event(), 3, "registry.toml:5: column 8: invalid TOML"),
-    ("schema-invalid", schema_invalid, add_event(), 3, "partnerships.turin.colour:1225: unknown key"),
+    ("schema-invalid", schema_invalid, add_event(), 3, "partnerships.turin.colour:1222: unknown key"),
     # Nothing to read: exit 3 like a missing file (add-event said exit 4 "cannot write" before a fix).
     ("missing-folder", missing_folder, add_event(), 3, "registry not found"),
 ]

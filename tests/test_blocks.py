@@ -40,7 +40,7 @@ tricky = st.sampled_from([f"a\n[partnerships.{pid}]\ncity = \"X\"\n" for pid in 
 line = text.filter(lambda s: s.strip() and "\n" not in s and "\r" not in s)
 year = st.integers(1900, 2030)
 date = st.one_of(year.map(str), st.tuples(year, st.integers(1, 12)).map(lambda t: f"{t[0]}-{t[1]:02d}"))
-partner = st.sampled_from(PIDS + ["tur", "torino", "nowhere"])  # what a user types: resolved by the change
+partner = st.sampled_from(PIDS + ["tur", "Turin", "nowhere"])  # what a user types: resolved by the change
 # New ids: taken ones, and ones next to existing ids (just before, just after, first, last).
 new_id = st.one_of(st.sampled_from(PIDS), st.sampled_from(["aaa", "a", "zzz", "turin-b", "tur", "milan-2"]),
                    st.builds(lambda pid, n: pid[:n], st.sampled_from(PIDS), st.integers(1, 6)),

@@ -82,7 +82,7 @@ def test_the_brief_orders_events_latest_first_and_shows_the_next_anniversary(inv
 
 def test_brief_formats_and_errors(invoke, registry_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.md"
-    assert invoke(registry_path, "brief", "torino", "-o", str(out)).exit_code == 0
+    assert invoke(registry_path, "brief", "Turin", "-o", str(out)).exit_code == 0
     assert out.read_text(encoding="utf-8").startswith("> **Internal")
     html_out = invoke(registry_path, "brief", "turin")
     assert html_out.stdout.startswith("<!DOCTYPE html>") and "@page { size: A4;" in html_out.stdout

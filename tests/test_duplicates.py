@@ -1,10 +1,14 @@
 """Duplicates caught (issue 11): the three Lyon relations the twin-towns dataset holds under other ids are
 refused by ``add`` and reported by ``import``; ``duplicates`` lists pairs already in a registry;
-``merge`` folds one into the other, keeping every event and contact of both, in one write."""
+``merge`` folds one into the other, keeping every event and contact of both, in one write.
+
+Beersheba is Be'er Sheva by the offline gazetteer (GeoNames 295530), not by an alias: the
+registry holds only names its sources give, and they give only "Be'er Sheva"."""
 
 from __future__ import annotations
 
 import json
+import shlex
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import DATASET, needs_dataset
+from partnerctl.core import geo
 
 # The Lyon rows of the twin-towns dataset that are relations the Lyon registry holds under another id.
 LYON_DUPLICATES_CSV = """\
@@ -29,7 +34,6 @@ def partnerships(path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("city", "country", "existing", "shown"), [
-    ("Beersheba", "Israel", "beer-sheva", "Be'er Sheva, Israel"),
     ("Birmingham", "England, United Kingdom", "birmingham", "Birmingham, United Kingdom"),
     ("St. Louis", "USA", "st-louis", "St. Louis, United States"),
 ])
@@ -42,6 +46,57 @@ def test_add_refuses_a_lyon_duplicate_naming_it(invoke: Callable[..., Any], regi
                              "same relation (same owner, partner and country); change that one, or merge two with "
                              "'partnerctl merge KEEP OTHER'\n")
     assert registry_path.read_bytes() == before
+
+
+SAME_PLACE = "the same place in the gazetteer (GeoNames 295530, Beersheba)"
+
+
+@pytest.mark.parametrize("city", ["Beersheba", "Beer Sheva", "Bersabée"])
+def test_add_refuses_a_city_the_gazetteer_puts_at_another(invoke: Callable[..., Any], registry_path: Path,
+                                                           city: str) -> None:
+    before = registry_path.read_bytes()
+    result = invoke(registry_path, "add", city, "--country", "IL", "--id", "lyon-beersheba")
+    assert result.exit_code == 2
+    assert result.stderr == (f"partnerctl: error: {city!r} may be beer-sheva (Be'er Sheva, Israel): {SAME_PLACE}; "
+                             f"if it is, give that one the name (partnerctl add-to beer-sheva aliases "
+                             f"{shlex.quote(city)}); if not, add with --no-gazetteer\n")
+    assert registry_path.read_bytes() == before
+
+
+def test_add_with_no_gazetteer_adds_it(invoke: Callable[..., Any], registry_path: Path) -> None:
+    result = invoke(registry_path, "add", "Beersheba", "--country", "IL", "--no-gazetteer")
+    assert result.exit_code == 0, result.stderr
+    assert partnerships(registry_path)["beersheba"]["city"] == "Beersheba"
+    listed = invoke(registry_path, "duplicates", "--format", "json")
+    assert json.loads(listed.stdout) == [{
+        "partner": "beer-sheva", "other": "beersheba", "kind": "near", "owner": "Lyon", "city": "Be'er Sheva",
+        "country": "IL", "why": f"same owner, partners \"Be'er Sheva\" and 'Beersheba': {SAME_PLACE}, country Israel"}]
+
+
+@pytest.mark.parametrize(("city", "country"), [
+    ("Beersheba", "JO"),                     # another country: the gazetteer has no Beersheba there
+    ("Beersheba", "IL --owner Turin --owner-country IT"),  # another owner
+    ("Haifa", "IL"),                         # another city of the same country
+])
+def test_add_takes_what_the_gazetteer_does_not_place_at_another(invoke: Callable[..., Any], registry_path: Path,
+                                                                city: str, country: str) -> None:
+    code, *more = country.split()
+    result = invoke(registry_path, "add", city, "--country", code, *more, "--id", "new-one")
+    assert result.exit_code == 0, result.stderr
+    assert "new-one" in partnerships(registry_path)
+
+
+@pytest.mark.parametrize("options", [("Oslo", "--country", "Norway"), ("Haifa", "--country", "IL", "--no-gazetteer")])
+def test_add_reads_the_gazetteer_only_when_it_can_find_a_duplicate(
+        invoke: Callable[..., Any], registry_path: Path, monkeypatch: pytest.MonkeyPatch, options: tuple[str]) -> None:
+    # No partnership in Norway: no duplicate to find there, so the gazetteer (0.6 s) is not read; nor with
+    # --no-gazetteer.
+    def unread() -> None:
+        raise AssertionError("the gazetteer was read")
+
+    monkeypatch.setattr(geo, "gazetteer", unread)
+    result = invoke(registry_path, "add", *options)
+    assert result.exit_code == 0, result.stderr
 
 
 def test_add_allows_the_name_for_another_owner(invoke: Callable[..., Any], registry_path: Path) -> None:
@@ -59,7 +114,7 @@ def test_import_reports_the_lyon_duplicates(invoke: Callable[..., Any], registry
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
     assert lines[:3] == [
-        f"partnerctl: {file} line 2: skipped (duplicate of beer-sheva: the same owner, partner and country): "
+        f"partnerctl: {file} line 2: skipped (possible duplicate of beer-sheva (Be'er Sheva): {SAME_PLACE}): "
         "Lyon,France,Beersheba,Israel",
         f"partnerctl: {file} line 3: skipped (duplicate of birmingham: the same owner, partner and country): "
         'Lyon,France,Birmingham,"England, United Kingdom"',
@@ -67,9 +122,37 @@ def test_import_reports_the_lyon_duplicates(invoke: Callable[..., Any], registry
         "Lyon,France,St. Louis,United States",
     ]
     assert lines[-1] == (f"partnerctl: read 4 rows from {file}: 1 imported, 0 updated, 3 skipped "
-                         "(1 already in the registry, 2 duplicate), 0 rejected")
+                         "(1 already in the registry, 1 duplicate, 1 same place in the gazetteer), 0 rejected")
     assert set(partnerships(registry_path)) == before | {"lyon-elmshorn"}
     assert invoke(registry_path, "duplicates", "--format", "ids").stdout == ""
+
+
+def test_import_fails_on_a_possible_duplicate_with_on_conflict_fail(
+        invoke: Callable[..., Any], registry_path: Path, tmp_path: Path) -> None:
+    file = tmp_path / "lyon.csv"
+    file.write_text("city1,country1,city2,country2\nLyon,France,Haifa,Israel\nLyon,France,Beersheba,Israel\n",
+                    encoding="utf-8")
+    before = registry_path.read_bytes()
+    result = invoke(registry_path, "import", str(file), "--on-conflict", "fail")
+    assert result.exit_code == 2
+    assert result.stderr == (f"partnerctl: error: {file} line 3: possible duplicate of beer-sheva (Be'er Sheva): "
+                             f"{SAME_PLACE} (--on-conflict fail); nothing written\n")
+    assert registry_path.read_bytes() == before
+
+
+def test_import_compares_rows_of_one_file_through_the_gazetteer(
+        invoke: Callable[..., Any], tmp_path: Path) -> None:
+    registry = tmp_path / "world.toml"
+    registry.write_text('[registry]\nname = "World"\n', encoding="utf-8")
+    file = tmp_path / "twins.csv"
+    file.write_text("city1,country1,city2,country2\nLyon,France,Be'er Sheva,Israel\nLyon,France,Beersheba,Israel\n"
+                    "Turin,Italy,Beersheba,Israel\nLyon,France,Beersheba,Jordan\n", encoding="utf-8")
+    result = invoke(registry, "import", str(file))
+    assert result.stderr.splitlines() == [
+        f"partnerctl: {file} line 3: skipped (possible duplicate of lyon-beer-sheva (Be'er Sheva): {SAME_PLACE}): "
+        "Lyon,France,Beersheba,Israel",
+        f"partnerctl: read 4 rows from {file}: 3 imported, 0 updated, 1 skipped (1 same place in the gazetteer), "
+        "0 rejected"]
 
 
 @needs_dataset
@@ -77,9 +160,9 @@ def test_the_dataset_adds_no_lyon_duplicate(invoke: Callable[..., Any], registry
     assert DATASET is not None
     result = invoke(registry_path, "import", str(DATASET), "--owner", "Lyon", "--dry-run")
     assert result.stderr.splitlines()[-1].endswith(
-        ": 1 imported, 0 updated, 15 skipped (13 already in the registry, 2 duplicate), 0 rejected, "
-        "26098 not selected by --owner (dry run: nothing written)")
-    assert "line 9420: skipped (duplicate of beer-sheva" in result.stderr
+        ": 1 imported, 0 updated, 15 skipped (13 already in the registry, 1 duplicate, 1 same place in the "
+        "gazetteer), 0 rejected, 26098 not selected by --owner (dry run: nothing written)")
+    assert f"line 9420: skipped (possible duplicate of beer-sheva (Be'er Sheva): {SAME_PLACE}): " in result.stderr
 
 
 @pytest.fixture

@@ -97,6 +97,27 @@ def test_bad_edit_then_fix(invoke: Any, small_canonical: Path, editor: Any) -> N
     assert alder(small_canonical)["since"] == 1990
 
 
+def test_a_comment_typed_in_the_editor_is_never_dropped_silently(invoke: Any, small_canonical: Path,
+                                                                 editor: Any) -> None:
+    before = small_canonical.read_bytes()
+    editor({"replace": [["since = 1991", "since = 1990  # per the 1990 letter"]]})
+    result = invoke(small_canonical, "edit", "alder", input="a\n")
+    assert result.exit_code == 2
+    assert "comments are not kept from the editor" in result.stderr
+    assert small_canonical.read_bytes() == before
+
+
+def test_a_comment_typed_in_the_editor_is_shown_again_to_be_moved(invoke: Any, small_canonical: Path,
+                                                                  editor: Any) -> None:
+    work = editor({"replace": [["since = 1991", "since = 1990  # per the 1990 letter"]]},
+                  {"replace": [["  # per the 1990 letter", ""]]})
+    result = invoke(small_canonical, "edit", "alder", input="e\n")
+    assert result.exit_code == 0, result.stderr
+    # The editor re-opened the text with the comment, so the person still has it to put in the file.
+    assert "# per the 1990 letter" in (work / "seen-1.toml").read_text(encoding="utf-8")
+    assert alder(small_canonical)["since"] == 1990
+
+
 def test_unknown_answers_are_asked_again_and_end_of_input_aborts(invoke: Any, small_canonical: Path,
                                                                   editor: Any) -> None:
     editor({"replace": [["since = 1991", "since = -5"]]})

@@ -50,11 +50,12 @@ def test_the_shipped_registry_is_placed(gaz: geo.Gazetteer) -> None:
     assert (found["montreal"].name, found["montreal"].how) == ("Montréal", "name")
     # The alpha-3 code "USA" is the United States; "St. Louis" is the gazetteer's own spelling.
     assert (found["st-louis"].country_code, found["st-louis"].lat, found["st-louis"].lon) == ("US", 38.62727, -90.19789)
+    # The registry gives Be'er Sheva no alias (its sources give none): GeoNames knows the name.
     beer_sheva = found["beer-sheva"]
-    assert (beer_sheva.name, beer_sheva.how, beer_sheva.matched) == ("Beersheba", "alias", "Beersheba")
-    assert gaz.locate("Be'er Sheva", "IL", []) == geo.Match(
-        beer_sheva.lat, beer_sheva.lon, "Beersheba", "IL", beer_sheva.population, beer_sheva.geonameid,
-        "alternate name", "Be'er Sheva")
+    assert (beer_sheva.name, beer_sheva.how, beer_sheva.matched, beer_sheva.geonameid) == (
+        "Beersheba", "alternate name", "Be'er Sheva", 295530)
+    assert gaz.locate("Beersheba", "IL", []) == geo.Match(
+        beer_sheva.lat, beer_sheva.lon, "Beersheba", "IL", beer_sheva.population, 295530, "name", "Beersheba")
     assert gaz.locate("Jericho", "PS") == geo.Match(31.86667, 35.45, "Jericho", "PS", 19783, 284899, "name", "Jericho")
 
 
@@ -67,6 +68,14 @@ def test_the_three_ways_of_matching(gaz: geo.Gazetteer) -> None:
     assert (by_alternate.geonameid, by_alternate.how, by_alternate.matched) == (3165524, "alternate name", "Torino")
     # The city's own name wins over an alias naming another city.
     assert gaz.locate("Milan", "IT", ["Turin"]).name == "Milan"  # type: ignore[union-attr]
+
+
+def test_the_names_of_a_city(gaz: geo.Gazetteer) -> None:
+    names = gaz.names(295530)
+    assert names[0] == "Beersheba"  # the gazetteer's own name first, then the alternate names, each once
+    assert {"Be'er Sheva", "Beer Sheva", "Bersabée", "באר שבע"} <= set(names)
+    assert len(names) == len(set(names))
+    assert gaz.names(1) == []
 
 
 @pytest.mark.parametrize("city", ["Łódź", "LODZ", "lodz", "Lodz", "ŁÓDŹ", " Łódź "])

@@ -7,32 +7,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from conftest import SHIPPED_REGISTRY
+from conftest import in_team_repo as run
+from conftest import team_turin as turin
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (apt-get install git)")
-
-
-def run(repo: Path, *args: str, who: str = "Alice", date: str = "2026-11-29T10:00:00+01:00",
-        check: bool = True) -> subprocess.CompletedProcess[str]:
-    """``git`` (when args start with it) or ``partnerctl -r registry.toml``, as *who*, in *repo*."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": f"{who.lower()}@example.org",
-           "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": f"{who.lower()}@example.org",
-           "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "GIT_CONFIG_GLOBAL": os.devnull,
-           "GIT_CONFIG_NOSYSTEM": "1", "PARTNERCTL_REGISTRY": ""}
-    env.pop("PARTNERCTL_REGISTRY")
-    command = list(args) if args[0] == "git" else [sys.executable, "-m", "partnerctl", "-r", "registry.toml", *args]
-    done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, check=False)
-    if check:
-        assert done.returncode == 0, (command, done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    return done
 
 
 @pytest.fixture
@@ -57,10 +40,6 @@ def branch(repo: Path, who: str, *changes: tuple[str, ...]) -> None:
     for change in changes:
         run(repo, *change, who=who)
     run(repo, "git", "commit", "-q", "-am", f"{who}'s change", who=who)
-
-
-def turin(repo: Path) -> dict[str, object]:
-    return tomllib.loads((repo / "registry.toml").read_text(encoding="utf-8"))["partnerships"]["turin"]
 
 
 def test_alice_and_bob_add_events_to_turin_and_git_merges_both(repo: Path) -> None:

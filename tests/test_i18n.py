@@ -518,3 +518,16 @@ def test_no_function_hides_the_message_lookup() -> None:
                     for n in ast.walk(fn)):
                 found.append(f"{path.name}:{fn.lineno} {fn.name}")
     assert found == []
+
+
+def test_a_type_error_is_said_in_french_and_unchanged_in_english(invoke: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[registry]\nowner = "Lyon"\ncountry = "FR"\n\n[partnerships.x]\ncity = "X"\ncountry = "IT"\n'
+                   'since = "1991"\nstatus = "asleep"\n', encoding="utf-8")
+    english = invoke(bad, "--lang", "en", "validate")
+    french = invoke(bad, "--lang", "fr", "validate")
+    assert english.exit_code == french.exit_code == 3
+    assert "since:5: Input should be a valid integer" in english.stderr + english.stdout
+    assert "Input should be 'active', 'suspended' or 'ended'" in english.stderr + english.stdout
+    assert "since:5: la valeur doit être un nombre entier" in french.stderr + french.stdout
+    assert "la valeur doit être 'active', 'suspended' ou 'ended'" in french.stderr + french.stdout

@@ -192,8 +192,8 @@ def test_ctrl_c_or_ctrl_d_aborts_and_writes_nothing(terminal: Any, registry_path
 def test_a_city_that_names_another_partnership_is_asked_again(terminal: Any, registry_path: Path) -> None:
     child = terminal(registry_path, "add")
     child.expect_exact("City name:")
-    child.sendline("Torino")
-    child.expect_exact("partnerctl: 'Torino' already names partnership turin (Turin, Italy)")
+    child.sendline("TURIN")
+    child.expect_exact("partnerctl: 'TURIN' already names partnership turin (Turin, Italy)")
     child.expect_exact("City name:")
     child.sendline(CTRL_U + "Turku")
     child.expect_exact("Id [turku]:")

@@ -160,7 +160,7 @@ def _options(path: Path, select_name: str) -> list[dict[str, str | None]]:
 def test_partnership_page_follows_the_public_page(site: Path) -> None:
     text = Page(site / "partnerships" / "turin.html").plain()
     order = ["International relations, Lyon - Turin (Italy)", "World region Europe",
-             "City name Turin (Italy), also known as Torino", "Partnership treated Culture",
+             "City name Turin (Italy)", "Partnership treated Culture",
              "First year of the partnership 1991",
              "International networks in common with Lyon Délice, Eurocities, IAEC, LUCI, UCLG",
              "European projects in common with Lyon CITYLOG, OPTICITIES",

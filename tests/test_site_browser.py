@@ -163,6 +163,8 @@ def test_search_box_and_filters_live_in_the_address(browser: Any, invoke, regist
     from selenium.webdriver.common.by import By
 
     site = tmp_path / "site"
+    # The shipped registry gives Turin no alias (its sources give none): this copy gets one.
+    assert invoke(registry_path, "add-to", "turin", "aliases", "Torino").exit_code == 0
     assert invoke(registry_path, "export", "--format", "html", "-o", str(site)).exit_code == 0
     reg = store.load(registry_path)
     parts = reg.partnerships

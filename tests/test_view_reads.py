@@ -143,7 +143,7 @@ def _candidates(path: Path) -> list[Any]:
         out.append(complete.partner(completion_context(path), prefix))
         out.append(complete.theme(completion_context(path), prefix))
         out.append(complete.network(completion_context(path), prefix))
-        for partner in ("", "turin", "Torino", "m", "nowhere"):
+        for partner in ("", "turin", "Turin", "m", "nowhere"):
             out.append(complete.event(completion_context(path, partner=partner), prefix[:1]))
     return out
 
@@ -160,7 +160,7 @@ def test_completion_through_the_index_equals_completion_from_the_file(
     no_full_load(monkeypatch)
     assert _candidates(registry_path) == without
     assert ("turin", "Turin (Italy)") in complete.partner(completion_context(registry_path), "tu")
-    assert complete.event(completion_context(registry_path, partner="Torino"), "")
+    assert complete.event(completion_context(registry_path, partner="Turin"), "")
 
 
 @pytest.mark.parametrize("args", [("search", "lyon", "--format", "json"), ("stats", "--format", "json")])

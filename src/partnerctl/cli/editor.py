@@ -154,6 +154,10 @@ def edit_(ctx: typer.Context, writing: Writing,
     while True:
         text = run_editor(text, f"partnerctl-{pid}-")
         try:
+            if toml.has_comment(text):
+                # The block comes back as data: a comment typed here would be dropped without a word.
+                raise InvalidInput(_("comments are not kept from the editor: write them in the registry file "
+                                     "itself (every write keeps them there), and take them out here"))
             new = toml.parse_block(pid, text, vocabularies(reader.head), reader.owner is not None)
             _names_free(reader, pid, before, new)
             break

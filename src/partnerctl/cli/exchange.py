@@ -146,6 +146,7 @@ def import_(
 
     Example: partnerctl import twin_cities_raw.csv --owner Lyon --dry-run
     """
+    from partnerctl.core import geo
     from partnerctl.core.errors import InvalidInput
     from partnerctl.formats import exchange
     from partnerctl.storage import store
@@ -160,7 +161,8 @@ def import_(
         batch = exchange.load(file, fmt, tick, io.stdin, head)
 
         def change(draft: Any) -> Any:
-            return exchange.merge(draft.everything(), batch, on_conflict, owner, tick)
+            # The gazetteer catches a partner city under another of its names (Beersheba, Be'er Sheva).
+            return exchange.merge(draft.everything(), batch, on_conflict, owner, tick, place=geo.locate)
 
         written = write(ctx, change, whole=True, dry_run=dry_run, progress=tick)
     result = written.result

@@ -47,13 +47,16 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
         city: Annotated[str | None, typer.Argument(
             help="The partner city's name (asked for on a terminal when left out).", show_default=False)] = None,
         id_: Annotated[str | None, typer.Option("--id", help="Id (a slug). Default: the city's name as a slug.")]
-        = None) -> None:
+        = None,
+        no_gazetteer: Annotated[bool, typer.Option(
+            "--no-gazetteer", help="Do not refuse a city the gazetteer puts where another partnership of the "
+                                   "owner is (a different relation after all).")] = False) -> None:
     """Add a partnership; on a terminal, asks for what is missing.
 
     Example: partnerctl add Łódź --country Poland --since 1991 --theme culture   (id: lodz)
     """
     from partnerctl.cli import prompts
-    from partnerctl.core import edit
+    from partnerctl.core import edit, geo
 
     if prompts.needed(state(ctx).io) and (city is None or prompts.missing(given, "partnership", skip=("city",))):
         prompts.ready(ctx, writing)
@@ -62,15 +65,36 @@ def add(ctx: typer.Context, given: dict[str, Any], writing: Writing,
         raise prompts.missing_argument(ctx, "city")
     prompts.check_given(given, "partnership", skip=("city",))
     fields = {k: v for k, v in given.items() if v is not None and k != "country"}
+    # Read before the write takes its lock (about 0.6 s), so the lock is not held that long; and only
+    # when the registry has a partnership in that country, the one case the gazetteer can find a duplicate.
+    gazetteer = None if no_gazetteer or not _has_country(ctx, given["country"]) else geo.gazetteer().load()
 
     def change(draft: Any) -> dict[str, Any]:
-        pid = edit.add_partnership(draft, city, given["country"], id_, **fields)
+        pid = edit.add_partnership(draft, city, given["country"], id_, gazetteer=gazetteer, **fields)
         return _record(draft, pid)
 
     written = write(ctx, change, writing)
     rec = written.result
     report(ctx, written, writing, (_("added partnership {id} ({city})").format(id=rec["id"], city=city),
                                    _("add partnership {id} ({city})").format(id=rec["id"], city=city)), [rec])
+
+
+def _has_country(ctx: typer.Context, country: str) -> bool:
+    """Whether the registry holds a partnership in the nation of *country* (a code, a name or an alias);
+    True when *country* cannot be read (the change refuses it then, with its message)."""
+    from partnerctl.core import countries, query
+    from partnerctl.core.errors import InvalidInput
+    from partnerctl.storage import store
+
+    try:
+        code = countries.resolver(store.read_head(state(ctx).location().path).countries).resolve(country)
+    except (InvalidInput, ValueError):
+        return True
+    reader = state(ctx).reader()
+    try:
+        return bool(reader.select(query.Filters({"country": countries.nation(code)})))
+    finally:
+        reader.close()  # its read transaction would keep the write from updating the index
 
 
 # A value may start with "-" (a longitude west of Greenwich: set montreal lon -73.57): not an option.

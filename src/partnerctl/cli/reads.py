@@ -231,7 +231,8 @@ def duplicates(ctx: typer.Context, out: Output) -> None:
     """List partnerships that are, or may be, one relation held twice (merge them with merge).
 
     A duplicate: same owner, a name in common, countries that overlap. A near one: names alike
-    once punctuation is set aside, or one name in countries that differ.
+    once punctuation is set aside, one name in countries that differ, or two names the offline
+    gazetteer resolves to one city (Be'er Sheva and Beersheba) in countries that overlap.
     Example: partnerctl duplicates
     """
     from partnerctl.core.text import counted

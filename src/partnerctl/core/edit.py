@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from partnerctl.core import dates, query
+from partnerctl.core import dates, geo, query
 from partnerctl.core.errors import Ambiguous, InvalidInput, NotFound, PartnerctlError, WriteFailed
 from partnerctl.core.i18n import _, language
 from partnerctl.core.model import (
@@ -68,8 +69,9 @@ class Draft(Protocol):
     def add(self, pid: str, p: Partnership) -> None:
         """Add a partnership under the new id *pid*."""
 
-    def remove(self, pid: str) -> Partnership:
-        """Remove partnership *pid*; returns it."""
+    def remove(self, pid: str, into: str | None = None) -> Partnership:
+        """Remove partnership *pid*; returns it. *into*: the partnership it lives on in (renamed or merged
+        into), which takes the comments written in the file about it."""
 
     def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
         """{id: facts} of the partnerships one of whose folded names is *key*: at least their ``city``,
@@ -396,6 +398,36 @@ def check_name_free(draft: Draft, pid: str, current: Partnership | None, name: s
                 name=name, other=other, city=shown))
 
 
+def check_same_place(draft: Draft, pid: str, city: str, aliases: Sequence[str], country: str, owner: str | None,
+                     owner_country: str | None, gazetteer: geo.Gazetteer) -> None:
+    """Refuse a new partnership (*city*, *aliases*, *country*: a code) that *gazetteer* puts in the same city
+    as another partnership of *owner* in a country that overlaps (``duplicates``' gazetteer rule:
+    ``Beersheba`` is ``Be'er Sheva``), naming it and saying what to do either way.
+
+    The other partnerships are found by the gazetteer's names of that city (``Draft.name_owners``), so
+    the registry is never read whole; each is confirmed by its own lookup.
+    """
+    from partnerctl.core import countries, duplicates
+
+    match = duplicates.one_place(gazetteer.locate, city, country, aliases)
+    if match is None:
+        return
+    keys = dict.fromkeys(query.name_key(name) for name in gazetteer.names(match.geonameid))
+    for key in [k for k in keys if k]:
+        for other in sorted(draft.name_owners(key)):
+            theirs = draft.peek(other)
+            if other == pid or not _one_owner(draft, theirs, owner, owner_country) \
+                    or not countries.overlap(country, theirs.country):
+                continue
+            found = duplicates.one_place(gazetteer.locate, theirs.city, theirs.country, theirs.aliases)
+            if found is not None and found.geonameid == match.geonameid:
+                raise InvalidInput(_(
+                    "{city!r} may be {other} ({which}): {why}; if it is, give that one the name "
+                    "(partnerctl add-to {other} aliases {quoted}); if not, add with --no-gazetteer").format(
+                        city=city, other=other, which=describe_one(draft, other, theirs),
+                        why=duplicates.same_place(match), quoted=shlex.quote(city)))
+
+
 def describe_one(draft: Draft, pid: str, facts: Any) -> str:
     """A partnership as people tell it apart in a message: ``Birmingham, United Kingdom``, with its owner
     when it is not the registry's (``Kraków → Edinburgh, United Kingdom``)."""
@@ -476,14 +508,17 @@ def check_new_id(draft: Draft, new_id: str, taken_hint: str) -> None:
             new_id=new_id, which=describe_one(draft, new_id, p), taken_hint=taken_hint))
 
 
-def add_partnership(draft: Draft, city: str, country: str, pid: str | None = None, **fields: Any) -> str:
+def add_partnership(draft: Draft, city: str, country: str, pid: str | None = None, *,
+                    gazetteer: geo.Gazetteer | None = None, **fields: Any) -> str:
     """Add a partnership; its id defaults to a slug of the city. Returns the id.
 
     *fields* are the other partnership fields, as command-line text (a year, a
     country, a region are converted); vocabulary fields (themes, networks) may be
     given as terms (slug, label or a word of it) and are resolved. A relation the
     registry holds already (same owner, a name in common, the same country) is
-    refused, naming it. An owner that is the registry's own is not repeated.
+    refused, naming it; so is one that *gazetteer* puts in the city of another
+    partnership of the same owner (``check_same_place``). An owner that is the
+    registry's own is not repeated.
     """
     country = convert(draft, "country", country)
     data = {k: convert(draft, k, v) if isinstance(v, str) else v for k, v in fields.items()}
@@ -507,6 +542,8 @@ def add_partnership(draft: Draft, city: str, country: str, pid: str | None = Non
     check_new_id(draft, pid, _("choose another id with --id"))
     for name in names:
         check_name_free(draft, pid, None, name, owner, country, owner_country=owner_country)
+    if gazetteer is not None:
+        check_same_place(draft, pid, city, data.get("aliases") or [], country, owner, owner_country, gazetteer)
     data = {"city": city, "country": country, **data}
     for spec in table().where(edit="list"):
         if spec.meta.vocab:
@@ -520,7 +557,7 @@ def rename_partnership(draft: Draft, pid: str, new_id: str) -> str:
     if new_id == pid:
         raise InvalidInput(_("{pid!r} is already the id of this partnership").format(pid=pid))
     check_new_id(draft, new_id, _("choose another new id"))
-    draft.add(new_id, draft.remove(pid))
+    draft.add(new_id, draft.remove(pid, into=new_id))
     return new_id
 
 
@@ -867,7 +904,7 @@ def merge_partnerships(draft: Draft, keep: str, other: str, take: Mapping[str, s
     data["events"], renamed = _united_events(a.events, b.events)
     data["contacts"] = _united_contacts(keep, a.contacts, b.contacts)
     merged = build(Partnership, data, f"merging {other} into {keep}")
-    draft.remove(other)
+    draft.remove(other, into=keep)
     for name in (merged.city, *merged.aliases):
         check_name_free(draft, keep, a, name, owner_of(draft, merged), merged.country)
     draft.put(keep, merged)

@@ -546,11 +546,31 @@ _MESSAGES = {"extra_forbidden": N_("unknown key"), "unexpected_keyword_argument"
              "missing": N_("required key is missing"), "missing_argument": N_("required key is missing")}
 
 
+# Pydantic's own words for a value of the wrong type, as the catalog knows them (used only while
+# pydantic still says exactly this, so English output is pydantic's).
+_PYDANTIC = {"string_type": N_("Input should be a valid string"), "int_type": N_("Input should be a valid integer"),
+             "float_type": N_("Input should be a valid number"), "bool_type": N_("Input should be a valid boolean"),
+             "list_type": N_("Input should be a valid list"), "dict_type": N_("Input should be a valid dictionary"),
+             "dataclass_type": N_("Input should be a dictionary or an instance of {class_name}"),
+             "literal_error": N_("Input should be {expected}")}
+
+
+def _message(err: Any) -> str:
+    """One pydantic error's message in the language in force."""
+    kind, msg, ctx = err["type"], err["msg"], err.get("ctx") or {}
+    if kind in _MESSAGES:
+        return _(_MESSAGES[kind])
+    english = _PYDANTIC.get(kind)
+    if english is not None and english.format(**ctx) == msg:
+        if kind == "literal_error":  # 'active', 'suspended' or 'ended': the values stay, the "or" is said
+            ctx = {"expected": str(ctx["expected"]).replace("' or '", "' " + _("or") + " '")}
+        return _(english).format(**ctx)
+    return str(msg).removeprefix("Value error, ")
+
+
 def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
     """Turn a pydantic error into problems located by their key path."""
-    return [Problem(_where(err["loc"], prefix),
-                    _(_MESSAGES[err["type"]]) if err["type"] in _MESSAGES else err["msg"].removeprefix("Value error, "))
-            for err in exc.errors(include_url=False)]
+    return [Problem(_where(err["loc"], prefix), _message(err)) for err in exc.errors(include_url=False)]
 
 
 def build(cls: type[M], data: Mapping[str, Any], what: str) -> M:

@@ -43,7 +43,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import ValidationError
 
 from partnerctl.core import dates
+from partnerctl.core.duplicates import Place, one_place, same_place
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.geo import Match
 from partnerctl.core.i18n import N_, _, ngettext
 from partnerctl.core.model import (
     MAX_ID_LENGTH,
@@ -86,6 +88,7 @@ DUPLICATE = N_("duplicate")
 INVALID = N_("invalid")
 UNDECLARED = N_("undeclared theme or network")
 EXISTING = N_("already in the registry")
+SAME_PLACE = N_("same place in the gazetteer")
 UNKNOWN_COUNTRY = N_("unknown country")
 # What becomes of a row (counted; shown in the language in force).
 OUTCOMES = (N_("imported"), N_("updated"), N_("skipped"), N_("rejected"))
@@ -637,26 +640,39 @@ def _pair_of(reg: Registry, p: Partnership) -> tuple[str, str, str, str]:
 
 class Relations:
     """The registry's partnerships by owner, folded name and country: ``same`` finds the one a new
-    partnership duplicates (``duplicates``' rule: same owner, a name in common, countries that overlap)."""
+    partnership duplicates (``duplicates``' rule: same owner, a name in common, countries that overlap);
+    ``same_place`` the one the gazetteer puts in the same city (``duplicates``' gazetteer rule)."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Registry, place: Place | None = None) -> None:
         self.reg = reg
+        self.place = place
         self._by: dict[tuple[str, str, str, str], list[str]] = {}
+        # Owner and nation -> ids: only a partnership with a sibling there can share its city.
+        self._nations: dict[tuple[str, str, str], list[str]] = {}
+        self._cities: dict[str, Match | None] = {}
         for pid in sorted(reg.partnerships):
             self.add(pid, reg.partnerships[pid])
 
-    def _keys(self, p: Partnership) -> set[tuple[str, str, str, str]]:
+    def _owner(self, p: Partnership) -> tuple[str, str]:
         from partnerctl.core.countries import nation
 
         # An owner is its name and its country (Córdoba in Argentina is not Córdoba in Mexico).
         owner_country = p.owner_country if p.owner else self.reg.registry.country
-        owner = (fold(p.owner or self.reg.registry.owner or ""), nation(owner_country) if owner_country else "")
+        return fold(p.owner or self.reg.registry.owner or ""), nation(owner_country) if owner_country else ""
+
+    def _keys(self, p: Partnership) -> set[tuple[str, str, str, str]]:
+        from partnerctl.core.countries import nation
+
+        owner = self._owner(p)
         return {(*owner, fold(name.strip()), nation(p.country)) for name in (p.city, *p.aliases)}
 
     def add(self, pid: str, p: Partnership) -> None:
         """Count partnership *pid* among the relations."""
+        from partnerctl.core.countries import nation
+
         for k in self._keys(p):
             self._by.setdefault(k, []).append(pid)
+        self._nations.setdefault((*self._owner(p), nation(p.country)), []).append(pid)
 
     def same(self, p: Partnership, but: str | None = None) -> str | None:
         """The id of a partnership (other than *but*) that is the same relation as *p*, or None."""
@@ -666,6 +682,36 @@ class Relations:
                  if pid != but and pid in self.reg.partnerships
                  and overlap(self.reg.partnerships[pid].country, p.country)}
         return min(found) if found else None
+
+    def _city(self, pid: str) -> Match | None:
+        """The gazetteer's one city for partnership *pid* (looked up once)."""
+        if pid not in self._cities:
+            assert self.place is not None
+            p = self.reg.partnerships[pid]
+            self._cities[pid] = one_place(self.place, p.city, p.country, p.aliases)
+        return self._cities[pid]
+
+    def same_place(self, p: Partnership, but: str | None = None) -> tuple[str, Match] | None:
+        """A partnership (other than *but*) of *p*'s owner, in a country overlapping *p*'s, that the gazetteer
+        puts in the same city as *p*, with that city; None when there is none (or no gazetteer).
+
+        The gazetteer is consulted only when the owner has a partnership in that nation already, so an
+        owner's first relation with a country costs no lookup."""
+        from partnerctl.core.countries import nation, overlap
+
+        siblings = [pid for pid in self._nations.get((*self._owner(p), nation(p.country)), ())
+                    if pid != but and pid in self.reg.partnerships
+                    and overlap(self.reg.partnerships[pid].country, p.country)]
+        if self.place is None or not siblings:
+            return None
+        match = one_place(self.place, p.city, p.country, p.aliases)
+        if match is None:
+            return None
+        for pid in sorted(siblings):
+            theirs = self._city(pid)
+            if theirs is not None and theirs.geonameid == match.geonameid:
+                return pid, match
+        return None
 
 
 def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) -> None:
@@ -696,16 +742,18 @@ def _merge_vocab(reg: Registry, batch: Batch, on_conflict: str, report: Report) 
 
 
 def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | None = None,
-          progress: Progress = no_progress) -> Report:
+          progress: Progress = no_progress, place: Place | None = None) -> Report:
     """Add the rows of *batch* to *reg* (in place) and account for each one in the report.
 
     A row whose partnership is already in the registry (same id; for the twin-towns
     dataset, same owner, partner and countries) or that duplicates one under another id
-    (same owner, a name in common, countries that overlap: ``Relations.same``) is
-    skipped, replaces what the file carries (update: the whole partnership from JSON,
-    the columns present from CSV, keeping events and contacts), or stops the import
-    (fail: InvalidInput, nothing written). ``owner`` keeps only rows whose owner (the
-    partnership's, else the file's, else the registry's) folds equal to it.
+    (same owner, a name in common, countries that overlap: ``Relations.same``) or that
+    the gazetteer *place* puts in the city of one of the same owner (``Relations.same_place``:
+    a possible duplicate, counted apart as such) is skipped, replaces what the file
+    carries (update: the whole partnership from JSON, the columns present from CSV,
+    keeping events and contacts), or stops the import (fail: InvalidInput, nothing
+    written). ``owner`` keeps only rows whose owner (the partnership's, else the file's,
+    else the registry's) folds equal to it.
     """
     if on_conflict not in ON_CONFLICT:
         raise InvalidInput(_("--on-conflict must be one of {items}, not {on_conflict!r}").format(
@@ -717,7 +765,7 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
     foreign = file_owner is not None and fold(file_owner.owner or "") != fold(reg.registry.owner or "")
     home = (fold(reg.registry.owner or ""), reg.registry.country or "")
     existing = {_pair_of(reg, p): pid for pid, p in reg.partnerships.items()} if batch.twin else {}
-    relations = Relations(reg)
+    relations = Relations(reg, place)
     known = set(reg.partnerships)  # ids before this import: only these can conflict
     first_line: dict[str, str] = {}
     tick = _ticker(_("merging"), len(batch.rows), progress)
@@ -753,6 +801,10 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             continue
         missing = undeclared(p, vocabularies(reg)) if p.themes or p.networks or p.events or p.region else []
         same = None if pid in known else relations.same(p)
+        # Names first (certain), then the gazetteer (a possible duplicate), only for a row no name matched.
+        place_of = None if missing or pid in known or same is not None else relations.same_place(p)
+        if place_of is not None:
+            same = place_of[0]
         if missing:
             report.add_undeclared(row, missing)
         elif pid not in known and same is None:
@@ -760,14 +812,24 @@ def merge(reg: Registry, batch: Batch, on_conflict: str = "skip", owner: str | N
             relations.add(pid, p)
             report.add(row, "imported")
         elif on_conflict == "skip":
-            if same is not None:
+            if place_of is not None:
+                kept = place_of[0]
+                report.add(row, "skipped", SAME_PLACE,
+                           _("possible duplicate of {kept} ({city}): {why}").format(
+                               kept=kept, city=reg.partnerships[kept].city, why=same_place(place_of[1])))
+            elif same is not None:
                 report.add(row, "skipped", DUPLICATE,
                            _("duplicate of {same}: the same owner, partner and country").format(same=same))
             else:
                 report.add(row, "skipped", EXISTING, _("already in the registry as {pid}").format(pid=pid))
         elif on_conflict == "fail":
-            what = (_("duplicates {same} (the same owner, partner and country)").format(same=same) if same is not None
-                    else _("{pid} is already in the registry").format(pid=pid))
+            if place_of is not None:
+                what = _("possible duplicate of {kept} ({city}): {why}").format(
+                    kept=place_of[0], city=reg.partnerships[place_of[0]].city, why=same_place(place_of[1]))
+            elif same is not None:
+                what = _("duplicates {same} (the same owner, partner and country)").format(same=same)
+            else:
+                what = _("{pid} is already in the registry").format(pid=pid)
             raise InvalidInput(_("{source} {where}: {what} (--on-conflict fail); nothing written").format(
                 source=batch.source, where=row.where, what=what))
         else:

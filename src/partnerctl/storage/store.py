@@ -494,6 +494,7 @@ class FullDraft:
         self.reformat = reformat
         self.touched: set[str] = set()
         self.all_touched = False
+        self.moved: dict[str, str] = {}  # a partnership removed -> the one it lives on in (rename, merge)
         self.head_before = registry_data(reg)
 
     def _records(self) -> Any:
@@ -529,9 +530,11 @@ class FullDraft:
         self.touched.add(pid)
         self.reg.partnerships[pid] = p
 
-    def remove(self, pid: str) -> Partnership:
+    def remove(self, pid: str, into: str | None = None) -> Partnership:
         self._names = None
         self.touched.add(pid)
+        if into is not None:
+            self.moved[pid] = into
         return self.reg.partnerships.pop(pid)
 
     def name_owners(self, key: str) -> dict[str, dict[str, Any]]:
@@ -557,84 +560,81 @@ class FullDraft:
     def render(self, data: bytes, progress: Progress) -> bytes:
         """The new file, checked as the next read will see it: the whole registry in canonical form, or, when
         the file holds comments, its text with only the changed blocks written again (``_kept_layout``)."""
-        text = tomlfile.dump(self.reg)
+        canonical = text = tomlfile.dump(self.reg)
         old = data.decode("utf-8")
         # A quick look first ("#" on a line outside its strings), then the whole text (multi-line strings).
         if ("#" in old and any(tomlfile.has_comment(line) for line in old.splitlines() if "#" in line)
                 and tomlfile.has_comment(old)):
-            text = self._kept_layout(old, text)
+            text = self._kept_layout(old, canonical)
         # Validate what will be written, exactly as the next read will see it.
         progress(_("checking the new registry"), 0, None)
         new_reg, problems = check_text(text, "new registry", _ticker(progress, _("checking the new registry")))
         if new_reg is None:
             raise InvalidInput(str(problems[0]).removeprefix("new registry: "))
+        # The text kept with its comments must mean exactly the registry the change made.
+        if text is not canonical and tomlfile.dump(new_reg) != canonical:
+            raise InvalidInput(_("partnerctl cannot keep the comments of the registry for this change; "
+                                 "run 'partnerctl fmt' first, or make the change by hand"))
         self._checked = new_reg
         return text.encode("utf-8")
 
     def _kept_layout(self, old: str, canonical: str) -> str:
         """*old* with the changed blocks (and head) written again canonically, the rest byte for byte.
 
-        A comment above a block belongs to it (kept, and removed with it); a comment
-        inside a block that changes cannot be kept: InvalidInput saying where it is and
-        what to do. ``fmt`` (*reformat*) rewrites every block, sorted by id.
+        A comment above a block belongs to it (kept, and removed with it); the comments
+        inside a block (or the head) that changes are carried into its new text
+        (``storage.comments``); a partnership renamed or merged into another brings its
+        comments to it. ``fmt`` (*reformat*) rewrites every block, sorted by id.
         """
         from partnerctl.core.model import Partnership, partnership_data, registry_data, validate
 
         layout = tomlfile.Layout.cut(old)
         if layout is None:
-            raise InvalidInput(
+            raise InvalidInput(_(
                 "the registry holds comments, and its blocks are not laid out one partnership after another "
                 "(a partnership's tables split, or a quoted id): partnerctl cannot keep the comments while "
-                "writing it; move each partnership's tables together, or remove the comments")
-        line_of_part = {}
-        line = layout.head.count("\n") + 1
-        for pid, above, body in layout.parts:
-            line_of_part[pid] = line + above.count("\n")
-            line += above.count("\n") + body.count("\n")
-
-        def refuse(what: str, body: str, first: int) -> InvalidInput:
-            return InvalidInput(_(
-                "{what} holds comments ({lines}) that this change would drop: move them above the block's "
-                "first line (a comment there is kept) and run the command again").format(
-                    what=what, lines=tomlfile.comment_lines(body, first)))
-
+                "writing it; move each partnership's tables together, or remove the comments"))
         head_above, head_body = _split_above(layout.head)
         head = layout.head
         if self.reformat or registry_data(self.reg) != self.head_before:
-            if tomlfile.has_comment(head_body):
-                raise refuse(_("the head of the registry ([registry], [themes], [networks])"), head_body,
-                             head_above.count("\n") + 1)
-            head = head_above + tomlfile.dump_head(self.reg)
+            head = head_above + _carried([(head_body, ())], tomlfile.dump_head(self.reg), (),
+                                         _("the head of the registry ([registry], [themes], [networks])"))
+        # A partnership renamed or merged into another: its comments, above and inside, go to that one.
+        moved: dict[str, list[tuple[str, str]]] = {}
+        for pid, above, body in layout.parts:
+            if pid not in self.reg.partnerships and pid in self.moved:
+                moved.setdefault(self.moved[pid], []).append((pid, above + body))
         parts: list[tuple[str, str, str]] = []
         for pid, above, body in layout.parts:
             if pid not in self.reg.partnerships:
-                continue  # removed, with the comments above it
+                continue  # removed, with the comments above it (or moved, above)
             new_p = self.reg.partnerships[pid]
-            if self.reformat or self.all_touched or pid in self.touched:
+            extra = moved.pop(pid, [])
+            if extra or self.reformat or self.all_touched or pid in self.touched:
                 block = tomlfile.dump_block(pid, new_p)
                 # A block canonical but for its comments is kept as it is, comments and all.
-                if block != body and block != tomlfile.without_comments(body):
+                if extra or (block != body and block != tomlfile.without_comments(body)):
                     table = tomllib_loads(above + body)["partnerships"][pid]
                     same = partnership_data(validate(Partnership, table)) == partnership_data(new_p)
-                    if not same or self.reformat:
-                        if tomlfile.has_comment(body):
-                            raise refuse(_("the block of {id}").format(id=pid), body, line_of_part[pid])
-                        body = block
+                    if extra or not same or self.reformat:
+                        above += "".join(_comment_lines(text)[0] for _other, text in extra)
+                        body = _carried([(body, _block_key(pid))] + [(_comment_lines(text)[1], _block_key(other))
+                                                                     for other, text in extra],
+                                        block, _block_key(pid), _("the block of {id}").format(id=pid))
             parts.append((pid, above, body))
         present = {pid for pid, _, _ in parts}
         for pid in sorted(set(self.reg.partnerships) - present):
             at = next((n for n, (other, _, _) in enumerate(parts) if other > pid), len(parts))
-            parts.insert(at, (pid, "\n", tomlfile.dump_block(pid, self.reg.partnerships[pid])))
+            extra = moved.pop(pid, [])
+            above = "\n" + "".join(_comment_lines(text)[0] for _other, text in extra)
+            body = _carried([(_comment_lines(text)[1], _block_key(other)) for other, text in extra],
+                            tomlfile.dump_block(pid, self.reg.partnerships[pid]), _block_key(pid),
+                            f"the block of {pid}")
+            parts.insert(at, (pid, above, body))
         if self.reformat:
             parts.sort(key=lambda part: part[0])
             parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
-        kept = tomlfile.Layout(head, parts, layout.tail).text()
-        # The text must mean exactly the registry the change made.
-        checked, _problems = check_text(kept, "new registry")
-        if checked is None or tomlfile.dump(checked) != canonical:
-            raise InvalidInput(_("partnerctl cannot keep the comments of the registry for this change; "
-                                 "run 'partnerctl fmt' first, or make the change by hand"))
-        return kept
+        return tomlfile.Layout(head, parts, layout.tail).text()  # checked by render, as the next read sees it
 
     def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
         """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
@@ -642,6 +642,33 @@ class FullDraft:
 
         assert self._checked is not None
         index.save(target, self._checked, new, st)
+
+
+def _block_key(pid: str) -> tuple[str, ...]:
+    """The key path of partnership *pid*'s own table (what ``comments.scan`` takes off its anchors)."""
+    return ("partnerships", pid)
+
+
+def _carried(olds: list[tuple[str, tuple[str, ...]]], new: str, prefix: tuple[str, ...], what: str) -> str:
+    """*new* with the comments of the *olds* carried into it (``storage.comments.carry``); *new* itself when
+    they hold none. InvalidInput (nothing written) in the unforeseen case that they cannot be placed."""
+    olds = [(text, key) for text, key in olds if tomlfile.has_comment(text)]
+    if not olds:
+        return new
+    from partnerctl.storage import comments
+
+    try:
+        return comments.carry(olds, new, prefix)
+    except (comments.Unplaceable, ValueError, LookupError, RecursionError) as exc:  # never a traceback
+        raise InvalidInput(_("{what} holds comments that partnerctl cannot place in its new text ({reason}); "
+                             "move them above the block's first line and run the command again").format(
+                                 what=what, reason=exc)) from None
+
+
+def _comment_lines(text: str) -> tuple[str, str]:
+    """The comment lines of *text*'s leading comment and blank lines (without the blank ones), and the rest."""
+    above, rest = _split_above(text)
+    return "".join(line for line in above.splitlines(keepends=True) if line.strip()), rest
 
 
 def _split_above(text: str) -> tuple[str, str]:
@@ -807,8 +834,8 @@ class BlockDraft:
         else:
             self.touched[pid] = _Touched(None, p)
 
-    def remove(self, pid: str) -> Partnership:
-        t = self._touch(pid)
+    def remove(self, pid: str, into: str | None = None) -> Partnership:
+        t = self._touch(pid)  # a canonical file holds no comment: *into* has nothing to carry
         p, t.now = t.now, None
         assert p is not None
         return p
@@ -947,9 +974,11 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
 
     As git's merge driver: *base*, *ours*, *theirs* are git's temporary files and
     *registry* the registry's path in the work tree (``%P``). A clean merge is
-    written in canonical form and validated; an old conflict report of *registry*
-    is removed. A conflict, or a merged registry that is not valid (ours removed a
-    theme theirs started using), keeps ours' value, is written the same way, and
+    written in canonical form (plus the comments of both sides, merged the same way:
+    ``storage.comments.merge3``) and validated; an old conflict report of *registry*
+    is removed. A conflict (a comment changed on both sides differently is one), or a
+    merged registry that is not valid (ours removed a theme theirs started using),
+    keeps ours' value, is written the same way, and
     ``<registry>.conflicts.json`` says what (design: ``core.semantic``'s docstring).
     A side that is not a readable registry is RegistryInvalid (exit 3): *ours* is left as it was.
     """
@@ -960,17 +989,27 @@ def merge_files(base: Path, ours: Path, theirs: Path, registry: Path) -> Merged:
     from partnerctl.core import semantic
     from partnerctl.storage import history
 
-    docs = []
+    docs, texts = [], []
     for side in (base, ours, theirs):
         try:
             data = side.read_bytes()
         except OSError as exc:
             raise InvalidInput(_("cannot read {file}: {reason}").format(file=side, reason=exc.strerror)) from None
         docs.append(parse_document(data, str(side)) if data.strip() else {})
+        texts.append(data.decode("utf-8"))  # parse_document decoded it
     merged, conflicts = semantic.merge3(*docs)
     reg, found = check_text(tomli_w.dumps(merged, multiline_strings=True), str(registry))
     text = tomlfile.dump(reg) if reg is not None else tomli_w.dumps(merged, multiline_strings=True)
     problems = [str(p) for p in found]
+    if reg is not None and any("#" in side for side in texts[1:]):
+        # The comments of both sides, merged in the same way (``storage.comments.merge3``).
+        from partnerctl.storage import comments
+
+        try:
+            text, comment_conflicts, lost = comments.merge3(texts[0], texts[1], texts[2], text)
+        except (comments.Unplaceable, ValueError, LookupError, RecursionError) as exc:
+            comment_conflicts, lost = [], [f"the comments of both sides are not kept: {exc}"]
+        conflicts, problems = conflicts + comment_conflicts, problems + lost
     files.write_atomic(ours, text)
     report = history.conflicts_path(registry)
     if conflicts or problems:

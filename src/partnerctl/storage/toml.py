@@ -232,7 +232,8 @@ class Layout:
 
     ``parts``: ``(pid, above, body)`` in file order, *above* the comment/blank lines
     before the header, *body* from the header to its last line that is not blank or a
-    comment. ``None`` from ``cut`` when the file does not fall into such parts (a
+    comment, with the comment lines right after that line when a blank line parts them
+    from what follows (they end the block). ``None`` from ``cut`` when the file does not fall into such parts (a
     partnership's tables split around another's, a quoted id): then nothing can be
     spliced and the caller refuses if there are comments to lose.
     """
@@ -252,17 +253,22 @@ class Layout:
                 i -= 1
             return i
 
-        head_end = above_start(starts[0][0])
+        def part_stop(i: int) -> int:
+            """Where the part before the header at *i* ends: comment lines right after its last line end it
+            when a blank line parts them from the header; the rest is above the header."""
+            j = above_start(i)
+            while j < i and lines[j].strip():
+                j += 1
+            return j if j < i else above_start(i)
+
+        head_end = part_stop(starts[0][0])
         head = "".join(lines[:head_end])
         parts = []
         for n, (at, pid) in enumerate(starts):
-            stop = above_start(starts[n + 1][0]) if n + 1 < len(starts) else len(lines)
-            body_stop = stop
-            if n + 1 == len(starts):
-                while body_stop > at + 1 and _QUIET.match(lines[body_stop - 1]):
-                    body_stop -= 1
-            parts.append((pid, "".join(lines[above_start(at) if n else head_end:at]), "".join(lines[at:body_stop])))
-        tail = "".join(lines[len(lines) if len(starts) == 0 else _tail_start(lines, starts):])
+            stop = part_stop(starts[n + 1][0]) if n + 1 < len(starts) else _tail_start(lines, starts)
+            begin = part_stop(at) if n else head_end
+            parts.append((pid, "".join(lines[begin:at]), "".join(lines[at:stop])))
+        tail = "".join(lines[_tail_start(lines, starts):])
         layout = cls(head, parts, tail)
         return layout if layout.text() == text and layout._separate() else None
 
@@ -287,10 +293,13 @@ class Layout:
 
 
 def _tail_start(lines: list[str], starts: list[tuple[int, str]]) -> int:
-    """Where the comment and blank lines after the last block begin (they stay at the end)."""
+    """Where the comment and blank lines after the last block begin (they stay at the end): comment lines
+    right after its last line end the block."""
     i = len(lines)
     while i > starts[-1][0] + 1 and _QUIET.match(lines[i - 1]):
         i -= 1
+    while i < len(lines) and lines[i].strip():
+        i += 1
     return i
 
 
@@ -340,12 +349,3 @@ def without_comments(text: str) -> str:
             at = stop
     out.append(text[at:])
     return "".join(out)
-
-
-def comment_lines(text: str, first_line: int) -> str:
-    """``lines 12-14`` or ``line 12``: where in the file the comments of *text* (starting at *first_line*) are."""
-    found = [first_line + n for n, line in enumerate(text.splitlines()) if has_comment(line)]
-    if not found:
-        return _("line {n}").format(n=first_line)
-    return (_("line {n}").format(n=found[0]) if len(found) == 1
-            else _("lines {first}-{last}").format(first=found[0], last=found[-1]))
