@@ -610,6 +610,8 @@ def build_by_blocks(path: Path, data: bytes, st: os.stat_result, started: int | 
     from partnerctl.storage import index
     from partnerctl.storage import toml as tomlfile
 
+    index.prepare_validators()
+
     try:
         head_end = _head_end(data)
         head = _canonical_head(data, head_end)
@@ -637,6 +639,8 @@ def catch_up(path: Path, data: bytes, st: os.stat_result, started: int | None = 
     from partnerctl.core.model import Registry, validate
     from partnerctl.storage import index
     from partnerctl.storage import toml as tomlfile
+
+    index.prepare_validators()  # a changed block is validated: from the kept schemas, not pydantic's generator
 
     idx = index.open_stale(path)
     if idx is None:

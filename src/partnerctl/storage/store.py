@@ -158,10 +158,12 @@ def check_text(text: str, name: str,
     *tick* gets (partnerships validated, total) as validation goes (``model.parse_registry``).
     """
     from partnerctl.core.model import validate_registry
+    from partnerctl.storage import index
 
     data, problems = tomlfile.parse(text, name)
     if data is None:
         return None, problems
+    index.prepare_validators()  # from the kept schemas: building them costs more than a small registry's check
     reg, problems = validate_registry(data, tick)
     located = [Problem(f"{name}: {p.where}", p.message, tomlfile.line_of(text, p.where)) for p in problems]
     return reg, located
