@@ -97,7 +97,7 @@ class Reported(PartnerctlError):
         self.exit_code = exit_code
 
 
-# The registry's history (storage/history.py: git and the undo journal).
+# The registry's history (storage/history.py: git; storage/files.py: the undo journal).
 
 class HistoryError(PartnerctlError):
     """Base of the errors of the registry's history (each with its exit code; one stderr line in cli.app)."""

@@ -27,7 +27,7 @@ no journal, putting the old version back would silently drop that change, so
 ``undo`` refuses (``ChangedSinceWrite``) unless forced. An undo is not itself
 journalled: a second undo goes one more write back.
 
-A leaf of the storage layer: it imports nothing of partnerctl but the errors.
+A leaf of the storage layer: it imports nothing of partnerctl but the errors and the message lookup.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The registry's history: its versions in git, and the undo journal outside git.
+"""The registry's history: its versions in git, and the merge driver's side of a git merge.
 
 Git. ``git_log`` lists the commits that touched the registry file (``git log
 --follow``, so a renamed registry keeps its history), ``git_show`` gives the

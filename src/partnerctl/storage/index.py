@@ -1416,7 +1416,8 @@ def _load_schemas(data: bytes) -> Any:
 
 
 def prepare_validators() -> None:
-    """Make the model's validators ready for a write, from the schemas kept by an earlier run when they fit.
+    """Make the model's validators ready (for a write, a catch-up or a full read), from the schemas kept by an
+    earlier run when they fit.
 
     A miss (no cache folder, no file, another key, a file that does not load or
     that pydantic refuses) builds them from the model and keeps them for next time.
