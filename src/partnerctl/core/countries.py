@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from partnerctl.core.errors import InvalidInput, PackageDataMissing
@@ -120,15 +121,18 @@ class Country(NamedTuple):
 def _data(name: str) -> dict[str, Any]:
     """A table of the package's data folder, parsed once (callers only read it)."""
     import tomllib
-    from pathlib import Path
 
-    # Read beside this module (importlib.resources costs a command that shows a country more than the file).
-    path = Path(__file__).resolve().parent.parent.joinpath("data", name)
+    path = _data_path(name)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PackageDataMissing(f"cannot read partnerctl's country table {path}: {exc}; "
                                  "reinstall partnerctl") from None
+
+
+def _data_path(name: str) -> Path:
+    # Read beside this module (importlib.resources costs a command that shows a country more than the file).
+    return Path(__file__).resolve().parent.parent.joinpath("data", name)
 
 
 def _pycountry() -> Any:
@@ -158,24 +162,65 @@ class _Entry(NamedTuple):
     alpha_3: str | None
 
 
+# What keeps the table ``_countries`` builds between runs (``keep_with``): ``keeper(inputs, build)``
+# returns ``build()``'s rows, from a copy an earlier run kept when none of *inputs* changed since.
+Keeper = Callable[[Sequence[Path], Callable[[], list[list[Any]]]], list[list[Any]]]
+_keeper: Keeper | None = None
+
+
+def keep_with(keeper: Keeper | None) -> None:
+    """Let *keeper* (the storage layer's cache, ``storage/kept.py``) keep the country table between runs:
+    building it imports pycountry, whose package metadata alone costs ~35 ms of every command that
+    names a country. None: build it each time."""
+    global _keeper
+    _keeper = keeper
+    _countries.cache_clear()
+    display.cache_clear()
+
+
+def keeper() -> Keeper | None:
+    """The keeper ``keep_with`` set, if any."""
+    return _keeper
+
+
+def table_inputs() -> list[Path]:
+    """Every file the country table is built from (this module, the package's table, pycountry's ISO 3166-1
+    database and French catalogue), found without importing pycountry."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pycountry")
+    inputs = [Path(__file__), _data_path("countries.toml")]
+    if spec is not None and spec.origin is not None:
+        folder = Path(spec.origin).parent
+        inputs += [folder / "__init__.py", folder / "db.py", folder / "databases" / "iso3166-1.json",
+                   folder / "locales" / "fr" / "LC_MESSAGES" / "iso3166-1.mo"]
+    return inputs
+
+
 @cache
 def _countries() -> dict[str, _Entry]:
     """Every country by alpha-2 code: ISO's (through pycountry) and the extra ones of countries.toml."""
+    rows = _keeper(table_inputs(), _country_rows) if _keeper is not None else _country_rows()
+    return {row[0]: _Entry(row[0], row[1], row[2], tuple(row[3]), tuple(row[4]), row[5]) for row in rows}
+
+
+def _country_rows() -> list[list[Any]]:
+    """The country table as JSON-ready rows: code, name shown (en, fr), names accepted (en, fr), alpha-3."""
     data = _data("countries.toml")
     shown: dict[str, dict[str, str]] = data["names"]
     catalogue = _french("iso3166-1")
-    entries = {}
+    rows: list[list[Any]] = []
     for c in _pycountry().countries:
         iso = [n for n in (c.name, getattr(c, "common_name", None), getattr(c, "official_name", None)) if n]
         override = shown.get(c.alpha_2, {})
         en = override.get("en") or getattr(c, "common_name", None) or c.name
         fr = override.get("fr") or catalogue.gettext(getattr(c, "common_name", None) or c.name)
-        english = tuple(dict.fromkeys([en, *iso]))
-        french = tuple(dict.fromkeys([fr, *(catalogue.gettext(n) for n in iso)]))
-        entries[c.alpha_2] = _Entry(c.alpha_2, en, fr, english, french, c.alpha_3)
+        english = list(dict.fromkeys([en, *iso]))
+        french = list(dict.fromkeys([fr, *(catalogue.gettext(n) for n in iso)]))
+        rows.append([c.alpha_2, en, fr, english, french, c.alpha_3])
     for code, names in data["extra_countries"].items():
-        entries[code] = _Entry(code, names["en"], names["fr"], (names["en"],), (names["fr"],), None)
-    return entries
+        rows.append([code, names["en"], names["fr"], [names["en"]], [names["fr"]], None])
+    return rows
 
 
 class _Index(NamedTuple):

@@ -36,7 +36,6 @@ import contextlib
 import datetime
 import errno
 import fcntl
-import hashlib
 import io
 import os
 import re
@@ -510,6 +509,8 @@ def journal_folder(path: Path) -> Path:
 
 def digest(data: bytes) -> str:
     """The short hash of a version that journal entries record: 16 hex digits of its SHA-256."""
+    import hashlib  # loads OpenSSL: only a write or an undo pays for it
+
     return hashlib.sha256(data).hexdigest()[:16]
 
 

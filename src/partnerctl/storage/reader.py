@@ -17,7 +17,6 @@ damaged while answering is dropped and the file answers instead.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, overload
@@ -239,6 +238,9 @@ class Reader:
 
     def snapshot(self, records: Records) -> Snapshot:
         """The head with *records*: what the core's questions are asked of."""
+        from partnerctl.storage import kept
+
+        kept.keep_country_names()  # a snapshot is what shows countries by name
         return query.snapshot(self.head, records)
 
     def many_owners(self) -> bool:
@@ -586,7 +588,7 @@ def _canonical_head(data: bytes, head_end: int) -> Registry:
     from partnerctl.storage import toml as tomlfile
 
     try:
-        parsed = tomllib.loads(data[:head_end].decode("utf-8"))
+        parsed = tomlfile.loads(data[:head_end].decode("utf-8"))
         head = validate(Registry, parsed)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _NotCanonical from None
@@ -650,7 +652,7 @@ def catch_up(path: Path, data: bytes, st: os.stat_result, started: int | None = 
         if tomlfile.bytes_hash(data[:head_end]) != idx.head_hash:
             return False
         recorded = idx.block_hashes()
-        head = validate(Registry, tomllib.loads(data[:head_end].decode("utf-8")))
+        head = validate(Registry, tomlfile.loads(data[:head_end].decode("utf-8")))
         old_key = idx.key
     except (*index.FAULTS, ValueError, UnicodeDecodeError, RecursionError):
         return False

@@ -11,7 +11,6 @@ on it, and ``splice`` rewrites blocks between untouched bytes.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +32,20 @@ class Damaged(Exception):
 _AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
+def loads(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, imported on first use: a read the index answers never parses TOML."""
+    import tomllib
+
+    return tomllib.loads(text)
+
+
 def parse(text: str, name: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Parse TOML text; a syntax error becomes a problem with its line and column.
 
     Text nested too deeply for the parser, or holding a number too long to
     convert, is a problem too, never an exception.
     """
+    import tomllib
 
     try:
         return tomllib.loads(text), []
@@ -156,7 +163,7 @@ def verified_block(data: bytes, head_end: int, pid: str, recorded: tuple[int, in
         raise Damaged(f"the indexed span of {pid!r} is not its block")
 
     try:
-        tables = tomllib.loads(data[start:stop].decode("utf-8"))
+        tables = loads(data[start:stop].decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise Damaged(f"the indexed block of {pid!r} does not parse") from exc
     if list(tables) != ["partnerships"] or list(tables["partnerships"]) != [pid]:
@@ -279,15 +286,15 @@ class Layout:
     def _separate(self) -> bool:
         """Whether each part parses alone to exactly its own partnership, and the head to no partnership."""
         try:
-            if "partnerships" in tomllib.loads(self.head):
+            if "partnerships" in loads(self.head):
                 return False
             seen = set()
             for pid, above, body in self.parts:
-                tables = tomllib.loads(above + body)
+                tables = loads(above + body)
                 if list(tables) != ["partnerships"] or list(tables["partnerships"]) != [pid] or pid in seen:
                     return False
                 seen.add(pid)
-            return not tomllib.loads(self.tail) if self.tail.strip() else True
+            return not loads(self.tail) if self.tail.strip() else True
         except (ValueError, RecursionError):
             return False
 
