@@ -94,3 +94,10 @@ def test_a_second_run_names_countries_without_pycountry(registry_path: Path, tmp
     assert second.stdout == first.stdout
     assert _stats(registry_path, cache, lang, index=False).stdout == first.stdout
     assert name in first.stdout.split()
+
+
+def test_no_index_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("PARTNERCTL_NO_INDEX", "1")
+    assert kept.country_table(countries.table_inputs(), countries._country_rows) == countries._country_rows()
+    assert not (tmp_path / "partnerctl").exists()

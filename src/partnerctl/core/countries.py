@@ -162,25 +162,10 @@ class _Entry(NamedTuple):
     alpha_3: str | None
 
 
-# What keeps the table ``_countries`` builds between runs (``keep_with``): ``keeper(inputs, build)``
-# returns ``build()``'s rows, from a copy an earlier run kept when none of *inputs* changed since.
+# What keeps the table ``_countries`` builds between runs (``partnerctl.core.KEEPERS["countries"]``, set by
+# storage/kept.py): ``keeper(inputs, build)`` returns ``build()``'s rows, from a copy an earlier run kept when
+# none of *inputs* changed since. Building it imports pycountry, whose package metadata alone costs ~35 ms.
 Keeper = Callable[[Sequence[Path], Callable[[], list[list[Any]]]], list[list[Any]]]
-_keeper: Keeper | None = None
-
-
-def keep_with(keeper: Keeper | None) -> None:
-    """Let *keeper* (the storage layer's cache, ``storage/kept.py``) keep the country table between runs:
-    building it imports pycountry, whose package metadata alone costs ~35 ms of every command that
-    names a country. None: build it each time."""
-    global _keeper
-    _keeper = keeper
-    _countries.cache_clear()
-    display.cache_clear()
-
-
-def keeper() -> Keeper | None:
-    """The keeper ``keep_with`` set, if any."""
-    return _keeper
 
 
 def table_inputs() -> list[Path]:
@@ -200,7 +185,10 @@ def table_inputs() -> list[Path]:
 @cache
 def _countries() -> dict[str, _Entry]:
     """Every country by alpha-2 code: ISO's (through pycountry) and the extra ones of countries.toml."""
-    rows = _keeper(table_inputs(), _country_rows) if _keeper is not None else _country_rows()
+    from partnerctl.core import KEEPERS
+
+    keeper: Keeper | None = KEEPERS.get("countries")
+    rows = keeper(table_inputs(), _country_rows) if keeper is not None else _country_rows()
     return {row[0]: _Entry(row[0], row[1], row[2], tuple(row[3]), tuple(row[4]), row[5]) for row in rows}
 
 

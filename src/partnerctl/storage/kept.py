@@ -25,16 +25,15 @@ from partnerctl.storage.toml import blake2b
 
 def keep_country_names() -> None:
     """Have ``core.countries`` take its table from the cache folder (``country_table``) from now on."""
-    from partnerctl.core import countries
+    from partnerctl.core import KEEPERS
 
-    if countries.keeper() is None and enabled():
-        countries.keep_with(country_table)
+    KEEPERS.setdefault("countries", country_table)
 
 
 def country_table(inputs: Sequence[Path], build: Callable[[], list[list[Any]]]) -> list[list[Any]]:
     """*build*'s rows, from the copy kept for exactly these *inputs* when there is one, else built and kept."""
-    folder = cache_dir()
-    key = _key(inputs)
+    folder = cache_dir() if enabled() else None
+    key = _key(inputs) if folder is not None else None
     if folder is None or key is None:
         return build()
     path = folder / f"countries-{key}.json"
