@@ -25,6 +25,7 @@ def load_all() -> None:
         reads,
         registry,
         relations,
+        show,
         vocabularies,
     )
 

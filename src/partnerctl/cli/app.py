@@ -35,9 +35,9 @@ ORDER = ("show", "brief", "list", "timeline", "anniversaries", "stats", "search"
 # partnerctl adds to Typer's own start-up. A command missing here still runs (every module is
 # then imported); tests/test_start.py checks the map against what the modules register.
 HOMES = {
-    **dict.fromkeys(("show", "list", "timeline", "search", "duplicates"), "reads"),
+    "show": "show", "brief": "publish",
+    **dict.fromkeys(("list", "timeline", "search", "duplicates"), "reads"),
     **dict.fromkeys(("stats", "anniversaries"), "figures"),
-    "brief": "publish",
     **dict.fromkeys(("themes", "networks", "regions", "countries"), "vocabularies"),
     **dict.fromkeys(("add", "set", "unset", "tag", "untag", "add-to", "remove-from", "rename", "remove"),
                     "partnerships"),

@@ -1,4 +1,4 @@
-"""The read commands: show, list, timeline, search, duplicates.
+"""The read commands over many partnerships: list, timeline, search, duplicates (``show`` is in cli/show.py).
 
 Each reads the registry through the one read API (``State.reader``), asks the
 core, and prints with its output options (``options.Output``).
@@ -18,29 +18,6 @@ from partnerctl.cli.values import LimitOpt, days, limited, year
 from partnerctl.core.i18n import _
 from partnerctl.core.query import Filters
 from partnerctl.formats.output import Format
-
-PartnerArg = Annotated[str, typer.Argument(
-    help="Id, city name or alias (any case, accents optional), or a unique prefix.", autocompletion=complete.partner)]
-
-
-@app.command()
-@output_options("partnership")
-def show(ctx: typer.Context, partner: PartnerArg, out: Output) -> None:
-    """Show one partnership in full.
-
-    Example: partnerctl show turin
-    """
-    out.check()
-    reader = state(ctx).reader()
-    rec = reader.record(reader.resolve(partner))
-
-    def page(con: Any) -> Any:
-        from partnerctl.cli import render
-
-        return render.partnership(con, reader.snapshot({}), rec)
-
-    many = out.asked and out.chosen(state(ctx).io.stdout_tty) in (Format.csv, Format.tsv) and reader.many_owners()
-    out.emit(state(ctx).io, [rec], page, piped=Format.table, one=True, many_owners=many)
 
 
 def list_table(reader: Any, records: Sequence[dict[str, Any]], many_owners: bool = False) -> Any:
