@@ -20,9 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from partnerctl.core.errors import RegistryInvalid, WriteFailed
 from partnerctl.core.i18n import _
@@ -55,19 +54,19 @@ def repository_config_path(start: Path | None = None) -> Path | None:
     return None
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """A setting's value and the file that set it."""
 
     value: Any
     source: Path
 
 
-@dataclass
 class Settings:
     """The settings of the files found, the nearer first (the repository's, then the user's)."""
 
-    files: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    # A plain class: every command reads the settings, and declaring a dataclass costs more than it.
+    def __init__(self, files: list[tuple[Path, dict[str, Any]]] | None = None) -> None:
+        self.files = files if files is not None else []
 
     def get(self, name: str) -> Setting | None:
         """The setting *name* from the nearest file that has it (a path made absolute from that file's folder)."""
