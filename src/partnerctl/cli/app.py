@@ -8,7 +8,8 @@ and an exit code in one place, ``_Group.main``; exit codes come from
 ``core.errors`` only.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Typer reads the commands' annotations on every run, and
+# objects cost nothing to read where strings are compiled and evaluated each time.
 
 import sys
 from pathlib import Path
@@ -83,7 +84,7 @@ class _Group(TyperGroup):
             sys.exit(code)
         return code
 
-    def _run(self, args: Any, complete_var: str | None, extra: dict[str, Any], state: State) -> int:
+    def _run(self, args: Any, complete_var: str | None, extra: dict[str, Any], state: "State") -> int:
         from click.exceptions import ClickException
 
         from partnerctl.cli import io as streams
@@ -148,7 +149,7 @@ def _say_err(message: str) -> None:
     sys.stderr.write(f"partnerctl: {clean(message)}\n")
 
 
-def _failed(exc: PartnerctlError, state: State) -> int:
+def _failed(exc: PartnerctlError, state: "State") -> int:
     """The exit code for *exc*, said on stderr; after a write that landed, a warning and 0."""
     from partnerctl.core.errors import EXIT_OK, OutputFailed
 
