@@ -798,8 +798,10 @@ class Index:
         specs = table().dimensions()
         if not self.exact(want) or not all(_countable(specs[by]) for by in dimensions):
             return None
-        self.check_tables("index_records", "index_links")
         where, params = self.narrowing(want)
+        # The link rows are what a vocabulary's count or filter reads; a count by country reads none.
+        links = "index_links" in where or any(specs[by].meta.stat == "each" for by in dimensions)
+        self.check_tables("index_records", *(["index_links"] if links else []))
         cond = f"WHERE {where or 1}"
         if where:
             total = self.con.execute(f"SELECT count(*) FROM index_records r {cond}", params).fetchone()[0]  # noqa: S608
