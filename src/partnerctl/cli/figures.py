@@ -72,8 +72,6 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
 
     The filters are those of list. Example: partnerctl stats --by theme --region Europe
     """
-    from dataclasses import asdict
-
     from partnerctl.core import stats as counting
     from partnerctl.core.errors import InvalidInput
     from partnerctl.core.text import counted
@@ -88,7 +86,7 @@ def stats(ctx: typer.Context, filters: Filters, out: Output,
         snap = reader.snapshot({})
         _write_svg(ctx, groups, kept, output, lambda c: counting.shown_label(snap, c))
         return
-    records = [asdict(c) for items in groups.values() for c in items]
+    records = [dict(vars(c)) for items in groups.values() for c in items]  # its fields, scalars: no deep copy
 
     def draw(con: Any) -> Any:
         from partnerctl.cli import render

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from partnerctl.core.errors import InvalidInput
+from partnerctl.core.fields import FieldSpec
 from partnerctl.core.i18n import N_, _
 from partnerctl.core.model import table
 from partnerctl.core.names import fold, fold_cached
@@ -89,8 +91,14 @@ def shown_label(snap: Snapshot, count: Count) -> str:
     return _(count.label) if spec.choices else str(count.label)
 
 
+@cache
+def _dimension(by: str) -> FieldSpec:
+    """The field dimension *by* counts: asked once per row, the field table built once per process."""
+    return table().dimensions()[by]
+
+
 def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
-    spec = table().dimensions()[by]
+    spec = _dimension(by)
     value = snap.value(rec, spec.name)
     if spec.meta.stat == "each":
         # A partnership without themes (networks) counts under unknown, as one without a region does.
@@ -101,7 +109,7 @@ def _keys(snap: Snapshot, rec: Record, by: str) -> Iterable[str | None]:
 def _key(by: str, value: Any) -> str | None:
     """The key a partnership counts under, from the dimension's field value (not a list): the decade of a
     year, the ISO 3166-1 country of a subdivision (``GB`` for ``GB-ENG``)."""
-    spec = table().dimensions()[by]
+    spec = _dimension(by)
     if value is None:
         return None
     if spec.meta.stat == "decade":
@@ -116,7 +124,7 @@ def _key(by: str, value: Any) -> str | None:
 def _label(snap: Snapshot, by: str, key: str | None) -> str:
     if key is None:
         return UNKNOWN
-    spec = table().dimensions()[by]
+    spec = _dimension(by)
     if spec.meta.stat == "decade":
         return f"{key}s"
     return snap.shown(spec.name, key, "en")
@@ -124,7 +132,7 @@ def _label(snap: Snapshot, by: str, key: str | None) -> str:
 
 def _order(by: str, item: Count) -> tuple[object, ...]:
     # Time and enums read best in their own order; the rest from most to least used.
-    spec = table().dimensions()[by]
+    spec = _dimension(by)
     if spec.meta.stat == "decade":
         return (item.key is None, item.key or "")
     if spec.choices:
@@ -150,7 +158,7 @@ def count(snap: Snapshot, pids: Sequence[str], by: str) -> list[Count]:
 
 def _group(by: str, key: str | None) -> str | None:
     # Free text is grouped case- and accent-insensitively.
-    if key is None or table().dimensions()[by].meta.filter != "folded":
+    if key is None or _dimension(by).meta.filter != "folded":
         return key
     return fold_cached(key)
 
@@ -173,7 +181,7 @@ def tallied(snap: Snapshot, by: str, rows: Iterable[tuple[Any, int, str]], total
     """
     counter: Counter[str | None] = Counter()
     first: dict[str | None, tuple[str, str | None]] = {}
-    each = table().dimensions()[by].meta.stat == "each"
+    each = _dimension(by).meta.stat == "each"
     for value, n, pid in rows:
         key = value if each else _key(by, value)
         group = _group(by, key)
