@@ -22,7 +22,7 @@ from conftest import (
     outputs,
 )
 from partnerctl.core import edit
-from partnerctl.storage import index, store
+from partnerctl.storage import index, location, store
 from partnerctl.storage import toml as tomlfile
 
 pytestmark = pytest.mark.usefixtures("index_on")
@@ -447,7 +447,7 @@ def test_a_settled_key_answers_from_the_stat_without_reading_the_file(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the registry's bytes were read")
 
-    monkeypatch.setattr(store, "read_open", refuse)
+    monkeypatch.setattr(location, "read_open", refuse)  # where every read reads the file's bytes
     result = invoke(registry_path, "show", "turin", "--format", "json")
     assert (result.exit_code, result.stdout) == (0, expected)
 

@@ -8,8 +8,7 @@ and an exit code in one place, ``_Group.main``; exit codes come from
 ``core.errors`` only.
 """
 
-# No ``from __future__ import annotations``: Typer reads the commands' annotations on every run, and
-# objects cost nothing to read where strings are compiled and evaluated each time.
+# No ``from __future__ import annotations``: Typer reads annotations each run; strings cost an eval.
 
 import sys
 from pathlib import Path
@@ -192,11 +191,11 @@ class State:
         return self._io
 
     def location(self) -> Any:
-        """Where the registry is (``store.locate``), found once per command."""
-        from partnerctl.storage import store
+        """Where the registry is (``location.locate``), found once per command."""
+        from partnerctl.storage.location import locate
 
         if self._location is None:
-            self._location = store.locate(self.registry, self.registry_source)
+            self._location = locate(self.registry, self.registry_source)
         return self._location
 
     _location: Any = None
@@ -207,11 +206,11 @@ class State:
         sample is said on a terminal, once: a forgotten ``--registry`` must not answer from another registry."""
         import click
 
-        from partnerctl.storage import store
+        from partnerctl.storage.location import check_exists
         from partnerctl.storage.reader import open_registry
 
         loc = self.location()
-        store.check_exists(loc)
+        check_exists(loc)
         if loc.bundled and not self._noticed and (self.io.stdout_tty or _isatty(self.io.stderr)):
             self._noticed = True
             self.io.say(_("reading the bundled Lyon sample (read-only); choose your registry with "

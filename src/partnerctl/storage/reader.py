@@ -455,12 +455,13 @@ class _File:
     """The registry file opened once: its stat at once, its bytes only when something needs them."""
 
     def __init__(self, path: Path) -> None:
-        from partnerctl.storage import index, store
+        from partnerctl.storage import index
+        from partnerctl.storage.location import open_file
 
         self.path = path
         # Before opening: what the index's key compares the file's last change with (index.key_of).
         self.started = index.clock()
-        self._f = store.open_file(path)
+        self._f = open_file(path)
         try:
             self.st = os.fstat(self._f.fileno())
         except OSError:
@@ -470,11 +471,11 @@ class _File:
 
     def read(self) -> tuple[bytes, os.stat_result]:
         """The file's bytes, and its stat after reading them (read once)."""
-        from partnerctl.storage import store
+        from partnerctl.storage.location import read_open
 
         if self._read is None:
             with self._f:
-                self._read = store.read_open(self._f, self.path)
+                self._read = read_open(self._f, self.path)
         return self._read
 
     def close(self) -> None:
