@@ -67,7 +67,7 @@ def write_json_list(items: Iterable[Any], out: TextIO) -> None:
     no line break but its own, since JSON escapes those inside strings)."""
     sep = "[\n  "
     for item in items:
-        out.write(sep + dumps_json(item, indent=2).replace("\n", "\n  "))
+        out.write(sep + dumps_json(item, indent=2, margin="  "))
         sep = ",\n  "
     out.write("[]\n" if sep.startswith("[") else "\n]\n")
 
