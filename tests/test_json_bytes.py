@@ -37,7 +37,7 @@ AWKWARD_STRINGS = ["", " ", "a\nb", "line\r\nbreak\ttab", '"quoted" \\ back\\sla
 AWKWARD = [
     None, True, False, 0, -1, 2**70, 1.5, -0.0, 1e16, 1e-7, float("nan"), float("inf"), float("-inf"),
     *AWKWARD_STRINGS, [], {}, [[]], [{}], {"": []}, {"a": {}}, [[], {}, [[]]], (), ("a", ("b", [])),
-    {"k": ("tuple", 1)}, {1: "int key", 2.5: "float key", None: "null key", True: "bool key", "s": "str"},
+    {"k": ("tuple", 1)}, {1: "int key", 2.5: "float key", None: "null key", False: "bool key", "s": "str"},
     {"nested": {1: [1, {2: {}}]}}, [{"events": [{"id": "x", "themes": ["a", "b"], "end": None}], "contacts": []}],
     {s: s for s in AWKWARD_STRINGS},
 ]
