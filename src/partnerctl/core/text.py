@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from partnerctl.core.names import INVISIBLE
@@ -82,24 +83,26 @@ def dumps_json(value: Any, indent: int | None = None, *, compact: bool = False, 
 # others is put together here around its items, each written the same way.
 _CONTAINERS = (list, tuple, dict)  # what json writes as an array or an object (subclasses too)
 _SCALARS = frozenset({str, int, float, bool})
-_ITEM_ENCODERS: dict[str, Any] = {}
+_ITEM_ENCODERS: dict[str, Callable[[Any], str]] = {}
 
 
-def _one_level(separator: str) -> Any:
+def _one_level(separator: str) -> Callable[[Any], str]:
     """A function writing a value as ``json.dumps(value, ensure_ascii=False, separators=(separator, ": "))``."""
     found = _ITEM_ENCODERS.get(separator)
     if found is None:
         from json import encoder
 
         plain = json.JSONEncoder(ensure_ascii=False, separators=(separator, ": "))
-        if encoder.c_make_encoder is None:  # pragma: no cover - CPython always has it
+        make = getattr(encoder, "c_make_encoder", None)  # not in json's type stubs
+        if make is None:  # pragma: no cover - CPython always has it
             found = plain.encode
         else:
             # Made once (json.dumps makes one per call). No cycle check (markers None): a cycle
             # recurses until RecursionError, and ``indented`` lets json.dumps say what it says then.
-            c = encoder.c_make_encoder(None, plain.default, encoder.encode_basestring, None, ": ", separator,
-                                       False, False, True)
-            found = lambda value: "".join(c(value, 0))  # noqa: E731
+            c = make(None, plain.default, encoder.encode_basestring, None, ": ", separator, False, False, True)
+
+            def found(value: Any) -> str:
+                return "".join(c(value, 0))
         _ITEM_ENCODERS[separator] = found
     return found
 
