@@ -31,7 +31,7 @@ def assert_same(value: Any) -> None:
         assert text.dumps_json(value, indent=2, margin=margin) == reference(value, 2, margin)
 
 
-AWKWARD_STRINGS = ["", " ", "a\nb", "line\r\nbreak\ttab", '"quoted" \\ back\\slash', "\x00\x1f\x7f\x85\x9f",
+AWKWARD_STRINGS = ["", " ", "a\nb", "line\r\nbreak\ttab", '"quoted" \\ back\\slash', "\x00\x1f\x7f\x85\x9f", "ascii but DEL \x7f",
                    "\u202e right-to-left \u2066", "\u200b\ufeff\u00ad", "é à ü ñ", "東京 Москва", "\U0001f600",
                    "\U000e0041 tag", "[1, 2]", "{\"a\": 1}", ",\n  ", "null", "ends with a newline\n"]
 AWKWARD = [

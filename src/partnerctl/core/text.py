@@ -72,8 +72,10 @@ def dumps_json(value: Any, indent: int | None = None, *, compact: bool = False, 
         text = indented(value, indent, margin)
     else:
         text = json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ":") if compact else None)
-    # Every character escaped here is beyond ASCII: most texts need no pass of the pattern.
-    return text if text.isascii() else _JSON_ESCAPED.sub(lambda m: _json_escape(m.group()), text)
+    # Every character escaped here but DEL is beyond ASCII: most texts need no pass of the pattern.
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _JSON_ESCAPED.sub(lambda m: _json_escape(m.group()), text)
 
 
 # json.dumps(indent=N) runs json's pure-Python encoder (the C one takes no indent): five times slower.
