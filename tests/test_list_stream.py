@@ -38,20 +38,18 @@ def test_list_reads_records_a_chunk_at_a_time(
     monkeypatch.delenv(index.ENV_OFF)
     invoke(many, "list", "--limit", "1")  # builds the index
     asked: list[int] = []
-    records_of = index.Index.records_of
+    checked_records = index.Index.checked_records
 
-    def counted(self: index.Index, pids: Any) -> Any:
+    def counted(self: index.Index, pids: Any, hashes: Any) -> Any:
         asked.append(len(pids))
-        return records_of(self, pids)
+        return checked_records(self, pids, hashes)
 
-    monkeypatch.setattr(index.Index, "records_of", counted)
-    records = index.Index.records
+    monkeypatch.setattr(index.Index, "checked_records", counted)
 
-    def some(self: index.Index, where: str = "", params: Any = ()) -> Any:
-        assert where.startswith("r.id IN ("), "records read otherwise than by id, a chunk at a time"
-        return records(self, where, params)
+    def none(self: index.Index, where: str = "", params: Any = ()) -> Any:
+        raise AssertionError("records read otherwise than by id, a chunk at a time")
 
-    monkeypatch.setattr(index.Index, "records", some)
+    monkeypatch.setattr(index.Index, "records", none)
     no_full_load(monkeypatch)
     result = invoke(many, "list", *args)
     assert (result.exit_code, result.stdout) == (0, expected)

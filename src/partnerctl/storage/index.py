@@ -436,6 +436,13 @@ def _list_keys() -> tuple[str, ...]:
 
 
 @cache
+def _list_facts() -> tuple[str, ...]:
+    """The ``FACTS`` columns that hold a list, kept as JSON text."""
+    lists = {s.name for s in table().partnership if s.is_list}
+    return tuple(name for name in facts_fields() if name in lists)
+
+
+@cache
 def _template() -> dict[str, Any]:
     """Every key of a partnership record, in the record's order, each None."""
     return dict.fromkeys(("id", *(s.name for s in table().partnership)))
@@ -587,24 +594,44 @@ class Index:
 
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
-        return dict(self.each_facts(where, params))
+        return {pid: facts for pid, facts, _h in self.each_facts(where, params)}
 
-    def each_facts(self, where: str = "", params: Sequence[Any] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(id, the record's ``FACTS`` fields) of the partnerships passing *where*, by id, verified, one row
-        at a time from the cursor (``list`` keeps a sort key of each, not its facts)."""
+    def each_facts(self, where: str = "", params: Sequence[Any] = (), lists: bool = True
+                   ) -> Iterator[tuple[str, dict[str, Any], int]]:
+        """(id, the record's ``FACTS`` fields, the hash of its record) of the partnerships passing *where*, by
+        id, verified, one row at a time from the cursor (``list`` keeps a sort key of each, not its facts).
+
+        *lists*: the fields that hold a list decoded (a sort key reads none of them). The record's hash,
+        verified with the row, is what ``checked_records`` reads the record by, so that a row's hash is
+        computed once per read, not again with its record.
+        """
         names = record_columns()
         at = names.index(facts_fields()[0])
-        lists = {s.name for s in table().partnership if s.is_list}
+        decoded = _list_facts() if lists else ()
         columns = ", ".join(f"r.{c}" for c in ("h", *names))
         n = len(names)
+        stop = 1 + at + len(facts_fields())
         for row in self.con.execute(f"SELECT {columns} FROM index_records r "  # noqa: S608
                                     f"{'WHERE ' + where if where else ''} ORDER BY r.id", params):
             if row_hash(row[1:n + 1]) != row[0]:
                 raise Damaged(f"index row of {row[1]!r} does not match its hash")
-            facts = dict(zip(facts_fields(), row[1 + at:1 + at + len(facts_fields())], strict=True))
-            for name in lists & facts.keys():
+            facts = dict(zip(facts_fields(), row[1 + at:stop], strict=True))
+            for name in decoded:
                 facts[name] = json.loads(facts[name])
-            yield row[1], facts
+            yield row[1], facts, row[n]
+
+    def checked_records(self, pids: Sequence[str], hashes: Mapping[str, int]) -> list[dict[str, Any]]:
+        """The records of *pids*, in that order, each read with no other column and checked against the
+        hash *hashes* holds for it (one ``each_facts`` verified with its row, in this read transaction)."""
+        found = {}
+        for pid, text in self.con.execute(f"SELECT id, record FROM index_records WHERE id IN ({_marks(pids)})",  # noqa: S608
+                                          list(pids)):
+            if _text_hash(text) != hashes.get(pid):
+                raise Damaged(f"index record of {pid!r} does not match its hash")
+            found[pid] = text
+        if len(found) != len(set(pids)):
+            raise Damaged("index_records lost a row it returned in this read")
+        return [_restored(found[pid]) for pid in pids]
 
     def _verified(self, table_name: str, columns: tuple[str, ...], where: str,
                   params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -297,16 +297,38 @@ class Reader:
         want = query.wanted(head, filters)
         source = self._guarded.source() if self._guarded is not None else None
         if isinstance(source, _Indexed):
+            idx = source.idx
+            # Each row's hash is checked once, here; its record is then read by the record's hash it holds.
+            hashes: dict[str, int] = {}
+
+            def rows(exact: bool) -> Iterator[tuple[str, Record]]:
+                for pid, facts, record_hash in idx.each_facts(*idx.narrowing(want), lists=not exact):
+                    hashes[pid] = record_hash
+                    yield pid, facts
+
             try:
-                ids = query.selected(head, want, source.idx.each_facts(*source.idx.narrowing(want)), sort)
+                # Where the SQL keeps exactly what the filters keep (``Index.exact``), query.keeps is not run again.
+                exact = idx.exact(want)
+                ids = query.selected(head, want, rows(exact), sort, passed=exact)
             except index.FAULTS:
                 pass
             else:
-                return Selected(ids, self._in_order)
+                return Selected(ids, lambda pids: self._checked(pids, hashes))
         snap = self.snapshot(self._ask("filtered", want))
         return [snap.partnerships[pid] for pid in query.select(snap, filters, sort)]
 
-    def _in_order(self, pids: list[str]) -> list[Record]:
+    def _checked(self, pids: list[str], hashes: dict[str, int]) -> list[Record]:
+        """The records of *pids* in that order: from the index, each checked against its record's *hashes*
+        (``Index.checked_records``); from the file once the index turned out damaged."""
+        from partnerctl.storage import index
+
+        assert self._guarded is not None
+        source = self._guarded.source()
+        if isinstance(source, _Indexed):
+            try:
+                return source.idx.checked_records(pids, hashes)
+            except index.FAULTS:
+                self._guarded.fall_back()
         found = self._ask("records_of", pids)
         return [found[pid] for pid in pids]
 
