@@ -326,7 +326,7 @@ class Reader:
         source = self._guarded.source()
         if isinstance(source, _Indexed):
             try:
-                return source.idx.checked_records(pids, hashes)
+                return [*source.idx.checked_records(pids, hashes)]
             except index.FAULTS:
                 self._guarded.fall_back()
         found = self._ask("records_of", pids)
