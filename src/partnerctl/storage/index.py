@@ -596,14 +596,15 @@ class Index:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
         return {pid: facts for pid, facts, _h in self.each_facts(where, params)}
 
-    def each_facts(self, where: str = "", params: Sequence[Any] = (), lists: bool = True
+    def each_facts(self, where: str = "", params: Sequence[Any] = (), lists: bool = True, facts: bool = True
                    ) -> Iterator[tuple[str, dict[str, Any], int]]:
         """(id, the record's ``FACTS`` fields, the hash of its record) of the partnerships passing *where*, by
         id, verified, one row at a time from the cursor (``list`` keeps a sort key of each, not its facts).
 
-        *lists*: the fields that hold a list decoded (a sort key reads none of them). The record's hash,
-        verified with the row, is what ``checked_records`` reads the record by, so that a row's hash is
-        computed once per read, not again with its record.
+        *lists*: the fields that hold a list decoded (a sort key reads none of them); not *facts*: none
+        of the fields (an empty dict: the ids alone are wanted). The record's hash, verified with the
+        row, is what ``checked_records`` reads the record by, so that a row's hash is computed once
+        per read, not again with its record.
         """
         names = record_columns()
         at = names.index(facts_fields()[0])
@@ -615,10 +616,13 @@ class Index:
                                     f"{'WHERE ' + where if where else ''} ORDER BY r.id", params):
             if row_hash(row[1:n + 1]) != row[0]:
                 raise Damaged(f"index row of {row[1]!r} does not match its hash")
-            facts = dict(zip(facts_fields(), row[1 + at:stop], strict=True))
+            if not facts:
+                yield row[1], {}, row[n]
+                continue
+            held = dict(zip(facts_fields(), row[1 + at:stop], strict=True))
             for name in decoded:
-                facts[name] = json.loads(facts[name])
-            yield row[1], facts, row[n]
+                held[name] = json.loads(held[name])
+            yield row[1], held, row[n]
 
     def checked_records(self, pids: Sequence[str], hashes: Mapping[str, int]) -> list[dict[str, Any]]:
         """The records of *pids*, in that order, each read with no other column and checked against the

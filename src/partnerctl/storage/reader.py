@@ -302,7 +302,9 @@ class Reader:
             hashes: dict[str, int] = {}
 
             def rows(exact: bool) -> Iterator[tuple[str, Record]]:
-                for pid, facts, record_hash in idx.each_facts(*idx.narrowing(want), lists=not exact):
+                # Kept exactly by the SQL, in id order: only the ids are read; in another order, the key's fields.
+                for pid, facts, record_hash in idx.each_facts(*idx.narrowing(want), lists=not exact,
+                                                               facts=not exact or sort != "id"):
                     hashes[pid] = record_hash
                     yield pid, facts
 
