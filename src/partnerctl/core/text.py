@@ -31,6 +31,8 @@ def _escape(char: str) -> str:
 def clean(text: str, *, multiline: bool = False) -> str:
     r"""*text* made safe for a terminal or a cell: control, bidirectional and invisible characters
     (``names.INVISIBLE``) shown as escapes (``\x1b``, ``\u202e``), so what shows is what is there."""
+    if text.isascii() and text.isprintable():  # most text: nothing to escape, no line break or tab
+        return text
     text = _SHOWN_ESCAPED.sub(lambda m: _escape(m.group()), text)
     return text if multiline else text.replace("\n", " ").replace("\t", " ")
 
@@ -39,11 +41,12 @@ def clean(text: str, *, multiline: bool = False) -> str:
 # quotes that neutralising added: it gets one more leading quote, which import removes.
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 _NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+_FORMULA_START = "'=+-@\t\r"  # the characters such a cell can start with
 
 
 def neutralise(text: str) -> str:
     """A CSV/TSV cell that a spreadsheet shows as text: ``=1+2`` -> ``'=1+2`` (``unneutralise`` undoes it)."""
-    return "'" + text if _FORMULA.match(text) else text
+    return "'" + text if text[:1] in _FORMULA_START and _FORMULA.match(text) else text
 
 
 def unneutralise(text: str) -> str:
@@ -118,7 +121,7 @@ def _flat(items: Any) -> bool:
 
 def indented(value: Any, indent: int, margin: str = "") -> str:
     """Exactly ``json.dumps(value, ensure_ascii=False, indent=indent)``, with *margin* after each line break
-    (no string json writes holds a raw one); faster (tests/test_json_bytes.py)."""
+    (no string json writes holds a raw one); faster (tests/test_output_bytes.py)."""
     try:
         return _indented(value, " " * indent, margin)
     except RecursionError:  # a cycle or a deep nest: json itself says what (ValueError, RecursionError)

@@ -46,6 +46,8 @@ def cell(value: Any, *, raw: bool = False) -> str:
     values as compact JSON; neutralised for spreadsheets unless *raw*."""
     if value is None:
         return ""
+    if type(value) is str:  # most cells
+        return clean(value) if raw else neutralise(clean(value))
     if isinstance(value, (int, float)):  # a number is never a formula (a count, a year)
         return str(value)
     if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
@@ -105,7 +107,7 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: TextI
         writer.writerows([cell(v, raw=raw) for v in row] for row in rows)
         return
     for row in rows:
-        out.write("\t".join(cell(v, raw=raw) for v in row) + "\n")
+        out.write("\t".join([cell(v, raw=raw) for v in row]) + "\n")
 
 
 def parse_fields(spec: str | None, valid: Sequence[str]) -> list[str] | None:
