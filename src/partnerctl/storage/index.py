@@ -624,16 +624,17 @@ class Index:
                 held[name] = json.loads(held[name])
             yield row[1], held, row[n]
 
-    def checked_records(self, pids: Sequence[str], hashes: Mapping[str, int]) -> list[dict[str, Any]]:
-        """The records of *pids*, in that order, each read with no other column and checked against the
-        hash *hashes* holds for it (one ``each_facts`` verified with its row, in this read transaction)."""
+    def checked_records(self, pids: Sequence[str], hashes: Sequence[int]) -> list[dict[str, Any]]:
+        """The records of *pids*, in that order, each read with no other column and checked against its hash in
+        *hashes* (the one ``each_facts`` verified with its row, in this read transaction)."""
+        expected = dict(zip(pids, hashes, strict=True))
         found = {}
         for pid, text in self.con.execute(f"SELECT id, record FROM index_records WHERE id IN ({_marks(pids)})",  # noqa: S608
                                           list(pids)):
-            if _text_hash(text) != hashes.get(pid):
+            if _text_hash(text) != expected.get(pid):
                 raise Damaged(f"index record of {pid!r} does not match its hash")
             found[pid] = text
-        if len(found) != len(set(pids)):
+        if len(found) != len(expected):
             raise Damaged("index_records lost a row it returned in this read")
         return [_restored(found[pid]) for pid in pids]
 
