@@ -84,8 +84,12 @@ def write_records(fmt: Format, records: Iterable[dict[str, Any]], columns: Seque
         for r in records:
             out.write(dumps_json(r) + "\n")
     elif fmt is Format.ids:
-        for r in records:
-            out.write(clean(str(r[id_key])) + "\n")
+        from partnerctl.storage.reader import Selected
+
+        # A list read from the index knows its ids (checked with their rows): no record is read for them.
+        ids = records.ids if id_key == "id" and isinstance(records, Selected) else (r[id_key] for r in records)
+        for pid in ids:
+            out.write(clean(str(pid)) + "\n")
     elif fmt in (Format.csv, Format.tsv):
         write_rows(columns, ([r.get(c) for c in columns] for r in records), out,
                    csv_format=fmt is Format.csv, raw=raw)
