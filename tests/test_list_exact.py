@@ -147,8 +147,12 @@ def test_where_the_sql_is_exact_it_keeps_what_query_keeps(registry: Path, monkey
         expected = query.select(loaded.snapshot(dict(loaded.each_record())), filters)
         if idx.exact(want):
             exact += 1
-            kept = [pid for pid, _facts, _h in idx.each_facts(*idx.narrowing(want), lists=False)]
+            where, params = idx.narrowing(want)
+            kept = [pid for pid, _facts, _h in idx.each_facts(where, params, lists=False)]
             assert kept == sorted(expected), filters
+            # Each row SQL returns passes the check of its verified columns against what the SQL asked.
+            admitted = idx.each_facts(where, params, lists=False, admits=idx.admitting(want))
+            assert [pid for pid, _facts, _h in admitted] == kept, filters
         assert [rec["id"] for rec in indexed.select(filters)] == expected, filters
     assert exact > 20
     indexed.close()
@@ -194,3 +198,36 @@ def test_list_of_many_owners_is_the_same_with_and_without_the_index(
     args: tuple[str, ...]
 ) -> None:
     assert_same_with_and_without_index(invoke, make_registry(MANY_OWNERS), monkeypatch, args)
+
+
+@pytest.mark.parametrize("args", [("--country", "Poland"), ("--status", "active", "--sort", "city"),
+                                  ("--theme", "culture"), ("--since", "1995"), ("--region", "europe")])
+def test_a_row_the_sql_returns_but_does_not_keep_is_damage(
+    invoke: Callable[..., Any], make_registry: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...]
+) -> None:
+    """A damaged SQLite index can return a row its condition does not keep: where ``list`` takes the SQL's rows
+    without ``query.keeps``, the row's verified columns are checked against the condition, and it is not listed."""
+    path = make_registry(MANY_OWNERS)
+    monkeypatch.setenv(index.ENV_OFF, "1")
+    expected = invoke(path, "list", "--format", "json", *args).stdout
+    monkeypatch.delenv(index.ENV_OFF)
+    invoke(path, "list", "--limit", "1")  # builds the index
+    narrowing = index.Index.narrowing
+
+    def widened(self: index.Index, want: query.Wanted) -> tuple[str, list[Any]]:
+        where, params = narrowing(self, want)
+        return f"({where}) OR r.id = ?", [*params, "e"]  # e: Dakar, Edinburgh's, none of the filters'
+
+    monkeypatch.setattr(index.Index, "narrowing", widened)
+    indexed = indexed_reader(path)
+    idx = indexed._guarded.source().idx  # type: ignore[union-attr]
+    filters = {("--country", "Poland"): query.Filters(values={"country": "Poland"})}.get(args)
+    if filters is not None:
+        want = query.wanted(indexed.snapshot({}), filters)
+        with pytest.raises(index.Damaged):
+            list(idx.each_facts(*idx.narrowing(want), admits=idx.admitting(want)))
+    indexed.close()
+    result = invoke(path, "list", "--format", "json", *args)
+    assert (result.exit_code, result.stdout) == (0, expected)
+    assert '"e"' not in result.stdout

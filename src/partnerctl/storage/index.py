@@ -606,7 +606,8 @@ class Index:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
         return {pid: facts for pid, facts, _h in self.each_facts(where, params)}
 
-    def each_facts(self, where: str = "", params: Sequence[Any] = (), lists: bool = True, facts: bool = True
+    def each_facts(self, where: str = "", params: Sequence[Any] = (), lists: bool = True, facts: bool = True,
+                   admits: Callable[[Sequence[Any]], bool] | None = None
                    ) -> Iterator[tuple[str, dict[str, Any], int]]:
         """(id, the record's ``FACTS`` fields, the hash of its record) of the partnerships passing *where*, by
         id, verified, one row at a time from the cursor (``list`` keeps a sort key of each, not its facts).
@@ -614,7 +615,8 @@ class Index:
         *lists*: the fields that hold a list decoded (a sort key reads none of them); not *facts*: none
         of the fields (an empty dict: the ids alone are wanted). The record's hash, verified with the
         row, is what ``checked_records`` reads the record by, so that a row's hash is computed once
-        per read, not again with its record.
+        per read, not again with its record. *admits* (``admitting``): a row's verified columns must
+        pass it, else the index is Damaged (its SQL returned a row its condition does not keep).
         """
         names = record_columns()
         at = names.index(facts_fields()[0])
@@ -626,6 +628,8 @@ class Index:
                                     f"{'WHERE ' + where if where else ''} ORDER BY r.id", params):
             if row_hash(row[1:n + 1]) != row[0]:
                 raise Damaged(f"index row of {row[1]!r} does not match its hash")
+            if admits is not None and not admits(row[1:n + 1]):
+                raise Damaged(f"index row of {row[1]!r} returned by a condition it does not pass")
             if not facts:
                 yield row[1], {}, row[n]
                 continue
@@ -789,6 +793,40 @@ class Index:
                         where.append(f"r.{spec.name} {op} ?")
                         params.append(bound)
         return " AND ".join(where), params
+
+    def admitting(self, want: Wanted) -> Callable[[Sequence[Any]], bool]:
+        """What ``narrowing(want)``'s SQL asks, as a check of a row's verified columns (``record_columns()``),
+        for a *want* that ``exact`` holds: a row that fails it was returned by a damaged SQLite index.
+
+        Where ``exact`` lets ``list`` take the SQL's rows without ``query.keeps``, this keeps the answer
+        resting on verified values only, for a few comparisons a row. The link rows a list vocabulary
+        filter asks for are read and verified (as ``linked`` does).
+        """
+        names = record_columns()
+        at = {name: i for i, name in enumerate(names)}
+        members: list[tuple[int, set[Any]]] = []
+        for name, sets in want.slugs.items():
+            spec = table().get(name)
+            if spec.is_list:
+                for slugs in sets:
+                    cond = f"kind = ? AND slug IN ({_marks(slugs)})"
+                    rows = self._verified("index_links", LINK_COLUMNS, cond, [spec.meta.vocab, *sorted(slugs)])
+                    members.append((at["id"], {row[2] for row in rows}))
+        members += [(at[f"{name}_key"], set(keys)) for name, keys in want.keys().items()]
+        members += [(at[name], {value}) for name, value in want.folded().items()]
+        bounds = [(at[spec.name], want.filters.since, want.filters.until) for spec in table().filters()
+                  if spec.meta.filter == "year" and (want.filters.since is not None or want.filters.until is not None)]
+
+        def admits(row: Sequence[Any]) -> bool:
+            if not all(row[i] in held for i, held in members):
+                return False
+            for i, low, high in bounds:
+                value = row[i]
+                if value is None or (low is not None and value < low) or (high is not None and value > high):
+                    return False
+            return True
+
+        return admits
 
     def exact(self, want: Wanted) -> bool:
         """Whether ``narrowing(want)`` keeps exactly what ``query.keeps`` keeps, so SQL alone can count.

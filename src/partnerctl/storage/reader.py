@@ -323,13 +323,15 @@ class Reader:
 
         where, params = idx.narrowing(want)
         hashes = array("q")
-        # Where the SQL keeps exactly what the filters keep (``Index.exact``), query.keeps is not run again.
+        # Where the SQL keeps exactly what the filters keep (``Index.exact``), query.keeps is not run again:
+        # each row's verified columns are checked against what the SQL asked (``Index.admitting``).
         exact = idx.exact(want)
+        admits = idx.admitting(want) if exact else None
         if exact and sort == "id":
             # Only the ids, in the SQL's order: SQLite orders text as UTF-8 bytes, which is code point
             # order, Python's (query.selected sorts them the same); checked as they come.
             ids: list[str] = []
-            for pid, _facts, record_hash in idx.each_facts(where, params, lists=False, facts=False):
+            for pid, _facts, record_hash in idx.each_facts(where, params, lists=False, facts=False, admits=admits):
                 if ids and pid <= ids[-1]:
                     raise index.Damaged("index_records did not come in id order")
                 ids.append(pid)
@@ -341,7 +343,7 @@ class Reader:
         read = array("q")
 
         def rows() -> Iterator[tuple[str, Record]]:
-            for pid, facts, record_hash in idx.each_facts(where, params, lists=not exact):
+            for pid, facts, record_hash in idx.each_facts(where, params, lists=not exact, admits=admits):
                 order.append(pid)
                 read.append(record_hash)
                 yield pid, facts
