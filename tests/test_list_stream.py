@@ -38,20 +38,18 @@ def test_list_reads_records_a_chunk_at_a_time(
     monkeypatch.delenv(index.ENV_OFF)
     invoke(many, "list", "--limit", "1")  # builds the index
     asked: list[int] = []
-    records_of = index.Index.records_of
+    checked_records = index.Index.checked_records
 
-    def counted(self: index.Index, pids: Any) -> Any:
+    def counted(self: index.Index, pids: Any, hashes: Any) -> Any:
         asked.append(len(pids))
-        return records_of(self, pids)
+        return checked_records(self, pids, hashes)
 
-    monkeypatch.setattr(index.Index, "records_of", counted)
-    records = index.Index.records
+    monkeypatch.setattr(index.Index, "checked_records", counted)
 
-    def some(self: index.Index, where: str = "", params: Any = ()) -> Any:
-        assert where.startswith("r.id IN ("), "records read otherwise than by id, a chunk at a time"
-        return records(self, where, params)
+    def none(self: index.Index, where: str = "", params: Any = ()) -> Any:
+        raise AssertionError("records read otherwise than by id, a chunk at a time")
 
-    monkeypatch.setattr(index.Index, "records", some)
+    monkeypatch.setattr(index.Index, "records", none)
     no_full_load(monkeypatch)
     result = invoke(many, "list", *args)
     assert (result.exit_code, result.stdout) == (0, expected)
@@ -71,3 +69,22 @@ def test_a_record_damaged_midway_is_read_from_the_file(invoke: Any, many: Path, 
     con.execute("UPDATE index_records SET record = replace(record, 'City', 'Town') WHERE id = 'p1100'")
     con.close()
     assert invoke(many, "list", "--format", "jsonl").stdout == expected
+
+
+@pytest.mark.parametrize("args", [(), ("--country", "GB"), ("--sort", "city", "--limit", "7")])
+def test_list_of_ids_reads_no_record(invoke: Any, many: Path, monkeypatch: pytest.MonkeyPatch,
+                                     args: tuple[str, ...]) -> None:
+    monkeypatch.setenv(index.ENV_OFF, "1")
+    expected = invoke(many, "list", "--format", "ids", *args).stdout
+    monkeypatch.delenv(index.ENV_OFF)
+    invoke(many, "list", "--limit", "1")  # builds the index
+
+    def none(self: index.Index, *args: Any) -> Any:
+        raise AssertionError("a record read for its id")
+
+    monkeypatch.setattr(index.Index, "checked_records", none)
+    monkeypatch.setattr(index.Index, "records", none)
+    no_full_load(monkeypatch)
+    result = invoke(many, "list", "--format", "ids", *args)
+    assert (result.exit_code, result.stdout) == (0, expected)
+    assert len(expected.splitlines()) == {(): 1201, ("--country", "GB"): 300}.get(args, 7)

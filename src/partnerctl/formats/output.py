@@ -46,6 +46,8 @@ def cell(value: Any, *, raw: bool = False) -> str:
     values as compact JSON; neutralised for spreadsheets unless *raw*."""
     if value is None:
         return ""
+    if type(value) is str:  # most cells
+        return clean(value) if raw else neutralise(clean(value))
     if isinstance(value, (int, float)):  # a number is never a formula (a count, a year)
         return str(value)
     if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
@@ -67,7 +69,7 @@ def write_json_list(items: Iterable[Any], out: TextIO) -> None:
     no line break but its own, since JSON escapes those inside strings)."""
     sep = "[\n  "
     for item in items:
-        out.write(sep + dumps_json(item, indent=2).replace("\n", "\n  "))
+        out.write(sep + dumps_json(item, indent=2, margin="  "))
         sep = ",\n  "
     out.write("[]\n" if sep.startswith("[") else "\n]\n")
 
@@ -82,8 +84,12 @@ def write_records(fmt: Format, records: Iterable[dict[str, Any]], columns: Seque
         for r in records:
             out.write(dumps_json(r) + "\n")
     elif fmt is Format.ids:
-        for r in records:
-            out.write(clean(str(r[id_key])) + "\n")
+        from partnerctl.storage.reader import Selected
+
+        # A list read from the index knows its ids (checked with their rows): no record is read for them.
+        ids = records.ids if id_key == "id" and isinstance(records, Selected) else (r[id_key] for r in records)
+        for pid in ids:
+            out.write(clean(str(pid)) + "\n")
     elif fmt in (Format.csv, Format.tsv):
         write_rows(columns, ([r.get(c) for c in columns] for r in records), out,
                    csv_format=fmt is Format.csv, raw=raw)
@@ -105,7 +111,7 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: TextI
         writer.writerows([cell(v, raw=raw) for v in row] for row in rows)
         return
     for row in rows:
-        out.write("\t".join(cell(v, raw=raw) for v in row) + "\n")
+        out.write("\t".join([cell(v, raw=raw) for v in row]) + "\n")
 
 
 def parse_fields(spec: str | None, valid: Sequence[str]) -> list[str] | None:

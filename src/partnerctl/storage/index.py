@@ -436,6 +436,13 @@ def _list_keys() -> tuple[str, ...]:
 
 
 @cache
+def _list_facts() -> tuple[str, ...]:
+    """The ``FACTS`` columns that hold a list, kept as JSON text."""
+    lists = {s.name for s in table().partnership if s.is_list}
+    return tuple(name for name in facts_fields() if name in lists)
+
+
+@cache
 def _template() -> dict[str, Any]:
     """Every key of a partnership record, in the record's order, each None."""
     return dict.fromkeys(("id", *(s.name for s in table().partnership)))
@@ -446,10 +453,20 @@ def _stored(rec: Mapping[str, Any]) -> str:
     return json.dumps({k: v for k, v in rec.items() if v is not None and v != []}, ensure_ascii=False)
 
 
+# json's scanner (C), without json.loads' Python layers around it (a third of its time on a record).
+_scan: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009 - not in the stubs
+
+
 def _restored(text: str) -> dict[str, Any]:
     """The record kept as *text* (``_stored``), every field present again, in the record's order."""
+    try:
+        found, end = _scan(text, 0)
+    except StopIteration:
+        found, end = None, -1
+    if end != len(text):  # not json.dumps' text of one value: json.loads says what it is
+        found = json.loads(text)
     out = dict(_template())
-    out.update(json.loads(text))
+    out.update(found)
     for key in _list_keys():
         if out[key] is None:
             out[key] = []
@@ -587,24 +604,53 @@ class Index:
 
     def facts(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
         """{id: the record's ``FACTS`` fields} of the partnerships passing *where*, by id."""
-        return dict(self.each_facts(where, params))
+        return {pid: facts for pid, facts, _h in self.each_facts(where, params)}
 
-    def each_facts(self, where: str = "", params: Sequence[Any] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(id, the record's ``FACTS`` fields) of the partnerships passing *where*, by id, verified, one row
-        at a time from the cursor (``list`` keeps a sort key of each, not its facts)."""
+    def each_facts(self, where: str = "", params: Sequence[Any] = (), lists: bool = True, facts: bool = True,
+                   admits: Callable[[Sequence[Any]], bool] | None = None
+                   ) -> Iterator[tuple[str, dict[str, Any], int]]:
+        """(id, the record's ``FACTS`` fields, the hash of its record) of the partnerships passing *where*, by
+        id, verified, one row at a time from the cursor (``list`` keeps a sort key of each, not its facts).
+
+        *lists*: the fields that hold a list decoded (a sort key reads none of them); not *facts*: none
+        of the fields (an empty dict: the ids alone are wanted). The record's hash, verified with the
+        row, is what ``checked_records`` reads the record by, so that a row's hash is computed once
+        per read, not again with its record. *admits* (``admitting``): a row's verified columns must
+        pass it, else the index is Damaged (its SQL returned a row its condition does not keep).
+        """
         names = record_columns()
         at = names.index(facts_fields()[0])
-        lists = {s.name for s in table().partnership if s.is_list}
+        decoded = _list_facts() if lists else ()
         columns = ", ".join(f"r.{c}" for c in ("h", *names))
         n = len(names)
+        stop = 1 + at + len(facts_fields())
         for row in self.con.execute(f"SELECT {columns} FROM index_records r "  # noqa: S608
                                     f"{'WHERE ' + where if where else ''} ORDER BY r.id", params):
             if row_hash(row[1:n + 1]) != row[0]:
                 raise Damaged(f"index row of {row[1]!r} does not match its hash")
-            facts = dict(zip(facts_fields(), row[1 + at:1 + at + len(facts_fields())], strict=True))
-            for name in lists & facts.keys():
-                facts[name] = json.loads(facts[name])
-            yield row[1], facts
+            if admits is not None and not admits(row[1:n + 1]):
+                raise Damaged(f"index row of {row[1]!r} returned by a condition it does not pass")
+            if not facts:
+                yield row[1], {}, row[n]
+                continue
+            held = dict(zip(facts_fields(), row[1 + at:stop], strict=True))
+            for name in decoded:
+                held[name] = json.loads(held[name])
+            yield row[1], held, row[n]
+
+    def checked_records(self, pids: Sequence[str], hashes: Sequence[int]) -> list[dict[str, Any]]:
+        """The records of *pids*, in that order, each read with no other column and checked against its hash in
+        *hashes* (the one ``each_facts`` verified with its row, in this read transaction)."""
+        expected = dict(zip(pids, hashes, strict=True))
+        found = {}
+        for pid, text in self.con.execute(f"SELECT id, record FROM index_records WHERE id IN ({_marks(pids)})",  # noqa: S608
+                                          list(pids)):
+            if _text_hash(text) != expected.get(pid):
+                raise Damaged(f"index record of {pid!r} does not match its hash")
+            found[pid] = text
+        if len(found) != len(expected):
+            raise Damaged("index_records lost a row it returned in this read")
+        return [_restored(found[pid]) for pid in pids]
 
     def _verified(self, table_name: str, columns: tuple[str, ...], where: str,
                   params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -747,6 +793,40 @@ class Index:
                         where.append(f"r.{spec.name} {op} ?")
                         params.append(bound)
         return " AND ".join(where), params
+
+    def admitting(self, want: Wanted) -> Callable[[Sequence[Any]], bool]:
+        """What ``narrowing(want)``'s SQL asks, as a check of a row's verified columns (``record_columns()``),
+        for a *want* that ``exact`` holds: a row that fails it was returned by a damaged SQLite index.
+
+        Where ``exact`` lets ``list`` take the SQL's rows without ``query.keeps``, this keeps the answer
+        resting on verified values only, for a few comparisons a row. The link rows a list vocabulary
+        filter asks for are read and verified (as ``linked`` does).
+        """
+        names = record_columns()
+        at = {name: i for i, name in enumerate(names)}
+        members: list[tuple[int, set[Any]]] = []
+        for name, sets in want.slugs.items():
+            spec = table().get(name)
+            if spec.is_list:
+                for slugs in sets:
+                    cond = f"kind = ? AND slug IN ({_marks(slugs)})"
+                    rows = self._verified("index_links", LINK_COLUMNS, cond, [spec.meta.vocab, *sorted(slugs)])
+                    members.append((at["id"], {row[2] for row in rows}))
+        members += [(at[f"{name}_key"], set(keys)) for name, keys in want.keys().items()]
+        members += [(at[name], {value}) for name, value in want.folded().items()]
+        bounds = [(at[spec.name], want.filters.since, want.filters.until) for spec in table().filters()
+                  if spec.meta.filter == "year" and (want.filters.since is not None or want.filters.until is not None)]
+
+        def admits(row: Sequence[Any]) -> bool:
+            if not all(row[i] in held for i, held in members):
+                return False
+            for i, low, high in bounds:
+                value = row[i]
+                if value is None or (low is not None and value < low) or (high is not None and value > high):
+                    return False
+            return True
+
+        return admits
 
     def exact(self, want: Wanted) -> bool:
         """Whether ``narrowing(want)`` keeps exactly what ``query.keeps`` keeps, so SQL alone can count.

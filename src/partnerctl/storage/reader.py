@@ -184,16 +184,19 @@ class _Guarded:
 
 
 class Selected(Sequence[Record]):
-    """Records in a given order, read a chunk at a time as they are gone through: only their ids are held.
+    """Records in a given order, read a chunk at a time as they are gone through: only their ids are held,
+    and with each id the hash its record is checked by (a 64-bit integer in an array: 8 bytes each).
 
     A slice is another ``Selected``; ``len`` needs no read. *fetch* gives the
-    records of a list of ids, in that order.
+    records of a list of ids, in that order, given their records' hashes.
     """
 
     CHUNK = 500
 
-    def __init__(self, ids: Sequence[str], fetch: Callable[[list[str]], list[Record]]) -> None:
+    def __init__(self, ids: Sequence[str], hashes: Sequence[int],
+                 fetch: Callable[[list[str], Sequence[int]], list[Record]]) -> None:
         self.ids = ids
+        self.hashes = hashes
         self._fetch = fetch
 
     def __len__(self) -> int:
@@ -206,12 +209,13 @@ class Selected(Sequence[Record]):
 
     def __getitem__(self, at: int | slice) -> Record | Selected:
         if isinstance(at, slice):
-            return Selected(self.ids[at], self._fetch)
-        return self._fetch([self.ids[at]])[0]
+            return Selected(self.ids[at], self.hashes[at], self._fetch)
+        return self._fetch([self.ids[at]], [self.hashes[at]])[0]
 
     def __iter__(self) -> Iterator[Record]:
         for start in range(0, len(self.ids), self.CHUNK):
-            yield from self._fetch(list(self.ids[start:start + self.CHUNK]))
+            stop = start + self.CHUNK
+            yield from self._fetch(list(self.ids[start:stop]), self.hashes[start:stop])
 
 
 class Reader:
@@ -288,9 +292,9 @@ class Reader:
     def select(self, filters: query.Filters, sort: str = "id") -> Sequence[Record]:
         """``query.select``: the records that pass *filters*, in *sort* order.
 
-        From the index: their ids in order (``query.selected`` over the facts of
-        the rows SQL narrows to, streamed), and the records read a chunk at a time
-        as the caller goes through them (``Selected``), so that ``list`` of every
+        From the index: their ids in order (``_selected``: the rows SQL narrows to,
+        streamed, each checked against its hash), and the records read a chunk at a
+        time as the caller goes through them (``Selected``), so that ``list`` of every
         partnership holds ids, not records. From a loaded file: its records.
         """
         from partnerctl.storage import index
@@ -300,15 +304,70 @@ class Reader:
         source = self._guarded.source() if self._guarded is not None else None
         if isinstance(source, _Indexed):
             try:
-                ids = query.selected(head, want, source.idx.each_facts(*source.idx.narrowing(want)), sort)
+                ids, hashes = self._selected(source.idx, head, want, sort)
             except index.FAULTS:
                 pass
             else:
-                return Selected(ids, self._in_order)
+                return Selected(ids, hashes, self._checked)
         snap = self.snapshot(self._ask("filtered", want))
         return [snap.partnerships[pid] for pid in query.select(snap, filters, sort)]
 
-    def _in_order(self, pids: list[str]) -> list[Record]:
+    @staticmethod
+    def _selected(idx: Index, head: Snapshot, want: query.Wanted, sort: str) -> tuple[list[str], Sequence[int]]:
+        """The ids ``select`` keeps from the index, in *sort* order, and the hash of each one's record, read
+        with its row when the row's own hash was checked (``Index.each_facts``): the record is then read
+        alone and checked against it (``Index.checked_records``), so a row is hashed once per read."""
+        from array import array
+        from bisect import bisect_left
+        from itertools import pairwise
+
+        from partnerctl.storage import index
+
+        where, params = idx.narrowing(want)
+        hashes = array("q")
+        # Where the SQL keeps exactly what the filters keep (``Index.exact``), query.keeps is not run again:
+        # each row's verified columns are checked against what the SQL asked (``Index.admitting``).
+        exact = idx.exact(want)
+        admits = idx.admitting(want) if exact else None
+        if exact and sort == "id":
+            # Only the ids, in the SQL's order: SQLite orders text as UTF-8 bytes, which is code point
+            # order, Python's (query.selected sorts them the same); checked as they come.
+            ids: list[str] = []
+            for pid, _facts, record_hash in idx.each_facts(where, params, lists=False, facts=False, admits=admits):
+                if ids and pid <= ids[-1]:
+                    raise index.Damaged("index_records did not come in id order")
+                ids.append(pid)
+                hashes.append(record_hash)
+            return ids, hashes
+        # The rows' ids in id order and their hashes beside them (a list and an array, not a dict: a
+        # tenth of the memory); each id kept is then found there by bisection.
+        order: list[str] = []
+        read = array("q")
+
+        def rows() -> Iterator[tuple[str, Record]]:
+            for pid, facts, record_hash in idx.each_facts(where, params, lists=not exact, admits=admits):
+                order.append(pid)
+                read.append(record_hash)
+                yield pid, facts
+
+        ids = query.selected(head, want, rows(), sort, passed=exact)
+        if any(a >= b for a, b in pairwise(order)):
+            raise index.Damaged("index_records did not come in id order")
+        hashes.extend(read[bisect_left(order, pid)] for pid in ids)
+        return ids, hashes
+
+    def _checked(self, pids: list[str], hashes: Sequence[int]) -> list[Record]:
+        """The records of *pids* in that order: from the index, each checked against its record's hash
+        in *hashes* (``Index.checked_records``); from the file once the index turned out damaged."""
+        from partnerctl.storage import index
+
+        assert self._guarded is not None
+        source = self._guarded.source()
+        if isinstance(source, _Indexed):
+            try:
+                return [*source.idx.checked_records(pids, hashes)]
+            except index.FAULTS:
+                self._guarded.fall_back()
         found = self._ask("records_of", pids)
         return [found[pid] for pid in pids]
 
