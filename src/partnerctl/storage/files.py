@@ -377,7 +377,10 @@ def fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-Content = bytes | str | Callable[[IO[Any]], None]
+# A file's bytes in pieces, written one after another (a registry spliced from spans of its old bytes
+# and new blocks: joined, they would cost one more copy of a 30 MB file in memory).
+Pieces = list[bytes | memoryview]
+Content = bytes | str | Pieces | Callable[[IO[Any]], None]
 
 
 def open_output(fd: int) -> BinaryIO:
@@ -386,7 +389,7 @@ def open_output(fd: int) -> BinaryIO:
 
 
 def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> None:
-    """Write *content* into *out* and flush: bytes, str (as UTF-8), or a callback given the stream.
+    """Write *content* into *out* and flush: bytes, str (as UTF-8), pieces of bytes, or a callback given the stream.
 
     With *text* the callback gets a text stream (UTF-8, newlines written as given).
     """
@@ -394,6 +397,9 @@ def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> Non
         content = content.encode("utf-8")
     if isinstance(content, bytes):
         out.write(content)
+    elif isinstance(content, list):
+        for piece in content:
+            out.write(piece)
     elif text:
         wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="")
         content(wrapper)
@@ -408,8 +414,9 @@ def write_atomic(target: Path, content: Content, *, text: bool = False, backup: 
                  exclusive: bool = False, shown: Path | None = None) -> None:
     """Replace *target* with *content*, all or nothing (see ``replacing``): the one writer of output files.
 
-    *content* is bytes, str (written as UTF-8) or a callback that writes to the
-    stream it is given (a text stream with *text*). A device or named pipe
+    *content* is bytes, str (written as UTF-8), a list of bytes-like pieces written
+    one after another, or a callback that writes to the stream it is given (a text
+    stream with *text*). A device or named pipe
     (``-o /dev/stdout``) cannot be replaced: it is written to directly.
     """
     shown = shown or target
@@ -508,9 +515,12 @@ def journal_folder(path: Path) -> Path:
     return target.parent / ".partnerctl" / "journal" / target.name
 
 
+_DIGEST_HEX = 16
+
+
 def digest(data: bytes) -> str:
     """The short hash of a version that journal entries record: 16 hex digits of its SHA-256."""
-    return hashlib.sha256(data).hexdigest()[:16]
+    return hashlib.sha256(data).hexdigest()[:_DIGEST_HEX]
 
 
 def journal_list(path: Path) -> list[JournalEntry]:
@@ -529,12 +539,14 @@ def journal_list(path: Path) -> list[JournalEntry]:
     return sorted(entries, key=lambda e: e.number, reverse=True)
 
 
-def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None,
+def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None, new_hash: str | None = None,
                  keep: int = JOURNAL_KEEP, linked: bool = False) -> JournalEntry:
     """Keep *old_bytes*, the registry's version a write is about to replace with *new_bytes*.
 
-    Call it under the registry's write lock, before the write. Give *new_bytes*:
-    without it ``undo`` cannot tell whether the registry changed since. The
+    Call it under the registry's write lock, before the write. Give *new_bytes*, or
+    *new_hash*, their SHA-256 in hex when the caller has it (the write pipeline: the
+    index's key is the same hash): without either ``undo`` cannot tell whether the
+    registry changed since. The
     oldest entries beyond *keep* (at least 1) are removed. WriteFailed (exit 4) when the
     journal cannot be written; the registry is untouched then.
 
@@ -553,7 +565,9 @@ def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None
     entries = journal_list(path)
     number = entries[0].number + 1 if entries else 1
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    after = f"-{digest(new_bytes)}" if new_bytes is not None else ""
+    if new_hash is None and new_bytes is not None:
+        new_hash = hashlib.sha256(new_bytes).hexdigest()
+    after = f"-{new_hash[:_DIGEST_HEX]}" if new_hash is not None else ""
     entry = folder / f"{number:06d}-{stamp}{after}.toml"
     if not (linked and _link(target, entry)):
         write_atomic(entry, old_bytes)

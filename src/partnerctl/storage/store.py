@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import os
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     # index locates and reads the file here without it.
     from partnerctl.core.edit import Draft
     from partnerctl.core.model import Owner, Partnership, Registry
-    from partnerctl.storage.index import Index
+    from partnerctl.storage.index import ContentHash, Index
 
 T = TypeVar("T")
 # A waiting writer is queued in the kernel and a dead holder releases the lock: waiting long costs only time,
@@ -285,14 +286,58 @@ class Change(Generic[T]):
     reformat: bool = False
 
 
+@dataclass(frozen=True)
+class NewFile:
+    """A write's new file: its bytes as pieces written one after another (spans of the old file's bytes,
+    not copied, and the blocks written again), and how many of its first bytes are the old file's.
+
+    A one-block write of a 30 MB registry never joins them: they are hashed (``index.ContentHash``),
+    compared with the old bytes and written (``files.write_atomic``) as they are.
+    """
+
+    pieces: files.Pieces
+    same: int = 0
+
+    @classmethod
+    def whole(cls, data: bytes) -> NewFile:
+        """A new file written whole."""
+        return cls([data])
+
+    def size(self) -> int:
+        """Its length in bytes."""
+        return sum(len(piece) for piece in self.pieces)
+
+    def equals(self, old: bytes) -> bool:
+        """Whether its bytes are exactly *old* (compared where they lie: nothing joined or copied)."""
+        if self.size() != len(old):
+            return False
+        at = 0
+        for piece in self.pieces:
+            if at + len(piece) > self.same and not old.startswith(piece, at):
+                return False
+            at += len(piece)
+        return True
+
+    def join(self) -> bytes:
+        """Its bytes in one piece (a diff, ``fmt``'s report)."""
+        if len(self.pieces) == 1 and isinstance(self.pieces[0], bytes):
+            return self.pieces[0]
+        return b"".join(self.pieces)
+
+
 @dataclass
 class Written(Generic[T]):
-    """What a write did: the change's result, the old and new bytes, and whether it was written."""
+    """What a write did: the change's result, the old bytes and the new file, and whether it was written."""
 
     result: T
     old_data: bytes
-    new_data: bytes
+    new: NewFile
     written: bool
+
+    @functools.cached_property
+    def new_data(self) -> bytes:
+        """The file's bytes after the write (joined when first asked)."""
+        return self.new.join()
 
     # Decoded only when asked (fmt, a diff): decoding a 33 MB registry twice is most of a one-block write.
     @property
@@ -335,11 +380,14 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
     target = loc.path if dry_run else writable_target(loc)
     with nullcontext() if dry_run else files.locked(target, lock_timeout):
         data, st = read_file(target)
-        block = _block_draft(target, data, st, str(loc.path)) if index.enabled() and not change.whole else None
+        # The old bytes are hashed only if the index's key needs it, once; the new file's hash starts from there.
+        old_hash = index.ContentHash(data)
+        block = (_block_draft(target, data, st, str(loc.path), old_hash)
+                 if index.enabled() and not change.whole else None)
         draft: FullDraft | BlockDraft | None = block
         if block is not None:
             try:
-                result, new_data = _run(change, block, data, progress)
+                result, new = _run(change, block, data, progress)
             except _Retry:
                 draft = None  # the index turned out damaged: the file decides, from the start
         if draft is None:
@@ -348,13 +396,15 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
                               if change.prepare is not None else
                               parse_valid(decode(data, loc.path), str(loc.path),
                                           _ticker(progress, _("reading the registry"))), change.reformat)
-            result, new_data = _run(change, draft, data, progress)
-        written = not dry_run and new_data != data
+            result, new = _run(change, draft, data, progress)
+        written = not dry_run and not new.equals(data)
         if written:
             progress(_("writing the registry"), 0, None)
-            entry = files.journal_push(target, data, new_bytes=new_data, linked=True)
+            # One SHA-256 of the new bytes: the journal entry's name and the index's key.
+            new_hash = old_hash.of_copy(new.pieces, new.same)
+            entry = files.journal_push(target, data, new_hash=new_hash, linked=True)
             try:
-                files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+                files.write_atomic(target, new.pieces, backup=backup, shown=loc.path)
             except BaseException:
                 # Nothing was written: the journal keeps no version of a write that did not happen.
                 with contextlib.suppress(OSError):
@@ -367,8 +417,8 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
     # by the key check and the next read catches up).
     if written and index.enabled():
         progress(_("updating the index"), 0, None)
-        draft.reindex(target, data, new_data, new_st)
-    return Written(result, data, new_data, written)
+        draft.reindex(target, new, new_st, new_hash)
+    return Written(result, data, new, written)
 
 
 def _prepared(text: str, name: str, prepare: Callable[[dict[str, Any]], None]) -> Registry:
@@ -413,11 +463,14 @@ def undo(loc: Location, *, force: bool = False, lock_timeout: float = DEFAULT_LO
     return entry, current, old
 
 
-def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
-    """A BlockDraft when the index is current, intact and the file canonical; else None (after a discard)."""
+def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str,
+                 old_hash: ContentHash) -> BlockDraft | None:
+    """A BlockDraft when the index is current, intact and the file canonical; else None (after a discard).
+
+    *old_hash* hashes *data* if the index's key needs it (the new file's hash then starts from it)."""
     from partnerctl.storage import index
 
-    idx = index.open_current(target, st, lambda: (data, st))
+    idx = index.open_current(target, st, lambda: (data, st), hasher=lambda _data: old_hash.hexdigest())
     if idx is None:
         return None
     try:
@@ -428,7 +481,7 @@ def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> Bl
         return None
 
 
-def _run(change: Change[T], draft: FullDraft | BlockDraft, data: bytes, progress: Progress) -> tuple[T, bytes]:
+def _run(change: Change[T], draft: FullDraft | BlockDraft, data: bytes, progress: Progress) -> tuple[T, NewFile]:
     """Run *change* on *draft* once and render the new file; a BlockDraft's index fault is ``_Retry``."""
     from partnerctl.storage import index
 
@@ -472,7 +525,7 @@ def create(path: Path, text: str, *, dry_run: bool = False,
         with files.locked(path, lock_timeout):
             files.write_atomic(path, text, exclusive=True)
         LANDED.append(path)
-    return reg, Written(None, b"", text.encode("utf-8"), written=not dry_run)
+    return reg, Written(None, b"", NewFile.whole(text.encode("utf-8")), written=not dry_run)
 
 
 # --- drafts: the registry as a change sees it ----------------------------------------------
@@ -559,7 +612,7 @@ class FullDraft:
         self.all_touched = True
         return self.reg
 
-    def render(self, data: bytes, progress: Progress) -> bytes:
+    def render(self, data: bytes, progress: Progress) -> NewFile:
         """The new file, checked as the next read will see it: the whole registry in canonical form, or, when
         the file holds comments, its text with only the changed blocks written again (``_kept_layout``)."""
         canonical = text = tomlfile.dump(self.reg)
@@ -578,7 +631,7 @@ class FullDraft:
             raise InvalidInput(_("partnerctl cannot keep the comments of the registry for this change; "
                                  "run 'partnerctl fmt' first, or make the change by hand"))
         self._checked = new_reg
-        return text.encode("utf-8")
+        return NewFile.whole(text.encode("utf-8"))
 
     def _kept_layout(self, old: str, canonical: str) -> str:
         """*old* with the changed blocks (and head) written again canonically, the rest byte for byte.
@@ -638,12 +691,13 @@ class FullDraft:
             parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
         return tomlfile.Layout(head, parts, layout.tail).text()  # checked by render, as the next read sees it
 
-    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
-        """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
+    def reindex(self, target: Path, new: NewFile, st: os.stat_result, digest: str) -> None:
+        """Build the index of the new file (whose stat is *st*, whose hash *digest*), so the next read needs
+        no rebuild."""
         from partnerctl.storage import index
 
         assert self._checked is not None
-        index.save(target, self._checked, new, st)
+        index.save(target, self._checked, new.join(), st, digest=digest)
 
 
 def _block_key(pid: str) -> tuple[str, ...]:
@@ -870,7 +924,7 @@ class BlockDraft:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def render(self, data: bytes, progress: Progress) -> bytes:
+    def render(self, data: bytes, progress: Progress) -> NewFile:
         """The file with the touched blocks (and the head, if changed) rewritten, checked, spliced in."""
         from partnerctl.core.model import Registry, record, registry_data
         from partnerctl.storage import index
@@ -894,7 +948,7 @@ class BlockDraft:
                     edits.append((start, stop, blocks[pid]))
             elif t.now is not None:
                 edits.append(self._insertion(pid, blocks[pid], removed))
-        new = tomlfile.splice(data, edits)
+        pieces = tomlfile.splice(data, edits)
         # Check what will be written as the next read will see it: the head and every new block.
         text = head_text.decode("utf-8") + "".join("\n" + blocks[pid].decode("utf-8") for pid in sorted(blocks))
         checked, problems = check_text(text, "new registry")
@@ -923,7 +977,7 @@ class BlockDraft:
                    for pid in self.touched}
         self._update = index.Update(head, tomlfile.bytes_hash(head_text), records,
                                     {pid: tomlfile.bytes_hash(block) for pid, block in blocks.items()})
-        return new
+        return NewFile(pieces, same=min((start for start, _stop, _new in edits), default=len(data)))
 
     def _insertion(self, pid: str, block: bytes, removed: set[str]) -> tuple[int, int, bytes]:
         """Where a new block goes: before the first block after it in id order still there, else at the end.
@@ -955,11 +1009,14 @@ class BlockDraft:
         t = self.touched.get(pid)
         return t.block if t is not None and t.block is not None else self._block(pid)[0]
 
-    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
-        """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild."""
+    def reindex(self, target: Path, new: NewFile, st: os.stat_result, digest: str) -> None:
+        """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild.
+
+        *st* is the stat of the file just written and *digest* its hash: a key not settled (``index.key_of``).
+        """
         from partnerctl.storage import index
 
-        index.apply(target, self.idx.key, index.key_of(new, st), self._update)
+        index.apply(target, self.idx.key, index.Key(digest, index.stat_key(st)), self._update)
 
 
 @dataclass
