@@ -321,7 +321,7 @@ def umask() -> int:
 
 @contextmanager
 def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
-              shown: Path | None = None) -> Iterator[tuple[Path, int]]:
+              shown: Path | None = None, before_rename: Callable[[], None] | None = None) -> Iterator[tuple[Path, int]]:
     """A temporary file beside *target* that replaces it when the block ends without an error.
 
     Yields the temporary file's path and an open descriptor of it; write through
@@ -330,7 +330,9 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
     and *target* is untouched; an OSError becomes WriteFailed naming *shown*
     (default *target*) and the reason. With *backup*, the previous version becomes
     ``<target>.bak`` just before the rename; with *exclusive*, an existing
-    *target* is never replaced (WriteFailed).
+    *target* is never replaced (WriteFailed). *before_rename* runs once the new
+    bytes are on disk, just before they replace *target* (the registry's journal
+    entry); what it raises fails the write as any error does.
     """
     shown = shown or target
     _folder_refused(target)
@@ -344,6 +346,8 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
     try:
         yield tmp, fd
         os.fsync(fd)
+        if before_rename is not None:
+            before_rename()
         os.fchmod(fd, mode)
         if exclusive:
             # link() refuses an existing name, where rename() would replace it.
@@ -411,16 +415,20 @@ def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> Non
 
 
 def write_atomic(target: Path, content: Content, *, text: bool = False, backup: bool = False,
-                 exclusive: bool = False, shown: Path | None = None) -> None:
+                 exclusive: bool = False, shown: Path | None = None,
+                 before_rename: Callable[[], None] | None = None) -> None:
     """Replace *target* with *content*, all or nothing (see ``replacing``): the one writer of output files.
 
     *content* is bytes, str (written as UTF-8), a list of bytes-like pieces written
     one after another, or a callback that writes to the stream it is given (a text
     stream with *text*). A device or named pipe
     (``-o /dev/stdout``) cannot be replaced: it is written to directly.
+    *before_rename*: see ``replacing`` (for a stream, before it is written).
     """
     shown = shown or target
     if is_stream(target):
+        if before_rename is not None:
+            before_rename()
         try:
             with open(target, "wb") as out:
                 write_content(out, content, text=text)
@@ -428,7 +436,7 @@ def write_atomic(target: Path, content: Content, *, text: bool = False, backup: 
             raise WriteFailed(_("cannot write {shown}: {value}").format(
                 shown=shown, value=exc.strerror or exc)) from None
         return
-    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_tmp, fd):
+    with replacing(target, backup=backup, exclusive=exclusive, shown=shown, before_rename=before_rename) as (_tmp, fd):
         with open_output(fd) as out:
             write_content(out, content, text=text)
 

@@ -400,16 +400,24 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
         written = not dry_run and not new.equals(data)
         if written:
             progress(_("writing the registry"), 0, None)
-            # One SHA-256 of the new bytes: the journal entry's name and the index's key.
-            new_hash = old_hash.of_copy(new.pieces, new.same)
-            entry = files.journal_push(target, data, new_hash=new_hash, linked=True)
+            # One SHA-256 of the new bytes, the journal entry's name and the index's key, hashed while
+            # they are written and synced (hashlib and the writes let go of the GIL).
+            hashing = _Hashing(old_hash, new)
+            entries: list[files.JournalEntry] = []
+
+            def keep_previous() -> None:
+                entries.append(files.journal_push(target, data, new_hash=hashing.result(), linked=True))
+
             try:
-                files.write_atomic(target, new.pieces, backup=backup, shown=loc.path)
+                files.write_atomic(target, new.pieces, backup=backup, shown=loc.path, before_rename=keep_previous)
             except BaseException:
                 # Nothing was written: the journal keeps no version of a write that did not happen.
-                with contextlib.suppress(OSError):
-                    entry.file.unlink()
+                for entry in entries:
+                    with contextlib.suppress(OSError):
+                        entry.file.unlink()
                 raise
+            finally:
+                new_hash = hashing.result()
             LANDED.append(target)
             new_st = os.stat(target)  # the stat of what this write made (the index's key holds it)
     # The index has its own lock and key check: it is brought up to date after the registry's lock is
@@ -497,6 +505,32 @@ def _run(change: Change[T], draft: FullDraft | BlockDraft, data: bytes, progress
         raise _Retry from exc
     finally:
         draft.close()
+
+
+class _Hashing:
+    """The new file's SHA-256 (``ContentHash.of_copy``), computed in a thread of its own meanwhile."""
+
+    def __init__(self, old: ContentHash, new: NewFile) -> None:
+        import threading
+
+        self._digest: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(old, new), daemon=True)
+        self._thread.start()
+
+    def _run(self, old: ContentHash, new: NewFile) -> None:
+        try:
+            self._digest = old.of_copy(new.pieces, new.same)
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for the result
+            self._error = exc
+
+    def result(self) -> str:
+        """The hash, once computed (what computing it raised is raised here)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._digest is not None
+        return self._digest
 
 
 class _Retry(Exception):
