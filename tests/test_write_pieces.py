@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import no_full_load
+from conftest import fresh_index_contents, index_contents, no_full_load
 from partnerctl.core import edit
 from partnerctl.storage import files, index, store
 from partnerctl.storage import toml as tomlfile
@@ -181,3 +181,32 @@ def test_a_dry_run_diff_and_nothing_to_change_on_the_block_path(
     written = store.write(store.Location(indexed), store.Change(  # the same value again: nothing to write
         lambda draft: edit.set_field(draft, "turin", "status", "suspended")))
     assert not written.written and written.new_data == before and indexed.read_bytes() == before
+
+
+# --- the old bytes hashed while the change runs ---------------------------------------------
+
+def test_a_change_run_on_an_index_the_file_no_longer_matches_does_not_count(
+        indexed: Path, invoke: Callable[..., Any], tmp_path: Path) -> None:
+    # Edited outside, still canonical, the head unchanged: the index opens (its stat does not vouch
+    # for the bytes, which are hashed meanwhile) and answers for the old file until that hash is compared.
+    data = indexed.read_bytes()
+    assert data.count(b'city = "Milan"\n') == 1
+    indexed.write_bytes(data.replace(b'city = "Milan"\n', b'city = "Milano"\n'))
+    result = invoke(indexed, "set", "Milano", "status", "suspended")  # a name the index has never heard of
+    assert result.exit_code == 0, result.stderr
+    assert invoke(indexed, "tag", "turin", "sport").exit_code == 0  # a change the stale index could have made
+    after = store.load(indexed)
+    assert after.partnerships["milan"].city == "Milano" and after.partnerships["milan"].status == "suspended"
+    assert "sport" in after.partnerships["turin"].themes
+    assert index_contents(index.db_path(indexed)) == fresh_index_contents(indexed, tmp_path)
+
+
+def test_an_index_the_file_no_longer_matches_is_not_updated_by_a_block_write(
+        indexed: Path, tmp_path: Path) -> None:
+    data = indexed.read_bytes()
+    indexed.write_bytes(data.replace(b'city = "Milan"\n', b'city = "Milano"\n'))
+    written = store.write(store.Location(indexed), store.Change(
+        lambda draft: edit.add_event(draft, "turin", date="2024", title="Stale")))
+    assert written.written and b'city = "Milano"\n' in indexed.read_bytes()
+    assert _key_digest(indexed) == hashlib.sha256(indexed.read_bytes()).hexdigest()
+    assert index_contents(index.db_path(indexed)) == fresh_index_contents(indexed, tmp_path)

@@ -327,6 +327,32 @@ def content_hash(data: bytes) -> str:
 HASH_STEP = 1 << 20
 
 
+class Background:
+    """A function run in a thread of its own (hashing lets go of the GIL): ``result`` waits for it."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._fn = fn
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for the result
+            self._error = exc
+
+    def result(self) -> Any:
+        """What the function returned (what it raised is raised here)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class ContentHash:
     """The ``content_hash`` of file bytes, computed when first asked, and that of a copy made of pieces.
 
@@ -334,31 +360,48 @@ class ContentHash:
     journal entry's name) starts from the state the old file's hash had at the first byte that
     changes, when the old bytes were hashed (their stat did not vouch for them), so only the bytes
     from there on are hashed again; and it is computed once for both. The pieces are hashed as
-    they are, never joined.
+    they are, never joined. ``start`` hashes the old bytes in a thread while the write goes on.
     """
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self._hex: str | None = None
         self._states: list[Any] = []  # the state after data[:k * HASH_STEP], k = 0, 1, ...
+        self._running: Background | None = None
+
+    def start(self) -> None:
+        """Hash the bytes in a thread of its own; ``hexdigest`` waits for it."""
+        if self._hex is None and self._running is None:
+            self._running = Background(self._hash)
 
     def hexdigest(self) -> str:
         """The SHA-256 of the bytes (``content_hash``), hashed once."""
+        if self._running is not None:
+            running, self._running = self._running, None
+            with suppress(Exception):
+                running.result()  # what failed there is done again here
         if self._hex is None:
-            import hashlib
-
-            h = hashlib.sha256()
-            view = memoryview(self.data)
-            for at in range(0, len(view), HASH_STEP):
-                self._states.append(h.copy())
-                h.update(view[at:at + HASH_STEP])
-            self._hex = h.hexdigest()
+            self._hash()
+        assert self._hex is not None
         return self._hex
+
+    def _hash(self) -> None:
+        import hashlib
+
+        h = hashlib.sha256()
+        view = memoryview(self.data)
+        states = []
+        for at in range(0, len(view), HASH_STEP):
+            states.append(h.copy())
+            h.update(view[at:at + HASH_STEP])
+        self._states, self._hex = states, h.hexdigest()
 
     def of_copy(self, pieces: Sequence[bytes | memoryview], same: int) -> str:
         """The SHA-256 of the bytes *pieces* make one after another, whose first *same* bytes are these."""
         import hashlib
 
+        if self._running is not None:
+            self.hexdigest()
         if self._states:
             k = min(same // HASH_STEP, len(self._states) - 1)
             h, at = self._states[k].copy(), k * HASH_STEP
@@ -968,7 +1011,7 @@ def _connect_ro(db: Path) -> sqlite3.Connection:
 
 
 def open_current(path: Path, st: os.stat_result, read: Callable[[], tuple[bytes, os.stat_result]],
-                 started: int | None = None, hasher: Callable[[bytes], str] = content_hash) -> Index | None:
+                 started: int | None = None, hasher: Callable[[bytes], str | None] = content_hash) -> Index | None:
     """The index of the registry at *path* if it was built for exactly its bytes and is intact, else None.
 
     *st* is the file's stat now; *read* gives its bytes and their stat, called only when the stat
@@ -976,6 +1019,8 @@ def open_current(path: Path, st: os.stat_result, read: Callable[[], tuple[bytes,
     A reader passes it, and then records what it verified (a new stat for the same bytes, or that
     they are now settled), so the next command needs no hash; a writer, about to change the file, does not.
     *hasher*: what hashes those bytes (a writer's ``ContentHash``, which the new file's hash then starts from).
+    A writer's *hasher* may return None: it hashes the bytes meanwhile, and must compare that hash with the
+    index's key before it trusts anything the index said (``store.BlockDraft.stale``).
     """
     def current(con: sqlite3.Connection, db: Path) -> Index | None:
         # One read transaction: the key checked below and every row read later agree.
@@ -1016,7 +1061,7 @@ def _open(path: Path, take: Callable[[sqlite3.Connection, Path], Index | None]) 
 
 
 def _vouch(meta: dict[str, Any], st: os.stat_result, read: Callable[[], tuple[bytes, os.stat_result]],
-           started: int | None, hasher: Callable[[bytes], str]) -> Key | None:
+           started: int | None, hasher: Callable[[bytes], str | None]) -> Key | None:
     """The key of the file as it is if the index was built for its bytes (None if not): the recorded one when
     its stat vouches for them, else one made from the bytes (*read*) whose hash is the recorded one."""
     if meta.get("schema") != schema_version() or meta.get("check") != _meta_hash(meta):
@@ -1025,7 +1070,11 @@ def _vouch(meta: dict[str, Any], st: os.stat_result, read: Callable[[], tuple[by
     if recorded.settled and stat_key(st) == recorded.stat:
         return recorded
     data, after = read()
-    key = key_of(data, after, started, hasher(data))
+    digest = hasher(data)
+    if digest is None:
+        assert started is None  # a reader records the key it verifies: only a writer checks it later
+        return recorded
+    key = key_of(data, after, started, digest)
     if key.digest != recorded.digest:
         return None
     return recorded if key.stat == recorded.stat and recorded.settled else key

@@ -390,6 +390,13 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
                 result, new = _run(change, block, data, progress)
             except _Retry:
                 draft = None  # the index turned out damaged: the file decides, from the start
+            except Exception:
+                if not block.stale():
+                    raise
+                draft = None  # the index was not the file's: what the change was told does not count
+            else:
+                if block.stale():
+                    draft = None
         if draft is None:
             progress(_("reading the registry"), 0, None)
             draft = FullDraft(_prepared(decode(data, loc.path), str(loc.path), change.prepare)
@@ -402,7 +409,7 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
             progress(_("writing the registry"), 0, None)
             # One SHA-256 of the new bytes, the journal entry's name and the index's key, hashed while
             # they are written and synced (hashlib and the writes let go of the GIL).
-            hashing = _Hashing(old_hash, new)
+            hashing = index.Background(lambda: old_hash.of_copy(new.pieces, new.same))
             entries: list[files.JournalEntry] = []
 
             def keep_previous() -> None:
@@ -478,11 +485,21 @@ def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str,
     *old_hash* hashes *data* if the index's key needs it (the new file's hash then starts from it)."""
     from partnerctl.storage import index
 
-    idx = index.open_current(target, st, lambda: (data, st), hasher=lambda _data: old_hash.hexdigest())
+    later: list[ContentHash] = []
+
+    def hash_meanwhile(_data: bytes) -> None:
+        # The file's stat does not vouch for its bytes: they are hashed while the change runs, and compared
+        # with the index's key before anything the index said is used (``BlockDraft.stale``).
+        old_hash.start()
+        later.append(old_hash)
+
+    idx = index.open_current(target, st, lambda: (data, st), hasher=hash_meanwhile)
     if idx is None:
         return None
     try:
-        return BlockDraft.open(idx, data, name, target)
+        draft = BlockDraft.open(idx, data, name, target)
+        draft.unverified = later[0] if later else None
+        return draft
     except index.FAULTS:
         idx.close()
         index.discard(target)
@@ -505,32 +522,6 @@ def _run(change: Change[T], draft: FullDraft | BlockDraft, data: bytes, progress
         raise _Retry from exc
     finally:
         draft.close()
-
-
-class _Hashing:
-    """The new file's SHA-256 (``ContentHash.of_copy``), computed in a thread of its own meanwhile."""
-
-    def __init__(self, old: ContentHash, new: NewFile) -> None:
-        import threading
-
-        self._digest: str | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(old, new), daemon=True)
-        self._thread.start()
-
-    def _run(self, old: ContentHash, new: NewFile) -> None:
-        try:
-            self._digest = old.of_copy(new.pieces, new.same)
-        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for the result
-            self._error = exc
-
-    def result(self) -> str:
-        """The hash, once computed (what computing it raised is raised here)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._digest is not None
-        return self._digest
 
 
 class _Retry(Exception):
@@ -818,6 +809,9 @@ class BlockDraft:
         self.countries: dict[str, str] = head.countries
         self.touched: dict[str, _Touched] = {}
         self._update: Any = None
+        # The old bytes' hash, computed meanwhile, when the file's stat did not vouch for them: until it is
+        # compared with the index's key (``stale``), the change's outcome does not count.
+        self.unverified: ContentHash | None = None
 
     @classmethod
     def open(cls, idx: Index, data: bytes, name: str, path: Path) -> BlockDraft:
@@ -840,6 +834,10 @@ class BlockDraft:
     def close(self) -> None:
         """End the index's read transaction (before the index is updated)."""
         self.idx.close()
+
+    def stale(self) -> bool:
+        """Whether the index turns out not to be the file's (its bytes hashed meanwhile: ``unverified``)."""
+        return self.unverified is not None and self.unverified.hexdigest() != self.idx.key.digest
 
     # --- the Draft ---------------------------------------------------------------------------
 
