@@ -22,9 +22,11 @@ stat other than the recorded one, and the bytes are hashed again. The margin
 is git's "racy" case: a change in the same timestamp tick as the one before
 the read would keep the ctime; a read that came seconds after the last change
 cannot have missed one that kept it. An unsettled key (a file read just after
-it changed, or the bytes a write just wrote) is always checked by hashing,
-and a reader that hashed bytes equal to the recorded ones records the new
-stat (and whether it is now settled), so the next command needs no hash. What
+it changed, or the bytes a write just wrote) is always checked by hashing
+(a writer hashes in a thread while its change runs, and the change counts only
+once the hash matches), and a reader that hashed bytes equal to the recorded
+ones records the new stat (and whether it is now settled), so the next command
+needs no hash. What
 it assumes: the clock the file's timestamps come from and this process's
 clock agree within the margin (a network file system's server clock running
 more than 3 s behind), and the wall clock is not stepped back by more than

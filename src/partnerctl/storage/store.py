@@ -6,14 +6,16 @@ file or folder), the lock (``files.locked``: one writer at a time, waiting in
 the kernel), the read of the file as it is now (so concurrent writers never
 lose an update), the change (a function of a ``Draft``, see ``core.edit``),
 the new text, its validation exactly as the next read will see it, the commit
-(``files.write_atomic``: temporary file, fsync, rename, and the previous
-version kept as ``<registry>.bak``), and the index brought up to date.
+(``files.write_atomic``: temporary file, fsync, the previous version kept in the
+undo journal and as ``<registry>.bak``, rename), and the index brought up to date.
 
 The pipeline chooses how to do it. With a current index of a canonical file
 and a change that does not need every partnership, the change runs on a
 ``BlockDraft``: only the head and the blocks it touches are read (each checked
 against the hash the index recorded), validated, written again and spliced
-between the untouched bytes, and the index is updated for those blocks alone.
+between the untouched bytes (the new file is those pieces, ``NewFile``, hashed and
+written as they are: a 30 MB registry is never copied in memory), and the index
+is updated for those blocks alone.
 Otherwise it runs on a ``FullDraft`` of the whole registry, loaded and
 validated, and the file is written whole in canonical form. The change runs
 once either way; the result is the same bytes.
