@@ -22,11 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import fresh_index_contents, index_contents, no_full_load
+from conftest import ENOSPC, FullDisk, fresh_index_contents, index_contents, no_full_load, snapshot
 from partnerctl.core import edit
 from partnerctl.storage import files, index, store
 from partnerctl.storage import toml as tomlfile
-from test_export_safety import ENOSPC, FullDisk, snapshot
 
 pytestmark = pytest.mark.usefixtures("index_on")
 
