@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import errno
 import gc
+import io
 import json
 import os
 import shlex
@@ -273,6 +275,46 @@ def small_canonical(small_registry: Path) -> Path:
 
     store.write(store.Location(small_registry), store.Change(lambda draft: None, whole=True), backup=False)
     return small_registry
+
+
+# --- what a failed write must leave as it was ----------------------------------------------
+
+ENOSPC = os.strerror(errno.ENOSPC)
+
+
+def snapshot(folder: Path) -> dict[str, Any]:
+    """Every entry under *folder*, without following links: file bytes, link targets, folders."""
+    out: dict[str, Any] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            rel = str(path.relative_to(folder))
+            if path.is_symlink():
+                out[rel] = ("link", os.readlink(path))
+            elif path.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = path.read_bytes()
+    return out
+
+
+class FullDisk(io.RawIOBase):
+    """A file on a disk with *room* bytes left (shared by every file written): then ENOSPC."""
+
+    def __init__(self, fd: int, room: list[int]) -> None:
+        self.fd, self.room = fd, room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        data = bytes(data)
+        if len(data) > self.room[0]:
+            if self.room[0] == 0:
+                raise OSError(errno.ENOSPC, ENOSPC)
+            data = data[:self.room[0]]
+        self.room[0] -= len(data)
+        return os.write(self.fd, data)
 
 
 # --- the index compared with the file ------------------------------------------------------

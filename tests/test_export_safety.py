@@ -27,31 +27,15 @@ from typing import Any
 
 import pytest
 
+from conftest import ENOSPC, FullDisk, snapshot
 from partnerctl.formats import sqlite as sqlite_export
 from partnerctl.storage import files
 from partnerctl.storage import toml as tomlfile
 
-ENOSPC = os.strerror(errno.ENOSPC)
 FILE_FORMATS = ("json", "jsonl", "csv", "ics", "sqlite")
 SITE_FORMATS = {"html": ".html", "markdown": ".md"}
 MANIFEST = ".partnerctl-manifest.json"
 TEMP = re.compile(r"\..+\.[0-9a-f]{16}\.(tmp|old)")
-
-
-def snapshot(folder: Path) -> dict[str, Any]:
-    """Every entry under *folder*, without following links: file bytes, link targets, folders."""
-    out: dict[str, Any] = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            rel = str(path.relative_to(folder))
-            if path.is_symlink():
-                out[rel] = ("link", os.readlink(path))
-            elif path.is_dir():
-                out[rel] = "dir"
-            else:
-                out[rel] = path.read_bytes()
-    return out
 
 
 def temps(folder: Path) -> list[str]:
@@ -345,25 +329,6 @@ def test_a_live_writers_temporary_file_is_left_alone(tmp_path: Path) -> None:
 
 
 # --- a full disk, injected -------------------------------------------------------------------
-
-class FullDisk(io.RawIOBase):
-    """A file on a disk with *room* bytes left (shared by every file written): then ENOSPC."""
-
-    def __init__(self, fd: int, room: list[int]) -> None:
-        self.fd, self.room = fd, room
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        data = bytes(data)
-        if len(data) > self.room[0]:
-            if self.room[0] == 0:
-                raise OSError(errno.ENOSPC, ENOSPC)
-            data = data[:self.room[0]]
-        self.room[0] -= len(data)
-        return os.write(self.fd, data)
-
 
 @pytest.fixture
 def full_disk(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:

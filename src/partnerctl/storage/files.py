@@ -320,7 +320,7 @@ def umask() -> int:
 
 @contextmanager
 def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
-              shown: Path | None = None) -> Iterator[tuple[Path, int]]:
+              shown: Path | None = None, before_rename: Callable[[], None] | None = None) -> Iterator[tuple[Path, int]]:
     """A temporary file beside *target* that replaces it when the block ends without an error.
 
     Yields the temporary file's path and an open descriptor of it; write through
@@ -329,7 +329,9 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
     and *target* is untouched; an OSError becomes WriteFailed naming *shown*
     (default *target*) and the reason. With *backup*, the previous version becomes
     ``<target>.bak`` just before the rename; with *exclusive*, an existing
-    *target* is never replaced (WriteFailed).
+    *target* is never replaced (WriteFailed). *before_rename* runs once the new
+    bytes are on disk, just before they replace *target* (the registry's journal
+    entry); what it raises fails the write as any error does.
     """
     shown = shown or target
     _folder_refused(target)
@@ -343,6 +345,8 @@ def replacing(target: Path, *, backup: bool = False, exclusive: bool = False,
     try:
         yield tmp, fd
         os.fsync(fd)
+        if before_rename is not None:
+            before_rename()
         os.fchmod(fd, mode)
         if exclusive:
             # link() refuses an existing name, where rename() would replace it.
@@ -376,7 +380,10 @@ def fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-Content = bytes | str | Callable[[IO[Any]], None]
+# A file's bytes in pieces, written one after another (a registry spliced from spans of its old bytes
+# and new blocks: joined, they would cost one more copy of a 30 MB file in memory).
+Pieces = list[bytes | memoryview]
+Content = bytes | str | Pieces | Callable[[IO[Any]], None]
 
 
 def open_output(fd: int) -> BinaryIO:
@@ -385,7 +392,7 @@ def open_output(fd: int) -> BinaryIO:
 
 
 def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> None:
-    """Write *content* into *out* and flush: bytes, str (as UTF-8), or a callback given the stream.
+    """Write *content* into *out* and flush: bytes, str (as UTF-8), pieces of bytes, or a callback given the stream.
 
     With *text* the callback gets a text stream (UTF-8, newlines written as given).
     """
@@ -393,6 +400,9 @@ def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> Non
         content = content.encode("utf-8")
     if isinstance(content, bytes):
         out.write(content)
+    elif isinstance(content, list):
+        for piece in content:
+            out.write(piece)
     elif text:
         wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="")
         content(wrapper)
@@ -404,15 +414,20 @@ def write_content(out: BinaryIO, content: Content, *, text: bool = False) -> Non
 
 
 def write_atomic(target: Path, content: Content, *, text: bool = False, backup: bool = False,
-                 exclusive: bool = False, shown: Path | None = None) -> None:
+                 exclusive: bool = False, shown: Path | None = None,
+                 before_rename: Callable[[], None] | None = None) -> None:
     """Replace *target* with *content*, all or nothing (see ``replacing``): the one writer of output files.
 
-    *content* is bytes, str (written as UTF-8) or a callback that writes to the
-    stream it is given (a text stream with *text*). A device or named pipe
+    *content* is bytes, str (written as UTF-8), a list of bytes-like pieces written
+    one after another, or a callback that writes to the stream it is given (a text
+    stream with *text*). A device or named pipe
     (``-o /dev/stdout``) cannot be replaced: it is written to directly.
+    *before_rename*: see ``replacing`` (for a stream, before it is written).
     """
     shown = shown or target
     if is_stream(target):
+        if before_rename is not None:
+            before_rename()
         try:
             with open(target, "wb") as out:
                 write_content(out, content, text=text)
@@ -420,7 +435,7 @@ def write_atomic(target: Path, content: Content, *, text: bool = False, backup: 
             raise WriteFailed(_("cannot write {shown}: {value}").format(
                 shown=shown, value=exc.strerror or exc)) from None
         return
-    with replacing(target, backup=backup, exclusive=exclusive, shown=shown) as (_tmp, fd):
+    with replacing(target, backup=backup, exclusive=exclusive, shown=shown, before_rename=before_rename) as (_tmp, fd):
         with open_output(fd) as out:
             write_content(out, content, text=text)
 
@@ -507,11 +522,14 @@ def journal_folder(path: Path) -> Path:
     return target.parent / ".partnerctl" / "journal" / target.name
 
 
+_DIGEST_HEX = 16
+
+
 def digest(data: bytes) -> str:
     """The short hash of a version that journal entries record: 16 hex digits of its SHA-256."""
     import hashlib  # loads OpenSSL: only a write or an undo pays for it
 
-    return hashlib.sha256(data).hexdigest()[:16]
+    return hashlib.sha256(data).hexdigest()[:_DIGEST_HEX]
 
 
 def journal_list(path: Path) -> list[JournalEntry]:
@@ -530,12 +548,14 @@ def journal_list(path: Path) -> list[JournalEntry]:
     return sorted(entries, key=lambda e: e.number, reverse=True)
 
 
-def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None,
+def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None, new_hash: str | None = None,
                  keep: int = JOURNAL_KEEP, linked: bool = False) -> JournalEntry:
     """Keep *old_bytes*, the registry's version a write is about to replace with *new_bytes*.
 
-    Call it under the registry's write lock, before the write. Give *new_bytes*:
-    without it ``undo`` cannot tell whether the registry changed since. The
+    Call it under the registry's write lock, before the write. Give *new_bytes*, or
+    *new_hash*, their SHA-256 in hex when the caller has it (the write pipeline: the
+    index's key is the same hash): without either ``undo`` cannot tell whether the
+    registry changed since. The
     oldest entries beyond *keep* (at least 1) are removed. WriteFailed (exit 4) when the
     journal cannot be written; the registry is untouched then.
 
@@ -554,7 +574,9 @@ def journal_push(path: Path, old_bytes: bytes, *, new_bytes: bytes | None = None
     entries = journal_list(path)
     number = entries[0].number + 1 if entries else 1
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    after = f"-{digest(new_bytes)}" if new_bytes is not None else ""
+    if new_hash is None and new_bytes is not None:
+        new_hash = digest(new_bytes)
+    after = f"-{new_hash[:_DIGEST_HEX]}" if new_hash is not None else ""
     entry = folder / f"{number:06d}-{stamp}{after}.toml"
     if not (linked and _link(target, entry)):
         write_atomic(entry, old_bytes)

@@ -22,9 +22,11 @@ stat other than the recorded one, and the bytes are hashed again. The margin
 is git's "racy" case: a change in the same timestamp tick as the one before
 the read would keep the ctime; a read that came seconds after the last change
 cannot have missed one that kept it. An unsettled key (a file read just after
-it changed, or the bytes a write just wrote) is always checked by hashing,
-and a reader that hashed bytes equal to the recorded ones records the new
-stat (and whether it is now settled), so the next command needs no hash. What
+it changed, or the bytes a write just wrote) is always checked by hashing
+(a writer hashes in a thread while its change runs, and the change counts only
+once the hash matches), and a reader that hashed bytes equal to the recorded
+ones records the new stat (and whether it is now settled), so the next command
+needs no hash. What
 it assumes: the clock the file's timestamps come from and this process's
 clock agree within the margin (a network file system's server clock running
 more than 3 s behind), and the wall clock is not stepped back by more than
@@ -322,6 +324,104 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# How often ContentHash keeps the state of its SHA-256: a copy of the state is some 200 bytes, and a
+# copied file's hash starts from the last one before the first byte it changes (at most this much before).
+HASH_STEP = 1 << 20
+
+
+class Background:
+    """A function run in a thread of its own (hashing lets go of the GIL): ``result`` waits for it."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._fn = fn
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for the result
+            self._error = exc
+
+    def result(self) -> Any:
+        """What the function returned (what it raised is raised here)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class ContentHash:
+    """The ``content_hash`` of file bytes, computed when first asked, and that of a copy made of pieces.
+
+    A write replaces a few spans of a 30 MB file: the new file's SHA-256 (the index's key and the
+    journal entry's name) starts from the state the old file's hash had at the first byte that
+    changes, when the old bytes were hashed (their stat did not vouch for them), so only the bytes
+    from there on are hashed again; and it is computed once for both. The pieces are hashed as
+    they are, never joined. ``start`` hashes the old bytes in a thread while the write goes on.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._hex: str | None = None
+        self._states: list[Any] = []  # the state after data[:k * HASH_STEP], k = 0, 1, ...
+        self._running: Background | None = None
+
+    def start(self) -> None:
+        """Hash the bytes in a thread of its own; ``hexdigest`` waits for it."""
+        if self._hex is None and self._running is None:
+            self._running = Background(self._hash)
+
+    def hexdigest(self) -> str:
+        """The SHA-256 of the bytes (``content_hash``), hashed once."""
+        if self._running is not None:
+            running, self._running = self._running, None
+            with suppress(Exception):
+                running.result()  # what failed there is done again here
+        if self._hex is None:
+            self._hash()
+        assert self._hex is not None
+        return self._hex
+
+    def _hash(self) -> None:
+        import hashlib
+
+        h = hashlib.sha256()
+        view = memoryview(self.data)
+        states = []
+        for at in range(0, len(view), HASH_STEP):
+            states.append(h.copy())
+            h.update(view[at:at + HASH_STEP])
+        self._states, self._hex = states, h.hexdigest()
+
+    def of_copy(self, pieces: Sequence[bytes | memoryview], same: int) -> str:
+        """The SHA-256 of the bytes *pieces* make one after another, whose first *same* bytes are these."""
+        import hashlib
+
+        if self._running is not None:
+            self.hexdigest()
+        if self._states:
+            k = min(same // HASH_STEP, len(self._states) - 1)
+            h, at = self._states[k].copy(), k * HASH_STEP
+        else:
+            h, at = hashlib.sha256(), 0
+        h.update(memoryview(self.data)[at:same])
+        skip = same
+        for piece in pieces:
+            view = memoryview(piece)
+            if skip >= len(view):
+                skip -= len(view)
+                continue
+            h.update(view[skip:])
+            skip = 0
+        digest: str = h.hexdigest()
+        return digest
+
+
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
     """What the key compares of a file's stat: size, mtime, ctime, inode and device."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
@@ -340,15 +440,15 @@ class Key:
     settled: bool = False
 
 
-def key_of(data: bytes, st: os.stat_result, started: int | None = None) -> Key:
+def key_of(data: bytes, st: os.stat_result, started: int | None = None, digest: str | None = None) -> Key:
     """The key of file bytes *data*, whose stat after reading them is *st*.
 
     *started*: ``clock()`` read before the file was opened; without it (the bytes a writer just
-    wrote) the key is not settled.
+    wrote) the key is not settled. *digest*: their ``content_hash`` when the caller has it already.
     """
     settled = (started is not None and st.st_size == len(data)
                and st.st_ctime_ns < started - SETTLE_NS)
-    return Key(content_hash(data), stat_key(st), settled)
+    return Key(digest or content_hash(data), stat_key(st), settled)
 
 
 def _meta_key(meta: dict[str, Any]) -> Key:
@@ -998,18 +1098,21 @@ def _connect_ro(db: Path) -> sqlite3.Connection:
 
 
 def open_current(path: Path, st: os.stat_result, read: Callable[[], tuple[bytes, os.stat_result]],
-                 started: int | None = None) -> Index | None:
+                 started: int | None = None, hasher: Callable[[bytes], str | None] = content_hash) -> Index | None:
     """The index of the registry at *path* if it was built for exactly its bytes and is intact, else None.
 
     *st* is the file's stat now; *read* gives its bytes and their stat, called only when the stat
     alone cannot vouch for them (``Key.settled``). *started*: ``clock()`` before the file was opened.
     A reader passes it, and then records what it verified (a new stat for the same bytes, or that
     they are now settled), so the next command needs no hash; a writer, about to change the file, does not.
+    *hasher*: what hashes those bytes (a writer's ``ContentHash``, which the new file's hash then starts from).
+    A writer's *hasher* may return None: it hashes the bytes meanwhile, and must compare that hash with the
+    index's key before it trusts anything the index said (``store.BlockDraft.stale``).
     """
     def current(con: sqlite3.Connection, db: Path) -> Index | None:
         # One read transaction: the key checked below and every row read later agree.
         meta, counter = _begin(con, db)
-        key = _vouch(meta, st, read, started)
+        key = _vouch(meta, st, read, started, hasher)
         if key is None or not _intact(con, meta, counter):
             return None
         if started is None or key == _meta_key(meta):
@@ -1045,7 +1148,7 @@ def _open(path: Path, take: Callable[[sqlite3.Connection, Path], Index | None]) 
 
 
 def _vouch(meta: dict[str, Any], st: os.stat_result, read: Callable[[], tuple[bytes, os.stat_result]],
-           started: int | None) -> Key | None:
+           started: int | None, hasher: Callable[[bytes], str | None]) -> Key | None:
     """The key of the file as it is if the index was built for its bytes (None if not): the recorded one when
     its stat vouches for them, else one made from the bytes (*read*) whose hash is the recorded one."""
     if meta.get("schema") != schema_version() or meta.get("check") != _meta_hash(meta):
@@ -1054,7 +1157,11 @@ def _vouch(meta: dict[str, Any], st: os.stat_result, read: Callable[[], tuple[by
     if recorded.settled and stat_key(st) == recorded.stat:
         return recorded
     data, after = read()
-    key = key_of(data, after, started)
+    digest = hasher(data)
+    if digest is None:
+        assert started is None  # a reader records the key it verifies: only a writer checks it later
+        return recorded
+    key = key_of(data, after, started, digest)
     if key.digest != recorded.digest:
         return None
     return recorded if key.stat == recorded.stat and recorded.settled else key
@@ -1221,12 +1328,12 @@ def _write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
 
 
 def build_into(con: sqlite3.Connection, reg: Registry | Build, data: bytes, st: os.stat_result,
-               started: int | None = None, registry: Path | None = None) -> None:
+               started: int | None = None, registry: Path | None = None, digest: str | None = None) -> None:
     """Fill an empty database with the index of *reg*, the validated registry of bytes *data* (or what a
     ``Build`` makes of them, block by block).
 
     *st* is the file's stat after reading *data*; *started*, ``clock()`` before it was opened;
-    *registry*, the file's path (recorded for ``prune``).
+    *registry*, the file's path (recorded for ``prune``); *digest*, the bytes' ``content_hash`` if known.
     The database is private to the caller (nobody else writes it while it is built).
     """
     build = reg if isinstance(reg, Build) else _of_registry(reg, data)
@@ -1235,7 +1342,7 @@ def build_into(con: sqlite3.Connection, reg: Registry | Build, data: bytes, st: 
     db = Path(con.execute("PRAGMA database_list").fetchone()[2])
     counter = _file_counter(db)
     con.execute("BEGIN")
-    _fill(con, build, key_of(data, st, started), _next_counter(counter), registry)
+    _fill(con, build, key_of(data, st, started, digest), _next_counter(counter), registry)
     con.execute("COMMIT")
 
 
@@ -1319,9 +1426,10 @@ def _temp_db(db: Path) -> Iterator[Path]:
         os.close(fd)
 
 
-def save(path: Path, reg: Registry | Build, data: bytes, st: os.stat_result, started: int | None = None) -> bool:
+def save(path: Path, reg: Registry | Build, data: bytes, st: os.stat_result, started: int | None = None,
+         digest: str | None = None) -> bool:
     """Build the index of *reg* (loaded from *data*, or a ``Build`` of it) and put it in place; False if it
-    could not be. *st* and *started* as for ``build_into``. What a ``Build`` raises while it is read (a
+    could not be. *st*, *started* and *digest* as for ``build_into``. What a ``Build`` raises while it is read (a
     block found invalid) is raised, and nothing is put in place.
 
     Built in a temporary file and renamed over the old index, so a reader sees
@@ -1339,7 +1447,7 @@ def save(path: Path, reg: Registry | Build, data: bytes, st: os.stat_result, sta
                 # Private until renamed: no journal needed; a crash leaves only a temp file.
                 con.execute("PRAGMA journal_mode = OFF")
                 con.execute("PRAGMA synchronous = OFF")
-                build_into(con, reg, data, st, started, path)
+                build_into(con, reg, data, st, started, path, digest)
             finally:
                 con.close()
             with open(tmp, "rb") as f:

@@ -6,14 +6,16 @@ file or folder), the lock (``files.locked``: one writer at a time, waiting in
 the kernel), the read of the file as it is now (so concurrent writers never
 lose an update), the change (a function of a ``Draft``, see ``core.edit``),
 the new text, its validation exactly as the next read will see it, the commit
-(``files.write_atomic``: temporary file, fsync, rename, and the previous
-version kept as ``<registry>.bak``), and the index brought up to date.
+(``files.write_atomic``: temporary file, fsync, the previous version kept in the
+undo journal and as ``<registry>.bak``, rename), and the index brought up to date.
 
 The pipeline chooses how to do it. With a current index of a canonical file
 and a change that does not need every partnership, the change runs on a
 ``BlockDraft``: only the head and the blocks it touches are read (each checked
 against the hash the index recorded), validated, written again and spliced
-between the untouched bytes, and the index is updated for those blocks alone.
+between the untouched bytes (the new file is those pieces, ``NewFile``, hashed and
+written as they are: a 30 MB registry is never copied in memory), and the index
+is updated for those blocks alone.
 Otherwise it runs on a ``FullDraft`` of the whole registry, loaded and
 validated, and the file is written whole in canonical form. The change runs
 once either way; the result is the same bytes.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import os
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
     # index locates and reads the file here without it.
     from partnerctl.core.edit import Draft
     from partnerctl.core.model import Owner, Partnership, Registry
-    from partnerctl.storage.index import Index
+    from partnerctl.storage.index import ContentHash, Index
 
 # The read side's names (storage/location.py), kept here too: the write pipeline takes a Location and
 # reads the file the same way, and callers of the pipeline name them from here.
@@ -204,14 +207,58 @@ class Change(Generic[T]):
     reformat: bool = False
 
 
+@dataclass(frozen=True)
+class NewFile:
+    """A write's new file: its bytes as pieces written one after another (spans of the old file's bytes,
+    not copied, and the blocks written again), and how many of its first bytes are the old file's.
+
+    A one-block write of a 30 MB registry never joins them: they are hashed (``index.ContentHash``),
+    compared with the old bytes and written (``files.write_atomic``) as they are.
+    """
+
+    pieces: files.Pieces
+    same: int = 0
+
+    @classmethod
+    def whole(cls, data: bytes) -> NewFile:
+        """A new file written whole."""
+        return cls([data])
+
+    def size(self) -> int:
+        """Its length in bytes."""
+        return sum(len(piece) for piece in self.pieces)
+
+    def equals(self, old: bytes) -> bool:
+        """Whether its bytes are exactly *old* (compared where they lie: nothing joined or copied)."""
+        if self.size() != len(old):
+            return False
+        at = 0
+        for piece in self.pieces:
+            if at + len(piece) > self.same and not old.startswith(piece, at):
+                return False
+            at += len(piece)
+        return True
+
+    def join(self) -> bytes:
+        """Its bytes in one piece (a diff, ``fmt``'s report)."""
+        if len(self.pieces) == 1 and isinstance(self.pieces[0], bytes):
+            return self.pieces[0]
+        return b"".join(self.pieces)
+
+
 @dataclass
 class Written(Generic[T]):
-    """What a write did: the change's result, the old and new bytes, and whether it was written."""
+    """What a write did: the change's result, the old bytes and the new file, and whether it was written."""
 
     result: T
     old_data: bytes
-    new_data: bytes
+    new: NewFile
     written: bool
+
+    @functools.cached_property
+    def new_data(self) -> bytes:
+        """The file's bytes after the write (joined when first asked)."""
+        return self.new.join()
 
     # Decoded only when asked (fmt, a diff): decoding a 33 MB registry twice is most of a one-block write.
     @property
@@ -254,31 +301,51 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
     target = loc.path if dry_run else writable_target(loc)
     with nullcontext() if dry_run else files.locked(target, lock_timeout):
         data, st = read_file(target)
-        block = _block_draft(target, data, st, str(loc.path)) if index.enabled() and not change.whole else None
+        # The old bytes are hashed only if the index's key needs it, once; the new file's hash starts from there.
+        old_hash = index.ContentHash(data)
+        block = (_block_draft(target, data, st, str(loc.path), old_hash)
+                 if index.enabled() and not change.whole else None)
         draft: FullDraft | BlockDraft | None = block
         if block is not None:
             try:
-                result, new_data = _run(change, block, data, progress)
+                result, new = _run(change, block, data, progress)
             except _Retry:
                 draft = None  # the index turned out damaged: the file decides, from the start
+            except Exception:
+                if not block.stale():
+                    raise
+                draft = None  # the index was not the file's: what the change was told does not count
+            else:
+                if block.stale():
+                    draft = None
         if draft is None:
             progress(_("reading the registry"), 0, None)
             draft = FullDraft(_prepared(decode(data, loc.path), str(loc.path), change.prepare)
                               if change.prepare is not None else
                               parse_valid(decode(data, loc.path), str(loc.path),
                                           _ticker(progress, _("reading the registry"))), change.reformat)
-            result, new_data = _run(change, draft, data, progress)
-        written = not dry_run and new_data != data
+            result, new = _run(change, draft, data, progress)
+        written = not dry_run and not new.equals(data)
         if written:
             progress(_("writing the registry"), 0, None)
-            entry = files.journal_push(target, data, new_bytes=new_data, linked=True)
+            # One SHA-256 of the new bytes, the journal entry's name and the index's key, hashed while
+            # they are written and synced (hashlib and the writes let go of the GIL).
+            hashing = index.Background(lambda: old_hash.of_copy(new.pieces, new.same))
+            entries: list[files.JournalEntry] = []
+
+            def keep_previous() -> None:
+                entries.append(files.journal_push(target, data, new_hash=hashing.result(), linked=True))
+
             try:
-                files.write_atomic(target, new_data, backup=backup, shown=loc.path)
+                files.write_atomic(target, new.pieces, backup=backup, shown=loc.path, before_rename=keep_previous)
             except BaseException:
                 # Nothing was written: the journal keeps no version of a write that did not happen.
-                with contextlib.suppress(OSError):
-                    entry.file.unlink()
+                for entry in entries:
+                    with contextlib.suppress(OSError):
+                        entry.file.unlink()
                 raise
+            finally:
+                new_hash = hashing.result()
             LANDED.append(target)
             new_st = os.stat(target)  # the stat of what this write made (the index's key holds it)
     # The index has its own lock and key check: it is brought up to date after the registry's lock is
@@ -286,8 +353,8 @@ def write(loc: Location, change: Change[T], *, dry_run: bool = False,
     # by the key check and the next read catches up).
     if written and index.enabled():
         progress(_("updating the index"), 0, None)
-        draft.reindex(target, data, new_data, new_st)
-    return Written(result, data, new_data, written)
+        draft.reindex(target, new, new_st, new_hash)
+    return Written(result, data, new, written)
 
 
 def _prepared(text: str, name: str, prepare: Callable[[dict[str, Any]], None]) -> Registry:
@@ -332,22 +399,35 @@ def undo(loc: Location, *, force: bool = False, lock_timeout: float = DEFAULT_LO
     return entry, current, old
 
 
-def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str) -> BlockDraft | None:
-    """A BlockDraft when the index is current, intact and the file canonical; else None (after a discard)."""
+def _block_draft(target: Path, data: bytes, st: os.stat_result, name: str,
+                 old_hash: ContentHash) -> BlockDraft | None:
+    """A BlockDraft when the index is current, intact and the file canonical; else None (after a discard).
+
+    *old_hash* hashes *data* if the index's key needs it (the new file's hash then starts from it)."""
     from partnerctl.storage import index
 
-    idx = index.open_current(target, st, lambda: (data, st))
+    later: list[ContentHash] = []
+
+    def hash_meanwhile(_data: bytes) -> None:
+        # The file's stat does not vouch for its bytes: they are hashed while the change runs, and compared
+        # with the index's key before anything the index said is used (``BlockDraft.stale``).
+        old_hash.start()
+        later.append(old_hash)
+
+    idx = index.open_current(target, st, lambda: (data, st), hasher=hash_meanwhile)
     if idx is None:
         return None
     try:
-        return BlockDraft.open(idx, data, name, target)
+        draft = BlockDraft.open(idx, data, name, target)
+        draft.unverified = later[0] if later else None
+        return draft
     except index.FAULTS:
         idx.close()
         index.discard(target)
         return None
 
 
-def _run(change: Change[T], draft: FullDraft | BlockDraft, data: bytes, progress: Progress) -> tuple[T, bytes]:
+def _run(change: Change[T], draft: FullDraft | BlockDraft, data: bytes, progress: Progress) -> tuple[T, NewFile]:
     """Run *change* on *draft* once and render the new file; a BlockDraft's index fault is ``_Retry``."""
     from partnerctl.storage import index
 
@@ -391,7 +471,7 @@ def create(path: Path, text: str, *, dry_run: bool = False,
         with files.locked(path, lock_timeout):
             files.write_atomic(path, text, exclusive=True)
         LANDED.append(path)
-    return reg, Written(None, b"", text.encode("utf-8"), written=not dry_run)
+    return reg, Written(None, b"", NewFile.whole(text.encode("utf-8")), written=not dry_run)
 
 
 # --- drafts: the registry as a change sees it ----------------------------------------------
@@ -478,7 +558,7 @@ class FullDraft:
         self.all_touched = True
         return self.reg
 
-    def render(self, data: bytes, progress: Progress) -> bytes:
+    def render(self, data: bytes, progress: Progress) -> NewFile:
         """The new file, checked as the next read will see it: the whole registry in canonical form, or, when
         the file holds comments, its text with only the changed blocks written again (``_kept_layout``)."""
         canonical = text = tomlfile.dump(self.reg)
@@ -497,7 +577,7 @@ class FullDraft:
             raise InvalidInput(_("partnerctl cannot keep the comments of the registry for this change; "
                                  "run 'partnerctl fmt' first, or make the change by hand"))
         self._checked = new_reg
-        return text.encode("utf-8")
+        return NewFile.whole(text.encode("utf-8"))
 
     def _kept_layout(self, old: str, canonical: str) -> str:
         """*old* with the changed blocks (and head) written again canonically, the rest byte for byte.
@@ -557,12 +637,13 @@ class FullDraft:
             parts = [(pid, above if above.startswith("\n") else "\n" + above, body) for pid, above, body in parts]
         return tomlfile.Layout(head, parts, layout.tail).text()  # checked by render, as the next read sees it
 
-    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
-        """Build the index of the new file (whose stat is *st*), so the next read needs no rebuild."""
+    def reindex(self, target: Path, new: NewFile, st: os.stat_result, digest: str) -> None:
+        """Build the index of the new file (whose stat is *st*, whose hash *digest*), so the next read needs
+        no rebuild."""
         from partnerctl.storage import index
 
         assert self._checked is not None
-        index.save(target, self._checked, new, st)
+        index.save(target, self._checked, new.join(), st, digest=digest)
 
 
 def _block_key(pid: str) -> tuple[str, ...]:
@@ -649,6 +730,9 @@ class BlockDraft:
         self.countries: dict[str, str] = head.countries
         self.touched: dict[str, _Touched] = {}
         self._update: Any = None
+        # The old bytes' hash, computed meanwhile, when the file's stat did not vouch for them: until it is
+        # compared with the index's key (``stale``), the change's outcome does not count.
+        self.unverified: ContentHash | None = None
 
     @classmethod
     def open(cls, idx: Index, data: bytes, name: str, path: Path) -> BlockDraft:
@@ -671,6 +755,10 @@ class BlockDraft:
     def close(self) -> None:
         """End the index's read transaction (before the index is updated)."""
         self.idx.close()
+
+    def stale(self) -> bool:
+        """Whether the index turns out not to be the file's (its bytes hashed meanwhile: ``unverified``)."""
+        return self.unverified is not None and self.unverified.hexdigest() != self.idx.key.digest
 
     # --- the Draft ---------------------------------------------------------------------------
 
@@ -789,7 +877,7 @@ class BlockDraft:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def render(self, data: bytes, progress: Progress) -> bytes:
+    def render(self, data: bytes, progress: Progress) -> NewFile:
         """The file with the touched blocks (and the head, if changed) rewritten, checked, spliced in."""
         from partnerctl.core.model import Registry, record, registry_data
         from partnerctl.storage import index
@@ -813,7 +901,7 @@ class BlockDraft:
                     edits.append((start, stop, blocks[pid]))
             elif t.now is not None:
                 edits.append(self._insertion(pid, blocks[pid], removed))
-        new = tomlfile.splice(data, edits)
+        pieces = tomlfile.splice(data, edits)
         # Check what will be written as the next read will see it: the head and every new block.
         text = head_text.decode("utf-8") + "".join("\n" + blocks[pid].decode("utf-8") for pid in sorted(blocks))
         checked, problems = check_text(text, "new registry")
@@ -842,7 +930,7 @@ class BlockDraft:
                    for pid in self.touched}
         self._update = index.Update(head, tomlfile.bytes_hash(head_text), records,
                                     {pid: tomlfile.bytes_hash(block) for pid, block in blocks.items()})
-        return new
+        return NewFile(pieces, same=min((start for start, _stop, _new in edits), default=len(data)))
 
     def _insertion(self, pid: str, block: bytes, removed: set[str]) -> tuple[int, int, bytes]:
         """Where a new block goes: before the first block after it in id order still there, else at the end.
@@ -874,11 +962,14 @@ class BlockDraft:
         t = self.touched.get(pid)
         return t.block if t is not None and t.block is not None else self._block(pid)[0]
 
-    def reindex(self, target: Path, old: bytes, new: bytes, st: os.stat_result) -> None:
-        """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild."""
+    def reindex(self, target: Path, new: NewFile, st: os.stat_result, digest: str) -> None:
+        """Update the index for the blocks rewritten (and the head), so the next read needs no rebuild.
+
+        *st* is the stat of the file just written and *digest* its hash: a key not settled (``index.key_of``).
+        """
         from partnerctl.storage import index
 
-        index.apply(target, self.idx.key, index.key_of(new, st), self._update)
+        index.apply(target, self.idx.key, index.Key(digest, index.stat_key(st)), self._update)
 
 
 @dataclass

@@ -172,17 +172,20 @@ def verified_block(data: bytes, head_end: int, pid: str, recorded: tuple[int, in
     return table
 
 
-def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
-    """*data* with each span ``[start, stop)`` of *edits* replaced by its bytes; the rest copied as it is.
+def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> list[bytes | memoryview]:
+    """*data* with each span ``[start, stop)`` of *edits* replaced by its bytes, as the pieces that make it
+    one after another: the untouched spans are views of *data*, never copied (joined, they are the file).
 
     The spans must not overlap; an empty span inserts.
     """
-    out, at = [], 0
+    view = memoryview(data)
+    out: list[bytes | memoryview] = []
+    at = 0
     for start, stop, new in sorted(edits, key=lambda e: (e[0], e[1])):
-        out += [data[at:start], new]
+        out += [view[at:start], new]
         at = stop
-    out.append(data[at:])
-    return b"".join(out)
+    out.append(view[at:])
+    return [piece for piece in out if len(piece)]
 
 
 def parse_block(pid: str, text: str, vocabs: Mapping[str, Container[str] | None], owned: bool = True) -> Partnership:
