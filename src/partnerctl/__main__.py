@@ -13,8 +13,7 @@ def main() -> None:
     gc.disable()
     from partnerctl.cli.app import main as run
 
-    gc.enable()
-    run()
+    run(ready=gc.enable)
 
 
 if __name__ == "__main__":

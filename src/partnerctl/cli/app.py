@@ -4,8 +4,7 @@ Each command lives in the module of its noun (reads, partnerships, events,
 contacts, vocabularies, exchange, registry, history...), registered on this
 app when ``partnerctl.cli`` is imported. Errors raised anywhere (the core's
 typed errors, click's usage errors, failed output) become one line on stderr
-and an exit code in one place, ``_Group.main``; exit codes come from
-``core.errors`` only.
+and an exit code in one place, ``_Group.main``; exit codes: ``core.errors``.
 """
 
 # No ``from __future__ import annotations``: Typer reads annotations each run; strings cost an eval.
@@ -287,14 +286,15 @@ def _landed() -> bool:
     return bool(store.LANDED)
 
 
-def main() -> None:
-    """Console-script entry point: register the invoked command (or every command when unclear), then run."""
+def main(ready: Any = None) -> None:
+    """Console script: register the invoked command (all when unclear), call *ready* (``__main__``), run."""
     args = sys.argv[1:]
     name = launch.invoked(app, args)
     launch.register(app, HOMES, name)
     if name is not None:
         launch.keep_only(app, name)
-        # Typer builds --install-completion and --show-completion on every call; a command line
-        # that names a command and neither of them cannot use them (start-up time).
+        # --install-completion/--show-completion are built on every call; a line naming a command cannot use them.
         app._add_completion = False
+    if ready is not None:  # the command's modules are imported: ``__main__`` turns the collector back on
+        ready()
     app(prog_name="partnerctl")
