@@ -20,11 +20,11 @@ Candidates = list[tuple[str, str]]
 
 def _reader(ctx: Any) -> Any:
     """The registry in use while completing."""
-    from partnerctl.storage import store
+    from partnerctl.storage.location import locate
     from partnerctl.storage.reader import open_registry
 
     explicit = ctx.find_root().params.get("registry") or os.environ.get("PARTNERCTL_REGISTRY")
-    return open_registry(store.locate(Path(explicit) if explicit else None).path)
+    return open_registry(locate(Path(explicit) if explicit else None).path)
 
 
 def _completer(candidates: Callable[[Any, Any, str], Candidates]) -> Callable[[Any, str], Candidates]:

@@ -1578,13 +1578,22 @@ def _schema_key() -> str | None:
     spec = importlib.util.find_spec("pydantic")
     if spec is None or spec.origin is None:
         return None
+    return inputs_key([Path(model.__file__), Path(fields.__file__), Path(spec.origin).parent / "version.py"],
+                      f"{pydantic_core.__version__}|{sys.version}")
+
+
+def inputs_key(inputs: Sequence[Path], extra: str = "") -> str | None:
+    """The hash that names what a run keeps in the cache folder built from these files (and *extra*): any
+    change to one of them is another name, so a miss; None when one cannot be read."""
     h = blake2b(digest_size=16)
-    for part in (Path(model.__file__), Path(fields.__file__), Path(spec.origin).parent / "version.py"):
+    for path in inputs:
         try:
-            h.update(part.read_bytes())
+            data = path.read_bytes()
         except OSError:
             return None
-    h.update(f"{pydantic_core.__version__}|{sys.version}".encode())
+        h.update(f"{path.name}\0{len(data)}\0".encode())
+        h.update(data)
+    h.update(extra.encode())
     return h.hexdigest()
 
 

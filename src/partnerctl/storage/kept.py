@@ -19,8 +19,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from partnerctl.storage.index import cache_dir, enabled
-from partnerctl.storage.toml import blake2b
+from partnerctl.storage.index import cache_dir, enabled, inputs_key
 
 
 def keep_country_names() -> None:
@@ -33,7 +32,7 @@ def keep_country_names() -> None:
 def country_table(inputs: Sequence[Path], build: Callable[[], list[list[Any]]]) -> list[list[Any]]:
     """*build*'s rows, from the copy kept for exactly these *inputs* when there is one, else built and kept."""
     folder = cache_dir() if enabled() else None
-    key = _key(inputs) if folder is not None else None
+    key = inputs_key(inputs) if folder is not None else None
     if folder is None or key is None:
         return build()
     path = folder / f"countries-{key}.json"
@@ -48,19 +47,6 @@ def country_table(inputs: Sequence[Path], build: Callable[[], list[list[Any]]]) 
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
     return rows
-
-
-def _key(inputs: Sequence[Path]) -> str | None:
-    """A hash of the bytes of every input file; None when one cannot be read."""
-    h = blake2b(digest_size=16)
-    for path in inputs:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        h.update(f"{path.name}\0{len(data)}\0".encode())
-        h.update(data)
-    return h.hexdigest()
 
 
 def _is_table(rows: Any) -> bool:

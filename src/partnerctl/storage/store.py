@@ -615,7 +615,7 @@ class FullDraft:
                 block = tomlfile.dump_block(pid, new_p)
                 # A block canonical but for its comments is kept as it is, comments and all.
                 if extra or (block != body and block != tomlfile.without_comments(body)):
-                    table = tomllib_loads(above + body)["partnerships"][pid]
+                    table = tomlfile.loads(above + body)["partnerships"][pid]  # parsed once already by Layout.cut
                     same = partnership_data(validate(Partnership, table)) == partnership_data(new_p)
                     if extra or not same or self.reformat:
                         above += "".join(_comment_lines(text)[0] for _other, text in extra)
@@ -680,13 +680,6 @@ def _split_above(text: str) -> tuple[str, str]:
     while n < len(lines) and (not lines[n].strip() or lines[n].lstrip().startswith("#")):
         n += 1
     return "".join(lines[:n]), "".join(lines[n:])
-
-
-def tomllib_loads(text: str) -> dict[str, Any]:
-    """Parse a part of the registry ``Layout.cut`` has already parsed once (so it parses)."""
-    import tomllib
-
-    return tomllib.loads(text)
 
 
 def _facts(p: Partnership) -> dict[str, Any]:
